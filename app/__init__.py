@@ -1,0 +1,1 @@
+"""AayuLink Booking: a GraphQL API for healthcare appointment booking."""

@@ -1,0 +1,1 @@
+"""The booking rules: every check and state change, callable without GraphQL."""

@@ -1,0 +1,217 @@
+"""Appointments after booking: who may see them, cancel them and move their status."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from app.domain import validation
+from app.domain.actor import Actor, require_actor, require_role
+from app.domain.clock import utcnow
+from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
+from app.domain.status_rules import can_transition, may_set
+from app.events.messages import (
+    AppointmentChanged,
+    AppointmentEventKind,
+    Event,
+    SlotChanged,
+    SlotEventKind,
+)
+from app.events.publisher import publish
+from app.models import Appointment, AppointmentStatus, Role, Slot
+from app.store.connection import get_store
+
+PAGE_MAX = 100
+
+
+def can_see(actor: Actor, appointment: Appointment) -> bool:
+    return (
+        actor.is_admin
+        or appointment.patient_id == actor.user_id
+        or (actor.role is Role.DOCTOR and appointment.doctor_id == actor.doctor_id)
+    )
+
+
+async def get_appointment(actor: Actor | None, appointment_id: str) -> Appointment:
+    """Its patient, its doctor or an admin; to anyone else it does not exist."""
+    caller = require_actor(actor)
+    found = await Appointment.get(validation.object_id(appointment_id, "id"))
+    if found is None or not can_see(caller, found):
+        raise NotFound("Appointment", field="id")
+    return found
+
+
+async def my_appointments(
+    actor: Actor | None, statuses: list[AppointmentStatus] | None
+) -> list[Appointment]:
+    caller = require_actor(actor)
+    query: dict[str, Any] = (
+        {"doctor_id": caller.doctor_id}
+        if caller.role is Role.DOCTOR
+        else {"patient_id": caller.user_id}
+    )
+    if statuses:
+        query["status"] = {"$in": [s.value for s in statuses]}
+    return await Appointment.find(query).sort("starts_at").to_list()
+
+
+@dataclass
+class AppointmentPage:
+    items: list[Appointment]
+    cursors: list[str]
+    has_next_page: bool
+
+
+def _cursor(appointment: Appointment) -> str:
+    raw = f"{appointment.starts_at.isoformat()}|{appointment.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
+    try:
+        starts, _, oid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        if not ObjectId.is_valid(oid):
+            raise ValueError(oid)
+        return datetime.fromisoformat(starts), PydanticObjectId(oid)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadUserInput("after is not a valid cursor", field="after") from exc
+
+
+async def list_appointments(
+    actor: Actor | None,
+    doctor_id: str | None,
+    patient_id: str | None,
+    statuses: list[AppointmentStatus] | None,
+    start: date | None,
+    end: date | None,
+    first: int,
+    after: str | None,
+) -> AppointmentPage:
+    """ADMIN sees all, DOCTOR its own; ordered by start time, cursor-paginated."""
+    caller = require_role(actor, Role.ADMIN, Role.DOCTOR)
+    if not 1 <= first <= PAGE_MAX:
+        raise BadUserInput(f"first must be between 1 and {PAGE_MAX}", field="first")
+    query: dict[str, Any] = {}
+    doctor_oid = validation.optional_object_id(doctor_id, "doctorId")
+    if caller.role is Role.DOCTOR:
+        if doctor_oid is not None and doctor_oid != caller.doctor_id:
+            raise Forbidden("Doctors see only their own appointments")
+        doctor_oid = caller.doctor_id
+    if doctor_oid is not None:
+        query["doctor_id"] = doctor_oid
+    patient_oid = validation.optional_object_id(patient_id, "patientId")
+    if patient_oid is not None:
+        query["patient_id"] = patient_oid
+    if statuses:
+        query["status"] = {"$in": [s.value for s in statuses]}
+    if start is not None and end is not None:
+        validation.date_range(start, end, max_days=3660)
+    day_filter: dict[str, str] = {}
+    if start is not None:
+        day_filter["$gte"] = start.isoformat()
+    if end is not None:
+        day_filter["$lte"] = end.isoformat()
+    if day_filter:
+        query["appointment_date"] = day_filter
+    if after is not None:
+        starts, oid = _decode_cursor(after)
+        query["$or"] = [
+            {"starts_at": {"$gt": starts}},
+            {"starts_at": starts, "_id": {"$gt": oid}},
+        ]
+    found = (
+        await Appointment.find(query)
+        .sort([("starts_at", 1), ("_id", 1)])
+        .limit(first + 1)
+        .to_list()
+    )
+    items = found[:first]
+    return AppointmentPage(
+        items=items, cursors=[_cursor(a) for a in items], has_next_page=len(found) > first
+    )
+
+
+async def change_status(
+    actor: Actor | None,
+    appointment_id: str,
+    requested: AppointmentStatus,
+    notes: str | None = None,
+    virtual_meeting_link: str | None = None,
+    reason: str | None = None,
+) -> Appointment:
+    """Move along the state machine; cancelling frees a future slot in the same step."""
+    caller = require_actor(actor)
+    appointment = await get_appointment(caller, appointment_id)
+    if not may_set(caller.role, requested):
+        raise Forbidden(f"Only the doctor or an admin may set {requested.value}")
+    if not can_transition(appointment.status, requested):
+        raise InvalidTransition(appointment.status.value, requested.value)
+    now = utcnow()
+    changes: dict[str, Any] = {"status": requested.value, "updated_at": now}
+    if notes is not None:
+        changes["notes"] = validation.optional_text(notes, "notes", validation.LONG_TEXT_MAX)
+    if virtual_meeting_link is not None:
+        changes["virtual_meeting_link"] = validation.optional_text(
+            virtual_meeting_link, "virtualMeetingLink", 2048
+        )
+    if reason is not None:
+        changes["cancellation_reason"] = validation.optional_text(
+            reason, "reason", validation.LONG_TEXT_MAX
+        )
+    cancelling = requested is AppointmentStatus.CANCELLED
+
+    async def apply(session: AsyncClientSession | None) -> tuple[Appointment, Slot | None]:
+        # The current status in the filter makes a concurrent change lose cleanly.
+        updated = await Appointment.get_pymongo_collection().find_one_and_update(
+            {"_id": appointment.id, "status": appointment.status.value},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            raise _StatusMoved()
+        freed = None
+        if cancelling:
+            freed_doc = await Slot.get_pymongo_collection().find_one_and_update(
+                {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
+                {"$set": {"is_booked": False, "updated_at": now}},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            freed = None if freed_doc is None else Slot.model_validate(freed_doc)
+        return Appointment.model_validate(updated), freed
+
+    try:
+        changed, freed = await get_store().run_atomically(apply)
+    except _StatusMoved:
+        current = await Appointment.get(appointment.id)
+        raise InvalidTransition(
+            current.status.value if current else appointment.status.value, requested.value
+        ) from None
+    kind = {
+        AppointmentStatus.CANCELLED: AppointmentEventKind.CANCELLED,
+        AppointmentStatus.CONFIRMED: AppointmentEventKind.CONFIRMED,
+    }.get(requested, AppointmentEventKind.STATUS_CHANGED)
+    events: list[Event] = [AppointmentChanged(kind=kind, appointment=changed, at=now)]
+    if freed is not None:
+        events.append(SlotChanged(kind=SlotEventKind.RELEASED, slot=freed, at=now))
+    await publish(*events)
+    return changed
+
+
+async def cancel_appointment(
+    actor: Actor | None, appointment_id: str, reason: str | None
+) -> Appointment:
+    return await change_status(actor, appointment_id, AppointmentStatus.CANCELLED, reason=reason)
+
+
+class _StatusMoved(Exception):
+    """Someone changed the status between our read and our update."""

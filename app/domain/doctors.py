@@ -1,0 +1,124 @@
+"""Doctors: created and edited by admins, found by patients by specialty and date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.domain import validation
+from app.domain.actor import Actor, require_role
+from app.domain.auth import create_user
+from app.domain.clock import utcnow
+from app.domain.errors import Conflict, NotFound
+from app.domain.specialties import get_specialty
+from app.models import Doctor, Role, Slot
+from app.settings import get_settings
+
+
+@dataclass
+class DoctorFields:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    specialty_id: str | None = None
+    license_number: str | None = None
+    consultation_fee: float | None = None
+    timezone: str | None = None
+    profile_image: str | None = None
+    is_active: bool | None = None
+
+
+def _duplicate_field(exc: DuplicateKeyError) -> str:
+    detail = str(exc.details or exc)
+    return "licenseNumber" if "license" in detail else "email"
+
+
+async def get_doctor(doctor_id: str, field: str = "id") -> Doctor:
+    found = await Doctor.get(validation.object_id(doctor_id, field))
+    if found is None:
+        raise NotFound("Doctor", field=field)
+    return found
+
+
+async def list_doctors(
+    specialty_id: str | None, bookable_slots: list[Slot] | None, include_inactive: bool
+) -> list[Doctor]:
+    """Doctors of a specialty; with `bookable_slots` (a date was asked), only those with one."""
+    query: dict[str, object] = {}
+    if specialty_id is not None:
+        query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
+    if not include_inactive:
+        query["is_active"] = True
+    if bookable_slots is not None:
+        query["_id"] = {"$in": list({slot.doctor_id for slot in bookable_slots})}
+    return await Doctor.find(query).sort("name").to_list()
+
+
+async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
+    if fields.name is not None:
+        doctor.name = validation.text(fields.name, "name", validation.NAME_MAX)
+    if fields.email is not None:
+        doctor.email = validation.email(fields.email)
+    if fields.phone is not None:
+        doctor.phone = validation.phone(fields.phone)
+    if fields.specialty_id is not None:
+        doctor.specialty_id = (await get_specialty(fields.specialty_id, "specialtyId")).id  # type: ignore[assignment]
+    if fields.license_number is not None:
+        doctor.license_number = validation.text(fields.license_number, "licenseNumber", 64)
+    if fields.consultation_fee is not None:
+        doctor.consultation_fee = validation.non_negative_fee(fields.consultation_fee)
+    if fields.timezone is not None:
+        doctor.timezone = validation.timezone(fields.timezone)
+    if fields.profile_image is not None:
+        doctor.profile_image = validation.optional_text(fields.profile_image, "profileImage", 2048)
+    if fields.is_active is not None:
+        doctor.is_active = fields.is_active
+
+
+async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str | None) -> Doctor:
+    """Creates the doctor and, when a password is given, its DOCTOR login."""
+    require_role(actor, Role.ADMIN)
+    if password is not None:
+        validation.password(password)
+    specialty = await get_specialty(fields.specialty_id or "", "specialtyId")
+    doctor = Doctor(
+        name="",
+        email="",
+        specialty_id=specialty.id,  # type: ignore[arg-type]
+        license_number="",
+        timezone=get_settings().clinic_timezone,
+    )
+    await _apply(doctor, DoctorFields(**{**fields.__dict__, "specialty_id": None}))
+    try:
+        await doctor.insert()
+    except DuplicateKeyError as exc:
+        field = _duplicate_field(exc)
+        raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
+    if password is not None:
+        try:
+            await create_user(
+                doctor.email, password, doctor.name, doctor.phone, Role.DOCTOR, doctor.id
+            )
+        except Conflict:
+            await doctor.delete()
+            raise
+    return doctor
+
+
+async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
+    require_role(actor, Role.ADMIN)
+    doctor = await get_doctor(doctor_id)
+    await _apply(doctor, fields)
+    doctor.updated_at = utcnow()
+    try:
+        await doctor.save()
+    except DuplicateKeyError as exc:
+        field = _duplicate_field(exc)
+        raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
+    return doctor
+
+
+async def doctors_by_ids(ids: list[PydanticObjectId]) -> list[Doctor]:
+    return await Doctor.find({"_id": {"$in": ids}}).to_list()

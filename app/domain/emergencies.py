@@ -1,0 +1,28 @@
+"""Emergency requests: a patient's urgent message, broadcast to doctors and admins."""
+
+from __future__ import annotations
+
+from app.domain import validation
+from app.domain.actor import Actor, require_role
+from app.domain.doctors import get_doctor
+from app.domain.specialties import get_specialty
+from app.events.messages import EmergencyRaised
+from app.events.publisher import publish
+from app.models import EmergencyRequest, Role
+
+
+async def send_emergency_request(
+    actor: Actor | None, message: str, specialty_id: str | None, doctor_id: str | None
+) -> EmergencyRequest:
+    caller = require_role(actor, Role.PATIENT)
+    request = EmergencyRequest(
+        patient_id=caller.user_id,
+        message=validation.text(message, "message", validation.LONG_TEXT_MAX),
+        specialty_id=(await get_specialty(specialty_id, "specialtyId")).id
+        if specialty_id
+        else None,
+        doctor_id=(await get_doctor(doctor_id, "doctorId")).id if doctor_id else None,
+    )
+    await request.insert()
+    await publish(EmergencyRaised(request=request, at=request.created_at))
+    return request

@@ -1,0 +1,29 @@
+"""The background loop every API process runs: expire locks, repair orphaned bookings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.domain.locks import release_expired_locks
+from app.domain.reconciler import release_orphaned_bookings
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_housekeeping(stop: asyncio.Event) -> None:
+    settings = get_settings()
+    ticks = 0
+    while not stop.is_set():
+        try:
+            await release_expired_locks()
+            if ticks % 30 == 0:
+                await release_orphaned_bookings(settings.slot_lock_ttl_seconds)
+        except Exception:
+            log.exception("housekeeping pass failed; retrying")
+        ticks += 1
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)
+        except TimeoutError:
+            pass

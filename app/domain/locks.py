@@ -1,0 +1,129 @@
+"""Slot locks: a patient holds a slot for a few minutes while it books."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+
+from app.domain import validation
+from app.domain.actor import Actor, require_actor
+from app.domain.clock import utcnow
+from app.domain.errors import Forbidden, LockLimitReached, SlotLocked
+from app.domain.patients import acting_patient
+from app.domain.slot_claims import refusal, should_retry
+from app.domain.slot_state import NO_LOCK, lock_is_live, open_for
+from app.domain.slots import get_slot
+from app.events.messages import SlotChanged, SlotEventKind
+from app.events.publisher import publish
+from app.models import Role, Slot
+from app.settings import get_settings
+
+CLAIM_ATTEMPTS = 3
+
+
+async def _live_locks_held(patient_id: PydanticObjectId, other_than: PydanticObjectId) -> int:
+    return await Slot.get_pymongo_collection().count_documents(
+        {
+            "booking_lock.patient_id": patient_id,
+            "booking_lock.is_active": True,
+            "booking_lock.expires_at": {"$gt": utcnow()},
+            "_id": {"$ne": other_than},
+        }
+    )
+
+
+async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -> Slot:
+    """Hold an AVAILABLE future slot, or renew the caller's own hold, in one atomic update."""
+    settings = get_settings()
+    patient = await acting_patient(actor, patient_id)
+    slot_oid = validation.object_id(slot_id, "slotId")
+    if await _live_locks_held(patient, slot_oid) >= settings.max_locks_per_patient:
+        raise LockLimitReached(settings.max_locks_per_patient)
+    for _ in range(CLAIM_ATTEMPTS):
+        now = utcnow()
+        lock = {
+            "patient_id": patient,
+            "locked_at": now,
+            "expires_at": now + timedelta(seconds=settings.slot_lock_ttl_seconds),
+            "is_active": True,
+        }
+        claimed = await Slot.get_pymongo_collection().find_one_and_update(
+            {"_id": slot_oid, **open_for(patient, now)},
+            {"$set": {"booking_lock": lock, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if claimed is not None:
+            break
+        error = await refusal(slot_oid, patient, now)
+        if not should_retry(error):
+            raise error
+    else:
+        raise SlotLocked(None)
+    # Two concurrent locks by one patient can both pass the count above; the later one yields.
+    if await _live_locks_held(patient, slot_oid) >= settings.max_locks_per_patient:
+        await _release(slot_oid, patient)
+        raise LockLimitReached(settings.max_locks_per_patient)
+    slot = Slot.model_validate(claimed)
+    await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=slot, at=now))
+    return slot
+
+
+async def _release(slot_id: PydanticObjectId, patient_id: PydanticObjectId | None) -> Slot | None:
+    now = utcnow()
+    holder: dict[str, object] = {"booking_lock.is_active": True}
+    if patient_id is not None:
+        holder["booking_lock.patient_id"] = patient_id
+    released = await Slot.get_pymongo_collection().find_one_and_update(
+        {"_id": slot_id, **holder},
+        {"$set": {"booking_lock": NO_LOCK, "updated_at": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+    return None if released is None else Slot.model_validate(released)
+
+
+async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:
+    """The holder (or an admin) lets go of a slot; unlocking an unheld slot changes nothing."""
+    caller = require_actor(actor)
+    slot = await get_slot(slot_id, "slotId")
+    if caller.role is Role.DOCTOR:
+        raise Forbidden("Doctors do not hold slot locks")
+    if (
+        lock_is_live(slot, utcnow())
+        and not caller.is_admin
+        and (slot.booking_lock.patient_id != caller.user_id)
+    ):
+        raise SlotLocked(slot.booking_lock.expires_at)
+    released = await _release(slot.id, None if caller.is_admin else caller.user_id)  # type: ignore[arg-type]
+    if released is None:
+        return slot
+    await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=released, at=released.updated_at))
+    return released
+
+
+async def release_expired_locks(limit: int = 200) -> list[Slot]:
+    """Release locks past their expiry; each is released, and announced, by one process only."""
+    now = utcnow()
+    collection = Slot.get_pymongo_collection()
+    expired = await collection.find(
+        {"booking_lock.is_active": True, "booking_lock.expires_at": {"$lte": now}},
+        {"_id": 1, "booking_lock.expires_at": 1},
+    ).to_list(limit)
+    released: list[Slot] = []
+    for candidate in expired:
+        # The expiry in the filter makes a renewal since the read win over this release.
+        doc = await collection.find_one_and_update(
+            {
+                "_id": candidate["_id"],
+                "booking_lock.is_active": True,
+                "booking_lock.expires_at": candidate["booking_lock"]["expires_at"],
+            },
+            {"$set": {"booking_lock": NO_LOCK, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is not None:
+            slot = Slot.model_validate(doc)
+            released.append(slot)
+            await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=slot, at=now))
+    return released

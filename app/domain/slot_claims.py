@@ -1,0 +1,37 @@
+"""Why a slot could not be claimed: read once after the atomic update said no."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import PydanticObjectId
+
+from app.domain.errors import NotFound, SlotAlreadyBooked, SlotLocked, SlotUnavailable
+from app.domain.slot_state import lock_is_live
+from app.models import Slot
+
+
+async def refusal(
+    slot_id: PydanticObjectId, patient_id: PydanticObjectId, now: datetime
+) -> Exception:
+    """The error that explains the refusal, or None-like NotFound when it is claimable again."""
+    slot = await Slot.get(slot_id)
+    if slot is None:
+        return NotFound("Slot", field="slotId")
+    if slot.is_removed or not slot.is_available or slot.starts_at <= now:
+        return SlotUnavailable(
+            "The slot is in the past" if slot.starts_at <= now else "The slot is not available"
+        )
+    if slot.is_booked:
+        return SlotAlreadyBooked()
+    if lock_is_live(slot, now) and slot.booking_lock.patient_id != patient_id:
+        return SlotLocked(slot.booking_lock.expires_at)
+    return _Retry()
+
+
+class _Retry(Exception):
+    """The slot changed between the refused update and the read: try the update again."""
+
+
+def should_retry(error: Exception) -> bool:
+    return isinstance(error, _Retry)

@@ -1,0 +1,59 @@
+"""A slot's state, derived from its fields, and the store filters that select by state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from app.models import Slot
+
+
+class SlotState(StrEnum):
+    AVAILABLE = "AVAILABLE"
+    LOCKED = "LOCKED"
+    BOOKED = "BOOKED"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+def lock_is_live(slot: Slot, now: datetime) -> bool:
+    lock = slot.booking_lock
+    return bool(lock.is_active and lock.expires_at and lock.expires_at > now)
+
+
+def slot_state(slot: Slot, now: datetime) -> SlotState:
+    """UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE, as the contract orders them."""
+    if slot.is_removed or not slot.is_available:
+        return SlotState.UNAVAILABLE
+    if slot.is_booked:
+        return SlotState.BOOKED
+    if lock_is_live(slot, now):
+        return SlotState.LOCKED
+    return SlotState.AVAILABLE
+
+
+def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, Any]:
+    """Slots a patient may claim now: enabled, future, unbooked, and not held by someone else."""
+    holders: list[dict[str, Any]] = [
+        {"booking_lock.is_active": False},
+        {"booking_lock.expires_at": {"$lte": now}},
+    ]
+    if patient_id is not None:
+        holders.append({"booking_lock.patient_id": patient_id})
+    return {
+        "is_removed": False,
+        "is_available": True,
+        "is_booked": False,
+        "starts_at": {"$gt": now},
+        "$or": holders,
+    }
+
+
+NO_LOCK: dict[str, Any] = {
+    "patient_id": None,
+    "locked_at": None,
+    "expires_at": None,
+    "is_active": False,
+}

@@ -1,0 +1,189 @@
+"""Slots: created, removed and switched on and off by admins and their own doctor."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from app.domain import validation
+from app.domain.actor import Actor, require_role
+from app.domain.clock import utcnow
+from app.domain.doctors import get_doctor
+from app.domain.errors import BadUserInput, Conflict, Forbidden, NotFound, SlotAlreadyBooked
+from app.domain.slot_state import NO_LOCK, open_for
+from app.domain.specialties import get_specialty
+from app.events.messages import SlotChanged, SlotEventKind
+from app.events.publisher import publish
+from app.models import Doctor, Role, Slot
+from app.store.connection import get_store
+
+MAX_SLOT_MINUTES = 12 * 60
+
+
+def require_slot_manager(actor: Actor | None, doctor_id: PydanticObjectId) -> Actor:
+    """ADMIN, or the DOCTOR whose slots these are."""
+    found = require_role(actor, Role.ADMIN, Role.DOCTOR)
+    if found.role is Role.DOCTOR and found.doctor_id != doctor_id:
+        raise Forbidden("Doctors manage only their own slots")
+    return found
+
+
+async def get_slot(slot_id: str, field: str = "id") -> Slot:
+    found = await Slot.get(validation.object_id(slot_id, field))
+    if found is None or found.is_removed:
+        raise NotFound("Slot", field=field)
+    return found
+
+
+async def bookable_slots(
+    day: date,
+    doctor_ids: list[PydanticObjectId] | None = None,
+    specialty_id: PydanticObjectId | None = None,
+) -> list[Slot]:
+    """AVAILABLE future slots on a date, ordered by start: what a patient can pick."""
+    query: dict[str, Any] = {"date": day.isoformat(), **open_for(None, utcnow())}
+    if doctor_ids is not None:
+        query["doctor_id"] = {"$in": doctor_ids}
+    if specialty_id is not None:
+        query["specialty_id"] = specialty_id
+    return await Slot.find(query).sort("starts_at").to_list()
+
+
+async def slots_in_range(actor: Actor | None, doctor_id: str, start: date, end: date) -> list[Slot]:
+    doctor_oid = validation.object_id(doctor_id, "doctorId")
+    require_slot_manager(actor, doctor_oid)
+    validation.date_range(start, end)
+    await get_doctor(doctor_id, "doctorId")
+    return (
+        await Slot.find(
+            {
+                "doctor_id": doctor_oid,
+                "is_removed": False,
+                "date": {"$gte": start.isoformat(), "$lte": end.isoformat()},
+            }
+        )
+        .sort("starts_at")
+        .to_list()
+    )
+
+
+async def create_slot(
+    actor: Actor | None,
+    doctor_id: str,
+    specialty_id: str | None,
+    day: date,
+    start_time: str,
+    end_time: str,
+    duration_minutes: int | None,
+) -> Slot:
+    doctor_oid = validation.object_id(doctor_id, "doctorId")
+    require_slot_manager(actor, doctor_oid)
+    starts = validation.clock_time(start_time, "startTime")
+    ends = validation.clock_time(end_time, "endTime")
+    if ends <= starts:
+        raise BadUserInput("endTime must be after startTime", field="endTime")
+    minutes = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+    if duration_minutes is not None and duration_minutes != minutes:
+        raise BadUserInput(
+            f"durationMinutes must equal endTime - startTime ({minutes})", field="durationMinutes"
+        )
+    if minutes > MAX_SLOT_MINUTES:
+        raise BadUserInput("a slot may last at most 12 hours", field="endTime")
+    doctor = await get_doctor(doctor_id, "doctorId")
+    specialty_oid = (
+        (await get_specialty(specialty_id, "specialtyId")).id
+        if specialty_id
+        else doctor.specialty_id
+    )
+    starts_at = validation.local_instant(day, starts, doctor.timezone, "startTime")
+    ends_at = validation.local_instant(day, ends, doctor.timezone, "endTime")
+    if starts_at <= utcnow():
+        raise BadUserInput("a new slot must start in the future", field="date")
+    slot = Slot(
+        doctor_id=doctor_oid,
+        specialty_id=specialty_oid,  # type: ignore[arg-type]
+        starts_at=starts_at,
+        ends_at=ends_at,
+        date=day.isoformat(),
+        start_time=start_time,
+        end_time=end_time,
+        duration_minutes=minutes,
+    )
+
+    async def insert_unless_overlapping(session: AsyncClientSession | None) -> None:
+        # Bumping the doctor makes concurrent slot creations for one doctor conflict in a
+        # transaction, so two overlapping slots cannot both pass the check below.
+        await Doctor.get_pymongo_collection().update_one(
+            {"_id": doctor_oid}, {"$inc": {"slot_guard": 1}}, session=session
+        )
+        overlapping = await Slot.get_pymongo_collection().find_one(
+            {
+                "doctor_id": doctor_oid,
+                "is_removed": False,
+                "starts_at": {"$lt": ends_at},
+                "ends_at": {"$gt": starts_at},
+            },
+            {"_id": 1},
+            session=session,
+        )
+        if overlapping is not None:
+            raise Conflict("The slot overlaps another slot of this doctor", field="startTime")
+        await slot.insert(session=session)
+
+    try:
+        await get_store().run_atomically(insert_unless_overlapping)
+    except DuplicateKeyError as exc:
+        raise Conflict("The doctor already has a slot at this time", field="startTime") from exc
+    await publish(SlotChanged(kind=SlotEventKind.ADDED, slot=slot, at=slot.created_at))
+    return slot
+
+
+async def remove_slot(actor: Actor | None, slot_id: str) -> Slot:
+    slot = await get_slot(slot_id)
+    require_slot_manager(actor, slot.doctor_id)
+    now = utcnow()
+    removed = await Slot.get_pymongo_collection().find_one_and_update(
+        {"_id": slot.id, "is_removed": False, "is_booked": False},
+        {
+            "$set": {
+                "is_removed": True,
+                "is_available": False,
+                "booking_lock": NO_LOCK,
+                "updated_at": now,
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    if removed is None:
+        current = await Slot.get(slot.id)
+        if current is not None and current.is_booked and not current.is_removed:
+            raise SlotAlreadyBooked("A booked slot cannot be removed; cancel its appointment first")
+        raise NotFound("Slot", field="id")
+    result = Slot.model_validate(removed)
+    await publish(SlotChanged(kind=SlotEventKind.REMOVED, slot=result, at=now))
+    return result
+
+
+async def set_availability(actor: Actor | None, slot_id: str, is_available: bool) -> Slot:
+    slot = await get_slot(slot_id)
+    require_slot_manager(actor, slot.doctor_id)
+    now = utcnow()
+    changes: dict[str, Any] = {"is_available": is_available, "updated_at": now}
+    if not is_available:
+        changes["booking_lock"] = NO_LOCK
+    updated = await Slot.get_pymongo_collection().find_one_and_update(
+        {"_id": slot.id, "is_removed": False},
+        {"$set": changes},
+        return_document=ReturnDocument.AFTER,
+    )
+    if updated is None:
+        raise NotFound("Slot", field="id")
+    result = Slot.model_validate(updated)
+    if slot.is_available != is_available:
+        await publish(SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=result, at=now))
+    return result

@@ -1,0 +1,64 @@
+"""Specialties: created and edited by admins, listed for everyone."""
+
+from __future__ import annotations
+
+from pymongo.errors import DuplicateKeyError
+
+from app.domain import validation
+from app.domain.actor import Actor, require_role
+from app.domain.clock import utcnow
+from app.domain.errors import Conflict, NotFound
+from app.models import Role, Specialty
+
+
+async def list_specialties(include_inactive: bool) -> list[Specialty]:
+    query = {} if include_inactive else {"is_active": True}
+    return await Specialty.find(query).sort("name_key").to_list()
+
+
+async def get_specialty(specialty_id: str, field: str = "id") -> Specialty:
+    found = await Specialty.get(validation.object_id(specialty_id, field))
+    if found is None:
+        raise NotFound("Specialty", field=field)
+    return found
+
+
+async def create_specialty(actor: Actor | None, name: str, description: str | None) -> Specialty:
+    require_role(actor, Role.ADMIN)
+    clean = validation.text(name, "name", validation.NAME_MAX)
+    specialty = Specialty(
+        name=clean,
+        name_key=clean.casefold(),
+        description=validation.optional_text(description, "description", validation.LONG_TEXT_MAX),
+    )
+    try:
+        await specialty.insert()
+    except DuplicateKeyError as exc:
+        raise Conflict("A specialty with this name already exists", field="name") from exc
+    return specialty
+
+
+async def update_specialty(
+    actor: Actor | None,
+    specialty_id: str,
+    name: str | None,
+    description: str | None,
+    is_active: bool | None,
+) -> Specialty:
+    require_role(actor, Role.ADMIN)
+    specialty = await get_specialty(specialty_id)
+    if name is not None:
+        specialty.name = validation.text(name, "name", validation.NAME_MAX)
+        specialty.name_key = specialty.name.casefold()
+    if description is not None:
+        specialty.description = validation.optional_text(
+            description, "description", validation.LONG_TEXT_MAX
+        )
+    if is_active is not None:
+        specialty.is_active = is_active
+    specialty.updated_at = utcnow()
+    try:
+        await specialty.save()
+    except DuplicateKeyError as exc:
+        raise Conflict("A specialty with this name already exists", field="name") from exc
+    return specialty

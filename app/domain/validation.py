@@ -1,0 +1,123 @@
+"""Input checks shared by every rule: ids, text lengths, emails, times and time zones."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+from email_validator import EmailNotValidError, validate_email
+
+from app.domain.errors import BadUserInput
+
+NAME_MAX = 120
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 2000
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
+
+
+def object_id(value: str, field: str) -> PydanticObjectId:
+    if not isinstance(value, str) or not ObjectId.is_valid(value):
+        raise BadUserInput(f"{field} is not a valid id", field=field)
+    return PydanticObjectId(value)
+
+
+def optional_object_id(value: str | None, field: str) -> PydanticObjectId | None:
+    return None if value is None else object_id(value, field)
+
+
+def text(value: str, field: str, max_length: int = SHORT_TEXT_MAX, required: bool = True) -> str:
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise BadUserInput(f"{field} must not be empty", field=field)
+    if len(cleaned) > max_length:
+        raise BadUserInput(f"{field} must be at most {max_length} characters", field=field)
+    return cleaned
+
+
+def optional_text(value: str | None, field: str, max_length: int = SHORT_TEXT_MAX) -> str | None:
+    if value is None:
+        return None
+    cleaned = text(value, field, max_length, required=False)
+    return cleaned or None
+
+
+def email(value: str, field: str = "email") -> str:
+    if len(value) > 254:
+        raise BadUserInput("email is too long", field=field)
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadUserInput(f"{field} is not a valid email address", field=field) from exc
+    return checked.normalized.lower()
+
+
+def phone(value: str | None, field: str = "phone") -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not _PHONE.match(value.strip()):
+        raise BadUserInput("phone is not a valid phone number", field=field)
+    return value.strip()
+
+
+def password(value: str, field: str = "password") -> str:
+    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        raise BadUserInput(
+            f"password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field=field
+        )
+    return value
+
+
+def clock_time(value: str, field: str) -> time:
+    match = _HHMM.match(value)
+    if not match:
+        raise BadUserInput(f'{field} must be "HH:MM", 24-hour, 00:00 to 23:59', field=field)
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def timezone(value: str, field: str = "timezone") -> str:
+    if value not in _known_zones():
+        raise BadUserInput(f"{field} is not a known IANA time zone", field=field)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadUserInput(f"{field} is not a known IANA time zone", field=field) from exc
+    return value
+
+
+_ZONES: set[str] = set()
+
+
+def _known_zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+        _ZONES.add("UTC")
+    return _ZONES
+
+
+def local_instant(day: date, at: time, zone: str, field: str) -> datetime:
+    """The UTC instant of a wall-clock time in `zone`; refuses times a DST change skips."""
+    tz = ZoneInfo(zone)
+    local = datetime.combine(day, at, tzinfo=tz)
+    round_trip = local.astimezone(ZoneInfo("UTC")).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise BadUserInput(f"{field} does not exist in {zone} on {day.isoformat()}", field=field)
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def non_negative_fee(value: float, field: str = "consultationFee") -> float:
+    if value != value or value < 0 or value > 1_000_000:  # NaN, negative or absurd
+        raise BadUserInput(f"{field} must be between 0 and 1000000", field=field)
+    return float(value)
+
+
+def date_range(start: date, end: date, field: str = "to", max_days: int = 92) -> None:
+    if end < start:
+        raise BadUserInput("to must not be before from", field=field)
+    if end - start > timedelta(days=max_days):
+        raise BadUserInput(f"the range may span at most {max_days} days", field=field)

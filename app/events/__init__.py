@@ -1,0 +1,1 @@
+"""Slot, appointment and emergency events, and the broker that fans them out."""

@@ -1,0 +1,51 @@
+"""What an event carries: the kind, the changed document as committed, and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+
+from app.models import Appointment, EmergencyRequest, Slot
+
+
+class SlotEventKind(StrEnum):
+    ADDED = "ADDED"
+    REMOVED = "REMOVED"
+    LOCKED = "LOCKED"
+    UNLOCKED = "UNLOCKED"
+    BOOKED = "BOOKED"
+    RELEASED = "RELEASED"
+    AVAILABILITY_CHANGED = "AVAILABILITY_CHANGED"
+
+
+class AppointmentEventKind(StrEnum):
+    CREATED = "CREATED"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+
+
+class SlotChanged(BaseModel):
+    topic: Literal["slot"] = "slot"
+    kind: SlotEventKind
+    slot: Slot
+    at: datetime
+
+
+class AppointmentChanged(BaseModel):
+    topic: Literal["appointment"] = "appointment"
+    kind: AppointmentEventKind
+    appointment: Appointment
+    at: datetime
+
+
+class EmergencyRaised(BaseModel):
+    topic: Literal["emergency"] = "emergency"
+    request: EmergencyRequest
+    at: datetime
+
+
+Event = SlotChanged | AppointmentChanged | EmergencyRaised

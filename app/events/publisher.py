@@ -1,0 +1,33 @@
+"""Where the domain announces committed changes; the broker behind it is set at start-up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from app.events.messages import Event
+
+log = logging.getLogger(__name__)
+
+
+class Broker(Protocol):
+    async def publish(self, event: Event) -> None: ...
+
+
+_broker: Broker | None = None
+
+
+def set_broker(broker: Broker | None) -> None:
+    global _broker
+    _broker = broker
+
+
+async def publish(*events: Event) -> None:
+    """Announce events after their change is committed; a broker failure never undoes it."""
+    if _broker is None:
+        return
+    for event in events:
+        try:
+            await _broker.publish(event)
+        except Exception:
+            log.exception("could not publish %s event", event.topic)

@@ -1,0 +1,26 @@
+"""Beanie documents: what the store holds."""
+
+from app.models.appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from app.models.doctor import Doctor
+from app.models.emergency_request import EmergencyRequest
+from app.models.refresh_token import RefreshToken
+from app.models.slot import BookingLock, Slot
+from app.models.specialty import Specialty
+from app.models.user import Role, User
+
+DOCUMENT_MODELS = [Specialty, Doctor, Slot, Appointment, User, RefreshToken, EmergencyRequest]
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "DOCUMENT_MODELS",
+    "Appointment",
+    "AppointmentStatus",
+    "BookingLock",
+    "Doctor",
+    "EmergencyRequest",
+    "RefreshToken",
+    "Role",
+    "Slot",
+    "Specialty",
+    "User",
+]

@@ -1,0 +1,54 @@
+"""A patient's appointment in a slot, and the statuses it moves through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import PydanticObjectId
+from pymongo import ASCENDING, IndexModel
+
+from app.models._base import TimestampedDocument
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    CONFIRMED = "CONFIRMED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    NO_SHOW = "NO_SHOW"
+
+
+ACTIVE_STATUSES = [s.value for s in AppointmentStatus if s is not AppointmentStatus.CANCELLED]
+
+
+class Appointment(TimestampedDocument):
+    patient_id: PydanticObjectId
+    doctor_id: PydanticObjectId
+    slot_id: PydanticObjectId
+    specialty_id: PydanticObjectId
+    appointment_date: str
+    appointment_time: str
+    starts_at: datetime
+    ends_at: datetime
+    status: AppointmentStatus = AppointmentStatus.SCHEDULED
+    reason_for_visit: str | None = None
+    notes: str | None = None
+    virtual_meeting_link: str | None = None
+    cancellation_reason: str | None = None
+
+    class Settings:
+        name = "appointments"
+        indexes = [
+            # The last guard against double booking: one active appointment per slot.
+            IndexModel(
+                [("slot_id", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"status": {"$in": ACTIVE_STATUSES}},
+                name="appointment_active_slot_unique",
+            ),
+            IndexModel([("patient_id", ASCENDING), ("starts_at", ASCENDING)]),
+            IndexModel([("doctor_id", ASCENDING), ("starts_at", ASCENDING)]),
+            IndexModel([("starts_at", ASCENDING), ("_id", ASCENDING)]),
+        ]

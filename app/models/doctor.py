@@ -1,0 +1,29 @@
+"""A doctor whose slots patients book."""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+from pymongo import ASCENDING, IndexModel
+
+from app.models._base import TimestampedDocument
+
+
+class Doctor(TimestampedDocument):
+    name: str
+    email: str
+    phone: str | None = None
+    specialty_id: PydanticObjectId
+    license_number: str
+    consultation_fee: float = 0.0
+    is_active: bool = True
+    profile_image: str | None = None
+    timezone: str = "UTC"
+    slot_guard: int = 0  # bumped inside a slot-creation transaction to serialize overlap checks
+
+    class Settings:
+        name = "doctors"
+        indexes = [
+            IndexModel([("email", ASCENDING)], unique=True, name="doctor_email_unique"),
+            IndexModel([("license_number", ASCENDING)], unique=True, name="doctor_license_unique"),
+            IndexModel([("specialty_id", ASCENDING), ("is_active", ASCENDING)]),
+        ]

@@ -1,0 +1,1 @@
+"""Thin resolvers: read arguments, call the domain, wrap documents in schema types."""

@@ -1,0 +1,170 @@
+"""Mutation resolvers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.domain import (
+    appointments,
+    auth,
+    booking,
+    doctors,
+    emergencies,
+    locks,
+    slots,
+    specialties,
+)
+from app.schema.context import Info
+from app.schema.enums import AppointmentStatus
+from app.schema.inputs import (
+    BookAppointmentInput,
+    DoctorInput,
+    DoctorUpdateInput,
+    EmergencyRequestInput,
+    RegisterInput,
+    SlotInput,
+    SpecialtyInput,
+    SpecialtyUpdateInput,
+)
+from app.schema.types import (
+    Appointment,
+    AuthPayload,
+    Doctor,
+    EmergencyRequest,
+    Slot,
+    Specialty,
+    User,
+)
+
+
+def _auth_payload(session: auth.Session) -> AuthPayload:
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        token_type="Bearer",
+        expires_in=session.expires_in,
+        user=User.from_doc(session.user),
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Creates a PATIENT account and signs it in.")
+    async def register(self, input: RegisterInput) -> AuthPayload:
+        return _auth_payload(
+            await auth.register(input.email, input.password, input.name, input.phone)
+        )
+
+    @strawberry.mutation
+    async def login(self, email: str, password: str) -> AuthPayload:
+        return _auth_payload(await auth.login(email, password))
+
+    @strawberry.mutation(description="Rotates: the old refresh token stops working.")
+    async def refresh_token(self, refresh_token: str) -> AuthPayload:
+        return _auth_payload(await auth.refresh(refresh_token))
+
+    @strawberry.mutation
+    async def logout(self, refresh_token: str) -> bool:
+        return await auth.logout(refresh_token)
+
+    @strawberry.mutation(description="patientId: an ADMIN booking on a patient's behalf.")
+    async def lock_slot(
+        self, info: Info, slot_id: strawberry.ID, patient_id: strawberry.ID | None = None
+    ) -> Slot:
+        return Slot.from_doc(await locks.lock_slot(info.context.actor, slot_id, patient_id))
+
+    @strawberry.mutation
+    async def unlock_slot(self, info: Info, slot_id: strawberry.ID) -> Slot:
+        return Slot.from_doc(await locks.unlock_slot(info.context.actor, slot_id))
+
+    @strawberry.mutation
+    async def book_appointment(self, info: Info, input: BookAppointmentInput) -> Appointment:
+        appointment = await booking.book_appointment(
+            info.context.actor,
+            input.slot_id,
+            input.doctor_id,
+            input.reason_for_visit,
+            input.patient_id,
+        )
+        return Appointment.from_doc(appointment)
+
+    @strawberry.mutation
+    async def cancel_appointment(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> Appointment:
+        return Appointment.from_doc(
+            await appointments.cancel_appointment(info.context.actor, id, reason)
+        )
+
+    @strawberry.mutation
+    async def update_appointment_status(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        status: AppointmentStatus,
+        notes: str | None = None,
+        virtual_meeting_link: str | None = None,
+    ) -> Appointment:
+        changed = await appointments.change_status(
+            info.context.actor, id, status, notes, virtual_meeting_link
+        )
+        return Appointment.from_doc(changed)
+
+    @strawberry.mutation
+    async def send_emergency_request(
+        self, info: Info, input: EmergencyRequestInput
+    ) -> EmergencyRequest:
+        request = await emergencies.send_emergency_request(
+            info.context.actor, input.message, input.specialty_id, input.doctor_id
+        )
+        return EmergencyRequest.from_doc(request)
+
+    @strawberry.mutation
+    async def create_specialty(self, info: Info, input: SpecialtyInput) -> Specialty:
+        created = await specialties.create_specialty(
+            info.context.actor, input.name, input.description
+        )
+        return Specialty.from_doc(created)
+
+    @strawberry.mutation
+    async def update_specialty(
+        self, info: Info, id: strawberry.ID, input: SpecialtyUpdateInput
+    ) -> Specialty:
+        updated = await specialties.update_specialty(
+            info.context.actor, id, input.name, input.description, input.is_active
+        )
+        return Specialty.from_doc(updated)
+
+    @strawberry.mutation
+    async def create_doctor(self, info: Info, input: DoctorInput) -> Doctor:
+        created = await doctors.create_doctor(info.context.actor, input.fields(), input.password)
+        return Doctor.from_doc(created)
+
+    @strawberry.mutation
+    async def update_doctor(
+        self, info: Info, id: strawberry.ID, input: DoctorUpdateInput
+    ) -> Doctor:
+        return Doctor.from_doc(await doctors.update_doctor(info.context.actor, id, input.fields()))
+
+    @strawberry.mutation
+    async def create_slot(self, info: Info, doctor_id: strawberry.ID, input: SlotInput) -> Slot:
+        created = await slots.create_slot(
+            info.context.actor,
+            doctor_id,
+            input.specialty_id,
+            input.date,
+            input.start_time,
+            input.end_time,
+            input.duration_minutes,
+        )
+        return Slot.from_doc(created)
+
+    @strawberry.mutation
+    async def remove_slot(self, info: Info, id: strawberry.ID) -> Slot:
+        return Slot.from_doc(await slots.remove_slot(info.context.actor, id))
+
+    @strawberry.mutation
+    async def set_slot_availability(
+        self, info: Info, id: strawberry.ID, is_available: bool
+    ) -> Slot:
+        return Slot.from_doc(await slots.set_availability(info.context.actor, id, is_available))

@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types, inputs, loaders and the error mapping."""

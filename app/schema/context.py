@@ -1,0 +1,42 @@
+"""What every resolver gets: the caller, the request id, and this request's loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from strawberry.types import Info as StrawberryInfo
+
+from app.domain.access_tokens import actor_from_authorization
+from app.domain.actor import Actor
+from app.domain.clock import utcnow
+from app.domain.errors import Unauthenticated
+from app.schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    authorization: str | None
+    request_id: str
+    client_key: str = "anonymous"
+    loaders: Loaders = field(default_factory=Loaders)
+    now: datetime = field(default_factory=utcnow)
+    _actor: Actor | None = None
+    _auth_error: Unauthenticated | None = None
+    _resolved: bool = False
+
+    @property
+    def actor(self) -> Actor | None:
+        """The caller, or None; a token that is present but bad is refused, never ignored."""
+        if not self._resolved:
+            try:
+                self._actor = actor_from_authorization(self.authorization)
+            except Unauthenticated as exc:
+                self._auth_error = exc
+            self._resolved = True
+        if self._auth_error is not None:
+            raise self._auth_error
+        return self._actor
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,67 @@
+"""The one place errors become the contract's `extensions.code`; the unexpected are masked."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from app.domain.errors import DomainError
+from app.request_id import current_request_id
+
+log = logging.getLogger("app.errors")
+
+_FIELD_PATTERNS = (
+    re.compile(r"Variable '\$(\w+)'"),
+    re.compile(r"[Aa]rgument '(\w+)'"),
+    re.compile(r"[Ff]ield '\w+\.(\w+)'"),
+    re.compile(r"at 'value\.(\w+)'"),
+    re.compile(r"In field \"(\w+)\""),
+)
+
+
+def _field_of(message: str) -> str | None:
+    """Names the input at fault in graphql-core's messages; the last name is the innermost."""
+    found: str | None = None
+    for pattern in _FIELD_PATTERNS:
+        matches = pattern.findall(message)
+        if matches:
+            found = matches[-1]
+    return found
+
+
+def to_contract_error(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions = {"code": original.code, **original.extensions}
+        message = original.message
+    elif original is None or isinstance(original, GraphQLError):
+        # Parsing, validation and variable coercion: the request itself is malformed.
+        field = _field_of(error.message)
+        extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
+        message = error.message
+    else:
+        request_id = current_request_id.get()
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        message = "Internal server error"
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+class ContractErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            result.errors = [to_contract_error(e) for e in result.errors]  # type: ignore[union-attr]

@@ -1,0 +1,64 @@
+"""Per-request batching: a list costs one store query per kind of thing, not one per item."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from beanie import Document, PydanticObjectId
+from strawberry.dataloader import DataLoader
+
+from app.domain.slots import bookable_slots
+from app.models import Doctor, Slot, Specialty, User
+
+D = TypeVar("D", bound=Document)
+
+
+def _by_id(model: type[D]) -> DataLoader[PydanticObjectId, D | None]:
+    async def load(ids: Sequence[PydanticObjectId]) -> list[D | None]:
+        found = {doc.id: doc for doc in await model.find({"_id": {"$in": list(ids)}}).to_list()}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+async def _bookable_by_doctor_day(
+    keys: Sequence[tuple[PydanticObjectId, date]],
+) -> list[list[Slot]]:
+    doctors_by_day: dict[date, list[PydanticObjectId]] = defaultdict(list)
+    for doctor_id, day in keys:
+        doctors_by_day[day].append(doctor_id)
+    grouped: dict[tuple[PydanticObjectId, date], list[Slot]] = defaultdict(list)
+    for day, doctor_ids in doctors_by_day.items():
+        for slot in await bookable_slots(day, doctor_ids=doctor_ids):
+            grouped[(slot.doctor_id, day)].append(slot)
+    return [grouped.get(key, []) for key in keys]
+
+
+async def _active_doctors_by_specialty(ids: Sequence[PydanticObjectId]) -> list[list[Doctor]]:
+    grouped: dict[PydanticObjectId, list[Doctor]] = defaultdict(list)
+    query = {"specialty_id": {"$in": list(ids)}, "is_active": True}
+    for doctor in await Doctor.find(query).sort("name").to_list():
+        grouped[doctor.specialty_id].append(doctor)
+    return [grouped.get(i, []) for i in ids]
+
+
+@dataclass
+class Loaders:
+    specialty: DataLoader[PydanticObjectId, Specialty | None] = field(
+        default_factory=lambda: _by_id(Specialty)
+    )
+    doctor: DataLoader[PydanticObjectId, Doctor | None] = field(
+        default_factory=lambda: _by_id(Doctor)
+    )
+    user: DataLoader[PydanticObjectId, User | None] = field(default_factory=lambda: _by_id(User))
+    slot: DataLoader[PydanticObjectId, Slot | None] = field(default_factory=lambda: _by_id(Slot))
+    bookable_slots: DataLoader[tuple[PydanticObjectId, date], list[Slot]] = field(
+        default_factory=lambda: DataLoader(load_fn=_bookable_by_doctor_day)
+    )
+    specialty_doctors: DataLoader[PydanticObjectId, list[Doctor]] = field(
+        default_factory=lambda: DataLoader(load_fn=_active_doctors_by_specialty)
+    )

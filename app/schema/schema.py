@@ -1,0 +1,42 @@
+"""The assembled schema, with the limits and error mapping every operation passes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.types import ExecutionContext
+
+from app.resolvers.mutations import Mutation
+from app.resolvers.queries import Query
+from app.schema.errors import ContractErrors
+from app.settings import Settings, get_settings
+
+
+class BookingSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logging happens in ContractErrors, once, with the request id; not here again."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or get_settings()
+    extensions: list[Any] = [
+        ContractErrors,
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+    ]
+    if not settings.introspection:
+        from graphql.validation import NoSchemaIntrospectionCustomRule
+
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return BookingSchema(query=Query, mutation=Mutation, extensions=extensions)

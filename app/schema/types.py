@@ -1,0 +1,328 @@
+"""The contract's object types, each built from the stored document it shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Self
+
+import strawberry
+from beanie import PydanticObjectId
+
+from app.domain.slot_state import lock_is_live, slot_state
+from app.models import Appointment as AppointmentDoc
+from app.models import Doctor as DoctorDoc
+from app.models import EmergencyRequest as EmergencyRequestDoc
+from app.models import Slot as SlotDoc
+from app.models import Specialty as SpecialtyDoc
+from app.models import User as UserDoc
+from app.schema.context import Info
+from app.schema.enums import AppointmentEventKind, AppointmentStatus, Role, SlotEventKind, SlotState
+
+
+async def _specialty(info: Info, specialty_id: PydanticObjectId) -> Specialty:
+    doc = await info.context.loaders.specialty.load(specialty_id)
+    assert doc is not None, f"specialty {specialty_id} is missing"
+    return Specialty.from_doc(doc)
+
+
+async def _doctor(info: Info, doctor_id: PydanticObjectId) -> Doctor:
+    doc = await info.context.loaders.doctor.load(doctor_id)
+    assert doc is not None, f"doctor {doctor_id} is missing"
+    return Doctor.from_doc(doc)
+
+
+async def _user(info: Info, user_id: PydanticObjectId) -> User:
+    doc = await info.context.loaders.user.load(user_id)
+    assert doc is not None, f"user {user_id} is missing"
+    return User.from_doc(doc)
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    phone: str | None
+    role: Role
+    created_at: datetime
+    doc: strawberry.Private[UserDoc]
+
+    @classmethod
+    def from_doc(cls, doc: UserDoc) -> Self:
+        return cls(
+            id=strawberry.ID(str(doc.id)),
+            email=doc.email,
+            name=doc.name,
+            phone=doc.phone,
+            role=doc.role,
+            created_at=doc.created_at,
+            doc=doc,
+        )
+
+    @strawberry.field
+    async def doctor(self, info: Info) -> Doctor | None:
+        return await _doctor(info, self.doc.doctor_id) if self.doc.doctor_id else None
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: User
+
+
+@strawberry.type
+class Specialty:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    doc: strawberry.Private[SpecialtyDoc]
+
+    @classmethod
+    def from_doc(cls, doc: SpecialtyDoc) -> Self:
+        return cls(
+            id=strawberry.ID(str(doc.id)),
+            name=doc.name,
+            description=doc.description,
+            is_active=doc.is_active,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+            doc=doc,
+        )
+
+    @strawberry.field(description="Active doctors of this specialty.")
+    async def doctors(self, info: Info) -> list[Doctor]:
+        docs = await info.context.loaders.specialty_doctors.load(self.doc.id)  # type: ignore[arg-type]
+        return [Doctor.from_doc(d) for d in docs]
+
+
+@strawberry.type
+class Doctor:
+    id: strawberry.ID
+    name: str
+    email: str
+    phone: str | None
+    license_number: str
+    consultation_fee: float
+    is_active: bool
+    profile_image: str | None
+    timezone: str = strawberry.field(
+        description="IANA zone in which date/startTime/endTime of its slots are read."
+    )
+    created_at: datetime
+    updated_at: datetime
+    doc: strawberry.Private[DoctorDoc]
+
+    @classmethod
+    def from_doc(cls, doc: DoctorDoc) -> Self:
+        return cls(
+            id=strawberry.ID(str(doc.id)),
+            name=doc.name,
+            email=doc.email,
+            phone=doc.phone,
+            license_number=doc.license_number,
+            consultation_fee=doc.consultation_fee,
+            is_active=doc.is_active,
+            profile_image=doc.profile_image,
+            timezone=doc.timezone,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+            doc=doc,
+        )
+
+    @strawberry.field
+    async def specialty(self, info: Info) -> Specialty:
+        return await _specialty(info, self.doc.specialty_id)
+
+    @strawberry.field(description="Bookable now: AVAILABLE, in the future, ordered by start.")
+    async def available_slots(self, info: Info, date: date) -> list[Slot]:
+        docs = await info.context.loaders.bookable_slots.load((self.doc.id, date))  # type: ignore[arg-type]
+        return [Slot.from_doc(d) for d in docs]
+
+
+@strawberry.type
+class SlotLock:
+    locked_at: datetime
+    expires_at: datetime
+    locked_by_me: bool
+    holder_id: strawberry.Private[PydanticObjectId | None]
+
+    @strawberry.field(description="The holder; null unless the caller is ADMIN.")
+    async def patient(self, info: Info) -> User | None:
+        actor = info.context.actor
+        if actor is None or not actor.is_admin or self.holder_id is None:
+            return None
+        return await _user(info, self.holder_id)
+
+
+@strawberry.type
+class Slot:
+    id: strawberry.ID
+    date: date
+    start_time: str
+    end_time: str
+    duration_minutes: int
+    starts_at: datetime
+    ends_at: datetime
+    is_available: bool
+    is_booked: bool
+    created_at: datetime
+    updated_at: datetime
+    doc: strawberry.Private[SlotDoc]
+
+    @classmethod
+    def from_doc(cls, doc: SlotDoc) -> Self:
+        return cls(
+            id=strawberry.ID(str(doc.id)),
+            date=date.fromisoformat(doc.date),
+            start_time=doc.start_time,
+            end_time=doc.end_time,
+            duration_minutes=doc.duration_minutes,
+            starts_at=doc.starts_at,
+            ends_at=doc.ends_at,
+            is_available=doc.is_available and not doc.is_removed,
+            is_booked=doc.is_booked,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+            doc=doc,
+        )
+
+    @strawberry.field
+    async def doctor(self, info: Info) -> Doctor:
+        return await _doctor(info, self.doc.doctor_id)
+
+    @strawberry.field
+    async def specialty(self, info: Info) -> Specialty:
+        return await _specialty(info, self.doc.specialty_id)
+
+    @strawberry.field(description="UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE.")
+    def state(self, info: Info) -> SlotState:
+        return slot_state(self.doc, info.context.now)
+
+    @strawberry.field(description="Null when there is no unexpired lock.")
+    def lock(self, info: Info) -> SlotLock | None:
+        lock = self.doc.booking_lock
+        if not lock_is_live(self.doc, info.context.now) or self.doc.is_booked:
+            return None
+        actor = info.context.actor
+        assert lock.locked_at is not None and lock.expires_at is not None
+        return SlotLock(
+            locked_at=lock.locked_at,
+            expires_at=lock.expires_at,
+            locked_by_me=actor is not None and lock.patient_id == actor.user_id,
+            holder_id=lock.patient_id,
+        )
+
+
+@strawberry.type
+class Appointment:
+    id: strawberry.ID
+    appointment_date: date
+    appointment_time: str
+    status: AppointmentStatus
+    reason_for_visit: str | None
+    notes: str | None
+    virtual_meeting_link: str | None
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    doc: strawberry.Private[AppointmentDoc]
+
+    @classmethod
+    def from_doc(cls, doc: AppointmentDoc) -> Self:
+        return cls(
+            id=strawberry.ID(str(doc.id)),
+            appointment_date=date.fromisoformat(doc.appointment_date),
+            appointment_time=doc.appointment_time,
+            status=doc.status,
+            reason_for_visit=doc.reason_for_visit,
+            notes=doc.notes,
+            virtual_meeting_link=doc.virtual_meeting_link,
+            starts_at=doc.starts_at,
+            ends_at=doc.ends_at,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+            doc=doc,
+        )
+
+    @strawberry.field
+    async def patient(self, info: Info) -> User:
+        return await _user(info, self.doc.patient_id)
+
+    @strawberry.field
+    async def doctor(self, info: Info) -> Doctor:
+        return await _doctor(info, self.doc.doctor_id)
+
+    @strawberry.field
+    async def specialty(self, info: Info) -> Specialty:
+        return await _specialty(info, self.doc.specialty_id)
+
+    @strawberry.field
+    async def slot(self, info: Info) -> Slot:
+        doc = await info.context.loaders.slot.load(self.doc.slot_id)
+        assert doc is not None, f"slot {self.doc.slot_id} is missing"
+        return Slot.from_doc(doc)
+
+
+@strawberry.type
+class AppointmentEdge:
+    cursor: str
+    node: Appointment
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class AppointmentConnection:
+    edges: list[AppointmentEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class EmergencyRequest:
+    id: strawberry.ID
+    message: str
+    created_at: datetime
+    doc: strawberry.Private[EmergencyRequestDoc]
+
+    @classmethod
+    def from_doc(cls, doc: EmergencyRequestDoc) -> Self:
+        return cls(
+            id=strawberry.ID(str(doc.id)), message=doc.message, created_at=doc.created_at, doc=doc
+        )
+
+    @strawberry.field
+    async def patient(self, info: Info) -> User:
+        return await _user(info, self.doc.patient_id)
+
+    @strawberry.field
+    async def specialty(self, info: Info) -> Specialty | None:
+        return await _specialty(info, self.doc.specialty_id) if self.doc.specialty_id else None
+
+    @strawberry.field
+    async def doctor(self, info: Info) -> Doctor | None:
+        return await _doctor(info, self.doc.doctor_id) if self.doc.doctor_id else None
+
+
+@strawberry.type
+class SlotEvent:
+    kind: SlotEventKind
+    slot: Slot
+    at: datetime
+
+
+@strawberry.type
+class AppointmentEvent:
+    kind: AppointmentEventKind
+    appointment: Appointment
+    at: datetime

@@ -1,0 +1,90 @@
+"""Every setting the service reads, from environment variables only (documented in the README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    mongodb_uri: str | None = None
+    mongodb_db: str = "aayulink"
+    data_dir: Path = Path("./data")
+    embedded_store_engine: Literal["sqlite", "memory"] = "sqlite"
+
+    redis_url: str | None = None
+
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "aayulink-booking"
+    jwt_audience: str = "aayulink-clients"
+    access_token_ttl_seconds: int = Field(default=900, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+
+    slot_lock_ttl_seconds: int = Field(default=300, gt=0)
+    max_locks_per_patient: int = Field(default=2, ge=1)
+    clinic_timezone: str = "UTC"
+    lock_sweep_interval_seconds: float = Field(default=1.0, gt=0)
+
+    admin_email: str | None = None
+    admin_password: str | None = None
+    seed_demo_data: bool | None = None
+
+    graphiql: bool | None = None
+    introspection: bool = True
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_query_depth: int = 10
+    max_query_tokens: int = 2000
+    max_query_aliases: int = 15
+
+    ws_connection_init_timeout_seconds: float = 10.0
+    ws_max_subscriptions: int = 20
+    subscriber_queue_size: int = 256
+
+    rate_limit_lock: str = "30/minute"
+    rate_limit_booking: str = "20/minute"
+    rate_limit_emergency: str = "5/minute"
+    rate_limit_ws_operations: str = "60/minute"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.app_env == "production" and (
+            self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32
+        ):
+            raise ValueError("JWT_SECRET must be set to a secret of 32+ characters in production")
+        return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.app_env == "development"
+
+    @property
+    def seed_on_start(self) -> bool:
+        if self.seed_demo_data is not None:
+            return self.seed_demo_data
+        return self.app_env == "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

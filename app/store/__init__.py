@@ -1,0 +1,1 @@
+"""The MongoDB store: the embedded default and the connection every process makes."""

@@ -1,0 +1,85 @@
+"""The embedded default store: mongoeco's MongoDB wire-protocol server on loopback.
+
+It runs in a process of its own so that every API worker, however many, talks to the
+same engine by URI exactly as it would to a real MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from mongoeco.engines.memory import MemoryEngine
+from mongoeco.engines.sqlite import SQLiteEngine
+from mongoeco.wire import AsyncMongoEcoProxyServer
+
+READY_PREFIX = "EMBEDDED_STORE_URI="
+
+
+async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) -> None:
+    """Serve the store until SIGTERM/SIGINT, printing its URI on stdout once it listens."""
+    if engine_kind == "memory":
+        engine: MemoryEngine | SQLiteEngine = MemoryEngine()
+    else:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        engine = SQLiteEngine(str(data_dir / "aayulink.sqlite"))
+    server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
+    address = await server.start()
+    print(f"{READY_PREFIX}{address.uri}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await server.close()
+
+
+class EmbeddedStoreProcess:
+    """Starts the embedded store as a child process and stops it again."""
+
+    def __init__(self, engine_kind: str, data_dir: Path) -> None:
+        self.engine_kind = engine_kind
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[str] | None = None
+        self.uri: str | None = None
+
+    def start(self, timeout: float = 30.0) -> str:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "embedded-store",
+                "--engine",
+                self.engine_kind,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith(READY_PREFIX):
+            self.stop()
+            raise RuntimeError(f"embedded store did not start: {line!r}")
+        self.uri = line[len(READY_PREFIX) :].strip()
+        return self.uri
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            if self.process.stdout:
+                self.process.stdout.close()

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket surface: Starlette, the GraphQL view, and start-up."""

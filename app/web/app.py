@@ -1,0 +1,56 @@
+"""The ASGI application: /graphql (HTTP and WebSocket) and /healthz."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from app.request_id import configure_logging
+from app.schema.schema import build_schema
+from app.settings import get_settings
+from app.web.graphql_view import BookingGraphQL
+from app.web.lifespan import lifespan
+from app.web.middleware import RequestIdMiddleware
+
+
+async def healthz(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app() -> Starlette:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    graphql = BookingGraphQL(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+    )
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,39 @@
+"""Strawberry's ASGI view, with our context and contract-shaped errors for bad HTTP bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from app.request_id import current_request_id
+from app.schema.context import Context
+
+
+class BookingGraphQL(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            # A malformed body still gets a GraphQL-shaped error a client can read.
+            response = JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
+                status_code=exc.status_code,
+            )
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        client = request.client.host if request.client else "unknown"
+        return Context(
+            authorization=request.headers.get("authorization"),
+            request_id=current_request_id.get(),
+            client_key=client,
+        )
