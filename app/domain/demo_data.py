@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -124,10 +125,8 @@ def _slots_for(doctor: Doctor, first_day: date) -> list[Slot]:
 async def _login(email: str, password: str, name: str, role: Role, doctor: Doctor | None) -> None:
     if await User.find_one(User.email == email) is not None:
         return
-    try:
+    with contextlib.suppress(Conflict):
         await create_user(email, password, name, role=role, doctor_id=doctor.id if doctor else None)
-    except Conflict:
-        pass
 
 
 async def seed_demo_data() -> int:

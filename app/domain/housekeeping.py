@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from app.domain.locks import release_expired_locks
@@ -23,7 +24,5 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
         except Exception:
             log.exception("housekeeping pass failed; retrying")
         ticks += 1
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)
-        except TimeoutError:
-            pass

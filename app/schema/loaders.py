@@ -17,7 +17,7 @@ from app.models import Doctor, Slot, Specialty, User
 D = TypeVar("D", bound=Document)
 
 
-def _by_id(model: type[D]) -> DataLoader[PydanticObjectId, D | None]:
+def _by_id[D: Document](model: type[D]) -> DataLoader[PydanticObjectId, D | None]:
     async def load(ids: Sequence[PydanticObjectId]) -> list[D | None]:
         found = {doc.id: doc for doc in await model.find({"_id": {"$in": list(ids)}}).to_list()}
         return [found.get(i) for i in ids]

@@ -1,0 +1,79 @@
+"""Session-wide real services: one embedded store, two API processes sharing it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from pymongo import AsyncMongoClient
+
+from app.store.embedded import EmbeddedStoreProcess
+from tests.graphql_client import Api, GraphQL
+from tests.servers import ApiServer
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def store_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = EmbeddedStoreProcess("memory", tmp_path_factory.mktemp("store"))
+    yield store.start()
+    store.stop()
+
+
+@pytest.fixture(scope="session")
+def db_name() -> str:
+    return f"aayulink_test_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def server_a(store_uri: str, db_name: str, log_dir: Path) -> Iterator[ApiServer]:
+    server = ApiServer(store_uri, db_name).start(log_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_b(
+    store_uri: str, db_name: str, log_dir: Path, server_a: ApiServer
+) -> Iterator[ApiServer]:
+    server = ApiServer(store_uri, db_name).start(log_dir)
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def gql(http: httpx.AsyncClient, server_a: ApiServer) -> GraphQL:
+    return GraphQL(http, server_a.url)
+
+
+@pytest.fixture(scope="session")
+def gql_b(http: httpx.AsyncClient, server_b: ApiServer) -> GraphQL:
+    return GraphQL(http, server_b.url)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api(gql: GraphQL) -> Api:
+    return Api(gql, await Api.login_admin(gql))
+
+
+@pytest_asyncio.fixture(scope="session")
+async def store(store_uri: str, db_name: str) -> AsyncIterator[object]:
+    """Direct PyMongo access, to check what the store holds after the API is done."""
+    client: AsyncMongoClient = AsyncMongoClient(store_uri, tz_aware=True)  # type: ignore[type-arg]
+    yield client[db_name]
+    await client.close()
