@@ -32,6 +32,7 @@ from app.events.messages import (
 from app.events.publisher import publish
 from app.models import ACTIVE_STATUSES, Appointment, Slot, User
 from app.store.connection import get_store
+from app.store.guards import guarded
 
 CLAIM_ATTEMPTS = 3
 
@@ -53,11 +54,6 @@ async def book_appointment(
 
     async def claim_and_book(session: AsyncClientSession | None) -> tuple[Slot, Appointment]:
         now = utcnow()
-        # Bumping the patient makes two concurrent bookings by one patient conflict in a
-        # transaction, so the overlap check below cannot be passed by both.
-        await User.get_pymongo_collection().update_one(
-            {"_id": patient}, {"$inc": {"booking_guard": 1}}, session=session
-        )
         overlapping = await appointments.find_one(
             {
                 "patient_id": patient,
@@ -104,7 +100,9 @@ async def book_appointment(
 
     for _ in range(CLAIM_ATTEMPTS):
         try:
-            booked, appointment = await get_store().run_atomically(claim_and_book)
+            # The patient's lease keeps its overlap check true until its appointment is written.
+            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
+                booked, appointment = await get_store().run_atomically(claim_and_book)
             break
         except _Refused as refused:
             error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]

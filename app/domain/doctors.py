@@ -83,12 +83,15 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
     if password is not None:
         validation.password(password)
     specialty = await get_specialty(fields.specialty_id or "", "specialtyId")
+    now = utcnow()
     doctor = Doctor(
         name="",
         email="",
         specialty_id=specialty.id,  # type: ignore[arg-type]
         license_number="",
         timezone=get_settings().clinic_timezone,
+        created_at=now,
+        updated_at=now,
     )
     await _apply(doctor, DoctorFields(**{**fields.__dict__, "specialty_id": None}))
     try:
@@ -113,7 +116,7 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
     await _apply(doctor, fields)
     doctor.updated_at = utcnow()
     try:
-        await doctor.save()
+        await doctor.save_changes()
     except DuplicateKeyError as exc:
         field = _duplicate_field(exc)
         raise Conflict(f"A doctor with this {field} already exists", field=field) from exc

@@ -21,6 +21,7 @@ from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
 from app.store.connection import get_store
+from app.store.guards import guarded
 
 MAX_SLOT_MINUTES = 12 * 60
 
@@ -104,6 +105,7 @@ async def create_slot(
     ends_at = validation.local_instant(day, ends, doctor.timezone, "endTime")
     if starts_at <= utcnow():
         raise BadUserInput("a new slot must start in the future", field="date")
+    now = utcnow()
     slot = Slot(
         doctor_id=doctor_oid,
         specialty_id=specialty_oid,  # type: ignore[arg-type]
@@ -113,14 +115,11 @@ async def create_slot(
         start_time=start_time,
         end_time=end_time,
         duration_minutes=minutes,
+        created_at=now,
+        updated_at=now,
     )
 
     async def insert_unless_overlapping(session: AsyncClientSession | None) -> None:
-        # Bumping the doctor makes concurrent slot creations for one doctor conflict in a
-        # transaction, so two overlapping slots cannot both pass the check below.
-        await Doctor.get_pymongo_collection().update_one(
-            {"_id": doctor_oid}, {"$inc": {"slot_guard": 1}}, session=session
-        )
         overlapping = await Slot.get_pymongo_collection().find_one(
             {
                 "doctor_id": doctor_oid,
@@ -136,7 +135,9 @@ async def create_slot(
         await slot.insert(session=session)
 
     try:
-        await get_store().run_atomically(insert_unless_overlapping)
+        # The doctor's lease keeps the overlap check true until the slot is written.
+        async with guarded(Doctor.get_pymongo_collection(), doctor_oid, "doctor's slots"):
+            await get_store().run_atomically(insert_unless_overlapping)
     except DuplicateKeyError as exc:
         raise Conflict("The doctor already has a slot at this time", field="startTime") from exc
     await publish(SlotChanged(kind=SlotEventKind.ADDED, slot=slot, at=slot.created_at))

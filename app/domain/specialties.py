@@ -26,10 +26,13 @@ async def get_specialty(specialty_id: str, field: str = "id") -> Specialty:
 async def create_specialty(actor: Actor | None, name: str, description: str | None) -> Specialty:
     require_role(actor, Role.ADMIN)
     clean = validation.text(name, "name", validation.NAME_MAX)
+    now = utcnow()
     specialty = Specialty(
         name=clean,
         name_key=clean.casefold(),
         description=validation.optional_text(description, "description", validation.LONG_TEXT_MAX),
+        created_at=now,
+        updated_at=now,
     )
     try:
         await specialty.insert()
@@ -58,7 +61,7 @@ async def update_specialty(
         specialty.is_active = is_active
     specialty.updated_at = utcnow()
     try:
-        await specialty.save()
+        await specialty.save_changes()
     except DuplicateKeyError as exc:
         raise Conflict("A specialty with this name already exists", field="name") from exc
     return specialty

@@ -18,9 +18,9 @@ class Doctor(TimestampedDocument):
     is_active: bool = True
     profile_image: str | None = None
     timezone: str = "UTC"
-    slot_guard: int = 0  # bumped inside a slot-creation transaction to serialize overlap checks
 
     class Settings:
+        use_state_management = True  # save_changes() sets only what changed
         name = "doctors"
         indexes = [
             IndexModel([("email", ASCENDING)], unique=True, name="doctor_email_unique"),

@@ -14,5 +14,6 @@ class Specialty(TimestampedDocument):
     is_active: bool = True
 
     class Settings:
+        use_state_management = True  # save_changes() sets only what changed
         name = "specialties"
         indexes = [IndexModel([("name_key", ASCENDING)], unique=True, name="specialty_name_unique")]

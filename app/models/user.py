@@ -23,7 +23,6 @@ class User(TimestampedDocument):
     phone: str | None = None
     role: Role = Role.PATIENT
     doctor_id: PydanticObjectId | None = None
-    booking_guard: int = 0  # bumped inside a booking transaction to serialize a patient's bookings
 
     class Settings:
         name = "users"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -31,14 +33,32 @@ class Store:
         """
         if not self.supports_transactions:
             return await work(None)
-        async with self.client.start_session() as session:
-            return await session.with_transaction(lambda s: work(s))
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                async with self.client.start_session() as session:
+                    return await session.with_transaction(lambda s: work(s))
+            except OperationFailure as exc:
+                # PyMongo retries conflicts labelled TransientTransactionError by itself; mongoeco
+                # reports a commit-time write conflict without the label, so retry it here.
+                if not _is_write_conflict(exc) or attempt == TRANSACTION_ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0.002, 0.02) * attempt)
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         await self.client.close()
 
 
 _store: Store | None = None
+TRANSACTION_ATTEMPTS = 20
+
+
+def _is_write_conflict(exc: OperationFailure) -> bool:
+    return (
+        exc.has_error_label("TransientTransactionError")
+        or exc.code == 112
+        or "write conflict" in str(exc).lower()
+    )
 
 
 def get_store() -> Store:
@@ -48,11 +68,21 @@ def get_store() -> Store:
 
 
 async def _probe_transactions(client: AsyncMongoClient, db_name: str) -> bool:  # type: ignore[type-arg]
+    """Transactions only on a replica set or mongos, as MongoDB defines them.
+
+    mongoeco accepts transactions but does not isolate concurrent ones (an aborted
+    transaction's writes can be read by others), so a store that is not a replica set
+    runs without them: ordered writes, store-side leases and the reconciler keep it safe.
+    """
+    hello = await client.admin.command("hello")
+    if not hello.get("setName") and hello.get("msg") != "isdbgrid":
+        log.info("store is not a replica set: bookings run without transactions")
+        return False
     try:
         async with client.start_session() as session, await session.start_transaction():
             await client[db_name]["slots"].find_one({}, session=session)
     except OperationFailure as exc:
-        log.warning("store has no transactions (%s); the reconciler guards bookings", exc)
+        log.warning("store refused a transaction (%s); running without them", exc)
         return False
     return True
 

@@ -1,0 +1,60 @@
+"""A short lease on one document, taken in the store, so rules that read-then-write hold
+across every API process (a patient's overlap check, a doctor's slot overlap check).
+
+No in-process lock could do this: two API processes share only the store. MongoDB has no
+advisory locks, so the lease is one atomic conditional update on the owning document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+from pymongo.asynchronous.collection import AsyncCollection
+
+from app.domain.clock import utcnow
+from app.domain.errors import Conflict
+
+LEASE_SECONDS = 10
+WAIT_SECONDS = 5.0
+
+
+@asynccontextmanager
+async def guarded(
+    collection: AsyncCollection[dict[str, Any]], document_id: ObjectId, what: str
+) -> AsyncIterator[None]:
+    """Hold the lease on `document_id` for the block; a crashed holder's lease just expires."""
+    token = ObjectId()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        now = utcnow()
+        taken = await collection.update_one(
+            {
+                "_id": document_id,
+                "$or": [{"guard_until": None}, {"guard_until": {"$lte": now}}],
+            },
+            {
+                "$set": {
+                    "guard_token": token,
+                    "guard_until": now + timedelta(seconds=LEASE_SECONDS),
+                }
+            },
+        )
+        if taken.modified_count == 1:
+            break
+        if time.monotonic() > deadline:
+            raise Conflict(f"Another change to this {what} is in progress; try again")
+        await asyncio.sleep(random.uniform(0.005, 0.03))
+    try:
+        yield
+    finally:
+        await collection.update_one(
+            {"_id": document_id, "guard_token": token},
+            {"$set": {"guard_token": None, "guard_until": None}},
+        )
