@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     embedded_store_engine: Literal["sqlite", "memory"] = "sqlite"
 
     redis_url: str | None = None
+    events_channel: str = "aayulink:events"
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"

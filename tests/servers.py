@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_JWT_SECRET = "test-secret-for-the-test-suite-only-0123456789"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-test-password"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# One channel per test session, so concurrent runs on one Redis never hear each other.
+EVENTS_CHANNEL = f"aayulink-test:{uuid.uuid4().hex[:12]}"
 
 
 def free_port() -> int:
@@ -54,6 +58,8 @@ class ApiServer:
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
             "SEED_DEMO_DATA": "false",
             "LOG_LEVEL": "WARNING",
+            "REDIS_URL": REDIS_URL,
+            "EVENTS_CHANNEL": EVENTS_CHANNEL,
             **self.env,
         }
         self.log_path = log_dir / f"api-{self.port}.log"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from beanie import PydanticObjectId
@@ -56,6 +56,7 @@ def actor_from_access_token(token: str) -> Actor:
         user_id=PydanticObjectId(sub),
         role=Role(role),
         doctor_id=PydanticObjectId(doctor) if doctor and ObjectId.is_valid(doctor) else None,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
 
@@ -15,6 +16,7 @@ class Actor:
     user_id: PydanticObjectId
     role: Role
     doctor_id: PydanticObjectId | None = None
+    expires_at: datetime | None = None  # when the access token that proves it expires
 
     @property
     def is_admin(self) -> bool:
@@ -25,6 +27,13 @@ def require_actor(actor: Actor | None) -> Actor:
     if actor is None:
         raise Unauthenticated()
     return actor
+
+
+def still_valid(actor: Actor | None, now: datetime | None = None) -> bool:
+    """False once the token behind a long-lived connection has expired."""
+    if actor is None or actor.expires_at is None:
+        return True
+    return actor.expires_at > (now or datetime.now(UTC))
 
 
 def require_role(actor: Actor | None, *roles: Role) -> Actor:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.models import Appointment, EmergencyRequest, Slot
 
@@ -48,4 +48,4 @@ class EmergencyRaised(BaseModel):
     at: datetime
 
 
-Event = SlotChanged | AppointmentChanged | EmergencyRaised
+Event = Annotated[SlotChanged | AppointmentChanged | EmergencyRaised, Field(discriminator="topic")]

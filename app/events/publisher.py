@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from app.events.hub import Hub
 from app.events.messages import Event
 
 log = logging.getLogger(__name__)
@@ -15,11 +16,19 @@ class Broker(Protocol):
 
 
 _broker: Broker | None = None
+_hub = Hub()
 
 
-def set_broker(broker: Broker | None) -> None:
-    global _broker
+def set_broker(broker: Broker | None, hub: Hub | None = None) -> None:
+    global _broker, _hub
     _broker = broker
+    if hub is not None:
+        _hub = hub
+
+
+def get_hub() -> Hub:
+    """This process's subscribers; the broker feeds it."""
+    return _hub
 
 
 async def publish(*events: Event) -> None:

@@ -16,6 +16,7 @@ from app.domain import (
 )
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
+from app.schema.rate_limited import RateLimited
 from app.schema.inputs import (
     BookAppointmentInput,
     DoctorInput,
@@ -67,7 +68,10 @@ class Mutation:
     async def logout(self, refresh_token: str) -> bool:
         return await auth.logout(refresh_token)
 
-    @strawberry.mutation(description="patientId: an ADMIN booking on a patient's behalf.")
+    @strawberry.mutation(
+        description="patientId: an ADMIN booking on a patient's behalf.",
+        extensions=[RateLimited("lock")],
+    )
     async def lock_slot(
         self, info: Info, slot_id: strawberry.ID, patient_id: strawberry.ID | None = None
     ) -> Slot:
@@ -77,7 +81,7 @@ class Mutation:
     async def unlock_slot(self, info: Info, slot_id: strawberry.ID) -> Slot:
         return Slot.from_doc(await locks.unlock_slot(info.context.actor, slot_id))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RateLimited("booking")])
     async def book_appointment(self, info: Info, input: BookAppointmentInput) -> Appointment:
         appointment = await booking.book_appointment(
             info.context.actor,
@@ -110,7 +114,7 @@ class Mutation:
         )
         return Appointment.from_doc(changed)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RateLimited("emergency")])
     async def send_emergency_request(
         self, info: Info, input: EmergencyRequestInput
     ) -> EmergencyRequest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -16,14 +17,24 @@ from app.schema.loaders import Loaders
 
 @dataclass
 class Context:
-    authorization: str | None
+    headers_authorization: str | None
     request_id: str
     client_key: str = "anonymous"
     loaders: Loaders = field(default_factory=Loaders)
     now: datetime = field(default_factory=utcnow)
+    connection_params: dict[str, Any] | None = None  # set by the WebSocket connection_init
     _actor: Actor | None = None
     _auth_error: Unauthenticated | None = None
     _resolved: bool = False
+
+    @property
+    def authorization(self) -> str | None:
+        """The HTTP header, or on WebSocket the connection_init payload's Authorization."""
+        params = self.connection_params
+        if isinstance(params, dict):
+            value = params.get("Authorization") or params.get("authorization")
+            return value if isinstance(value, str) else None
+        return self.headers_authorization
 
     @property
     def actor(self) -> Actor | None:

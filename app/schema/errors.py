@@ -34,6 +34,8 @@ def _field_of(message: str) -> str | None:
 
 
 def to_contract_error(error: GraphQLError) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error  # already mapped: the same result can pass through two hooks
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code, **original.extensions}

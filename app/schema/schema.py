@@ -16,7 +16,8 @@ from strawberry.types import ExecutionContext
 
 from app.resolvers.mutations import Mutation
 from app.resolvers.queries import Query
-from app.schema.errors import ContractErrors
+from app.resolvers.subscriptions import Subscription
+from app.schema.errors import ContractErrors, to_contract_error
 from app.settings import Settings, get_settings
 
 
@@ -24,7 +25,11 @@ class BookingSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Logging happens in ContractErrors, once, with the request id; not here again."""
+        """Map in place: subscription streams reach clients through this hook, not ContractErrors.
+
+        Unexpected errors are logged once, with the request id, by `to_contract_error`.
+        """
+        errors[:] = [to_contract_error(error) for error in errors]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -39,4 +44,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from graphql.validation import NoSchemaIntrospectionCustomRule
 
         extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return BookingSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return BookingSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

@@ -174,9 +174,10 @@ class Slot:
     created_at: datetime
     updated_at: datetime
     doc: strawberry.Private[SlotDoc]
+    seen_at: strawberry.Private[datetime | None] = None  # an event's own "now"
 
     @classmethod
-    def from_doc(cls, doc: SlotDoc) -> Self:
+    def from_doc(cls, doc: SlotDoc, now: datetime | None = None) -> Self:
         return cls(
             id=strawberry.ID(str(doc.id)),
             date=date.fromisoformat(doc.date),
@@ -190,6 +191,7 @@ class Slot:
             created_at=doc.created_at,
             updated_at=doc.updated_at,
             doc=doc,
+            seen_at=now,
         )
 
     @strawberry.field
@@ -202,12 +204,12 @@ class Slot:
 
     @strawberry.field(description="UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE.")
     def state(self, info: Info) -> SlotState:
-        return slot_state(self.doc, info.context.now)
+        return slot_state(self.doc, self.seen_at or info.context.now)
 
     @strawberry.field(description="Null when there is no unexpired lock.")
     def lock(self, info: Info) -> SlotLock | None:
         lock = self.doc.booking_lock
-        if not lock_is_live(self.doc, info.context.now) or self.doc.is_booked:
+        if not lock_is_live(self.doc, self.seen_at or info.context.now) or self.doc.is_booked:
             return None
         actor = info.context.actor
         assert lock.locked_at is not None and lock.expires_at is not None

@@ -11,7 +11,10 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
+from app.domain.errors import Unauthenticated
 from app.request_id import current_request_id
 from app.schema.context import Context
 
@@ -48,7 +51,17 @@ class BookingGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client.host if request.client else "unknown"
         return Context(
-            authorization=request.headers.get("authorization"),
+            headers_authorization=request.headers.get("authorization"),
             request_id=current_request_id.get(),
             client_key=client,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A token in connection_init must be good; without one, only public streams work."""
+        try:
+            _ = context.actor
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError(
+                {"message": exc.message, "extensions": {"code": exc.code}}
+            ) from exc
+        return UNSET

@@ -1,4 +1,4 @@
-"""Start-up and shut-down of one API process: store, broker, admin, demo data, housekeeping."""
+"""Start-up and shut-down of one API process: store, broker, limits, admin, housekeeping."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from starlette.applications import Starlette
 
 from app.domain.auth import ensure_admin
 from app.domain.housekeeping import run_housekeeping
+from app.events.broker import LocalBroker, RedisBroker
+from app.events.hub import Hub
+from app.events.publisher import set_broker
+from app.rate_limits import build_rate_limits, set_rate_limits
 from app.settings import get_settings
 from app.store.connection import connect_store, disconnect_store
 
@@ -23,12 +27,19 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     if not settings.mongodb_uri:
         raise RuntimeError("MONGODB_URI is not set; start with `python -m app serve`")
     await connect_store(settings.mongodb_uri, settings.mongodb_db)
-    if (
-        settings.admin_email
-        and settings.admin_password
-        and await ensure_admin(settings.admin_email, settings.admin_password)
+    if settings.admin_email and settings.admin_password and await ensure_admin(
+        settings.admin_email, settings.admin_password
     ):
         log.info("created admin %s", settings.admin_email)
+    hub = Hub(queue_size=settings.subscriber_queue_size)
+    broker: LocalBroker | RedisBroker = (
+        RedisBroker(hub, settings.redis_url, settings.events_channel)
+        if settings.redis_url
+        else LocalBroker(hub)
+    )
+    await broker.start()
+    set_broker(broker, hub)
+    set_rate_limits(build_rate_limits(settings))
     stop = asyncio.Event()
     housekeeping = asyncio.create_task(run_housekeeping(stop), name="housekeeping")
     try:
@@ -36,4 +47,6 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     finally:
         stop.set()
         await housekeeping
+        set_broker(None)
+        await broker.close()
         await disconnect_store()

@@ -1,0 +1,82 @@
+"""Who may listen to what, and which events each listener may receive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from beanie import PydanticObjectId
+
+from app.domain import validation
+from app.domain.actor import Actor, require_actor, require_role
+from app.domain.appointments import can_see
+from app.domain.errors import Forbidden
+from app.events.messages import AppointmentChanged, EmergencyRaised, Event, SlotChanged
+from app.models import Doctor, Role
+
+
+def slot_listener(
+    actor: Actor | None,
+    doctor_id: str | None,
+    specialty_id: str | None,
+    day: str | None,
+) -> Callable[[Event], bool]:
+    """Anyone may follow slots (lock holders are hidden by the Slot type); a doctor, its own."""
+    doctor = validation.optional_object_id(doctor_id, "doctorId")
+    specialty = validation.optional_object_id(specialty_id, "specialtyId")
+    own: PydanticObjectId | None = None
+    if actor is not None and actor.role is Role.DOCTOR:
+        if doctor is not None and doctor != actor.doctor_id:
+            raise Forbidden("Doctors follow only their own slots")
+        own = actor.doctor_id
+
+    def wants(event: Event) -> bool:
+        if not isinstance(event, SlotChanged):
+            return False
+        slot = event.slot
+        return (
+            (own is None or slot.doctor_id == own)
+            and (doctor is None or slot.doctor_id == doctor)
+            and (specialty is None or slot.specialty_id == specialty)
+            and (day is None or slot.date == day)
+        )
+
+    return wants
+
+
+def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable[[Event], bool]:
+    """PATIENT: its own; DOCTOR: its own; ADMIN: all (or one doctor's)."""
+    caller = require_actor(actor)
+    doctor = validation.optional_object_id(doctor_id, "doctorId")
+    if caller.role is Role.DOCTOR and doctor is not None and doctor != caller.doctor_id:
+        raise Forbidden("Doctors follow only their own appointments")
+
+    def wants(event: Event) -> bool:
+        if not isinstance(event, AppointmentChanged):
+            return False
+        appointment = event.appointment
+        return can_see(caller, appointment) and (
+            doctor is None or appointment.doctor_id == doctor
+        )
+
+    return wants
+
+
+async def emergency_listener(actor: Actor | None) -> Callable[[Event], bool]:
+    """ADMIN: all; DOCTOR: those sent to it, to its specialty, or to no one in particular."""
+    caller = require_role(actor, Role.ADMIN, Role.DOCTOR)
+    specialty = None
+    if caller.role is Role.DOCTOR and caller.doctor_id is not None:
+        doctor = await Doctor.get(caller.doctor_id)
+        specialty = doctor.specialty_id if doctor else None
+
+    def wants(event: Event) -> bool:
+        if not isinstance(event, EmergencyRaised):
+            return False
+        if caller.is_admin:
+            return True
+        request = event.request
+        if request.doctor_id is not None:
+            return request.doctor_id == caller.doctor_id
+        return request.specialty_id is None or request.specialty_id == specialty
+
+    return wants

@@ -1,0 +1,60 @@
+"""In-process fan-out: every subscriber of this process gets a bounded queue of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from app.events.messages import Event
+
+log = logging.getLogger(__name__)
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber's queue filled up: it is ended rather than allowed to grow memory."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    wants: Callable[[Event], bool]
+    queue: asyncio.Queue[Event]
+    overflowed: bool = False
+
+    async def next(self, timeout: float | None = None) -> Event | None:
+        """The next event, or None after `timeout`; raises once the queue has overflowed."""
+        if self.overflowed and self.queue.empty():
+            raise SubscriberTooSlow()
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            if self.overflowed:
+                raise SubscriberTooSlow() from None
+            return None
+
+
+@dataclass
+class Hub:
+    queue_size: int = 256
+    subscribers: set[Subscriber] = field(default_factory=set)
+
+    def deliver(self, event: Event) -> None:
+        for subscriber in list(self.subscribers):
+            if subscriber.overflowed or not subscriber.wants(event):
+                continue
+            try:
+                subscriber.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                subscriber.overflowed = True
+                log.warning("a subscriber fell %d events behind; ending it", self.queue_size)
+
+    @asynccontextmanager
+    async def subscribe(self, wants: Callable[[Event], bool]) -> AsyncIterator[Subscriber]:
+        subscriber = Subscriber(wants=wants, queue=asyncio.Queue(self.queue_size))
+        self.subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self.subscribers.discard(subscriber)
