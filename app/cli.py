@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+log = logging.getLogger("app.cli")
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
@@ -50,6 +52,11 @@ def serve(workers: int) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    if workers > 1 and not settings.redis_url:
+        log.warning(
+            "%d workers without REDIS_URL: each worker's subscribers hear only its own events",
+            workers,
+        )
     embedded = None
     if not settings.mongodb_uri:
         embedded = EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir)
