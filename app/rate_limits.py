@@ -39,7 +39,7 @@ def build_rate_limits(settings: Settings) -> RateLimits:
     url = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
     storage = storage_from_string(url, key_prefix="aayulink-rl")
     return RateLimits(
-        limiter=MovingWindowRateLimiter(storage),  # type: ignore[arg-type]
+        limiter=MovingWindowRateLimiter(storage),
         rules={
             "lock": parse(settings.rate_limit_lock),
             "booking": parse(settings.rate_limit_booking),

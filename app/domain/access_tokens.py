@@ -49,7 +49,7 @@ def actor_from_access_token(token: str) -> Actor:
         raise Unauthenticated("Access token expired") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("Invalid access token") from exc
-    sub, role, doctor = claims.get("sub"), claims.get("role"), claims.get("doctorId")
+    sub, role, doctor = str(claims["sub"]), str(claims["role"]), claims.get("doctorId")
     if not ObjectId.is_valid(sub) or role not in Role.__members__:
         raise Unauthenticated("Invalid access token")
     return Actor(

@@ -127,12 +127,7 @@ async def list_appointments(
             {"starts_at": {"$gt": starts}},
             {"starts_at": starts, "_id": {"$gt": oid}},
         ]
-    found = (
-        await Appointment.find(query)
-        .sort([("starts_at", 1), ("_id", 1)])
-        .limit(first + 1)
-        .to_list()
-    )
+    found = await Appointment.find(query).sort("+starts_at", "+_id").limit(first + 1).to_list()
     items = found[:first]
     return AppointmentPage(
         items=items, cursors=[_cursor(a) for a in items], has_next_page=len(found) > first

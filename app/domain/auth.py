@@ -36,7 +36,7 @@ async def _start_session(user: User, family_id: str | None = None) -> Session:
     refresh = secrets.token_urlsafe(48)
     await RefreshToken(
         token_hash=_hash_token(refresh),
-        user_id=user.id,  # type: ignore[arg-type]
+        user_id=user.id,
         family_id=family_id or secrets.token_hex(16),
         expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
     ).insert()
@@ -62,7 +62,7 @@ async def create_user(
         name=validation.text(name, "name", validation.NAME_MAX),
         phone=validation.phone(phone),
         role=role,
-        doctor_id=doctor_id,  # type: ignore[arg-type]
+        doctor_id=doctor_id,
     )
     try:
         await user.insert()

@@ -61,10 +61,12 @@ async def book_appointment(
                 "starts_at": {"$lt": slot.ends_at},
                 "ends_at": {"$gt": slot.starts_at},
             },
-            {"_id": 1},
+            {"_id": 1, "slot_id": 1},
             session=session,
         )
         if overlapping is not None:
+            if overlapping.get("slot_id") == slot.id:
+                raise SlotAlreadyBooked("You have already booked this slot")
             raise Conflict("You already have an appointment at this time", field="slotId")
         claimed = await slots.find_one_and_update(
             {"_id": slot.id, **open_for(patient, now)},
@@ -78,7 +80,7 @@ async def book_appointment(
         appointment = Appointment(
             patient_id=patient,
             doctor_id=booked.doctor_id,
-            slot_id=booked.id,  # type: ignore[arg-type]
+            slot_id=booked.id,
             specialty_id=booked.specialty_id,
             appointment_date=booked.date,
             appointment_time=booked.start_time,

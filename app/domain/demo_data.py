@@ -84,7 +84,7 @@ async def _doctor(demo: DemoDoctor, specialty: Specialty) -> Doctor:
         found = Doctor(
             name=demo.name,
             email=demo.email,
-            specialty_id=specialty.id,  # type: ignore[arg-type]
+            specialty_id=specialty.id,
             license_number=demo.license,
             consultation_fee=demo.fee,
             timezone=demo.timezone,
@@ -108,7 +108,7 @@ def _slots_for(doctor: Doctor, first_day: date) -> list[Slot]:
                 if starts_at > now:
                     slots.append(
                         Slot(
-                            doctor_id=doctor.id,  # type: ignore[arg-type]
+                            doctor_id=doctor.id,
                             specialty_id=doctor.specialty_id,
                             starts_at=starts_at,
                             ends_at=validation.local_instant(day, ends, doctor.timezone, "endTime"),

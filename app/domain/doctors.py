@@ -87,7 +87,7 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
     doctor = Doctor(
         name="",
         email="",
-        specialty_id=specialty.id,  # type: ignore[arg-type]
+        specialty_id=specialty.id,
         license_number="",
         timezone=get_settings().clinic_timezone,
         created_at=now,

@@ -108,7 +108,7 @@ async def create_slot(
     now = utcnow()
     slot = Slot(
         doctor_id=doctor_oid,
-        specialty_id=specialty_oid,  # type: ignore[arg-type]
+        specialty_id=specialty_oid,
         starts_at=starts_at,
         ends_at=ends_at,
         date=day.isoformat(),

@@ -54,9 +54,7 @@ def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable
         if not isinstance(event, AppointmentChanged):
             return False
         appointment = event.appointment
-        return can_see(caller, appointment) and (
-            doctor is None or appointment.doctor_id == doctor
-        )
+        return can_see(caller, appointment) and (doctor is None or appointment.doctor_id == doctor)
 
     return wants
 

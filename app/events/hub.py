@@ -23,12 +23,12 @@ class Subscriber:
     queue: asyncio.Queue[Event]
     overflowed: bool = False
 
-    async def next(self, timeout: float | None = None) -> Event | None:
-        """The next event, or None after `timeout`; raises once the queue has overflowed."""
+    async def next(self, wait_seconds: float | None = None) -> Event | None:
+        """The next event, or None after `wait_seconds`; raises once the queue has overflowed."""
         if self.overflowed and self.queue.empty():
             raise SubscriberTooSlow()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            return await asyncio.wait_for(self.queue.get(), wait_seconds)
         except TimeoutError:
             if self.overflowed:
                 raise SubscriberTooSlow() from None

@@ -16,7 +16,6 @@ from app.domain import (
 )
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
-from app.schema.rate_limited import RateLimited
 from app.schema.inputs import (
     BookAppointmentInput,
     DoctorInput,
@@ -27,6 +26,7 @@ from app.schema.inputs import (
     SpecialtyInput,
     SpecialtyUpdateInput,
 )
+from app.schema.rate_limited import RateLimited
 from app.schema.types import (
     Appointment,
     AuthPayload,

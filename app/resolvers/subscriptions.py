@@ -8,7 +8,6 @@ from datetime import date
 import strawberry
 
 from app import rate_limits
-
 from app.domain.actor import still_valid
 from app.domain.clock import utcnow
 from app.domain.errors import Unauthenticated
@@ -18,13 +17,13 @@ from app.events.publisher import get_hub
 from app.schema.context import Info
 from app.schema.loaders import Loaders
 from app.schema.rate_limited import caller_key
-from app.schema.types import AppointmentEvent, EmergencyRequest, Slot, SlotEvent
 from app.schema.types import Appointment as AppointmentType
+from app.schema.types import AppointmentEvent, EmergencyRequest, Slot, SlotEvent
 
 IDLE_CHECK_SECONDS = 5.0
 
 
-async def _events(info: Info, wants: Callable[[Event], bool]) -> AsyncGenerator[Event, None]:
+async def _events(info: Info, wants: Callable[[Event], bool]) -> AsyncGenerator[Event]:
     """This connection's share of the event stream, ended when its access token expires."""
     actor = info.context.actor
     await rate_limits.hit("ws", caller_key(info.context))
@@ -51,27 +50,31 @@ class Subscription:
         doctor_id: strawberry.ID | None = None,
         specialty_id: strawberry.ID | None = None,
         date: date | None = None,
-    ) -> AsyncGenerator[SlotEvent, None]:
+    ) -> AsyncGenerator[SlotEvent]:
         wants = slot_listener(
             info.context.actor, doctor_id, specialty_id, date.isoformat() if date else None
         )
         async for event in _events(info, wants):
             assert isinstance(event, SlotChanged)
-            yield SlotEvent(kind=event.kind, slot=Slot.from_doc(event.slot, now=utcnow()), at=event.at)
+            yield SlotEvent(
+                kind=event.kind, slot=Slot.from_doc(event.slot, now=utcnow()), at=event.at
+            )
 
     @strawberry.subscription(description="PATIENT: own; DOCTOR: own; ADMIN: all.")
     async def appointment_updates(
         self, info: Info, doctor_id: strawberry.ID | None = None
-    ) -> AsyncGenerator[AppointmentEvent, None]:
+    ) -> AsyncGenerator[AppointmentEvent]:
         wants = appointment_listener(info.context.actor, doctor_id)
         async for event in _events(info, wants):
             assert isinstance(event, AppointmentChanged)
             yield AppointmentEvent(
-                kind=event.kind, appointment=AppointmentType.from_doc(event.appointment), at=event.at
+                kind=event.kind,
+                appointment=AppointmentType.from_doc(event.appointment),
+                at=event.at,
             )
 
     @strawberry.subscription(description="ADMIN and DOCTOR.")
-    async def emergency_requests(self, info: Info) -> AsyncGenerator[EmergencyRequest, None]:
+    async def emergency_requests(self, info: Info) -> AsyncGenerator[EmergencyRequest]:
         wants = await emergency_listener(info.context.actor)
         async for event in _events(info, wants):
             assert isinstance(event, EmergencyRaised)

@@ -1,4 +1,4 @@
-"""Marks a field as rate limited per caller: `@strawberry.mutation(extensions=[RateLimited("lock")])`."""
+"""Rate limits a field per caller: `@strawberry.mutation(extensions=[RateLimited("lock")])`."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 @dataclass
 class Store:
-    client: AsyncMongoClient  # type: ignore[type-arg]
+    client: AsyncMongoClient
     supports_transactions: bool
 
     async def run_atomically(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
@@ -67,7 +67,7 @@ def get_store() -> Store:
     return _store
 
 
-async def _probe_transactions(client: AsyncMongoClient, db_name: str) -> bool:  # type: ignore[type-arg]
+async def _probe_transactions(client: AsyncMongoClient, db_name: str) -> bool:
     """Transactions only on a replica set or mongos, as MongoDB defines them.
 
     mongoeco accepts transactions but does not isolate concurrent ones (an aborted
@@ -90,7 +90,7 @@ async def _probe_transactions(client: AsyncMongoClient, db_name: str) -> bool:  
 async def connect_store(uri: str, db_name: str) -> Store:
     """Connect, register the Beanie documents and create their indexes."""
     global _store
-    client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")  # type: ignore[type-arg]
+    client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
     await init_beanie(database=client[db_name], document_models=DOCUMENT_MODELS)
     _store = Store(client=client, supports_transactions=await _probe_transactions(client, db_name))
     return _store

@@ -26,7 +26,7 @@ async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) ->
     if engine_kind == "memory":
         engine: MemoryEngine | SQLiteEngine = MemoryEngine()
     else:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
         engine = SQLiteEngine(str(data_dir / "aayulink.sqlite"))
     server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
     address = await server.start()

@@ -27,8 +27,10 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     if not settings.mongodb_uri:
         raise RuntimeError("MONGODB_URI is not set; start with `python -m app serve`")
     await connect_store(settings.mongodb_uri, settings.mongodb_db)
-    if settings.admin_email and settings.admin_password and await ensure_admin(
-        settings.admin_email, settings.admin_password
+    if (
+        settings.admin_email
+        and settings.admin_password
+        and await ensure_admin(settings.admin_email, settings.admin_password)
     ):
         log.info("created admin %s", settings.admin_email)
     hub = Hub(queue_size=settings.subscriber_queue_size)
