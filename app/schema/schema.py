@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -13,15 +14,52 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from app.resolvers.mutations import Mutation
 from app.resolvers.queries import Query
 from app.resolvers.subscriptions import Subscription
+from app.schema.context import Context
 from app.schema.errors import ContractErrors, to_contract_error
+from app.schema.shared_streams import SharedStreams
 from app.settings import Settings, get_settings
 
 
 class BookingSchema(strawberry.Schema):
+    shared_streams: SharedStreams | None = None
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        """Subscriptions go through the shared groups; anything else runs as Strawberry runs it."""
+
+        async def upstream(context: Any) -> Any:
+            return await strawberry.Schema.stream(
+                self,
+                query,
+                variable_values,
+                context,
+                root_value,
+                operation_name,
+                operation_extensions,
+                allowed_operation_types,
+            )
+
+        if self.shared_streams is not None and query and isinstance(context_value, Context):
+            shared = await self.shared_streams.join(
+                query, variable_values, operation_name, context_value, upstream
+            )
+            if shared is not None:
+                return shared
+        return await upstream(context_value)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -44,6 +82,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from graphql.validation import NoSchemaIntrospectionCustomRule
 
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return BookingSchema(
+    schema = BookingSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    schema.shared_streams = SharedStreams(settings.subscriber_queue_size)
+    return schema
