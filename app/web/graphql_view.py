@@ -17,9 +17,15 @@ from strawberry.types.unset import UNSET, UnsetType
 from app.domain.errors import Unauthenticated
 from app.request_id import current_request_id
 from app.schema.context import Context
+from app.web.payload_cache import PayloadCache
 
 
 class BookingGraphQL(GraphQL[Context, None]):
+    payload_cache = PayloadCache()
+
+    def encode_json(self, data: object) -> str:
+        return self.payload_cache.encode(data)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
