@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from app.domain.locks import release_expired_locks
-from app.domain.reconciler import release_orphaned_bookings
+from app.domain.reconciler import OrphanedBookingReconciler
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -15,14 +15,12 @@ log = logging.getLogger(__name__)
 
 async def run_housekeeping(stop: asyncio.Event) -> None:
     settings = get_settings()
-    ticks = 0
+    reconciler = OrphanedBookingReconciler(settings.slot_lock_ttl_seconds)
     while not stop.is_set():
         try:
             await release_expired_locks()
-            if ticks % 30 == 0:
-                await release_orphaned_bookings(settings.slot_lock_ttl_seconds)
+            await reconciler.run()
         except Exception:
             log.exception("housekeeping pass failed; retrying")
-        ticks += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)

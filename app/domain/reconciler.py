@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pymongo import ReturnDocument
 
@@ -11,33 +11,55 @@ from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import ACTIVE_STATUSES, Appointment, Slot
 
+BACKLOG = timedelta(days=1)
 
-async def release_orphaned_bookings(grace_seconds: int, limit: int = 200) -> list[Slot]:
-    """Free slots booked longer ago than `grace_seconds` that no active appointment holds."""
-    now = utcnow()
-    cutoff = now - timedelta(seconds=grace_seconds)
-    slots = Slot.get_pymongo_collection()
-    booked = await slots.find(
-        {"is_booked": True, "updated_at": {"$lte": cutoff}, "starts_at": {"$gt": now}},
-        {"_id": 1, "updated_at": 1},
-    ).to_list(limit)
-    if not booked:
-        return []
-    held = set(
-        await Appointment.get_pymongo_collection().distinct(
-            "slot_id",
-            {"slot_id": {"$in": [s["_id"] for s in booked]}, "status": {"$in": ACTIVE_STATUSES}},
+
+class OrphanedBookingReconciler:
+    """Checks each booked slot once, after the grace period, by walking `updated_at` forward.
+
+    A booking writes the slot (claim) and then its appointment; a slot whose last change is
+    older than the grace period and that no active appointment holds was never completed.
+    Walking a cursor keeps each pass to the slots changed since the last one.
+    """
+
+    def __init__(self, grace_seconds: int) -> None:
+        self.grace = timedelta(seconds=grace_seconds)
+        self.checked_until: datetime | None = None
+
+    async def run(self, limit: int = 500) -> list[Slot]:
+        now = utcnow()
+        until = now - self.grace
+        since = self.checked_until or (until - BACKLOG)
+        slots = Slot.get_pymongo_collection()
+        booked = (
+            await slots.find(
+                {"is_booked": True, "updated_at": {"$gt": since, "$lte": until}},
+                {"_id": 1, "updated_at": 1},
+            )
+            .sort("updated_at", 1)
+            .to_list(limit)
         )
-    )
-    released: list[Slot] = []
-    for orphan in (s for s in booked if s["_id"] not in held):
-        doc = await slots.find_one_and_update(
-            {"_id": orphan["_id"], "is_booked": True, "updated_at": orphan["updated_at"]},
-            {"$set": {"is_booked": False, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
+        self.checked_until = booked[-1]["updated_at"] if len(booked) == limit else until
+        if not booked:
+            return []
+        held = set(
+            await Appointment.get_pymongo_collection().distinct(
+                "slot_id",
+                {
+                    "slot_id": {"$in": [s["_id"] for s in booked]},
+                    "status": {"$in": ACTIVE_STATUSES},
+                },
+            )
         )
-        if doc is not None:
-            slot = Slot.model_validate(doc)
-            released.append(slot)
-            await publish(SlotChanged(kind=SlotEventKind.RELEASED, slot=slot, at=now))
-    return released
+        released: list[Slot] = []
+        for orphan in (s for s in booked if s["_id"] not in held):
+            doc = await slots.find_one_and_update(
+                {"_id": orphan["_id"], "is_booked": True, "updated_at": orphan["updated_at"]},
+                {"$set": {"is_booked": False, "updated_at": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                slot = Slot.model_validate(doc)
+                released.append(slot)
+                await publish(SlotChanged(kind=SlotEventKind.RELEASED, slot=slot, at=now))
+        return released
