@@ -64,9 +64,9 @@ def serve(workers: int) -> None:
         get_settings.cache_clear()
     try:
         if get_settings().seed_on_start:
-            from app.domain.demo_data import seed_demo_data
+            from app.domain.demo_data import seed_if_empty
 
-            _with_store(seed_demo_data)
+            _with_store(seed_if_empty)
         uvicorn.run(
             "app.web.app:create_app",
             factory=True,

@@ -132,6 +132,15 @@ async def test_create_specialty_refuses_bad_names(api: Api, store: AsyncDatabase
         reply = await api.gql(CREATE_SPECIALTY, {"input": {"name": bad}}, api.admin.token)
         assert reply.code == "BAD_USER_INPUT", bad
         assert reply.error["extensions"]["field"] == "name"
+        existing = await new_specialty(api)
+        renamed = await api.gql(
+            UPDATE_SPECIALTY, {"id": existing["id"], "input": {"name": bad}}, api.admin.token
+        )
+        assert renamed.code == "BAD_USER_INPUT", bad
+        assert renamed.error["extensions"]["field"] == "name"
+        kept = (await api.gql(SPECIALTY, {"id": existing["id"]})).data["specialty"]
+        assert kept["name"] == existing["name"]
+        before += 1
     reply = await api.gql(
         CREATE_SPECIALTY,
         {"input": {"name": unique("Long description "), "description": "d" * 5000}},
@@ -347,6 +356,7 @@ BAD_DOCTOR_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("unknown zone", {"timezone": "Mars/Olympus"}, "BAD_USER_INPUT", "timezone"),
     ("not a zone", {"timezone": "UTC+5"}, "BAD_USER_INPUT", "timezone"),
     ("invalid email", {"email": "not-an-email"}, "BAD_USER_INPUT", "email"),
+    ("over-long email", {"email": f"{'e' * 250}@example.com"}, "BAD_USER_INPUT", "email"),
     ("email no domain", {"email": "someone@"}, "BAD_USER_INPUT", "email"),
     ("over-long name", {"name": "N" * 121}, "BAD_USER_INPUT", "name"),
     ("blank name", {"name": "   "}, "BAD_USER_INPUT", "name"),
@@ -382,6 +392,15 @@ async def test_create_doctor_refuses_bad_input_and_stores_nothing(
     assert await store["doctors"].count_documents({}) == doctors_before
     assert await store["users"].count_documents({}) == users_before
     assert await store["doctors"].count_documents({"license_number": given["licenseNumber"]}) == 0
+
+
+async def test_a_wrongly_typed_doctor_field_is_named(api: Api, store: AsyncDatabase[Any]) -> None:
+    specialty = await new_specialty(api)
+    given = doctor_input(specialty["id"], consultationFee="free")
+    reply = await api.gql(CREATE_DOCTOR_FULL, {"input": given}, api.admin.token)
+    assert reply.code == "BAD_USER_INPUT"
+    assert await store["doctors"].count_documents({"email": given["email"]}) == 0
+    assert reply.error["extensions"].get("field") == "consultationFee"
 
 
 async def test_create_doctor_with_password_creates_a_doctor_login(api: Api) -> None:
@@ -713,3 +732,25 @@ async def test_only_admins_manage_the_catalogue(
     specialty_after = (await gql(SPECIALTY, {"id": clinic.specialty_id})).data["specialty"]
     assert specialty_after == specialty_before
     assert (await gql(DOCTOR, {"id": clinic.doctor_id})).data["doctor"] == doctor_before
+
+
+async def test_a_doctors_open_slots_follow_it_to_a_new_specialty(api: Api) -> None:
+    """Patients search by specialty: moving a doctor must not strand its open slots."""
+    clinic = await api.clinic()
+    slot = await api.slot(clinic, "10:00", "10:30")
+    moved_to = await new_specialty(api)
+    update = """mutation($id: ID!, $input: DoctorUpdateInput!) {
+      updateDoctor(id: $id, input: $input) { id }
+    }"""
+    moved = await api.gql(
+        update, {"id": clinic.doctor_id, "input": {"specialtyId": moved_to["id"]}}, api.admin.token
+    )
+    assert moved.data["updateDoctor"]["id"] == clinic.doctor_id
+    search = """query($s: ID, $d: Date!) {
+      doctors(specialtyId: $s, date: $d) { id availableSlots(date: $d) { id specialty { id } } }
+    }"""
+    found = (await api.gql(search, {"s": moved_to["id"], "d": slot["date"]})).data["doctors"]
+    assert [d["id"] for d in found] == [clinic.doctor_id]
+    assert found[0]["availableSlots"] == [{"id": slot["id"], "specialty": {"id": moved_to["id"]}}]
+    old = (await api.gql(search, {"s": clinic.specialty_id, "d": slot["date"]})).data["doctors"]
+    assert clinic.doctor_id not in [d["id"] for d in old]

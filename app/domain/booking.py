@@ -18,11 +18,17 @@ from pymongo.errors import DuplicateKeyError
 from app.domain import validation
 from app.domain.actor import Actor
 from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput, Conflict, SlotAlreadyBooked, SlotLocked
+from app.domain.errors import (
+    BadUserInput,
+    Conflict,
+    NotFound,
+    SlotAlreadyBooked,
+    SlotLocked,
+    SlotUnavailable,
+)
 from app.domain.patients import acting_patient
 from app.domain.slot_claims import refusal, should_retry
 from app.domain.slot_state import NO_LOCK, open_for
-from app.domain.slots import get_slot
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -46,7 +52,11 @@ async def book_appointment(
 ) -> Appointment:
     patient = await acting_patient(actor, patient_id)
     reason = validation.optional_text(reason_for_visit, "reasonForVisit", validation.LONG_TEXT_MAX)
-    slot = await get_slot(slot_id, "slotId")
+    slot = await Slot.get(validation.object_id(slot_id, "slotId"))
+    if slot is None:
+        raise NotFound("Slot", field="slotId")
+    if slot.is_removed:
+        raise SlotUnavailable("The slot was removed")
     if doctor_id is not None and validation.object_id(doctor_id, "doctorId") != slot.doctor_id:
         raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
     slots = Slot.get_pymongo_collection()

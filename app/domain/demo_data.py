@@ -150,3 +150,10 @@ async def seed_demo_data() -> int:
     await _login(*DEMO_PATIENT, "Demo Patient", Role.PATIENT, None)
     log.info("demo data ready: %d slots added", added)
     return added
+
+
+async def seed_if_empty() -> int:
+    """The first start of a development store gets demo data; later starts leave it be."""
+    if await Specialty.find_one() is not None:
+        return 0
+    return await seed_demo_data()

@@ -47,12 +47,13 @@ async def list_doctors(
 ) -> list[Doctor]:
     """Doctors of a specialty; with `bookable_slots` (a date was asked), only those with one."""
     query: dict[str, object] = {}
-    if specialty_id is not None:
+    if bookable_slots is not None:
+        # The slots were already chosen by specialty: a slot's specialty is what patients search.
+        query["_id"] = {"$in": list({slot.doctor_id for slot in bookable_slots})}
+    elif specialty_id is not None:
         query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
     if not include_inactive:
         query["is_active"] = True
-    if bookable_slots is not None:
-        query["_id"] = {"$in": list({slot.doctor_id for slot in bookable_slots})}
     return await Doctor.find(query).sort("name").to_list()
 
 
@@ -113,6 +114,7 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
 async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
     require_role(actor, Role.ADMIN)
     doctor = await get_doctor(doctor_id)
+    previous_specialty = doctor.specialty_id
     await _apply(doctor, fields)
     doctor.updated_at = utcnow()
     try:
@@ -120,6 +122,17 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
     except DuplicateKeyError as exc:
         field = _duplicate_field(exc)
         raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
+    if doctor.specialty_id != previous_specialty:
+        # Patients search slots by specialty: the doctor's open future slots move with it.
+        await Slot.get_pymongo_collection().update_many(
+            {
+                "doctor_id": doctor.id,
+                "specialty_id": previous_specialty,
+                "starts_at": {"$gt": doctor.updated_at},
+                "is_booked": False,
+            },
+            {"$set": {"specialty_id": doctor.specialty_id, "updated_at": doctor.updated_at}},
+        )
     return doctor
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from beanie import Document
 from pydantic import Field
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from app.domain.clock import utcnow
 
 
 class TimestampedDocument(Document):

@@ -20,6 +20,7 @@ _FIELD_PATTERNS = (
     re.compile(r"[Ff]ield '\w+\.(\w+)'"),
     re.compile(r"at 'value\.(\w+)'"),
     re.compile(r"In field \"(\w+)\""),
+    re.compile(r"invalid value at '?(?:value)?\.?(?:[\w\[\]]+\.)*(\w+)"),
 )
 
 
