@@ -56,11 +56,11 @@ async def unlock(api: Api, slot_id: str, who: Person) -> Response:
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout: float = 20.0, interval: float = 0.25
+    check: Callable[[], Awaitable[bool]], within: float = 20.0, interval: float = 0.25
 ) -> bool:
-    """Polls `check` until it holds or `timeout` seconds pass; says which happened."""
+    """Polls `check` until it holds or `within` seconds pass; says which happened."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         if await check():
             return True
@@ -506,4 +506,3 @@ async def test_renewed_lock_is_not_released_at_its_old_expiry(
     # Left alone, the renewed lock does expire, at its new expiry.
     assert await wait_until(released)
     assert (await slot_doc(store, slot["id"]))["updated_at"] >= latest_expiry
-

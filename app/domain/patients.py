@@ -13,7 +13,10 @@ from app.models import Role, User
 async def acting_patient(actor: Actor | None, patient_id: str | None) -> PydanticObjectId:
     found = require_role(actor, Role.PATIENT, Role.ADMIN)
     if found.role is Role.PATIENT:
-        if patient_id is not None and patient_id != str(found.user_id):
+        if (
+            patient_id is not None
+            and validation.object_id(patient_id, "patientId") != found.user_id
+        ):
             raise Forbidden("Patients act only for themselves")
         return found.user_id
     if patient_id is None:

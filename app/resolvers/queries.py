@@ -111,7 +111,14 @@ class Query:
         after: str | None = None,
     ) -> AppointmentConnection:
         page = await appointments.list_appointments(
-            info.context.actor, doctor_id, patient_id, status, from_, to, first or 50, after
+            info.context.actor,
+            doctor_id,
+            patient_id,
+            status,
+            from_,
+            to,
+            50 if first is None else first,
+            after,
         )
         edges = [
             AppointmentEdge(cursor=c, node=Appointment.from_doc(a))
