@@ -9,7 +9,7 @@ from typing import Any
 from strawberry.types import Info as StrawberryInfo
 
 from app.domain.access_tokens import actor_from_authorization
-from app.domain.actor import Actor
+from app.domain.actor import Actor, still_valid
 from app.domain.clock import utcnow
 from app.domain.errors import Unauthenticated
 from app.schema.loaders import Loaders
@@ -21,11 +21,16 @@ class Context:
     request_id: str
     client_key: str = "anonymous"
     loaders: Loaders = field(default_factory=Loaders)
-    now: datetime = field(default_factory=utcnow)
+    started_at: datetime = field(default_factory=utcnow)
     connection_params: dict[str, Any] | None = None  # set by the WebSocket connection_init
     _actor: Actor | None = None
     _auth_error: Unauthenticated | None = None
     _resolved: bool = False
+
+    @property
+    def now(self) -> datetime:
+        """One instant per HTTP request; a WebSocket connection lives on, so it reads the clock."""
+        return utcnow() if self.connection_params is not None else self.started_at
 
     @property
     def authorization(self) -> str | None:
@@ -47,6 +52,9 @@ class Context:
             self._resolved = True
         if self._auth_error is not None:
             raise self._auth_error
+        if not still_valid(self._actor):
+            # A WebSocket connection outlives its token: each later use re-checks it.
+            raise Unauthenticated("Access token expired; reconnect with a fresh token")
         return self._actor
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.domain.errors import DomainError
 from app.request_id import current_request_id
@@ -41,7 +42,9 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, DomainError):
         extensions = {"code": original.code, **original.extensions}
         message = original.message
-    elif original is None or isinstance(original, GraphQLError):
+    elif original is None or isinstance(
+        original, GraphQLError | InvalidOperationTypeError | CannotGetOperationTypeError
+    ):
         # Parsing, validation and variable coercion: the request itself is malformed.
         field = _field_of(error.message)
         extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}

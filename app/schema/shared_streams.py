@@ -197,8 +197,12 @@ class SharedStreams:
                     yield item
         finally:
             group.members.discard(member)
-            if not group.members and group.pump is not None:
-                group.pump.cancel()
+            if not group.members:
+                # Forget the group before it winds down, so a newcomer starts a fresh one.
+                if self.groups.get(group.key) is group:
+                    del self.groups[group.key]
+                if group.pump is not None:
+                    group.pump.cancel()
 
 
 def _graphql_error(exc: Exception) -> GraphQLError:

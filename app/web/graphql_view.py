@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -12,15 +14,36 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.domain.errors import Unauthenticated
 from app.request_id import current_request_id
 from app.schema.context import Context
+from app.settings import get_settings
 from app.web.payload_cache import PayloadCache
 
 
+class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """Legacy graphql-ws, with the connection_init deadline graphql-transport-ws already has."""
+
+    async def handle(self) -> None:
+        deadline = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            deadline.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deadline
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(get_settings().ws_connection_init_timeout_seconds)
+        if not self.connection_acknowledged:
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
+
 class BookingGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
     payload_cache = PayloadCache()
 
     def encode_json(self, data: object) -> str:
