@@ -97,3 +97,12 @@ class RateLimited(DomainError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many requests; try again later", retryAfter=retry_after)
+
+
+class SubscriberTooSlow(DomainError):
+    """A subscriber fell so far behind that it was ended, rather than let memory grow."""
+
+    code = "SUBSCRIBER_TOO_SLOW"
+
+    def __init__(self) -> None:
+        super().__init__("This subscription fell too far behind and was ended; resubscribe")

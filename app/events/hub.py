@@ -8,13 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from app.domain.errors import SubscriberTooSlow
 from app.events.messages import Event
 
 log = logging.getLogger(__name__)
-
-
-class SubscriberTooSlow(Exception):
-    """The subscriber's queue filled up: it is ended rather than allowed to grow memory."""
 
 
 @dataclass(eq=False)

@@ -26,7 +26,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from app import rate_limits
 from app.domain.actor import Actor
 from app.domain.clock import utcnow
-from app.domain.errors import DomainError, Unauthenticated
+from app.domain.errors import DomainError, SubscriberTooSlow, Unauthenticated
 from app.models import Role
 from app.request_id import current_request_id
 from app.schema.context import Context
@@ -39,13 +39,6 @@ Upstream = Callable[[Context], Awaitable[AsyncGenerator[Any]]]
 VIEWER_FIELDS = ("lockedByMe",)  # fields whose value differs between two patients
 IDLE_CHECK_SECONDS = 5.0
 _END = object()
-
-
-class SubscriberTooSlow(DomainError):
-    code = "SUBSCRIBER_TOO_SLOW"
-
-    def __init__(self) -> None:
-        super().__init__("This subscription fell too far behind and was ended; resubscribe")
 
 
 @lru_cache(maxsize=512)

@@ -33,7 +33,9 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         and await ensure_admin(settings.admin_email, settings.admin_password)
     ):
         log.info("created admin %s", settings.admin_email)
-    hub = Hub(queue_size=settings.subscriber_queue_size)
+    # The hub feeds shared subscription groups, each one execution for many members: it gets
+    # more room than a single member's queue (SUBSCRIBER_QUEUE_SIZE) before giving up.
+    hub = Hub(queue_size=max(1024, 4 * settings.subscriber_queue_size))
     broker: LocalBroker | RedisBroker = (
         RedisBroker(hub, settings.redis_url, settings.events_channel)
         if settings.redis_url
