@@ -35,8 +35,22 @@ async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) ->
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.create_task(_stop_when_orphaned(stop))
     await stop.wait()
+    watcher.cancel()
     await server.close()
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """The store serves the process that started it; when that one is gone, so is the store.
+
+    uvicorn re-raises SIGTERM after its own shutdown, so the parent's cleanup may never run.
+    """
+    parent = os.getppid()
+    while not stop.is_set():
+        await asyncio.sleep(1)
+        if os.getppid() != parent:
+            stop.set()
 
 
 class EmbeddedStoreProcess:
