@@ -17,6 +17,7 @@ from app.domain import validation
 from app.domain.actor import Actor, require_actor, require_role
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
+from app.domain.slot_writes import update_slot
 from app.domain.status_rules import can_transition, may_set
 from app.events.messages import (
     AppointmentChanged,
@@ -175,13 +176,11 @@ async def change_status(
             raise _StatusMoved()
         freed = None
         if cancelling:
-            freed_doc = await Slot.get_pymongo_collection().find_one_and_update(
+            freed = await update_slot(
                 {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-                {"$set": {"is_booked": False, "updated_at": now}},
-                return_document=ReturnDocument.AFTER,
-                session=session,
+                {"is_booked": False, "updated_at": now},
+                session,
             )
-            freed = None if freed_doc is None else Slot.model_validate(freed_doc)
         return Appointment.model_validate(updated), freed
 
     try:

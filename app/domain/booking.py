@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -29,6 +28,7 @@ from app.domain.errors import (
 from app.domain.patients import acting_patient
 from app.domain.slot_claims import refusal, should_retry
 from app.domain.slot_state import NO_LOCK, open_for
+from app.domain.slot_writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -78,15 +78,13 @@ async def book_appointment(
             if overlapping.get("slot_id") == slot.id:
                 raise SlotAlreadyBooked("You have already booked this slot")
             raise Conflict("You already have an appointment at this time", field="slotId")
-        claimed = await slots.find_one_and_update(
+        booked = await update_slot(
             {"_id": slot.id, **open_for(patient, now)},
-            {"$set": {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
-            session=session,
+            {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now},
+            session,
         )
-        if claimed is None:
+        if booked is None:
             raise _Refused(now)
-        booked = Slot.model_validate(claimed)
         appointment = Appointment(
             patient_id=patient,
             doctor_id=booked.doctor_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 
 from app.domain import validation
 from app.domain.actor import Actor, require_actor
@@ -14,6 +13,7 @@ from app.domain.errors import Forbidden, LockLimitReached, SlotLocked
 from app.domain.patients import acting_patient
 from app.domain.slot_claims import refusal, should_retry
 from app.domain.slot_state import NO_LOCK, lock_is_live, open_for
+from app.domain.slot_writes import update_slot
 from app.domain.slots import get_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
@@ -49,10 +49,8 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
             "expires_at": now + timedelta(seconds=settings.slot_lock_ttl_seconds),
             "is_active": True,
         }
-        claimed = await Slot.get_pymongo_collection().find_one_and_update(
-            {"_id": slot_oid, **open_for(patient, now)},
-            {"$set": {"booking_lock": lock, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
+        claimed = await update_slot(
+            {"_id": slot_oid, **open_for(patient, now)}, {"booking_lock": lock, "updated_at": now}
         )
         if claimed is not None:
             break
@@ -65,9 +63,8 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
     if await _live_locks_held(patient, slot_oid) >= settings.max_locks_per_patient:
         await _release(slot_oid, patient)
         raise LockLimitReached(settings.max_locks_per_patient)
-    slot = Slot.model_validate(claimed)
-    await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=slot, at=now))
-    return slot
+    await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=claimed, at=now))
+    return claimed
 
 
 async def _release(slot_id: PydanticObjectId, patient_id: PydanticObjectId | None) -> Slot | None:
@@ -75,12 +72,9 @@ async def _release(slot_id: PydanticObjectId, patient_id: PydanticObjectId | Non
     holder: dict[str, object] = {"booking_lock.is_active": True}
     if patient_id is not None:
         holder["booking_lock.patient_id"] = patient_id
-    released = await Slot.get_pymongo_collection().find_one_and_update(
-        {"_id": slot_id, **holder},
-        {"$set": {"booking_lock": NO_LOCK, "updated_at": now}},
-        return_document=ReturnDocument.AFTER,
+    return await update_slot(
+        {"_id": slot_id, **holder}, {"booking_lock": NO_LOCK, "updated_at": now}
     )
-    return None if released is None else Slot.model_validate(released)
 
 
 async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:
@@ -113,17 +107,15 @@ async def release_expired_locks(limit: int = 200) -> list[Slot]:
     released: list[Slot] = []
     for candidate in expired:
         # The expiry in the filter makes a renewal since the read win over this release.
-        doc = await collection.find_one_and_update(
+        slot = await update_slot(
             {
                 "_id": candidate["_id"],
                 "booking_lock.is_active": True,
                 "booking_lock.expires_at": candidate["booking_lock"]["expires_at"],
             },
-            {"$set": {"booking_lock": NO_LOCK, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
+            {"booking_lock": NO_LOCK, "updated_at": now},
         )
-        if doc is not None:
-            slot = Slot.model_validate(doc)
+        if slot is not None:
             released.append(slot)
             await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=slot, at=now))
     return released

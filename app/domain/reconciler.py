@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pymongo import ReturnDocument
-
 from app.domain.clock import utcnow
+from app.domain.slot_writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import ACTIVE_STATUSES, Appointment, Slot
@@ -53,13 +52,11 @@ class OrphanedBookingReconciler:
         )
         released: list[Slot] = []
         for orphan in (s for s in booked if s["_id"] not in held):
-            doc = await slots.find_one_and_update(
+            slot = await update_slot(
                 {"_id": orphan["_id"], "is_booked": True, "updated_at": orphan["updated_at"]},
-                {"$set": {"is_booked": False, "updated_at": now}},
-                return_document=ReturnDocument.AFTER,
+                {"is_booked": False, "updated_at": now},
             )
-            if doc is not None:
-                slot = Slot.model_validate(doc)
+            if slot is not None:
                 released.append(slot)
                 await publish(SlotChanged(kind=SlotEventKind.RELEASED, slot=slot, at=now))
         return released

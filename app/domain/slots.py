@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -16,6 +15,7 @@ from app.domain.clock import utcnow
 from app.domain.doctors import get_doctor
 from app.domain.errors import BadUserInput, Conflict, Forbidden, NotFound, SlotAlreadyBooked
 from app.domain.slot_state import NO_LOCK, open_for
+from app.domain.slot_writes import update_slot
 from app.domain.specialties import get_specialty
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
@@ -148,26 +148,17 @@ async def remove_slot(actor: Actor | None, slot_id: str) -> Slot:
     slot = await get_slot(slot_id)
     require_slot_manager(actor, slot.doctor_id)
     now = utcnow()
-    removed = await Slot.get_pymongo_collection().find_one_and_update(
+    removed = await update_slot(
         {"_id": slot.id, "is_removed": False, "is_booked": False},
-        {
-            "$set": {
-                "is_removed": True,
-                "is_available": False,
-                "booking_lock": NO_LOCK,
-                "updated_at": now,
-            }
-        },
-        return_document=ReturnDocument.AFTER,
+        {"is_removed": True, "is_available": False, "booking_lock": NO_LOCK, "updated_at": now},
     )
     if removed is None:
         current = await Slot.get(slot.id)
         if current is not None and current.is_booked and not current.is_removed:
             raise SlotAlreadyBooked("A booked slot cannot be removed; cancel its appointment first")
         raise NotFound("Slot", field="id")
-    result = Slot.model_validate(removed)
-    await publish(SlotChanged(kind=SlotEventKind.REMOVED, slot=result, at=now))
-    return result
+    await publish(SlotChanged(kind=SlotEventKind.REMOVED, slot=removed, at=now))
+    return removed
 
 
 async def set_availability(actor: Actor | None, slot_id: str, is_available: bool) -> Slot:
@@ -177,14 +168,9 @@ async def set_availability(actor: Actor | None, slot_id: str, is_available: bool
     changes: dict[str, Any] = {"is_available": is_available, "updated_at": now}
     if not is_available:
         changes["booking_lock"] = NO_LOCK
-    updated = await Slot.get_pymongo_collection().find_one_and_update(
-        {"_id": slot.id, "is_removed": False},
-        {"$set": changes},
-        return_document=ReturnDocument.AFTER,
-    )
-    if updated is None:
+    result = await update_slot({"_id": slot.id, "is_removed": False}, changes)
+    if result is None:
         raise NotFound("Slot", field="id")
-    result = Slot.model_validate(updated)
     if slot.is_available != is_available:
         await publish(SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=result, at=now))
     return result
