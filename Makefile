@@ -12,10 +12,15 @@ test:
 
 lint:
 	@scripts/bootstrap.sh
-	.venv/bin/ruff check app tests
-	.venv/bin/ruff format --check app tests
-	.venv/bin/mypy app
+	.venv/bin/ruff check app tests bench
+	.venv/bin/ruff format --check app tests bench
+	.venv/bin/mypy app bench
 
 schema:
 	@scripts/bootstrap.sh
 	.venv/bin/python -m app export-schema
+
+bench:
+	@scripts/bootstrap.sh
+	@scripts/ensure-redis.sh
+	.venv/bin/python -m bench

@@ -76,6 +76,8 @@ def serve(workers: int) -> None:
             log_level=settings.log_level.lower(),
             ws_ping_interval=20,
             ws_ping_timeout=20,
+            # Per-connection compression state costs ~40 KB an idle dashboard; events are small.
+            ws_per_message_deflate=settings.ws_compression,
         )
     finally:
         if embedded:

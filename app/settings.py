@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     ws_connection_init_timeout_seconds: float = 10.0
     ws_max_subscriptions: int = 20
+    ws_compression: bool = False
     subscriber_queue_size: int = 256
 
     rate_limit_lock: str = "30/minute"

@@ -77,6 +77,8 @@ class ApiServer:
                     str(self.port),
                     "--log-level",
                     "warning",
+                    "--ws-per-message-deflate",
+                    "false",
                 ],
                 cwd=ROOT,
                 env=env,

@@ -48,6 +48,8 @@ async def list_doctors(
     """Doctors of a specialty; with `bookable_slots` (a date was asked), only those with one."""
     query: dict[str, object] = {}
     if bookable_slots is not None:
+        if not bookable_slots:
+            return []
         # The slots were already chosen by specialty: a slot's specialty is what patients search.
         query["_id"] = {"$in": list({slot.doctor_id for slot in bookable_slots})}
     elif specialty_id is not None:

@@ -47,12 +47,22 @@ async def bookable_slots(
     specialty_id: PydanticObjectId | None = None,
 ) -> list[Slot]:
     """AVAILABLE future slots on a date, ordered by start: what a patient can pick."""
-    query: dict[str, Any] = {"date": day.isoformat(), **open_for(None, utcnow())}
+    # The most selective conditions first: a store without a usable index tests them in order.
+    query: dict[str, Any] = {"date": day.isoformat()}
     if doctor_ids is not None:
-        query["doctor_id"] = {"$in": doctor_ids}
+        query["doctor_id"] = doctor_ids[0] if len(doctor_ids) == 1 else {"$in": doctor_ids}
     if specialty_id is not None:
         query["specialty_id"] = specialty_id
+    query.update(open_for(None, utcnow()))
     return await Slot.find(query).sort("starts_at").to_list()
+
+
+async def doctor_bookable_slots(doctor_id: str, day: date) -> list[Slot]:
+    """One store round trip when there are slots; the doctor is looked up only to say NOT_FOUND."""
+    found = await bookable_slots(day, [validation.object_id(doctor_id, "doctorId")])
+    if not found:
+        await get_doctor(doctor_id, "doctorId")
+    return found
 
 
 async def slots_in_range(actor: Actor | None, doctor_id: str, start: date, end: date) -> list[Slot]:

@@ -73,8 +73,7 @@ class Query:
 
     @strawberry.field(description="Bookable now: AVAILABLE, in the future, ordered by start.")
     async def available_slots(self, doctor_id: strawberry.ID, date: date) -> list[Slot]:
-        doctor = await doctors.get_doctor(doctor_id, "doctorId")
-        return [Slot.from_doc(s) for s in await slots.bookable_slots(date, [doctor.id])]  # type: ignore[list-item]
+        return [Slot.from_doc(s) for s in await slots.doctor_bookable_slots(doctor_id, date)]
 
     @strawberry.field(description="Every state; ADMIN, or that DOCTOR.")
     async def slots(

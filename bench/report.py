@@ -1,0 +1,371 @@
+"""The results table: every figure beside its floor (or reference), the ratio and the target.
+
+`python -m bench.report [results.json] [--markdown]` renders a saved run again, e.g. for the
+README's Performance section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+KB = 1024
+MB = 1024 * 1024
+
+
+@dataclass
+class Row:
+    scenario: str
+    figure: str
+    value: float
+    unit: str
+    reference: float = math.nan
+    reference_is: str = "floor"
+    ratio: float = math.nan
+    target: str = ""
+    met: bool | None = None
+
+
+def _row(
+    scenario: str,
+    figure: str,
+    value: float,
+    unit: str,
+    reference: float = math.nan,
+    reference_is: str = "floor",
+    target: str = "",
+    met: bool | None = None,
+) -> Row:
+    usable = reference is not None and not math.isnan(reference) and reference != 0
+    ratio = value / reference if usable else math.nan
+    return Row(scenario, figure, value, unit, reference, reference_is, ratio, target, met)
+
+
+def _b1(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    label = f"{results['patients']} patients, {results['slots']} slots"
+    for variant in ("lock_then_book", "straight"):
+        app, floor = results[variant]["app"], results[variant]["floor"]
+        check = app["check"]
+        name = "lock then book" if variant == "lock_then_book" else "straight book"
+        ratio = results[variant]["throughput_ratio"]
+        rows += [
+            _row(
+                "B1",
+                f"{name}: bookings/s ({label})",
+                app["bookings_per_s"],
+                "/s",
+                floor["bookings_per_s"],
+                target=">= 0.5x floor",
+                met=ratio >= 0.5,
+            ),
+            _row(
+                "B1",
+                f"{name}: p50 latency",
+                app["latency"]["p50_ms"],
+                "ms",
+                floor["latency"]["p50_ms"],
+            ),
+            _row(
+                "B1",
+                f"{name}: p99 latency",
+                app["latency"]["p99_ms"],
+                "ms",
+                floor["latency"]["p99_ms"],
+            ),
+            _row(
+                "B1",
+                f"{name}: active appointments",
+                check["active_appointments"],
+                "",
+                check["expected_bookings"],
+                "slots",
+                target="= slots",
+                met=check["correct"],
+            ),
+            _row(
+                "B1",
+                f"{name}: slots booked twice",
+                check["double_booked_slots"],
+                "",
+                target="0",
+                met=check["double_booked_slots"] == 0,
+            ),
+        ]
+    trips = results.get("store_round_trips", {})
+    if trips:
+        floor = trips["floor"]
+        rows += [
+            _row(
+                "B1", "store round trips: lockSlot", trips["lock"]["round_trips"], "", floor["lock"]
+            ),
+            _row(
+                "B1",
+                "store round trips: bookAppointment",
+                trips["book_straight"]["round_trips"],
+                "",
+                floor["book"],
+            ),
+        ]
+    return rows
+
+
+def _b2(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    stages = results["stages"]
+    titles = {"doctors": "doctors(specialtyId, date)", "available_slots": "availableSlots"}
+    for key, stage in stages.items():
+        where = f"{stage['doctor_count']} doctors, {stage['slots_in_store']} slots"
+        for query, title in titles.items():
+            app, floor = stage[query]["app"], stage[query]["floor"]
+            ratio = stage[query]["throughput_ratio"]
+            rows += [
+                _row(
+                    "B2",
+                    f"{title} @ {where}: p50",
+                    app["latency"]["p50_ms"],
+                    "ms",
+                    floor["latency"]["p50_ms"],
+                ),
+                _row(
+                    "B2",
+                    f"{title} @ {where}: p99",
+                    app["latency"]["p99_ms"],
+                    "ms",
+                    floor["latency"]["p99_ms"],
+                ),
+                _row(
+                    "B2",
+                    f"{title} @ {where}: throughput",
+                    app["throughput_per_s"],
+                    "/s",
+                    floor["throughput_per_s"],
+                    target=">= 0.5x floor",
+                    met=ratio >= 0.5,
+                ),
+                _row(
+                    "B2",
+                    f"{title} @ {where}: store round trips",
+                    app["round_trips"],
+                    "",
+                    floor["round_trips"],
+                    target="<= 4" if key != "large_10x" else "",
+                    met=app["round_trips"] <= 4 if key != "large_10x" else None,
+                ),
+            ]
+    small, large = stages["small"]["doctor_count"], stages["large"]["doctor_count"]
+    for query, title in titles.items():
+        target = results["targets"][query]
+        rows += [
+            _row(
+                "B2",
+                f"{title}: round trips @ {large} vs {small} doctors",
+                stages["large"][query]["app"]["round_trips"],
+                "",
+                stages["small"][query]["app"]["round_trips"],
+                f"@ {small} doctors",
+                target="equal, <= 4",
+                met=target["round_trips_constant"],
+            ),
+            _row(
+                "B2",
+                f"{title}: p50 with 10x slots vs without",
+                stages["large_10x"][query]["app"]["latency"]["p50_ms"],
+                "ms",
+                stages["large"][query]["app"]["latency"]["p50_ms"],
+                "smaller store",
+                target="<= 1.3x",
+                met=target["p50_growth_10x_slots"] <= 1.3,
+            ),
+            _row(
+                "B2",
+                f"{title}: floor p50 with 10x slots vs without",
+                stages["large_10x"][query]["floor"]["latency"]["p50_ms"],
+                "ms",
+                stages["large"][query]["floor"]["latency"]["p50_ms"],
+                "smaller store",
+            ),
+        ]
+    return rows
+
+
+def _b3(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    phases = results["phases"]
+    counts = sorted(phases, key=int)
+    low, high = counts[0], counts[-1]
+    for count in counts:
+        app, floor = phases[count]["app"], phases[count]["floor"]
+        at = f"@ {count} subscribers"
+        last = count == high
+        p99 = app["latency_from_send"]["p99_ms"]
+        rows += [
+            _row(
+                "B3",
+                f"{at}: share of events delivered",
+                app["delivered_share"],
+                "",
+                floor["delivered_share"],
+                target="1.0",
+                met=app["delivered_share"] == 1.0,
+            ),
+            _row(
+                "B3",
+                f"{at}: p50 latency",
+                app["latency_from_send"]["p50_ms"],
+                "ms",
+                floor["latency_from_send"]["p50_ms"],
+            ),
+            _row(
+                "B3",
+                f"{at}: p99 latency",
+                p99,
+                "ms",
+                floor["latency_from_send"]["p99_ms"],
+                target="< 250 ms" if last else "",
+                met=p99 < 250 if last else None,
+            ),
+            _row(
+                "B3",
+                f"{at}: max latency",
+                app["latency_from_send"]["max_ms"],
+                "ms",
+                floor["latency_from_send"]["max_ms"],
+            ),
+        ]
+        if count == low:
+            rows.append(
+                _row(
+                    "B3",
+                    f"{at}: API CPU per event",
+                    app["api_cpu_s_per_event"] * 1000,
+                    "ms",
+                    floor["redis_cpu_s_per_event"] * 1000,
+                    "floor (Redis CPU)",
+                )
+            )
+        else:
+            growth = results["cpu_per_event_growth"]
+            rows.append(
+                _row(
+                    "B3",
+                    f"{at}: API CPU per event",
+                    app["api_cpu_s_per_event"] * 1000,
+                    "ms",
+                    phases[low]["app"]["api_cpu_s_per_event"] * 1000,
+                    f"@ {low} subscribers",
+                    target=f"<= 5x @ {low} (subs x{results['subscriber_growth']:g})",
+                    met=growth <= 5,
+                )
+            )
+    return rows
+
+
+def _b4(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    api, floor = results["api"], results["floor"]
+    rows.append(
+        _row(
+            "B4",
+            "idle API process RSS",
+            api["rss_idle_bytes"] / MB,
+            "MB",
+            floor["rss_idle_bytes"] / MB,
+            "bare Starlette",
+        )
+    )
+    for suffix, label in (("", "deflate offered"), ("_no_compression", "no compression")):
+        app, bare = results[f"api{suffix}"], results[f"floor{suffix}"]
+        growth = app["growth_per_connection_bytes"] / KB
+        rows.append(
+            _row(
+                "B4",
+                f"RSS per idle subscribed connection ({label}, {app['connections']} conns)",
+                growth,
+                "KB",
+                bare["growth_per_connection_bytes"] / KB,
+                "bare Starlette",
+                target="< 50 KB",
+                met=growth < 50,
+            )
+        )
+    return rows
+
+
+BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4}
+
+
+def rows(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every scenario's rows; a scenario that failed gives one row saying so."""
+    built: list[Row] = []
+    for name, build in BUILDERS.items():
+        if name not in scenarios:
+            continue
+        result = scenarios[name]
+        if "error" in result:
+            built.append(Row(name, f"FAILED: {result['error'].splitlines()[-1]}", math.nan, ""))
+            continue
+        built += build(result)
+    return [asdict(r) for r in built]
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if value != int(value) else f"{int(value)}"
+
+
+def _cells(row: dict[str, Any]) -> list[str]:
+    met = {True: "yes", False: "NO", None: ""}[row["met"]]
+    reference = _fmt(row["reference"])
+    if reference != "-" and row["reference_is"] != "floor":
+        reference += f" ({row['reference_is']})"
+    ratio = _fmt(row["ratio"])
+    return [
+        row["scenario"],
+        row["figure"],
+        f"{_fmt(row['value'])} {row['unit']}".strip(),
+        reference,
+        ratio if ratio == "-" else f"{ratio}x",
+        row["target"],
+        met,
+    ]
+
+
+HEADER = ["", "figure", "value", "floor / reference", "ratio", "target", "met"]
+
+
+def table(all_rows: list[dict[str, Any]], markdown: bool = False) -> str:
+    lines = [HEADER, *(_cells(r) for r in all_rows)]
+    if markdown:
+        out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        out += ["| " + " | ".join(cells) + " |" for cells in lines[1:]]
+        return "\n".join(out)
+    widths = [max(len(cells[i]) for cells in lines) for i in range(len(HEADER))]
+    rendered = [
+        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in lines
+    ]
+    rendered.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in rendered)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.report")
+    parser.add_argument("results", nargs="?", type=Path, default=RESULTS_DIR / "latest.json")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    saved = json.loads(args.results.read_text())
+    print(table(saved["rows"], markdown=args.markdown))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""`python -m bench --quick` runs end to end and produces every figure (no timing asserted).
+
+The benchmark starts its own store and API processes, so this runs it as a subprocess and
+reads the JSON it writes; B1's store check must find no slot booked twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("B1", "B2", "B3", "B4")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    output = tmp_path_factory.mktemp("bench") / "quick.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, f"bench failed:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    loaded: dict[str, Any] = json.loads(output.read_text())
+    return loaded
+
+
+@pytest.mark.timeout(660)
+def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
+    scenarios = results["scenarios"]
+    for name in SCENARIOS:
+        assert name in scenarios and "error" not in scenarios[name], scenarios.get(name)
+        rows = [r for r in results["rows"] if r["scenario"] == name]
+        assert rows, f"{name} has no figures"
+        assert all(_number(r["value"]) for r in rows), [r for r in rows if not _number(r["value"])]
+    b1 = scenarios["B1"]
+    for variant in ("lock_then_book", "straight"):
+        for side in ("app", "floor"):
+            assert _number(b1[variant][side]["bookings_per_s"])
+            assert _number(b1[variant][side]["latency"]["p99_ms"])
+    for stage in scenarios["B2"]["stages"].values():
+        for query in ("doctors", "available_slots"):
+            for side in ("app", "floor"):
+                figures = stage[query][side]
+                assert _number(figures["latency"]["p50_ms"]) and _number(figures["round_trips"])
+                assert _number(figures["throughput_per_s"])
+    for phase in scenarios["B3"]["phases"].values():
+        for side in ("app", "floor"):
+            assert _number(phase[side]["delivered_share"])
+            assert _number(phase[side]["latency_from_send"]["p99_ms"])
+        assert _number(phase["app"]["api_cpu_s_per_event"])
+    for side in ("api", "api_no_compression", "floor", "floor_no_compression"):
+        assert _number(scenarios["B4"][side]["rss_idle_bytes"])
+        assert _number(scenarios["B4"][side]["growth_per_connection_bytes"])
+
+
+@pytest.mark.timeout(660)
+def test_b1_found_no_double_booking(results: dict[str, Any]) -> None:
+    b1 = results["scenarios"]["B1"]
+    assert b1["no_double_booking"] is True
+    for variant in ("lock_then_book", "straight"):
+        check = b1[variant]["app"]["check"]
+        assert check["double_booked_slots"] == 0, check
+        assert check["active_appointments"] == check["expected_bookings"], check
