@@ -46,6 +46,16 @@ def _row(
     return Row(scenario, figure, value, unit, reference, reference_is, ratio, target, met)
 
 
+def _latency_rows(
+    scenario: str, title: str, app: dict[str, Any], floor: dict[str, Any], *quantiles: str
+) -> list[Row]:
+    """The app's latency quantiles, each beside the floor's."""
+    return [
+        _row(scenario, f"{title}: {q} latency", app[f"{q}_ms"], "ms", floor[f"{q}_ms"])
+        for q in quantiles
+    ]
+
+
 def _b1(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     label = f"{results['patients']} patients, {results['slots']} slots"
@@ -64,20 +74,7 @@ def _b1(results: dict[str, Any]) -> list[Row]:
                 target=">= 0.5x floor",
                 met=ratio >= 0.5,
             ),
-            _row(
-                "B1",
-                f"{name}: p50 latency",
-                app["latency"]["p50_ms"],
-                "ms",
-                floor["latency"]["p50_ms"],
-            ),
-            _row(
-                "B1",
-                f"{name}: p99 latency",
-                app["latency"]["p99_ms"],
-                "ms",
-                floor["latency"]["p99_ms"],
-            ),
+            *_latency_rows("B1", name, app["latency"], floor["latency"], "p50", "p99"),
             _row(
                 "B1",
                 f"{name}: active appointments",
@@ -125,19 +122,8 @@ def _b2(results: dict[str, Any]) -> list[Row]:
             app, floor = stage[query]["app"], stage[query]["floor"]
             ratio = stage[query]["throughput_ratio"]
             rows += [
-                _row(
-                    "B2",
-                    f"{title} @ {where}: p50",
-                    app["latency"]["p50_ms"],
-                    "ms",
-                    floor["latency"]["p50_ms"],
-                ),
-                _row(
-                    "B2",
-                    f"{title} @ {where}: p99",
-                    app["latency"]["p99_ms"],
-                    "ms",
-                    floor["latency"]["p99_ms"],
+                *_latency_rows(
+                    "B2", f"{title} @ {where}", app["latency"], floor["latency"], "p50", "p99"
                 ),
                 _row(
                     "B2",
@@ -214,13 +200,7 @@ def _b3(results: dict[str, Any]) -> list[Row]:
                 target="1.0",
                 met=app["delivered_share"] == 1.0,
             ),
-            _row(
-                "B3",
-                f"{at}: p50 latency",
-                app["latency_from_send"]["p50_ms"],
-                "ms",
-                floor["latency_from_send"]["p50_ms"],
-            ),
+            *_latency_rows("B3", at, app["latency_from_send"], floor["latency_from_send"], "p50"),
             _row(
                 "B3",
                 f"{at}: p99 latency",
@@ -230,13 +210,7 @@ def _b3(results: dict[str, Any]) -> list[Row]:
                 target="< 250 ms" if last else "",
                 met=p99 < 250 if last else None,
             ),
-            _row(
-                "B3",
-                f"{at}: max latency",
-                app["latency_from_send"]["max_ms"],
-                "ms",
-                floor["latency_from_send"]["max_ms"],
-            ),
+            *_latency_rows("B3", at, app["latency_from_send"], floor["latency_from_send"], "max"),
         ]
         if count == low:
             rows.append(
