@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from app.store.embedded import EmbeddedStoreProcess
+from app.store.embedded import EmbeddedStoreProcess, stop_process
 from bench.common import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -129,14 +129,8 @@ class UvicornProcess:
         return rss_bytes(self.pid)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, grace_seconds=20)
 
 
 class Store:

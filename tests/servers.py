@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from app.store.embedded import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_JWT_SECRET = "test-secret-for-the-test-suite-only-0123456789"
 ADMIN_EMAIL = "admin@example.com"
@@ -106,10 +108,5 @@ class ApiServer:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process is not None:
+            stop_process(self.process)

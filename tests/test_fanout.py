@@ -33,6 +33,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
+from app.store.embedded import stop_process
 from tests.graphql_client import (
     CREATE_DOCTOR,
     CREATE_SPECIALTY,
@@ -265,14 +266,8 @@ class RedisProcess:
             client.close()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
@@ -53,6 +54,18 @@ async def _stop_when_orphaned(stop: asyncio.Event) -> None:
             stop.set()
 
 
+def stop_process(process: subprocess.Popen[Any], grace_seconds: float = 15) -> None:
+    """Ask a child process to stop; kill it if it has not within the grace period."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace_seconds)
+
+
 class EmbeddedStoreProcess:
     """Starts the embedded store as a child process and stops it again."""
 
@@ -87,13 +100,9 @@ class EmbeddedStoreProcess:
         return self.uri
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         with contextlib.suppress(Exception):
             if self.process.stdout:
                 self.process.stdout.close()
