@@ -283,3 +283,33 @@ async def test_cancelling_frees_the_slot_for_someone_else(api: Api, store: Store
     assert (await slot_doc(store, slot["id"]))["is_booked"] is True
     # The first patient can no longer take it back.
     assert (await api.book(slot["id"], first)).code == "SLOT_ALREADY_BOOKED"
+
+
+SET_DOCTOR_ACTIVE = """mutation($id: ID!, $active: Boolean!) {
+  updateDoctor(id: $id, input: {isActive: $active}) { id isActive }
+}"""
+AVAILABLE = """query($doctorId: ID!, $date: Date!) {
+  availableSlots(doctorId: $doctorId, date: $date) { id }
+}"""
+
+
+async def test_an_inactive_doctors_slots_cannot_be_taken(api: Api, store: Store) -> None:
+    """A doctor who left stops taking appointments, even from a client holding a slot id."""
+    clinic = await api.clinic()
+    slot = await api.slot(clinic, "11:00", "11:30")
+    patient = await api.patient()
+    off = await api.gql(
+        SET_DOCTOR_ACTIVE, {"id": clinic.doctor_id, "active": False}, api.admin.token
+    )
+    assert off.data["updateDoctor"]["isActive"] is False
+    assert (await api.lock(slot["id"], patient)).code == "SLOT_UNAVAILABLE"
+    assert (await api.book(slot["id"], patient)).code == "SLOT_UNAVAILABLE"
+    assert (await api.gql(SLOT, {"id": slot["id"]})).data["slot"]["state"] == "UNAVAILABLE"
+    found = await api.gql(AVAILABLE, {"doctorId": clinic.doctor_id, "date": slot["date"]})
+    assert found.data["availableSlots"] == []
+    assert await store["appointments"].count_documents({"slot_id": ObjectId(slot["id"])}) == 0
+
+    on = await api.gql(SET_DOCTOR_ACTIVE, {"id": clinic.doctor_id, "active": True}, api.admin.token)
+    assert on.data["updateDoctor"]["isActive"] is True
+    booked = (await api.book(slot["id"], patient)).data["bookAppointment"]
+    assert booked["slot"]["state"] == "BOOKED"

@@ -750,3 +750,26 @@ async def test_a_connection_without_connection_init_is_closed(
         assert socket.close_code is not None
         if protocol == GRAPHQL_TRANSPORT_WS:
             assert socket.close_code == 4408
+
+
+async def test_deactivating_a_doctor_announces_its_future_slots(
+    api: Api, server_a: ApiServer
+) -> None:
+    clinic = await api.clinic()
+    probe = await SlotProbe.create(api, clinic)
+    watcher = await api.patient("Watcher")
+    slot_id = (await api.slot(clinic, "13:00", "13:30"))["id"]
+    deactivate = """mutation($id: ID!) {
+      updateDoctor(id: $id, input: {isActive: false}) { isActive }
+    }"""
+    async with connect(server_a.ws_url, watcher.token, PROTOCOLS[0]) as connection:
+        events = connection.subscribe(SLOT_UPDATES, {"doctorId": clinic.doctor_id}, skip=probe.skip)
+        await until_ready([events], probe)
+        changed = await api.gql(deactivate, {"id": clinic.doctor_id}, api.admin.token)
+        assert changed.data["updateDoctor"]["isActive"] is False
+        event = slot_event(await events.next())
+        assert (event["kind"], event["slot"]["id"], event["slot"]["state"]) == (
+            "AVAILABILITY_CHANGED",
+            slot_id,
+            "UNAVAILABLE",
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
@@ -13,6 +12,8 @@ from app.domain.auth import create_user
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, NotFound
 from app.domain.specialties import get_specialty
+from app.events.messages import SlotChanged, SlotEventKind
+from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
 from app.settings import get_settings
 
@@ -116,7 +117,7 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
 async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
     require_role(actor, Role.ADMIN)
     doctor = await get_doctor(doctor_id)
-    previous_specialty = doctor.specialty_id
+    previous_specialty, was_active = doctor.specialty_id, doctor.is_active
     await _apply(doctor, fields)
     doctor.updated_at = utcnow()
     try:
@@ -124,6 +125,8 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
     except DuplicateKeyError as exc:
         field = _duplicate_field(exc)
         raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
+    if doctor.is_active != was_active:
+        await _announce_availability(doctor)
     if doctor.specialty_id != previous_specialty:
         # Patients search slots by specialty: the doctor's open future slots move with it.
         await Slot.get_pymongo_collection().update_many(
@@ -138,5 +141,14 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
     return doctor
 
 
-async def doctors_by_ids(ids: list[PydanticObjectId]) -> list[Doctor]:
-    return await Doctor.find({"_id": {"$in": ids}}).to_list()
+async def _announce_availability(doctor: Doctor) -> None:
+    """A doctor who stops (or resumes) taking appointments changes every future slot's state."""
+    now = doctor.updated_at
+    future = {"doctor_id": doctor.id, "starts_at": {"$gt": now}, "is_removed": False}
+    await Slot.get_pymongo_collection().update_many(
+        future, {"$set": {"doctor_is_active": doctor.is_active, "updated_at": now}}
+    )
+    changed = await Slot.find(future).sort("starts_at").to_list()
+    await publish(
+        *(SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=s, at=now) for s in changed)
+    )

@@ -18,10 +18,10 @@ async def refusal(
     slot = await Slot.get(slot_id)
     if slot is None:
         return NotFound("Slot", field="slotId")
-    if slot.is_removed or not slot.is_available or slot.starts_at <= now:
-        return SlotUnavailable(
-            "The slot is in the past" if slot.starts_at <= now else "The slot is not available"
-        )
+    if slot.starts_at <= now:
+        return SlotUnavailable("The slot is in the past")
+    if slot.is_removed or not slot.is_available or not slot.doctor_is_active:
+        return SlotUnavailable("The slot is not available")
     if slot.is_booked:
         return SlotAlreadyBooked()
     if lock_is_live(slot, now) and slot.booking_lock.patient_id != patient_id:

@@ -25,7 +25,7 @@ def lock_is_live(slot: Slot, now: datetime) -> bool:
 
 def slot_state(slot: Slot, now: datetime) -> SlotState:
     """UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE, as the contract orders them."""
-    if slot.is_removed or not slot.is_available:
+    if slot.is_removed or not slot.is_available or not slot.doctor_is_active:
         return SlotState.UNAVAILABLE
     if slot.is_booked:
         return SlotState.BOOKED
@@ -44,6 +44,7 @@ def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, An
         holders.append({"booking_lock.patient_id": patient_id})
     return {
         "is_removed": False,
+        "doctor_is_active": {"$ne": False},
         "is_available": True,
         "is_booked": False,
         "starts_at": {"$gt": now},

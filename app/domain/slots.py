@@ -125,6 +125,7 @@ async def create_slot(
         start_time=start_time,
         end_time=end_time,
         duration_minutes=minutes,
+        doctor_is_active=doctor.is_active,
         created_at=now,
         updated_at=now,
     )

@@ -30,6 +30,8 @@ class Slot(TimestampedDocument):
     is_available: bool = True
     is_booked: bool = False
     is_removed: bool = False
+    # Copied from the doctor, so every claim's filter can refuse an inactive doctor's slot.
+    doctor_is_active: bool = True
     booking_lock: BookingLock = BookingLock()
 
     class Settings:
