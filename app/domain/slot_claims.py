@@ -14,7 +14,7 @@ from app.models import Slot
 async def refusal(
     slot_id: PydanticObjectId, patient_id: PydanticObjectId, now: datetime
 ) -> Exception:
-    """The error that explains the refusal, or None-like NotFound when it is claimable again."""
+    """The error that explains the refusal; a retry marker when the slot is claimable again."""
     slot = await Slot.get(slot_id)
     if slot is None:
         return NotFound("Slot", field="slotId")

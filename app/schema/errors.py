@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.domain.errors import DomainError
@@ -37,7 +35,7 @@ def _field_of(message: str) -> str | None:
 
 def to_contract_error(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
-        return error  # already mapped: the same result can pass through two hooks
+        return error  # already mapped (errors made by shared subscription streams)
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code, **original.extensions}
@@ -63,11 +61,3 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
         original_error=None,
         extensions=extensions,
     )
-
-
-class ContractErrors(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [to_contract_error(e) for e in result.errors]  # type: ignore[union-attr]

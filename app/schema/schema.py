@@ -23,7 +23,7 @@ from app.resolvers.mutations import Mutation
 from app.resolvers.queries import Query
 from app.resolvers.subscriptions import Subscription
 from app.schema.context import Context
-from app.schema.errors import ContractErrors, to_contract_error
+from app.schema.errors import to_contract_error
 from app.schema.shared_streams import SharedStreams
 from app.settings import Settings, get_settings
 
@@ -66,9 +66,9 @@ class BookingSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Map in place: subscription streams reach clients through this hook, not ContractErrors.
+        """The one hook every result's errors pass through (HTTP, WebSocket, subscriptions).
 
-        Unexpected errors are logged once, with the request id, by `to_contract_error`.
+        Mapped in place; unexpected errors are logged once, with the request id.
         """
         errors[:] = [to_contract_error(error) for error in errors]
 
@@ -84,7 +84,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
-        ContractErrors,
         lambda: ParserCache(maxsize=256),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
