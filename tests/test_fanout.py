@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -278,21 +279,27 @@ def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     server.stop()
 
 
+@contextmanager
+def _server_pair(
+    store_uri: str, db_name: str, log_dir: Path, env: dict[str, str]
+) -> Iterator[tuple[ApiServer, ApiServer]]:
+    """Two API processes on the session's store with the same settings, both stopped after."""
+    with ExitStack() as stack:
+        servers = []
+        for _ in range(2):
+            server = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
+            stack.callback(server.stop)
+            servers.append(server)
+        yield servers[0], servers[1]
+
+
 @pytest.fixture
 def outage_servers(
     private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
     """Two API processes on the session's store whose events go through the private Redis."""
-    env = {"REDIS_URL": private_redis.url}
-    first = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
-    try:
-        second = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
-    except BaseException:
-        first.stop()
-        raise
-    yield first, second
-    second.stop()
-    first.stop()
+    with _server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as pair:
+        yield pair
 
 
 EXPIRING_TOGETHER = 20
@@ -304,15 +311,8 @@ def short_ttl_servers(
     store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
     """Two API processes with 2-second locks, each sweeping expired locks every 0.3 s."""
-    first = ApiServer(store_uri, db_name, env=dict(SHORT_TTL_ENV)).start(log_dir)
-    try:
-        second = ApiServer(store_uri, db_name, env=dict(SHORT_TTL_ENV)).start(log_dir)
-    except BaseException:
-        first.stop()
-        raise
-    yield first, second
-    second.stop()
-    first.stop()
+    with _server_pair(store_uri, db_name, log_dir, SHORT_TTL_ENV) as pair:
+        yield pair
 
 
 # --- one booking, two processes -------------------------------------------------------
