@@ -85,7 +85,7 @@ def serve(workers: int) -> None:
 
 
 def create_admin(email: str | None, password: str | None) -> None:
-    from app.domain.auth import ensure_admin
+    from app.domain.auth.accounts import ensure_admin
     from app.settings import get_settings
 
     settings = get_settings()

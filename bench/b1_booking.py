@@ -24,7 +24,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.domain.clock import utcnow
-from app.domain.slot_state import NO_LOCK, open_for
+from app.domain.slots.state import NO_LOCK, open_for
 from app.models import ACTIVE_STATUSES, Appointment
 from bench import data
 from bench.common import (

@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 from pymongo.errors import BulkWriteError
 
 from app.domain import validation
-from app.domain.auth import create_user
+from app.domain.auth.accounts import create_user
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict
 from app.models import Doctor, Role, Slot, Specialty, User

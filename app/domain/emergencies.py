@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.domain import validation
-from app.domain.actor import Actor, require_role
-from app.domain.doctors import get_doctor
-from app.domain.specialties import get_specialty
+from app.domain.auth.actor import Actor, require_role
+from app.domain.catalog.doctors import get_doctor
+from app.domain.catalog.specialties import get_specialty
 from app.events.messages import EmergencyRaised
 from app.events.publisher import publish
 from app.models import EmergencyRequest, Role

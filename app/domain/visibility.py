@@ -7,8 +7,8 @@ from collections.abc import Callable
 from beanie import PydanticObjectId
 
 from app.domain import validation
-from app.domain.actor import Actor, require_actor, require_role
-from app.domain.appointments import can_see
+from app.domain.auth.actor import Actor, require_actor, require_role
+from app.domain.booking.appointments import can_see
 from app.domain.errors import Forbidden
 from app.events.messages import AppointmentChanged, EmergencyRaised, Event, SlotChanged
 from app.models import Doctor, Role

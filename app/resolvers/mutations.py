@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from app.domain import (
-    appointments,
-    auth,
-    booking,
-    doctors,
-    emergencies,
-    locks,
-    slots,
-    specialties,
-)
+from app.domain import emergencies
+from app.domain.auth import accounts as auth
+from app.domain.booking import appointments, locks
+from app.domain.booking import bookings as booking
+from app.domain.catalog import doctors, specialties
+from app.domain.slots import management as slots
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
 from app.schema.inputs import (

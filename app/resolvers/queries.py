@@ -7,7 +7,10 @@ from typing import Annotated
 
 import strawberry
 
-from app.domain import appointments, doctors, slots, specialties, validation
+from app.domain import validation
+from app.domain.booking import appointments
+from app.domain.catalog import doctors, specialties
+from app.domain.slots import management as slots
 from app.models import User as UserDoc
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.domain.slot_state import SlotState
+from app.domain.slots.state import SlotState
 from app.events.messages import AppointmentEventKind, SlotEventKind
 from app.models import AppointmentStatus, Role
 

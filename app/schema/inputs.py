@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from app.domain.doctors import DoctorFields
+from app.domain.catalog.doctors import DoctorFields
 
 
 @strawberry.input

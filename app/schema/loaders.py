@@ -11,7 +11,7 @@ from typing import TypeVar
 from beanie import Document, PydanticObjectId
 from strawberry.dataloader import DataLoader
 
-from app.domain.slots import bookable_slots
+from app.domain.slots.management import bookable_slots
 from app.models import Doctor, Slot, Specialty, User
 
 D = TypeVar("D", bound=Document)

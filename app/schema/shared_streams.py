@@ -24,7 +24,7 @@ from graphql.error import GraphQLSyntaxError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app import rate_limits
-from app.domain.actor import Actor
+from app.domain.auth.actor import Actor
 from app.domain.clock import utcnow
 from app.domain.errors import DomainError, SubscriberTooSlow, Unauthenticated
 from app.models import Role

@@ -8,7 +8,7 @@ from typing import Self
 import strawberry
 from beanie import PydanticObjectId
 
-from app.domain.slot_state import lock_is_live, slot_state
+from app.domain.slots.state import lock_is_live, slot_state
 from app.models import Appointment as AppointmentDoc
 from app.models import Doctor as DoctorDoc
 from app.models import EmergencyRequest as EmergencyRequestDoc

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from app.domain.auth import ensure_admin
-from app.domain.housekeeping import run_housekeeping
+from app.domain.auth.accounts import ensure_admin
+from app.domain.housekeeping.loop import run_housekeeping
 from app.events.broker import LocalBroker, RedisBroker
 from app.events.hub import Hub
 from app.events.publisher import set_broker

@@ -7,14 +7,14 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 
 from app.domain import validation
-from app.domain.actor import Actor, require_actor
+from app.domain.auth.actor import Actor, require_actor
+from app.domain.booking.claims import refusal, should_retry
+from app.domain.booking.patients import acting_patient
 from app.domain.clock import utcnow
 from app.domain.errors import Forbidden, LockLimitReached, SlotLocked
-from app.domain.patients import acting_patient
-from app.domain.slot_claims import refusal, should_retry
-from app.domain.slot_state import NO_LOCK, lock_is_live, open_for
-from app.domain.slot_writes import update_slot
-from app.domain.slots import get_slot
+from app.domain.slots.management import get_slot
+from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
+from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Role, Slot

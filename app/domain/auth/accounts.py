@@ -11,10 +11,10 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.access_tokens import issue_access_token
+from app.domain.auth.access_tokens import issue_access_token
+from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, Unauthenticated
-from app.domain.passwords import hash_password, verify_password
 from app.models import RefreshToken, Role, User
 from app.settings import get_settings
 

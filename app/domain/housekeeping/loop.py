@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 
-from app.domain.locks import release_expired_locks
-from app.domain.reconciler import OrphanedBookingReconciler
+from app.domain.booking.locks import release_expired_locks
+from app.domain.housekeeping.reconciler import OrphanedBookingReconciler
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.actor import Actor, require_role
+from app.domain.auth.actor import Actor, require_role
+from app.domain.catalog.doctors import get_doctor
+from app.domain.catalog.specialties import get_specialty
 from app.domain.clock import utcnow
-from app.domain.doctors import get_doctor
 from app.domain.errors import BadUserInput, Conflict, Forbidden, NotFound, SlotAlreadyBooked
-from app.domain.slot_state import NO_LOCK, open_for
-from app.domain.slot_writes import update_slot
-from app.domain.specialties import get_specialty
+from app.domain.slots.state import NO_LOCK, open_for
+from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.actor import Actor, require_role
-from app.domain.auth import create_user
+from app.domain.auth.accounts import create_user
+from app.domain.auth.actor import Actor, require_role
+from app.domain.catalog.specialties import get_specialty
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, NotFound
-from app.domain.specialties import get_specialty
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot

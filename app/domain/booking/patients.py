@@ -5,7 +5,7 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 
 from app.domain import validation
-from app.domain.actor import Actor, require_role
+from app.domain.auth.actor import Actor, require_role
 from app.domain.errors import BadUserInput, Forbidden, NotFound
 from app.models import Role, User
 

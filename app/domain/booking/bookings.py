@@ -15,7 +15,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.actor import Actor
+from app.domain.auth.actor import Actor
+from app.domain.booking.claims import refusal, should_retry
+from app.domain.booking.patients import acting_patient
 from app.domain.clock import utcnow
 from app.domain.errors import (
     BadUserInput,
@@ -25,10 +27,8 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
-from app.domain.patients import acting_patient
-from app.domain.slot_claims import refusal, should_retry
-from app.domain.slot_state import NO_LOCK, open_for
-from app.domain.slot_writes import update_slot
+from app.domain.slots.state import NO_LOCK, open_for
+from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,

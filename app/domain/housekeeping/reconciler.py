@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from app.domain.clock import utcnow
-from app.domain.slot_writes import update_slot
+from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import ACTIVE_STATUSES, Appointment, Slot

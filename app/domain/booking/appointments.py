@@ -14,11 +14,11 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
-from app.domain.actor import Actor, require_actor, require_role
+from app.domain.auth.actor import Actor, require_actor, require_role
+from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
-from app.domain.slot_writes import update_slot
-from app.domain.status_rules import can_transition, may_set
+from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.actor import Actor, require_role
+from app.domain.auth.actor import Actor, require_role
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, NotFound
 from app.models import Role, Specialty

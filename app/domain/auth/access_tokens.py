@@ -8,7 +8,7 @@ import jwt
 from beanie import PydanticObjectId
 from bson import ObjectId
 
-from app.domain.actor import Actor
+from app.domain.auth.actor import Actor
 from app.domain.clock import utcnow
 from app.domain.errors import Unauthenticated
 from app.models import Role, User

@@ -1,0 +1,1 @@
+"""Who is calling: accounts, passwords, access tokens, roles."""

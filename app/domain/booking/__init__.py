@@ -1,0 +1,1 @@
+"""Holding, booking, moving and cancelling appointments."""

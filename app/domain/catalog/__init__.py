@@ -1,0 +1,1 @@
+"""What patients browse: specialties and doctors."""

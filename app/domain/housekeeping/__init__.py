@@ -1,0 +1,1 @@
+"""What the server does on its own: expire locks, repair orphaned bookings."""

@@ -1,0 +1,1 @@
+"""Slots: their state, their atomic writes, and their management by hand."""
