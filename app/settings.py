@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     clinic_timezone: str = "UTC"
     lock_sweep_interval_seconds: float = Field(default=1.0, gt=0)
 
+    schedule_horizon_days: int = Field(default=60, ge=1, le=366)
+    booking_min_notice_minutes: int = Field(default=0, ge=0)
+    booking_max_days_ahead: int = Field(default=90, ge=1)
+    cancellation_cutoff_minutes: int = Field(default=0, ge=0)
+
     admin_email: str | None = None
     admin_password: str | None = None
     seed_demo_data: bool | None = None

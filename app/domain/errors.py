@@ -92,6 +92,27 @@ class InvalidTransition(DomainError):
         )
 
 
+class OutsideBookingWindow(DomainError):
+    code = "OUTSIDE_BOOKING_WINDOW"
+
+    def __init__(self, earliest: datetime, latest: datetime) -> None:
+        super().__init__(
+            "The slot is outside the doctor's booking window",
+            earliest=earliest.isoformat(),
+            latest=latest.isoformat(),
+        )
+
+
+class TooLateToCancel(DomainError):
+    code = "TOO_LATE_TO_CANCEL"
+
+    def __init__(self, cutoff: datetime) -> None:
+        super().__init__(
+            "It is too late to change this appointment; contact the clinic",
+            cutoff=cutoff.isoformat(),
+        )
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
 

@@ -17,7 +17,10 @@ SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# ASCII digits only, whole string: `\d` takes any Unicode digit and `$` a trailing newline.
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+END_OF_DAY = "24:00"
+MINUTES_PER_DAY = 24 * 60
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
 
 
@@ -74,10 +77,18 @@ def password(value: str, field: str = "password") -> str:
 
 
 def clock_time(value: str, field: str) -> time:
-    match = _HHMM.match(value)
+    match = _HHMM.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise BadUserInput(f'{field} must be "HH:MM", 24-hour, 00:00 to 23:59', field=field)
     return time(int(match.group(1)), int(match.group(2)))
+
+
+def minute_of_day(value: str, field: str, end_of_day_allowed: bool = False) -> int:
+    """Minutes since midnight of "HH:MM"; a range's end may be "24:00" (midnight after)."""
+    if end_of_day_allowed and value == END_OF_DAY:
+        return MINUTES_PER_DAY
+    at = clock_time(value, field)
+    return at.hour * 60 + at.minute
 
 
 def timezone(value: str, field: str = "timezone") -> str:

@@ -26,6 +26,7 @@ class AppointmentEventKind(StrEnum):
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
     STATUS_CHANGED = "STATUS_CHANGED"
+    RESCHEDULED = "RESCHEDULED"
 
 
 class SlotChanged(BaseModel):

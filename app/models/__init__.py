@@ -4,11 +4,21 @@ from app.models.appointment import ACTIVE_STATUSES, Appointment, AppointmentStat
 from app.models.doctor import Doctor
 from app.models.emergency_request import EmergencyRequest
 from app.models.refresh_token import RefreshToken
-from app.models.slot import BookingLock, Slot
+from app.models.schedule import DateOverride, Schedule, TimeRange, Weekday, WeeklyHours
+from app.models.slot import BookingLock, Slot, SlotSource
 from app.models.specialty import Specialty
 from app.models.user import Role, User
 
-DOCUMENT_MODELS = [Specialty, Doctor, Slot, Appointment, User, RefreshToken, EmergencyRequest]
+DOCUMENT_MODELS = [
+    Specialty,
+    Doctor,
+    Slot,
+    Appointment,
+    User,
+    RefreshToken,
+    EmergencyRequest,
+    DateOverride,
+]
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -16,11 +26,17 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "BookingLock",
+    "DateOverride",
     "Doctor",
     "EmergencyRequest",
     "RefreshToken",
     "Role",
+    "Schedule",
     "Slot",
+    "SlotSource",
     "Specialty",
+    "TimeRange",
     "User",
+    "Weekday",
+    "WeeklyHours",
 ]

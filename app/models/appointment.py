@@ -36,7 +36,12 @@ class Appointment(TimestampedDocument):
     reason_for_visit: str | None = None
     notes: str | None = None
     virtual_meeting_link: str | None = None
+    end_time: str | None = None  # "HH:MM" in the doctor's zone; None on appointments made before
     cancellation_reason: str | None = None
+    cancelled_at: datetime | None = None
+    cancelled_by: PydanticObjectId | None = None
+    # "<patient id>|<client key>": a retried booking finds its first appointment by it.
+    idempotency_key: str | None = None
 
     class Settings:
         name = "appointments"
@@ -47,6 +52,12 @@ class Appointment(TimestampedDocument):
                 unique=True,
                 partialFilterExpression={"status": {"$in": ACTIVE_STATUSES}},
                 name="appointment_active_slot_unique",
+            ),
+            IndexModel(
+                [("idempotency_key", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"idempotency_key": {"$type": "string"}},
+                name="appointment_idempotency_key_unique",
             ),
             IndexModel([("patient_id", ASCENDING), ("starts_at", ASCENDING)]),
             IndexModel([("doctor_id", ASCENDING), ("starts_at", ASCENDING)]),

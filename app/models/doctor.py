@@ -6,6 +6,7 @@ from beanie import PydanticObjectId
 from pymongo import ASCENDING, IndexModel
 
 from app.models._base import TimestampedDocument
+from app.models.schedule import Schedule
 
 
 class Doctor(TimestampedDocument):
@@ -18,6 +19,12 @@ class Doctor(TimestampedDocument):
     is_active: bool = True
     profile_image: str | None = None
     timezone: str = "UTC"
+    # Booking policy; None takes the clinic's default from settings.
+    min_notice_minutes: int | None = None
+    max_days_ahead: int | None = None
+    schedule: Schedule | None = None
+    # The last date ("YYYY-MM-DD", doctor's zone) through which schedule slots exist.
+    horizon_end: str | None = None
 
     class Settings:
         use_state_management = True  # save_changes() sets only what changed

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 from pymongo import ASCENDING, IndexModel
 
 from app.models._base import TimestampedDocument
@@ -16,6 +17,22 @@ class BookingLock(BaseModel):
     locked_at: datetime | None = None
     expires_at: datetime | None = None
     is_active: bool = False
+
+
+class SlotSource(StrEnum):
+    """Who made the slot: an admin by hand (kept by schedule changes) or a doctor's schedule."""
+
+    MANUAL = "MANUAL"
+    SCHEDULE = "SCHEDULE"
+
+
+def slot_key(doctor_id: PydanticObjectId, starts_at: datetime) -> str:
+    """One string per doctor and start instant: the single-field unique key of a live slot.
+
+    A compound unique index makes the embedded store re-scan the collection on every slot
+    write; one string field keeps writes flat as the collection grows (same guarantee).
+    """
+    return f"{doctor_id}|{starts_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
 
 
 class Slot(TimestampedDocument):
@@ -30,18 +47,27 @@ class Slot(TimestampedDocument):
     is_available: bool = True
     is_booked: bool = False
     is_removed: bool = False
+    source: SlotSource = SlotSource.MANUAL
     # Copied from the doctor, so every claim's filter can refuse an inactive doctor's slot.
     doctor_is_active: bool = True
     booking_lock: BookingLock = BookingLock()
+    slot_key: str = ""
+
+    @model_validator(mode="after")
+    def _key(self) -> Slot:
+        if not self.slot_key:
+            self.slot_key = slot_key(self.doctor_id, self.starts_at)
+        return self
 
     class Settings:
         name = "slots"
         indexes = [
+            # No doctor has two live slots starting at the same instant; a removed one frees it.
             IndexModel(
-                [("doctor_id", ASCENDING), ("starts_at", ASCENDING)],
+                [("slot_key", ASCENDING)],
                 unique=True,
                 partialFilterExpression={"is_removed": False},
-                name="slot_doctor_start_unique",
+                name="slot_key_unique",
             ),
             IndexModel([("doctor_id", ASCENDING), ("date", ASCENDING), ("starts_at", ASCENDING)]),
             IndexModel(

@@ -1,0 +1,53 @@
+"""Bring stored documents up to the current models before their indexes are created."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from app.models.slot import SlotSource, slot_key
+
+log = logging.getLogger(__name__)
+BATCH = 500
+RETIRED_INDEXES = {"slots": ["slot_doctor_start_unique"]}
+
+
+async def migrate(database: AsyncDatabase[dict[str, Any]]) -> None:
+    """Idempotent: every API process may run it at start-up, in any order."""
+    for collection, names in RETIRED_INDEXES.items():
+        existing = {index["name"] async for index in await database[collection].list_indexes()}
+        for name in names:
+            if name in existing:
+                await database[collection].drop_index(name)
+                log.info("dropped retired index %s.%s", collection, name)
+    await _key_slots(database)
+
+
+async def _key_slots(database: AsyncDatabase[dict[str, Any]]) -> None:
+    """Slots stored before `slot_key` existed get it, in batches (one round trip a batch)."""
+    slots = database["slots"]
+    missing = await slots.find(
+        {"slot_key": {"$exists": False}}, {"_id": 1, "doctor_id": 1, "starts_at": 1}
+    ).to_list(None)
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start : start + BATCH]
+        await slots.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {
+                        "$set": {
+                            "slot_key": slot_key(doc["doctor_id"], doc["starts_at"]),
+                            "source": SlotSource.MANUAL.value,
+                        }
+                    },
+                )
+                for doc in batch
+            ],
+            ordered=False,
+        )
+    if missing:
+        log.info("gave %d stored slots their slot_key", len(missing))
