@@ -19,11 +19,14 @@ from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire import AsyncMongoEcoProxyServer
 
+from app.store.engine_fixes import apply_engine_fixes
+
 READY_PREFIX = "EMBEDDED_STORE_URI="
 
 
 async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) -> None:
     """Serve the store until SIGTERM/SIGINT, printing its URI on stdout once it listens."""
+    apply_engine_fixes()
     if engine_kind == "memory":
         engine: MemoryEngine | SQLiteEngine = MemoryEngine()
     else:
