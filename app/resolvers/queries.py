@@ -7,9 +7,10 @@ from typing import Annotated
 
 import strawberry
 
-from app.domain import validation
 from app.domain.booking import appointments
+from app.domain.booking.my_locks import my_locks
 from app.domain.catalog import doctors, specialties
+from app.domain.slots import bookable
 from app.domain.slots import management as slots
 from app.models import User as UserDoc
 from app.schema.context import Info
@@ -55,28 +56,27 @@ class Query:
         date: date | None = None,
         include_inactive: bool | None = False,
     ) -> list[Doctor]:
-        bookable = None
-        if date is not None:
-            specialty_oid = validation.optional_object_id(specialty_id, "specialtyId")
-            bookable = await slots.bookable_slots(date, specialty_id=specialty_oid)
-            by_doctor: dict[object, list[object]] = {}
-            for slot in bookable:
-                by_doctor.setdefault(slot.doctor_id, []).append(slot)
-            for doctor_id, found in by_doctor.items():
-                info.context.loaders.bookable_slots.prime((doctor_id, date), found)  # type: ignore[arg-type]
-        found_doctors = await doctors.list_doctors(specialty_id, bookable, bool(include_inactive))
-        if date is not None:
-            for doctor in found_doctors:
-                info.context.loaders.bookable_slots.prime((doctor.id, date), [])  # type: ignore[arg-type]
-        return [Doctor.from_doc(d) for d in found_doctors]
+        if date is None:
+            found = await doctors.list_doctors(specialty_id, None, bool(include_inactive))
+            return [Doctor.from_doc(d) for d in found]
+        with_slots = await bookable.doctors_bookable_on(
+            date, specialty_id, bool(include_inactive), info.context.now
+        )
+        for doctor, open_slots in with_slots:
+            info.context.loaders.bookable_slots.prime((doctor.id, date), open_slots)  # type: ignore[arg-type]
+            info.context.loaders.doctor.prime(doctor.id, doctor)  # type: ignore[arg-type]
+        return [Doctor.from_doc(d) for d, _ in with_slots]
 
     @strawberry.field
     async def doctor(self, id: strawberry.ID) -> Doctor | None:
         return Doctor.from_doc(await doctors.get_doctor(id))
 
-    @strawberry.field(description="Bookable now: AVAILABLE, in the future, ordered by start.")
-    async def available_slots(self, doctor_id: strawberry.ID, date: date) -> list[Slot]:
-        return [Slot.from_doc(s) for s in await slots.doctor_bookable_slots(doctor_id, date)]
+    @strawberry.field(
+        description="Bookable now: AVAILABLE, future, inside the booking window, by start."
+    )
+    async def available_slots(self, info: Info, doctor_id: strawberry.ID, date: date) -> list[Slot]:
+        found = await bookable.doctor_bookable_slots(doctor_id, date, info.context.now)
+        return [Slot.from_doc(s) for s in found]
 
     @strawberry.field(description="Every state; ADMIN, or that DOCTOR.")
     async def slots(
@@ -92,6 +92,10 @@ class Query:
     @strawberry.field
     async def slot(self, id: strawberry.ID) -> Slot | None:
         return Slot.from_doc(await slots.get_slot(id))
+
+    @strawberry.field(description="The caller's unexpired locks, by start; empty unless a PATIENT.")
+    async def my_locks(self, info: Info) -> list[Slot]:
+        return [Slot.from_doc(s) for s in await my_locks(info.context.actor, info.context.now)]
 
     @strawberry.field
     async def my_appointments(

@@ -11,6 +11,10 @@ from typing import TypeVar
 from beanie import Document, PydanticObjectId
 from strawberry.dataloader import DataLoader
 
+from app.domain.catalog.doctors import by_name
+from app.domain.clock import utcnow
+from app.domain.slots import day_grid
+from app.domain.slots.bookable import next_available_slots
 from app.domain.slots.management import bookable_slots
 from app.models import Doctor, Slot, Specialty, User
 
@@ -41,9 +45,17 @@ async def _bookable_by_doctor_day(
 async def _active_doctors_by_specialty(ids: Sequence[PydanticObjectId]) -> list[list[Doctor]]:
     grouped: dict[PydanticObjectId, list[Doctor]] = defaultdict(list)
     query = {"specialty_id": {"$in": list(ids)}, "is_active": True}
-    for doctor in await Doctor.find(query).sort("name").to_list():
+    for doctor in by_name(await Doctor.find(query).to_list()):
         grouped[doctor.specialty_id].append(doctor)
     return [grouped.get(i, []) for i in ids]
+
+
+async def _next_available(doctors: Sequence[Doctor]) -> list[Slot | None]:
+    return await next_available_slots(doctors, utcnow())
+
+
+def _doctor_key(doctor: Doctor) -> str:
+    return str(doctor.id)
 
 
 @dataclass
@@ -61,4 +73,11 @@ class Loaders:
     )
     specialty_doctors: DataLoader[PydanticObjectId, list[Doctor]] = field(
         default_factory=lambda: DataLoader(load_fn=_active_doctors_by_specialty)
+    )
+    day_slots: DataLoader[tuple[PydanticObjectId, date], list[Slot]] = field(
+        default_factory=lambda: DataLoader(load_fn=day_grid.day_slots)
+    )
+    # Keyed by the doctor document itself: the booking window needs its policy, no re-read.
+    next_available_slot: DataLoader[Doctor, Slot | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_next_available, cache_key_fn=_doctor_key)
     )

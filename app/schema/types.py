@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 from beanie import PydanticObjectId
 
+from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
 from app.models import Appointment as AppointmentDoc
 from app.models import Doctor as DoctorDoc
@@ -139,10 +140,38 @@ class Doctor:
     async def specialty(self, info: Info) -> Specialty:
         return await _specialty(info, self.doc.specialty_id)
 
-    @strawberry.field(description="Bookable now: AVAILABLE, in the future, ordered by start.")
+    @strawberry.field(
+        description="Bookable now: AVAILABLE, future, inside the booking window, by start."
+    )
     async def available_slots(self, info: Info, date: date) -> list[Slot]:
         docs = await info.context.loaders.bookable_slots.load((self.doc.id, date))  # type: ignore[arg-type]
+        return [Slot.from_doc(d) for d in bookable.in_window(self.doc, docs, info.context.now)]
+
+    @strawberry.field(description="Every live slot of the day with its state; no patient data.")
+    async def day_slots(self, info: Info, date: date) -> list[Slot]:
+        docs = await info.context.loaders.day_slots.load((self.doc.id, date))  # type: ignore[arg-type]
         return [Slot.from_doc(d) for d in docs]
+
+    @strawberry.field(description="Per date, the slots a patient could book now; 62 days at most.")
+    async def availability(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> list[DayAvailability]:
+        days = await bookable.availability(self.doc, from_, to, info.context.now)
+        return [DayAvailability(date=day.date, bookable=day.bookable) for day in days]
+
+    @strawberry.field(description="The earliest slot a patient could book now, or null.")
+    async def next_available_slot(self, info: Info) -> Slot | None:
+        doc = await info.context.loaders.next_available_slot.load(self.doc)
+        return Slot.from_doc(doc) if doc is not None else None
+
+
+@strawberry.type(description="For calendar views: how many slots a patient could book that date.")
+class DayAvailability:
+    date: date
+    bookable: int
 
 
 @strawberry.type

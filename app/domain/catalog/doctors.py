@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
@@ -57,7 +58,12 @@ async def list_doctors(
         query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
     if not include_inactive:
         query["is_active"] = True
-    return await Doctor.find(query).sort("name").to_list()
+    return by_name(await Doctor.find(query).to_list())
+
+
+def by_name(doctors: Iterable[Doctor]) -> list[Doctor]:
+    """Alphabetical, sorted here rather than by the store; namesakes keep the order of their ids."""
+    return sorted(doctors, key=lambda doctor: (doctor.name, str(doctor.id)))
 
 
 async def _apply(doctor: Doctor, fields: DoctorFields) -> None:

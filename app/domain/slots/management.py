@@ -15,6 +15,7 @@ from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, Conflict, Forbidden, NotFound, SlotAlreadyBooked
+from app.domain.slots.ordering import by_start
 from app.domain.slots.state import NO_LOCK, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
@@ -46,7 +47,8 @@ async def bookable_slots(
     doctor_ids: list[PydanticObjectId] | None = None,
     specialty_id: PydanticObjectId | None = None,
 ) -> list[Slot]:
-    """AVAILABLE future slots on a date, ordered by start: what a patient can pick."""
+    """AVAILABLE future slots on a date, ordered by start; app/domain/slots/bookable.py then
+    keeps those inside each doctor's booking window."""
     # The most selective conditions first: a store without a usable index tests them in order.
     query: dict[str, Any] = {"date": day.isoformat()}
     if doctor_ids is not None:
@@ -54,15 +56,7 @@ async def bookable_slots(
     if specialty_id is not None:
         query["specialty_id"] = specialty_id
     query.update(open_for(None, utcnow()))
-    return await Slot.find(query).sort("starts_at").to_list()
-
-
-async def doctor_bookable_slots(doctor_id: str, day: date) -> list[Slot]:
-    """One store round trip when there are slots; the doctor is looked up only to say NOT_FOUND."""
-    found = await bookable_slots(day, [validation.object_id(doctor_id, "doctorId")])
-    if not found:
-        await get_doctor(doctor_id, "doctorId")
-    return found
+    return by_start(await Slot.find(query).to_list())
 
 
 async def slots_in_range(actor: Actor | None, doctor_id: str, start: date, end: date) -> list[Slot]:
@@ -70,16 +64,14 @@ async def slots_in_range(actor: Actor | None, doctor_id: str, start: date, end: 
     require_slot_manager(actor, doctor_oid)
     validation.date_range(start, end)
     await get_doctor(doctor_id, "doctorId")
-    return (
+    return by_start(
         await Slot.find(
             {
                 "doctor_id": doctor_oid,
                 "is_removed": False,
                 "date": {"$gte": start.isoformat(), "$lte": end.isoformat()},
             }
-        )
-        .sort("starts_at")
-        .to_list()
+        ).to_list()
     )
 
 

@@ -1,0 +1,135 @@
+"""What a patient could book now: open slots inside the doctor's booking window.
+
+The store selects open slots (app/domain/slots/state.py open_for); the window comes from
+the doctor's policy (app/domain/booking/policy.py) and is applied here, with the doctor
+document the caller already holds, so no read path pays an extra query for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from app.domain import validation
+from app.domain.booking.policy import BookingWindow, booking_window
+from app.domain.catalog.doctors import list_doctors
+from app.domain.clock import utcnow
+from app.domain.errors import BadUserInput, NotFound
+from app.domain.slots.management import bookable_slots
+from app.domain.slots.ordering import by_start
+from app.domain.slots.state import open_for
+from app.models import Doctor, Slot
+
+MAX_AVAILABILITY_DAYS = 62
+# nextAvailableSlot looks this far ahead first, then twice as far each time: a few queries
+# even when nothing is bookable, and never more than twice the slots before the answer.
+FIRST_LOOK_AHEAD = timedelta(days=7)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class BookableDay:
+    date: date
+    bookable: int
+
+
+def in_window(doctor: Doctor, slots: Iterable[Slot], now: datetime) -> list[Slot]:
+    """The slots whose start the doctor's booking window allows now."""
+    window = booking_window(doctor, now)
+    return [slot for slot in slots if window.contains(slot.starts_at)]
+
+
+def _bookable_filter(window: BookingWindow, now: datetime) -> dict[str, Any]:
+    query = open_for(None, now)
+    query["starts_at"] = {"$gt": now, "$gte": window.earliest, "$lte": window.latest}
+    return query
+
+
+async def doctor_bookable_slots(
+    doctor_id: str, day: date, now: datetime | None = None
+) -> list[Slot]:
+    """One doctor's bookable slots on a date; the doctor is read alongside, for its window."""
+    doctor_oid = validation.object_id(doctor_id, "doctorId")
+    found, doctor = await asyncio.gather(bookable_slots(day, [doctor_oid]), Doctor.get(doctor_oid))
+    if doctor is None:
+        raise NotFound("Doctor", field="doctorId")
+    return in_window(doctor, found, now or utcnow())
+
+
+async def doctors_bookable_on(
+    day: date,
+    specialty_id: str | None,
+    include_inactive: bool,
+    now: datetime | None = None,
+) -> list[tuple[Doctor, list[Slot]]]:
+    """Doctors (by name) with a slot a patient could book on `day`, each with those slots."""
+    specialty_oid = validation.optional_object_id(specialty_id, "specialtyId")
+    open_slots = await bookable_slots(day, specialty_id=specialty_oid)
+    doctors = await list_doctors(specialty_id, open_slots, include_inactive)
+    by_doctor: dict[PydanticObjectId, list[Slot]] = defaultdict(list)
+    for slot in open_slots:
+        by_doctor[slot.doctor_id].append(slot)
+    at = now or utcnow()
+    found = [(doctor, in_window(doctor, by_doctor[doctor.id], at)) for doctor in doctors]  # type: ignore[index]
+    return [(doctor, slots) for doctor, slots in found if slots]
+
+
+async def availability(doctor: Doctor, start: date, end: date, now: datetime) -> list[BookableDay]:
+    """How many slots a patient could book now on each date of the range (zeros included)."""
+    if end < start:
+        raise BadUserInput("to must not be before from", field="to")
+    days = (end - start).days + 1
+    if days > MAX_AVAILABILITY_DAYS:
+        raise BadUserInput(f"the range may cover at most {MAX_AVAILABILITY_DAYS} days", field="to")
+    query = {
+        "doctor_id": doctor.id,
+        "date": {"$gte": start.isoformat(), "$lte": end.isoformat()},
+        **_bookable_filter(booking_window(doctor, now), now),
+    }
+    stored = await Slot.get_pymongo_collection().find(query, {"_id": 0, "date": 1}).to_list(None)
+    counts = Counter(str(slot["date"]) for slot in stored)
+    dates = (start + timedelta(days=offset) for offset in range(days))
+    return [BookableDay(day, counts[day.isoformat()]) for day in dates]
+
+
+async def next_available_slots(doctors: Sequence[Doctor], now: datetime) -> list[Slot | None]:
+    """Each doctor's earliest bookable slot, or None; one query per look-ahead step for all."""
+    windows = {doctor.id: booking_window(doctor, now) for doctor in doctors if doctor.is_active}
+    earliest: dict[PydanticObjectId, Slot] = {}
+    if windows:
+        await _look_ahead(windows, now, earliest)  # type: ignore[arg-type]
+    return [earliest.get(doctor.id) for doctor in doctors]  # type: ignore[arg-type]
+
+
+async def _look_ahead(
+    windows: dict[PydanticObjectId, BookingWindow],
+    now: datetime,
+    earliest: dict[PydanticObjectId, Slot],
+) -> None:
+    start = min(window.earliest for window in windows.values())
+    stop = max(window.latest for window in windows.values()) + _MILLISECOND
+    step = FIRST_LOOK_AHEAD
+    pending = set(windows)
+    while pending and start < stop:
+        end = min(start + step, stop)
+        query = {
+            "doctor_id": {"$in": list(pending)},
+            **open_for(None, now),
+            "starts_at": {"$gt": now, "$gte": start, "$lt": end},
+        }
+        for slot in by_start(await Slot.find(query).to_list()):
+            if slot.doctor_id in pending and windows[slot.doctor_id].contains(slot.starts_at):
+                earliest[slot.doctor_id] = slot
+                pending.discard(slot.doctor_id)
+        pending = {d for d in pending if windows[d].latest >= end}
+        start, step = end, step * 2
+
+
+async def next_available_slot(doctor: Doctor, now: datetime | None = None) -> Slot | None:
+    return (await next_available_slots([doctor], now or utcnow()))[0]
