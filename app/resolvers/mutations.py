@@ -85,6 +85,7 @@ class Mutation:
             input.doctor_id,
             input.reason_for_visit,
             input.patient_id,
+            input.idempotency_key,
         )
         return Appointment.from_doc(appointment)
 
