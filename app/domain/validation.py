@@ -36,6 +36,11 @@ def optional_object_id(value: str | None, field: str) -> PydanticObjectId | None
 
 def text(value: str, field: str, max_length: int = SHORT_TEXT_MAX, required: bool = True) -> str:
     cleaned = value.strip()
+    if not cleaned.isascii():
+        try:
+            cleaned.encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate: the store could not write it
+            raise BadUserInput(f"{field} is not valid text", field=field) from exc
     if required and not cleaned:
         raise BadUserInput(f"{field} must not be empty", field=field)
     if len(cleaned) > max_length:
@@ -132,3 +137,16 @@ def date_range(start: date, end: date, field: str = "to", max_days: int = 92) ->
         raise BadUserInput("to must not be before from", field=field)
     if end - start > timedelta(days=max_days):
         raise BadUserInput(f"the range may span at most {max_days} days", field=field)
+
+
+def bounded_int(value: int, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadUserInput(f"{field} must be a whole number from {low} to {high}", field=field)
+    return value
+
+
+def printable_key(value: str, field: str, max_length: int = 128) -> str:
+    """A client-chosen token: 1..max_length printable characters, no control or lone surrogate."""
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length or not value.isprintable():
+        raise BadUserInput(f"{field} must be 1 to {max_length} printable characters", field=field)
+    return value

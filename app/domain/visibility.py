@@ -53,8 +53,10 @@ def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable
     def wants(event: Event) -> bool:
         if not isinstance(event, AppointmentChanged):
             return False
-        appointment = event.appointment
-        return can_see(caller, appointment) and (doctor is None or appointment.doctor_id == doctor)
+        appointment, previous = event.appointment, event.previous_doctor_id
+        return can_see(caller, appointment, previous) and (
+            doctor is None or doctor in (appointment.doctor_id, previous)
+        )
 
     return wants
 

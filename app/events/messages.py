@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
 from app.models import Appointment, EmergencyRequest, Slot
@@ -41,6 +42,8 @@ class AppointmentChanged(BaseModel):
     kind: AppointmentEventKind
     appointment: Appointment
     at: datetime
+    # A rescheduled appointment's doctor before the move, so that doctor hears it left.
+    previous_doctor_id: PydanticObjectId | None = None
 
 
 class EmergencyRaised(BaseModel):

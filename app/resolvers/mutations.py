@@ -6,7 +6,7 @@ import strawberry
 
 from app.domain import emergencies
 from app.domain.auth import accounts as auth
-from app.domain.booking import appointments, locks
+from app.domain.booking import appointments, locks, rescheduling
 from app.domain.booking import bookings as booking
 from app.domain.catalog import doctors, specialties
 from app.domain.slots import management as slots
@@ -85,6 +85,7 @@ class Mutation:
             input.doctor_id,
             input.reason_for_visit,
             input.patient_id,
+            input.idempotency_key,
         )
         return Appointment.from_doc(appointment)
 
@@ -95,6 +96,16 @@ class Mutation:
         return Appointment.from_doc(
             await appointments.cancel_appointment(info.context.actor, id, reason)
         )
+
+    @strawberry.mutation(
+        description="Its PATIENT or ADMIN moves it to another slot of the same specialty.",
+        extensions=[RateLimited("booking")],
+    )
+    async def reschedule_appointment(
+        self, info: Info, id: strawberry.ID, slot_id: strawberry.ID
+    ) -> Appointment:
+        moved = await rescheduling.reschedule_appointment(info.context.actor, id, slot_id)
+        return Appointment.from_doc(moved)
 
     @strawberry.mutation
     async def update_appointment_status(

@@ -23,6 +23,10 @@ class BookAppointmentInput:
     doctor_id: strawberry.ID | None = None
     reason_for_visit: str | None = None
     patient_id: strawberry.ID | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with a key this patient already used returns that appointment.",
+    )
 
 
 @strawberry.input
@@ -49,6 +53,8 @@ class DoctorInput:
     timezone: str | None = None
     profile_image: str | None = None
     password: str | None = None
+    min_notice_minutes: int | None = None
+    max_days_ahead: int | None = None
 
     def fields(self) -> DoctorFields:
         return DoctorFields(
@@ -60,6 +66,8 @@ class DoctorInput:
             consultation_fee=self.consultation_fee,
             timezone=self.timezone,
             profile_image=self.profile_image,
+            min_notice_minutes=self.min_notice_minutes,
+            max_days_ahead=self.max_days_ahead,
         )
 
 
@@ -74,6 +82,8 @@ class DoctorUpdateInput:
     timezone: str | None = None
     profile_image: str | None = None
     is_active: bool | None = None
+    min_notice_minutes: int | None = None
+    max_days_ahead: int | None = None
 
     def fields(self) -> DoctorFields:
         return DoctorFields(
@@ -86,6 +96,8 @@ class DoctorUpdateInput:
             timezone=self.timezone,
             profile_image=self.profile_image,
             is_active=self.is_active,
+            min_notice_minutes=self.min_notice_minutes,
+            max_days_ahead=self.max_days_ahead,
         )
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Self
 import strawberry
 from beanie import PydanticObjectId
 
+from app.domain.booking import policy
+from app.domain.booking.appointment_times import end_time_in_zone
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
 from app.models import Appointment as AppointmentDoc
@@ -140,6 +142,14 @@ class Doctor:
     async def specialty(self, info: Info) -> Specialty:
         return await _specialty(info, self.doc.specialty_id)
 
+    @strawberry.field(description="Booking policy: how many minutes ahead a patient must book.")
+    def min_notice_minutes(self) -> int:
+        return policy.min_notice_minutes(self.doc)
+
+    @strawberry.field(description="Booking policy: how many days ahead a patient may book.")
+    def max_days_ahead(self) -> int:
+        return policy.max_days_ahead(self.doc)
+
     @strawberry.field(
         description="Bookable now: AVAILABLE, future, inside the booking window, by start."
     )
@@ -261,6 +271,8 @@ class Appointment:
     virtual_meeting_link: str | None
     starts_at: datetime
     ends_at: datetime
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
     created_at: datetime
     updated_at: datetime
     doc: strawberry.Private[AppointmentDoc]
@@ -277,10 +289,27 @@ class Appointment:
             virtual_meeting_link=doc.virtual_meeting_link,
             starts_at=doc.starts_at,
             ends_at=doc.ends_at,
+            cancelled_at=doc.cancelled_at,
+            cancellation_reason=doc.cancellation_reason,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
             doc=doc,
         )
+
+    @strawberry.field(description='"HH:MM" in the doctor\'s timezone.')
+    async def end_time(self, info: Info) -> str:
+        if self.doc.end_time is not None:
+            return self.doc.end_time
+        doctor = await info.context.loaders.doctor.load(self.doc.doctor_id)
+        assert doctor is not None, f"doctor {self.doc.doctor_id} is missing"
+        return end_time_in_zone(self.doc, doctor.timezone)
+
+    @strawberry.field(description="Who cancelled it; null while it is not cancelled.")
+    async def cancelled_by(self, info: Info) -> User | None:
+        if self.doc.cancelled_by is None:
+            return None
+        found = await info.context.loaders.user.load(self.doc.cancelled_by)
+        return User.from_doc(found) if found is not None else None
 
     @strawberry.field
     async def patient(self, info: Info) -> User:

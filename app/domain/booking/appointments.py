@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
+from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
@@ -33,11 +34,18 @@ from app.store.connection import get_store
 PAGE_MAX = 100
 
 
-def can_see(actor: Actor, appointment: Appointment) -> bool:
+def can_see(
+    actor: Actor, appointment: Appointment, previous_doctor_id: PydanticObjectId | None = None
+) -> bool:
+    """Its patient, its doctor or an admin; a doctor it was just moved away from sees the move."""
     return (
         actor.is_admin
         or appointment.patient_id == actor.user_id
-        or (actor.role is Role.DOCTOR and appointment.doctor_id == actor.doctor_id)
+        or (
+            actor.role is Role.DOCTOR
+            and actor.doctor_id is not None
+            and actor.doctor_id in (appointment.doctor_id, previous_doctor_id)
+        )
     )
 
 
@@ -150,8 +158,13 @@ async def change_status(
         raise Forbidden(f"Only the doctor or an admin may set {requested.value}")
     if not can_transition(appointment.status, requested):
         raise InvalidTransition(appointment.status.value, requested.value)
+    cancelling = requested is AppointmentStatus.CANCELLED
     now = utcnow()
+    if cancelling:
+        require_before_cutoff(caller, appointment, now)
     changes: dict[str, Any] = {"status": requested.value, "updated_at": now}
+    if cancelling:
+        changes |= {"cancelled_at": now, "cancelled_by": caller.user_id}
     if notes is not None:
         changes["notes"] = validation.optional_text(notes, "notes", validation.LONG_TEXT_MAX)
     if virtual_meeting_link is not None:
@@ -162,7 +175,6 @@ async def change_status(
         changes["cancellation_reason"] = validation.optional_text(
             reason, "reason", validation.LONG_TEXT_MAX
         )
-    cancelling = requested is AppointmentStatus.CANCELLED
 
     async def apply(session: AsyncClientSession | None) -> tuple[Appointment, Slot | None]:
         # The current status in the filter makes a concurrent change lose cleanly.

@@ -4,24 +4,27 @@ Correctness rests on the store, not on this process: the slot is claimed by one 
 conditional update whose filter states every condition, and a partial unique index on
 appointments refuses a second active appointment for a slot. Where the store has
 transactions the claim and the appointment commit together; where it has none, the
-reconciler frees a slot left booked without an appointment.
+reconciler frees a slot left booked without an appointment. A booking with an idempotency
+key that its patient already used returns that first appointment instead of an error.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.auth.actor import Actor
-from app.domain.booking.claims import refusal, should_retry
+from app.domain.auth.actor import Actor, require_actor
+from app.domain.booking import idempotency
+from app.domain.booking.claims import ClaimRefused, refusal, should_retry
 from app.domain.booking.patients import acting_patient
+from app.domain.booking.policy import require_bookable
 from app.domain.clock import utcnow
 from app.domain.errors import (
     BadUserInput,
     Conflict,
+    DomainError,
     NotFound,
     SlotAlreadyBooked,
     SlotLocked,
@@ -49,16 +52,44 @@ async def book_appointment(
     doctor_id: str | None,
     reason_for_visit: str | None,
     patient_id: str | None,
+    idempotency_key: str | None = None,
 ) -> Appointment:
     patient = await acting_patient(actor, patient_id)
+    caller = require_actor(actor)
+    slot_oid = validation.object_id(slot_id, "slotId")
+    doctor_oid = validation.optional_object_id(doctor_id, "doctorId")
     reason = validation.optional_text(reason_for_visit, "reasonForVisit", validation.LONG_TEXT_MAX)
-    slot = await Slot.get(validation.object_id(slot_id, "slotId"))
+    key = idempotency.checked_key(idempotency_key)
+    stored_key = None if key is None else idempotency.stored_key(patient, key)
+    if (first := await idempotency.first_booking(stored_key)) is not None:
+        return first
+    slot = await Slot.get(slot_oid)
     if slot is None:
         raise NotFound("Slot", field="slotId")
     if slot.is_removed:
         raise SlotUnavailable("The slot was removed")
-    if doctor_id is not None and validation.object_id(doctor_id, "doctorId") != slot.doctor_id:
+    if doctor_oid is not None and doctor_oid != slot.doctor_id:
         raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
+    await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
+    try:
+        booked, appointment = await _claim_and_book(slot, patient, reason, stored_key)
+    except DomainError:
+        # A retry that raced its first attempt loses to it somewhere: return the first.
+        if (first := await idempotency.first_booking(stored_key)) is not None:
+            return first
+        raise
+    await publish(
+        SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
+        AppointmentChanged(
+            kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
+        ),
+    )
+    return appointment
+
+
+async def _claim_and_book(
+    slot: Slot, patient: PydanticObjectId, reason: str | None, stored_key: str | None
+) -> tuple[Slot, Appointment]:
     slots = Slot.get_pymongo_collection()
     appointments = Appointment.get_pymongo_collection()
 
@@ -84,7 +115,7 @@ async def book_appointment(
             session,
         )
         if booked is None:
-            raise _Refused(now)
+            raise ClaimRefused(now)
         appointment = Appointment(
             patient_id=patient,
             doctor_id=booked.doctor_id,
@@ -92,19 +123,23 @@ async def book_appointment(
             specialty_id=booked.specialty_id,
             appointment_date=booked.date,
             appointment_time=booked.start_time,
+            end_time=booked.end_time,
             starts_at=booked.starts_at,
             ends_at=booked.ends_at,
             reason_for_visit=reason,
+            idempotency_key=stored_key,
             created_at=now,
             updated_at=now,
         )
         try:
             await appointment.insert(session=session)
-        except DuplicateKeyError:
+        except DuplicateKeyError as exc:
             if session is None:  # no transaction to roll the claim back: undo it by hand
                 await slots.update_one(
                     {"_id": slot.id, "updated_at": now}, {"$set": {"is_booked": False}}
                 )
+            if idempotency.is_key_clash(exc):
+                raise SlotAlreadyBooked("You have already booked with this key") from exc
             raise
         return booked, appointment
 
@@ -112,28 +147,11 @@ async def book_appointment(
         try:
             # The patient's lease keeps its overlap check true until its appointment is written.
             async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                booked, appointment = await get_store().run_atomically(claim_and_book)
-            break
-        except _Refused as refused:
+                return await get_store().run_atomically(claim_and_book)
+        except ClaimRefused as refused:
             error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
             if not should_retry(error):
                 raise error from None
         except DuplicateKeyError as exc:
             raise SlotAlreadyBooked() from exc
-    else:
-        raise SlotLocked(None)
-    await publish(
-        SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
-        AppointmentChanged(
-            kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
-        ),
-    )
-    return appointment
-
-
-class _Refused(Exception):
-    """The atomic claim matched nothing; the caller reads the slot to say why."""
-
-    def __init__(self, at: datetime) -> None:
-        super().__init__("slot claim refused")
-        self.at = at
+    raise SlotLocked(None)

@@ -29,6 +29,14 @@ async def refusal(
     return _Retry()
 
 
+class ClaimRefused(Exception):
+    """The atomic claim matched nothing; `refusal` reads the slot to say why."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__("slot claim refused")
+        self.at = at
+
+
 class _Retry(Exception):
     """The slot changed between the refused update and the read: try the update again."""
 

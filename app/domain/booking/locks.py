@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from beanie import PydanticObjectId
@@ -10,6 +11,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
+from app.domain.booking.policy import require_bookable
 from app.domain.clock import utcnow
 from app.domain.errors import Forbidden, LockLimitReached, SlotLocked
 from app.domain.slots.management import get_slot
@@ -38,8 +40,16 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
     """Hold an AVAILABLE future slot, or renew the caller's own hold, in one atomic update."""
     settings = get_settings()
     patient = await acting_patient(actor, patient_id)
+    caller = require_actor(actor)
     slot_oid = validation.object_id(slot_id, "slotId")
-    if await _live_locks_held(patient, slot_oid) >= settings.max_locks_per_patient:
+    if caller.role is Role.PATIENT:
+        # The booking window needs the slot's start; read it alongside the lock count.
+        held, slot = await asyncio.gather(_live_locks_held(patient, slot_oid), Slot.get(slot_oid))
+        if slot is not None:
+            await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
+    else:
+        held = await _live_locks_held(patient, slot_oid)
+    if held >= settings.max_locks_per_patient:
         raise LockLimitReached(settings.max_locks_per_patient)
     for _ in range(CLAIM_ATTEMPTS):
         now = utcnow()

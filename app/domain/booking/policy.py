@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from beanie import PydanticObjectId
+
 from app.domain.auth.actor import Actor
 from app.domain.errors import OutsideBookingWindow, TooLateToCancel
 from app.models import Appointment, Doctor, Role
@@ -50,6 +52,18 @@ def require_within_window(actor: Actor, doctor: Doctor, starts_at: datetime, now
     window = booking_window(doctor, now)
     if not window.contains(starts_at):
         raise OutsideBookingWindow(window.earliest, window.latest)
+
+
+async def require_bookable(
+    actor: Actor, doctor_id: PydanticObjectId, starts_at: datetime, now: datetime
+) -> None:
+    """A patient's future slot must start inside its doctor's window: one doctor read, and
+    none for anyone else. Past slots are left to the claim, which calls them unavailable."""
+    if actor.role is not Role.PATIENT or starts_at <= now:
+        return
+    doctor = await Doctor.get(doctor_id)
+    if doctor is not None:
+        require_within_window(actor, doctor, starts_at, now)
 
 
 def cancellation_cutoff(appointment: Appointment) -> datetime:

@@ -30,6 +30,12 @@ class DoctorFields:
     timezone: str | None = None
     profile_image: str | None = None
     is_active: bool | None = None
+    min_notice_minutes: int | None = None
+    max_days_ahead: int | None = None
+
+
+MIN_NOTICE_MAX = 525_600  # a year, in minutes
+MAX_DAYS_AHEAD_MAX = 730
 
 
 def _duplicate_field(exc: DuplicateKeyError) -> str:
@@ -66,6 +72,14 @@ def by_name(doctors: Iterable[Doctor]) -> list[Doctor]:
     return sorted(doctors, key=lambda doctor: (doctor.name, str(doctor.id)))
 
 
+def _check_policy(fields: DoctorFields) -> None:
+    """Policy numbers are plain input: refused before anything is read or written."""
+    if fields.min_notice_minutes is not None:
+        validation.bounded_int(fields.min_notice_minutes, "minNoticeMinutes", 0, MIN_NOTICE_MAX)
+    if fields.max_days_ahead is not None:
+        validation.bounded_int(fields.max_days_ahead, "maxDaysAhead", 1, MAX_DAYS_AHEAD_MAX)
+
+
 async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
     if fields.name is not None:
         doctor.name = validation.text(fields.name, "name", validation.NAME_MAX)
@@ -85,11 +99,17 @@ async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
         doctor.profile_image = validation.optional_text(fields.profile_image, "profileImage", 2048)
     if fields.is_active is not None:
         doctor.is_active = fields.is_active
+    _check_policy(fields)
+    if fields.min_notice_minutes is not None:
+        doctor.min_notice_minutes = fields.min_notice_minutes
+    if fields.max_days_ahead is not None:
+        doctor.max_days_ahead = fields.max_days_ahead
 
 
 async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str | None) -> Doctor:
     """Creates the doctor and, when a password is given, its DOCTOR login."""
     require_role(actor, Role.ADMIN)
+    _check_policy(fields)
     if password is not None:
         validation.password(password)
     specialty = await get_specialty(fields.specialty_id or "", "specialtyId")
@@ -122,6 +142,7 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
 
 async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
     require_role(actor, Role.ADMIN)
+    _check_policy(fields)
     doctor = await get_doctor(doctor_id)
     previous_specialty, was_active = doctor.specialty_id, doctor.is_active
     await _apply(doctor, fields)

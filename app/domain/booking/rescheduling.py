@@ -1,0 +1,239 @@
+"""Rescheduling: move a SCHEDULED or CONFIRMED future appointment to another slot of its
+specialty (another doctor's allowed), keeping its id.
+
+The new slot is claimed by the same atomic conditional update as a booking, under the same
+patient lease and behind the same unique index; any refusal leaves everything as it was.
+Without transactions the writes go in an order a crash cannot spoil for good:
+
+1. claim the new slot (BOOKED): a crash now leaves it booked with no appointment;
+2. touch the old slot's `updated_at`, so the reconciler's walk looks at it again;
+3. move the appointment, conditionally on its slot and status (undoing 1 if that fails);
+4. free the old slot: a crash before this leaves the old slot booked with no appointment.
+
+Both leftovers are what the reconciler repairs: a BOOKED slot, recently changed, that no
+active appointment holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from app.domain import validation
+from app.domain.auth.actor import Actor, require_role
+from app.domain.booking.appointments import can_see
+from app.domain.booking.claims import ClaimRefused, refusal, should_retry
+from app.domain.booking.policy import require_before_cutoff, require_bookable
+from app.domain.clock import utcnow
+from app.domain.errors import (
+    BadUserInput,
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    SlotAlreadyBooked,
+    SlotLocked,
+    SlotUnavailable,
+)
+from app.domain.slots.state import NO_LOCK, open_for
+from app.domain.slots.writes import update_slot
+from app.events.messages import (
+    AppointmentChanged,
+    AppointmentEventKind,
+    Event,
+    SlotChanged,
+    SlotEventKind,
+)
+from app.events.publisher import publish
+from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Role, Slot, User
+from app.store.connection import get_store
+from app.store.guards import guarded
+
+MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
+CLAIM_ATTEMPTS = 3
+
+
+@dataclass
+class _Moved:
+    appointment: Appointment
+    claimed: Slot
+    freed: Slot | None
+
+
+async def reschedule_appointment(
+    actor: Actor | None, appointment_id: str, slot_id: str
+) -> Appointment:
+    """Its patient or an admin moves it; the patient within the booking policy."""
+    caller = require_role(actor, Role.PATIENT, Role.ADMIN)
+    appointment_oid = validation.object_id(appointment_id, "id")
+    slot_oid = validation.object_id(slot_id, "slotId")
+    appointment = await Appointment.get(appointment_oid)
+    if appointment is None or not can_see(caller, appointment):
+        raise NotFound("Appointment", field="id")
+    if appointment.status not in MOVABLE:
+        raise InvalidTransition(appointment.status.value, AppointmentStatus.SCHEDULED.value)
+    now = utcnow()
+    require_before_cutoff(caller, appointment, now)
+    if appointment.starts_at <= now:
+        raise InvalidTransition(appointment.status.value, AppointmentStatus.SCHEDULED.value)
+    if slot_oid == appointment.slot_id:
+        raise BadUserInput("The appointment is already in this slot", field="slotId")
+    slot = await Slot.get(slot_oid)
+    if slot is None:
+        raise NotFound("Slot", field="slotId")
+    if slot.specialty_id != appointment.specialty_id:
+        raise BadUserInput("The slot is of another specialty", field="slotId")
+    if slot.is_removed:
+        raise SlotUnavailable("The slot was removed")
+    await require_bookable(caller, slot.doctor_id, slot.starts_at, now)
+
+    moved = await _move(appointment, slot)
+    at = moved.appointment.updated_at
+    events: list[Event] = []
+    if moved.freed is not None:
+        events.append(SlotChanged(kind=SlotEventKind.RELEASED, slot=moved.freed, at=at))
+    events += [
+        SlotChanged(kind=SlotEventKind.BOOKED, slot=moved.claimed, at=at),
+        AppointmentChanged(
+            kind=AppointmentEventKind.RESCHEDULED,
+            appointment=moved.appointment,
+            at=at,
+            previous_doctor_id=appointment.doctor_id,
+        ),
+    ]
+    await publish(*events)
+    return moved.appointment
+
+
+async def _move(appointment: Appointment, slot: Slot) -> _Moved:
+    patient = appointment.patient_id
+    slots = Slot.get_pymongo_collection()
+    appointments = Appointment.get_pymongo_collection()
+
+    async def move(session: AsyncClientSession | None) -> _Moved:
+        now = utcnow()
+        overlapping = await appointments.find_one(
+            {
+                "patient_id": patient,
+                "_id": {"$ne": appointment.id},
+                "status": {"$in": ACTIVE_STATUSES},
+                "starts_at": {"$lt": slot.ends_at},
+                "ends_at": {"$gt": slot.starts_at},
+            },
+            {"_id": 1, "slot_id": 1},
+            session=session,
+        )
+        if overlapping is not None:
+            if overlapping.get("slot_id") == slot.id:
+                raise SlotAlreadyBooked("You have already booked this slot")
+            raise Conflict("You already have an appointment at this time", field="slotId")
+        claim: dict[str, Any] = {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now}
+        before = await slots.find_one_and_update(
+            {"_id": slot.id, **open_for(patient, now)},
+            {"$set": claim},
+            return_document=ReturnDocument.BEFORE,
+            session=session,
+        )
+        if before is None:
+            raise ClaimRefused(now)
+        claimed = Slot.model_validate({**before, **claim})
+        old = await slots.find_one_and_update(
+            {"_id": appointment.slot_id},
+            {"$set": {"updated_at": now}},
+            {"updated_at": 1},
+            return_document=ReturnDocument.BEFORE,
+            session=session,
+        )
+        try:
+            moved = await appointments.find_one_and_update(
+                {
+                    "_id": appointment.id,
+                    "slot_id": appointment.slot_id,
+                    "status": appointment.status.value,
+                },
+                {"$set": _placed_in(claimed, now)},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+        except DuplicateKeyError as exc:
+            await _unclaim(before, old, now, session)
+            raise SlotAlreadyBooked() from exc
+        if moved is None:
+            await _unclaim(before, old, now, session)
+            raise _AppointmentChanged()
+        freed = await update_slot(
+            {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
+            {"is_booked": False, "updated_at": now},
+            session,
+        )
+        return _Moved(Appointment.model_validate(moved), claimed, freed)
+
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            # The same lease as booking: the overlap check holds until the move is written.
+            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
+                return await get_store().run_atomically(move)
+        except ClaimRefused as refused:
+            error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
+            if not should_retry(error):
+                raise error from None
+        except DuplicateKeyError as exc:
+            raise SlotAlreadyBooked() from exc
+        except _AppointmentChanged:
+            current = await Appointment.get(appointment.id)
+            if current is None or current.status not in MOVABLE:
+                status = current.status.value if current else AppointmentStatus.CANCELLED.value
+                raise InvalidTransition(status, AppointmentStatus.SCHEDULED.value) from None
+            raise Conflict("The appointment changed meanwhile; try again", field="id") from None
+    raise SlotLocked(None)
+
+
+def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:
+    """The appointment's fields that follow its slot; it starts over as SCHEDULED."""
+    return {
+        "slot_id": slot.id,
+        "doctor_id": slot.doctor_id,
+        "specialty_id": slot.specialty_id,
+        "appointment_date": slot.date,
+        "appointment_time": slot.start_time,
+        "end_time": slot.end_time,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        "status": AppointmentStatus.SCHEDULED.value,
+        "updated_at": now,
+    }
+
+
+async def _unclaim(
+    new: dict[str, Any],
+    old: dict[str, Any] | None,
+    at: datetime,
+    session: AsyncClientSession | None,
+) -> None:
+    """Put both slots back exactly as they were (a lock on the new one too); a transaction's
+    abort does this by itself."""
+    if session is None:
+        slots = Slot.get_pymongo_collection()
+        restore = {"is_booked": False, "booking_lock": new.get("booking_lock", NO_LOCK)}
+        undo = [
+            UpdateOne(
+                {"_id": new["_id"], "is_booked": True, "updated_at": at},
+                {"$set": {**restore, "updated_at": new["updated_at"]}},
+            )
+        ]
+        if old is not None:
+            undo.append(
+                UpdateOne(
+                    {"_id": old["_id"], "updated_at": at},
+                    {"$set": {"updated_at": old["updated_at"]}},
+                )
+            )
+        await slots.bulk_write(undo, ordered=False)
+
+
+class _AppointmentChanged(Exception):
+    """Its slot or status changed between our read and our move."""
