@@ -50,11 +50,15 @@ class Settings(BaseSettings):
     seed_demo_data: bool | None = None
 
     graphiql: bool | None = None
-    introspection: bool = True
+    introspection: bool | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
+    max_query_cost: int = Field(default=5000, ge=1)
+    query_cost_list_size: int = Field(default=10, ge=1)
+    max_query_length: int = Field(default=100_000, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     ws_connection_init_timeout_seconds: float = 10.0
     ws_max_subscriptions: int = 20
@@ -84,6 +88,13 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.app_env == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Off in production unless INTROSPECTION=true: the schema is a map for an attacker."""
+        if self.introspection is not None:
+            return self.introspection
+        return self.app_env != "production"
 
     @property
     def seed_on_start(self) -> bool:
