@@ -12,7 +12,7 @@ from strawberry.extensions import AddValidationRules, ParserCache, ValidationCac
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
-from strawberry.types.execution import PreExecutionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.resolvers.mutations import Mutation
@@ -21,6 +21,7 @@ from app.resolvers.subscriptions import Subscription
 from app.schema.context import Context
 from app.schema.document_gate import DocumentGate, DocumentLimits
 from app.schema.errors import to_contract_error
+from app.schema.input_text import lone_surrogate_refusal
 from app.schema.query_cost import query_cost_rule
 from app.schema.shared_streams import SharedStreams
 from app.settings import Settings, get_settings
@@ -55,6 +56,9 @@ class BookingSchema(strawberry.Schema):
                 allowed_operation_types,
             )
 
+        refusal = lone_surrogate_refusal(variable_values)
+        if refusal is not None:
+            return refused([refusal])
         if query is None or self.gate is None:
             return await upstream(context_value)
         checked = self.gate.check(query)
@@ -67,6 +71,30 @@ class BookingSchema(strawberry.Schema):
             if shared is not None:
                 return shared
         return await upstream(context_value)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Variables with text no store can hold are refused before anything runs."""
+        refusal = lone_surrogate_refusal(variable_values)
+        if refusal is not None:
+            return ExecutionResult(data=None, errors=[refusal])
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
