@@ -117,3 +117,33 @@ async def test_five_megabyte_subscriptions_leave_the_server_small_and_serving(
     assert grown_mib < 100, f"the server grew {grown_mib:.0f} MiB"
     healthz = await http.get(server_a.url.replace("/graphql", "/healthz"))
     assert healthz.status_code == 200
+
+
+# --- malformed documents over WebSocket (issue 8: 8) ----------------------------------------
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("subscription { slotUpdates { kind ", id="syntax-error"),
+        pytest.param("subscription { nope }", id="unknown-field"),
+        pytest.param("x" * 200_000, id="over-long"),
+    ],
+)
+async def test_a_malformed_websocket_document_gets_an_error_message_and_no_traceback(
+    server_a: ApiServer, protocol: str, query: str
+) -> None:
+    exchange = await subscribe_once(server_a.ws_url, query, protocol)
+    assert exchange.error_payload()["extensions"]["code"] == "BAD_USER_INPUT", exchange.messages
+    assert exchange.types == ["error"], exchange.messages
+    assert "Traceback" not in server_a.logs()
+
+
+# --- a subscription over HTTP (issue 8: 7) --------------------------------------------------
+
+
+async def test_a_subscription_over_http_post_is_told_to_use_a_websocket(api: Api) -> None:
+    reply = await api.gql("subscription { slotUpdates { kind } }", token=api.admin.token)
+    assert codes(reply) == ["BAD_USER_INPUT"], reply.body
+    assert "WebSocket" in reply.error["message"]
