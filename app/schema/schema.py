@@ -6,7 +6,8 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
+from graphql import OperationType as GraphQLOperationType
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_rule
@@ -82,8 +83,11 @@ class BookingSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        """Variables with text no store can hold are refused before anything runs."""
-        refusal = lone_surrogate_refusal(variable_values)
+        """Variables with text no store can hold, and subscriptions (which need a stream), are
+        refused before anything runs."""
+        refusal = lone_surrogate_refusal(variable_values) or self._subscription_refusal(
+            query, operation_name
+        )
         if refusal is not None:
             return ExecutionResult(data=None, errors=[refusal])
         return await super().execute(
@@ -94,6 +98,23 @@ class BookingSchema(strawberry.Schema):
             operation_name,
             allowed_operation_types,
             operation_extensions,
+        )
+
+    def _subscription_refusal(
+        self, query: str | None, operation_name: str | None
+    ) -> GraphQLError | None:
+        if query is None or self.gate is None:
+            return None
+        checked = self.gate.check(query)
+        if isinstance(checked, list):
+            return None  # Strawberry reports the same errors in the contract's shape
+        operation = get_operation_ast(checked, operation_name)
+        if operation is None or operation.operation is not GraphQLOperationType.SUBSCRIPTION:
+            return None
+        return GraphQLError(
+            "Subscriptions are served over a WebSocket at /graphql "
+            "(graphql-transport-ws or graphql-ws); use a WebSocket",
+            extensions={"code": "BAD_USER_INPUT"},
         )
 
     def process_errors(
