@@ -478,7 +478,8 @@ async def test_graphql_transport_ws_closes_on_a_bad_token(
     api: Api, server_a: ApiServer, token: str
 ) -> None:
     patient = await api.patient()
-    if token == "expired":
+    expired = token == "expired"
+    if expired:
         token = access_token(patient.id, "PATIENT", timedelta(minutes=-5))
     with pytest.raises(TransportConnectionFailed) as raised:
         async with connect(server_a.ws_url, token, GRAPHQL_TRANSPORT_WS):
@@ -486,6 +487,9 @@ async def test_graphql_transport_ws_closes_on_a_bad_token(
     closed = raised.value.__cause__
     assert isinstance(closed, ConnectionClosed), repr(raised.value)
     assert closed.rcvd is not None and closed.rcvd.code == 4403
+    # The reason tells "refresh your token" from "rejected" (issue 8: 15).
+    expected = "Access token expired" if expired else "Invalid access token"
+    assert closed.rcvd.reason == expected
 
 
 async def test_legacy_graphql_ws_refuses_a_bad_token(server_a: ApiServer) -> None:
