@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
@@ -103,6 +103,22 @@ class Settings(BaseSettings):
         return self.app_env == "development"
 
 
+class SettingsError(ValueError):
+    """Names the variables at fault, never their values (secrets live among them)."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: "
+            f"{_without_values(error['msg'])}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None
+
+
+def _without_values(message: str) -> str:
+    return message.removeprefix("Value error, ")
