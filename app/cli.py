@@ -78,6 +78,9 @@ def serve(workers: int) -> None:
             ws_ping_timeout=20,
             # Per-connection compression state costs ~40 KB an idle dashboard; events are small.
             ws_per_message_deflate=settings.ws_compression,
+            # No "server: uvicorn" header: it tells an attacker what to look up.
+            server_header=False,
+            ws_max_size=settings.max_request_bytes,
         )
     finally:
         if embedded:

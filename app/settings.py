@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
@@ -50,11 +50,15 @@ class Settings(BaseSettings):
     seed_demo_data: bool | None = None
 
     graphiql: bool | None = None
-    introspection: bool = True
+    introspection: bool | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
+    max_query_cost: int = Field(default=5000, ge=1)
+    query_cost_list_size: int = Field(default=10, ge=1)
+    max_query_length: int = Field(default=100_000, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     ws_connection_init_timeout_seconds: float = 10.0
     ws_max_subscriptions: int = 20
@@ -86,12 +90,35 @@ class Settings(BaseSettings):
         return self.graphiql if self.graphiql is not None else self.app_env == "development"
 
     @property
+    def introspection_enabled(self) -> bool:
+        """Off in production unless INTROSPECTION=true: the schema is a map for an attacker."""
+        if self.introspection is not None:
+            return self.introspection
+        return self.app_env != "production"
+
+    @property
     def seed_on_start(self) -> bool:
         if self.seed_demo_data is not None:
             return self.seed_demo_data
         return self.app_env == "development"
 
 
+class SettingsError(ValueError):
+    """Names the variables at fault, never their values (secrets live among them)."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: "
+            f"{_without_values(error['msg'])}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None
+
+
+def _without_values(message: str) -> str:
+    return message.removeprefix("Value error, ")

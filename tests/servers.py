@@ -40,6 +40,7 @@ class ApiServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    log_level: str = "warning"
 
     @property
     def url(self) -> str:
@@ -78,7 +79,7 @@ class ApiServer:
                     "--port",
                     str(self.port),
                     "--log-level",
-                    "warning",
+                    self.log_level,
                     "--ws-per-message-deflate",
                     "false",
                 ],

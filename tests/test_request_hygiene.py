@@ -198,11 +198,16 @@ async def test_a_query_deeper_than_the_limit_is_refused_before_execution(
     assert await store["specialties"].count_documents({"name": name}) == 0
 
 
-async def test_a_query_at_the_depth_limit_runs(api: Api) -> None:
-    """The control for the refusal above: the same shape, one level shallower, executes."""
+async def test_a_query_at_the_depth_limit_runs(
+    api: Api, http: httpx.AsyncClient, ide_server: ApiServer
+) -> None:
+    """The control for the refusal above: the same shape, one level shallower, executes.
+
+    Its five nested lists are over the default MAX_QUERY_COST, so it runs where that is high.
+    """
     name = unique("AtLimit ")
     mutation = create_specialty_selecting(name, nested_specialty_selection(9))
-    reply = await api.gql(mutation, token=api.admin.token)
+    reply = await GraphQL(http, ide_server.url)(mutation, token=api.admin.token)
     assert reply.data["createSpecialty"] == {"doctors": []}
 
 
@@ -241,8 +246,9 @@ async def test_an_oversized_query_is_refused(api: Api) -> None:
 
 @pytest.fixture(scope="module")
 def ide_server(store_uri: str, db_name: str, log_dir: Path) -> Iterator[ApiServer]:
-    """A third API process with GraphiQL on and introspection off."""
-    server = ApiServer(store_uri, db_name, env={"GRAPHIQL": "true", "INTROSPECTION": "false"})
+    """A third API process with GraphiQL on, introspection off and a very high cost limit."""
+    env = {"GRAPHIQL": "true", "INTROSPECTION": "false", "MAX_QUERY_COST": "10000000"}
+    server = ApiServer(store_uri, db_name, env=env)
     server.start(log_dir)
     yield server
     server.stop()

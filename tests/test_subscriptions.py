@@ -478,7 +478,8 @@ async def test_graphql_transport_ws_closes_on_a_bad_token(
     api: Api, server_a: ApiServer, token: str
 ) -> None:
     patient = await api.patient()
-    if token == "expired":
+    expired = token == "expired"
+    if expired:
         token = access_token(patient.id, "PATIENT", timedelta(minutes=-5))
     with pytest.raises(TransportConnectionFailed) as raised:
         async with connect(server_a.ws_url, token, GRAPHQL_TRANSPORT_WS):
@@ -486,6 +487,9 @@ async def test_graphql_transport_ws_closes_on_a_bad_token(
     closed = raised.value.__cause__
     assert isinstance(closed, ConnectionClosed), repr(raised.value)
     assert closed.rcvd is not None and closed.rcvd.code == 4403
+    # The reason tells "refresh your token" from "rejected" (issue 8: 15).
+    expected = "Access token expired" if expired else "Invalid access token"
+    assert closed.rcvd.reason == expected
 
 
 async def test_legacy_graphql_ws_refuses_a_bad_token(server_a: ApiServer) -> None:
@@ -773,3 +777,66 @@ async def test_deactivating_a_doctor_announces_its_future_slots(
             slot_id,
             "UNAVAILABLE",
         )
+
+
+# --- the per-subscriber checks hold whatever the operation's shape (issue 8: 6) -----------
+
+SLOT_UPDATES_IN_INLINE_FRAGMENT = """subscription($doctorId: ID) {
+  ... on Subscription { slotUpdates(doctorId: $doctorId) { kind at slot { id state } } }
+}"""
+SLOT_UPDATES_IN_FRAGMENT = """subscription($doctorId: ID) { ...Feed }
+fragment Feed on Subscription { slotUpdates(doctorId: $doctorId) { kind at slot { id state } } }"""
+SHAPES = [
+    pytest.param(SLOT_UPDATES_IN_INLINE_FRAGMENT, id="inline-fragment"),
+    pytest.param(SLOT_UPDATES_IN_FRAGMENT, id="fragment-spread"),
+]
+
+
+@pytest.mark.parametrize("query", SHAPES)
+async def test_an_expired_token_stops_delivery_inside_fragments(
+    api: Api, server_a: ApiServer, query: str
+) -> None:
+    clinic = await api.clinic()
+    probe = await SlotProbe.create(api, clinic)
+    patient = await api.patient()
+    short_lived = access_token(patient.id, "PATIENT", timedelta(seconds=3))
+    variables = {"doctorId": clinic.doctor_id}
+    async with (
+        connect(server_a.ws_url, short_lived, GRAPHQL_TRANSPORT_WS) as expiring_connection,
+        connect(server_a.ws_url, patient.token, GRAPHQL_TRANSPORT_WS) as witness_connection,
+    ):
+        expiring = expiring_connection.subscribe(query, variables, skip=probe.skip, name="exp")
+        await until_ready([expiring], probe)
+        ended = await expiring.failure(within=20)
+        if isinstance(ended, TransportQueryError):
+            assert error_codes(ended) == ["UNAUTHENTICATED"]
+        else:
+            assert isinstance(ended, TransportClosed | TransportConnectionFailed), repr(ended)
+        watching = witness_connection.subscribe(query, variables, skip=probe.skip, name="wit")
+        await until_ready([watching], probe)
+        after = await api.slot(clinic, "10:00", "10:30")
+        assert slot_event(await watching.next())["slot"]["id"] == after["id"]
+        assert expiring.pending() == []
+
+
+@pytest.mark.parametrize("query", SHAPES)
+async def test_subscribes_inside_fragments_count_against_the_rate_limit(
+    api: Api, strict_server: ApiServer, query: str
+) -> None:
+    clinic = await api.clinic()
+    probe = await SlotProbe.create(api, clinic)
+    patient = await api.patient()
+    variables = {"doctorId": clinic.doctor_id}
+    url = strict_server.ws_url
+    async with (
+        connect(url, patient.token, GRAPHQL_TRANSPORT_WS) as first,
+        connect(url, patient.token, GRAPHQL_TRANSPORT_WS) as second,
+        connect(url, patient.token, GRAPHQL_TRANSPORT_WS) as third,
+    ):
+        allowed = [
+            connection.subscribe(query, variables, skip=probe.skip, name=f"allowed {n}")
+            for n, connection in enumerate([first, second])
+        ]
+        await until_ready(allowed, probe)
+        refused = third.subscribe(query, variables, name="over the limit")
+        assert_rate_limited(first_error(await refused.failure()))

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
+from graphql import OperationType as GraphQLOperationType
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.resolvers.mutations import Mutation
 from app.resolvers.queries import Query
 from app.resolvers.subscriptions import Subscription
 from app.schema.context import Context
+from app.schema.document_gate import DocumentGate, DocumentLimits
 from app.schema.errors import to_contract_error
+from app.schema.input_text import lone_surrogate_refusal
+from app.schema.query_cost import query_cost_rule
 from app.schema.shared_streams import SharedStreams
 from app.settings import Settings, get_settings
 
 
 class BookingSchema(strawberry.Schema):
     shared_streams: SharedStreams | None = None
+    gate: DocumentGate | None = None
 
     async def stream(
         self,
@@ -41,7 +42,8 @@ class BookingSchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
         allowed_operation_types: Iterable[OperationType] | None = None,
     ) -> Any:
-        """Subscriptions go through the shared groups; anything else runs as Strawberry runs it."""
+        """Every document passes the gate first; subscriptions then go through the shared groups,
+        anything else runs as Strawberry runs it."""
 
         async def upstream(context: Any) -> Any:
             return await strawberry.Schema.stream(
@@ -55,13 +57,65 @@ class BookingSchema(strawberry.Schema):
                 allowed_operation_types,
             )
 
-        if self.shared_streams is not None and query and isinstance(context_value, Context):
+        refusal = lone_surrogate_refusal(variable_values)
+        if refusal is not None:
+            return refused([refusal])
+        if query is None or self.gate is None:
+            return await upstream(context_value)
+        checked = self.gate.check(query)
+        if isinstance(checked, list):
+            return refused(checked)
+        if self.shared_streams is not None and isinstance(context_value, Context):
             shared = await self.shared_streams.join(
-                query, variable_values, operation_name, context_value, upstream
+                checked, query, variable_values, operation_name, context_value, upstream
             )
             if shared is not None:
                 return shared
         return await upstream(context_value)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Variables with text no store can hold, and subscriptions (which need a stream), are
+        refused before anything runs."""
+        refusal = lone_surrogate_refusal(variable_values) or self._subscription_refusal(
+            query, operation_name
+        )
+        if refusal is not None:
+            return ExecutionResult(data=None, errors=[refusal])
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+
+    def _subscription_refusal(
+        self, query: str | None, operation_name: str | None
+    ) -> GraphQLError | None:
+        if query is None or self.gate is None:
+            return None
+        checked = self.gate.check(query)
+        if isinstance(checked, list):
+            return None  # Strawberry reports the same errors in the contract's shape
+        operation = get_operation_ast(checked, operation_name)
+        if operation is None or operation.operation is not GraphQLOperationType.SUBSCRIPTION:
+            return None
+        return GraphQLError(
+            "Subscriptions are served over a WebSocket at /graphql "
+            "(graphql-transport-ws or graphql-ws); use a WebSocket",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -73,6 +127,11 @@ class BookingSchema(strawberry.Schema):
         errors[:] = [to_contract_error(error) for error in errors]
 
 
+async def refused(errors: list[GraphQLError]) -> AsyncGenerator[PreExecutionError]:
+    """The gate's refusal, in the contract's shape, as the first and only result."""
+    yield PreExecutionError(data=None, errors=[to_contract_error(error) for error in errors])
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter would make new
@@ -80,12 +139,15 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     rules: list[type[ASTValidationRule]] = [
         depth_rule(settings.max_query_depth, None, None),
         alias_rule(settings.max_query_aliases),
+        query_cost_rule(settings.max_query_cost, settings.query_cost_list_size),
     ]
-    if not settings.introspection:
+    if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: DocumentLimits(
+            max_tokens=settings.max_query_tokens, max_length=settings.max_query_length
+        ),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
     ]
@@ -93,4 +155,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
     schema.shared_streams = SharedStreams(settings.subscriber_queue_size)
+    schema.gate = DocumentGate(
+        schema._schema, rules, settings.max_query_tokens, settings.max_query_length
+    )
     return schema

@@ -16,11 +16,19 @@ import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from graphql.error import GraphQLSyntaxError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app import rate_limits
@@ -41,13 +49,14 @@ IDLE_CHECK_SECONDS = 5.0
 _END = object()
 
 
-@lru_cache(maxsize=512)
-def _subscription_fields(query: str, operation_name: str | None) -> tuple[str, ...] | None:
-    """The root fields of the subscription the document runs, or None if it runs none."""
-    try:
-        document = parse(query)
-    except GraphQLSyntaxError:
-        return None
+def _subscription_fields(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[str, ...] | None:
+    """The root fields of the subscription the document runs, or None if it runs none.
+
+    Fields inside fragments and inline fragments count too, so no shape of the operation
+    slips past the per-member checks.
+    """
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [
         op
@@ -56,11 +65,29 @@ def _subscription_fields(query: str, operation_name: str | None) -> tuple[str, .
     ]
     if len(chosen) != 1 or chosen[0].operation is not OperationType.SUBSCRIPTION:
         return None
-    return tuple(
-        getattr(selection, "name").value  # noqa: B009 - fragments have no name; skipped below
-        for selection in chosen[0].selection_set.selections
-        if hasattr(selection, "name")
-    )
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return tuple(_root_field_names(chosen[0].selection_set, fragments, set()))
+
+
+def _root_field_names(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: set[str],
+) -> list[str]:
+    names: list[str] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            names.append(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            names.extend(_root_field_names(selection.selection_set, fragments, seen))
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                names.extend(_root_field_names(fragment.selection_set, fragments, seen))
+    return names
 
 
 def audience(actor: Actor | None, fields: tuple[str, ...], query: str) -> tuple[str, ...]:
@@ -106,6 +133,7 @@ class SharedStreams:
 
     async def join(
         self,
+        document: DocumentNode,
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
@@ -113,7 +141,7 @@ class SharedStreams:
         upstream: Upstream,
     ) -> AsyncGenerator[Any] | None:
         """A member's result stream, or None when this is not a subscription to share."""
-        fields = _subscription_fields(query, operation_name)
+        fields = _subscription_fields(document, operation_name)
         if not fields:
             return None
         try:

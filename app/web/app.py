@@ -16,6 +16,7 @@ from app.request_id import configure_logging
 from app.schema.schema import build_schema
 from app.settings import get_settings
 from app.web.graphql_view import BookingGraphQL
+from app.web.http_limits import HttpHardeningMiddleware
 from app.web.lifespan import lifespan
 from app.web.middleware import RequestIdMiddleware
 
@@ -34,7 +35,10 @@ def create_app() -> Starlette:
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
     )
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(HttpHardeningMiddleware, max_bytes=settings.max_request_bytes),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from cross_web import HTTPException
@@ -14,6 +15,10 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -42,8 +47,29 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.websocket.close(code=4408, reason="Connection initialisation timeout")
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, closing a refused token with 4403 and the reason, not "Forbidden".
+
+    A client must tell "refresh your token" from "rejected" without a second round trip.
+    """
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload", {})
+        if isinstance(payload, dict) and not self.connection_init_received:
+            try:
+                _ = replace(self.context, connection_params=payload).actor
+            except Unauthenticated as exc:
+                self.connection_init_received = True
+                if self.connection_init_timeout_task:
+                    self.connection_init_timeout_task.cancel()
+                await self.websocket.close(code=4403, reason=exc.message[:120])
+                return
+        await super().handle_connection_init(message)
+
+
 class BookingGraphQL(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyGraphQLWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
     payload_cache = PayloadCache()
 
     def encode_json(self, data: object) -> str:
