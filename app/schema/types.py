@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 from beanie import PydanticObjectId
 
+from app.domain.scheduling import schedules
 from app.domain.slots.state import lock_is_live, slot_state
 from app.models import Appointment as AppointmentDoc
 from app.models import Doctor as DoctorDoc
@@ -17,6 +18,7 @@ from app.models import Specialty as SpecialtyDoc
 from app.models import User as UserDoc
 from app.schema.context import Info
 from app.schema.enums import AppointmentEventKind, AppointmentStatus, Role, SlotEventKind, SlotState
+from app.schema.scheduling_types import DateOverride, Schedule
 
 
 async def _specialty(info: Info, specialty_id: PydanticObjectId) -> Specialty:
@@ -143,6 +145,17 @@ class Doctor:
     async def available_slots(self, info: Info, date: date) -> list[Slot]:
         docs = await info.context.loaders.bookable_slots.load((self.doc.id, date))  # type: ignore[arg-type]
         return [Slot.from_doc(d) for d in docs]
+
+    @strawberry.field(description="Recurring working hours; null when slots are made by hand.")
+    def schedule(self) -> Schedule | None:
+        return Schedule.from_doc(self.doc.schedule) if self.doc.schedule else None
+
+    @strawberry.field(description="Dates whose hours differ from the weekly ones, by date.")
+    async def date_overrides(
+        self, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> list[DateOverride]:
+        found = await schedules.date_overrides(self.doc.id, from_, to)  # type: ignore[arg-type]
+        return [DateOverride.from_doc(o) for o in found]
 
 
 @strawberry.type
