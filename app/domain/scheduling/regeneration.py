@@ -149,7 +149,7 @@ def _identity(planned: PlannedSlot) -> Identity:
     )
 
 
-class _Occupied:
+class Occupied:
     """Real-time spans already taken, for the overlap test of each new slot."""
 
     def __init__(self, spans: Sequence[Interval]) -> None:
@@ -198,7 +198,7 @@ def new_slot_documents(
     doctor: Doctor,
     planned: Sequence[PlannedSlot],
     keep: set[Identity],
-    occupied: _Occupied,
+    occupied: Occupied,
     now: datetime,
 ) -> list[dict[str, Any]]:
     return [
@@ -291,7 +291,7 @@ async def regenerate(doctor: Doctor) -> ScheduleChangeResult:
                 to_remove.append(slot)
     removed = await _remove([s["_id"] for s in to_remove], now)
     removed_ids = {s["_id"] for s in removed}
-    occupied = _Occupied(
+    occupied = Occupied(
         [(s["starts_at"], s["ends_at"]) for s in existing if s["_id"] not in removed_ids]
     )
     inserted = await insert_slots(
