@@ -418,3 +418,20 @@ async def test_a_new_timezone_moves_generated_slots_to_its_wall_clock(api: Api, 
         "04:00",
     ]
     assert [s["_id"] for s in after if s["source"] == "MANUAL"] == [ObjectId(manual["id"])]
+
+
+async def test_an_override_for_a_doctor_without_schedule_touches_no_slot(
+    api: Api, store: Any
+) -> None:
+    clinic = await api.clinic()
+    slot = await api.slot(clinic, "09:00", "09:30", day=day(2))
+    await _book(api, slot["id"], await api.patient())
+    change = (
+        await api.gql(
+            SET_OVERRIDE,
+            {"doctorId": clinic.doctor_id, "date": day(2), "ranges": []},
+            clinic.doctor_token,
+        )
+    ).data["setDateOverride"]
+    assert (change["slotsAdded"], change["slotsRemoved"], change["conflicts"]) == (0, 0, [])
+    assert [str(s["_id"]) for s in await live_slots(store, clinic.doctor_id)] == [slot["id"]]

@@ -244,12 +244,17 @@ async def conflicting_appointments(
     overrides: Mapping[date, Sequence[TimeRange]],
     now: datetime,
 ) -> list[Appointment]:
-    """Active appointments still to come or running that fall outside the new working hours."""
+    """Active appointments still to come or running that fall outside the new working hours.
+
+    A doctor without a schedule works by hand-made slots only: it has no hours to fall outside.
+    """
+    if doctor.schedule is None:
+        return []
     found = await Appointment.find(
         {"doctor_id": doctor.id, "status": {"$in": CONFLICT_STATUSES}, "ends_at": {"$gt": now}}
     ).to_list()
-    if not found or doctor.schedule is None:
-        return sorted(found, key=lambda a: a.starts_at)
+    if not found:
+        return []
     tz = ZoneInfo(doctor.timezone)
     first = min(a.starts_at for a in found).astimezone(tz).date() - timedelta(days=1)
     last = max(a.ends_at for a in found).astimezone(tz).date() + timedelta(days=1)
