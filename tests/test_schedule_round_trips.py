@@ -71,7 +71,9 @@ async def _change_cost(
         counter.counting = False
     assert result.horizon_end == date.today() + timedelta(days=days)
     assert result.slots_removed > 0 and result.slots_added > 0
-    assert {s["start_time"] for s in await live_slots(store, clinic.doctor_id)} >= {"12:30"}
+    # Only the new hours remain, also past a horizon shorter than the one that made the old.
+    new_hours = {"10:00", "10:30", "11:00", "11:30", "12:00", "12:30"}
+    assert {s["start_time"] for s in await live_slots(store, clinic.doctor_id)} == new_hours
     return list(counter.commands), result.slots_added
 
 

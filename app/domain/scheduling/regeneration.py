@@ -94,19 +94,23 @@ def window_end(zone: str, last_day: date) -> datetime:
 
 
 async def live_slots_between(
-    doctor_id: PydanticObjectId, after: datetime, before: datetime
+    doctor_id: PydanticObjectId,
+    after: datetime,
+    before: datetime,
+    with_later_generated: bool = False,
 ) -> list[dict[str, Any]]:
-    """One query: the doctor's live slots running after `after` that start before `before`."""
+    """One query: the doctor's live slots running after `after` that start before `before`.
+
+    `with_later_generated` adds generated slots past `before` (left by a longer horizon
+    setting), so that a schedule change does not leave the old schedule's slots bookable.
+    """
+    starts: dict[str, Any] = {"starts_at": {"$lt": before}}
+    window: dict[str, Any] = (
+        {"$or": [starts, {"source": SlotSource.SCHEDULE.value}]} if with_later_generated else starts
+    )
     return (
         await Slot.get_pymongo_collection()
-        .find(
-            {
-                "doctor_id": doctor_id,
-                "is_removed": False,
-                "ends_at": {"$gt": after},
-                "starts_at": {"$lt": before},
-            }
-        )
+        .find({"doctor_id": doctor_id, "is_removed": False, "ends_at": {"$gt": after}, **window})
         .to_list()
     )
 
@@ -284,7 +288,9 @@ async def regenerate(doctor: Doctor) -> ScheduleChangeResult:
         if doctor.schedule is not None
         else []
     )
-    existing = await live_slots_between(doctor.id, now, window_end(doctor.timezone, last_day))
+    existing = await live_slots_between(
+        doctor.id, now, window_end(doctor.timezone, last_day), with_later_generated=True
+    )
     wanted = {_identity(p) for p in planned}
     keep_untouched: set[Identity] = set()
     to_remove: list[dict[str, Any]] = []
