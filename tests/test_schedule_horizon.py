@@ -16,7 +16,7 @@ from tests.servers import ApiServer
 from tests.subscriptions_client import connect, until_ready
 from tests.test_schedules import SLOT_UPDATES, Probe
 
-SHORT_BY = 10
+SHORT_BY = 20  # more than one ROLL_DAYS_PER_BATCH
 
 
 async def _settled(store: Any, doctor_id: ObjectId, horizon_end: str) -> None:

@@ -34,6 +34,7 @@ from app.settings import get_settings
 log = logging.getLogger(__name__)
 
 HORIZON_CHECK_SECONDS = 300.0
+ROLL_DAYS_PER_BATCH = 14
 # The furthest any zone's date runs ahead of UTC's (UTC+14).
 LATEST_ZONE_AHEAD = timedelta(hours=14)
 
@@ -56,30 +57,51 @@ def _is_behind(doctor: Doctor, now: datetime) -> bool:
 
 
 async def roll_doctor_forward(doctor: Doctor, now: datetime) -> int:
-    """Generate the days after horizon_end through today's target; the slots this call made."""
-    assert doctor.id is not None and doctor.schedule is not None
+    """Generate the days after horizon_end through today's target; the slots this call made.
+
+    Usually that is one day. A doctor far behind (a long outage, a longer horizon setting)
+    is caught up ROLL_DAYS_PER_BATCH days at a time, so no single write monopolizes the store.
+    """
+    assert doctor.id is not None
     today, target = horizon_for(doctor, now)
     first_day = today
     if doctor.horizon_end is not None:
         first_day = max(today, date.fromisoformat(doctor.horizon_end) + timedelta(days=1))
-    overrides = await overrides_from(doctor.id, first_day, target)
+    added = 0
+    while first_day <= target:
+        last_day = min(target, first_day + timedelta(days=ROLL_DAYS_PER_BATCH - 1))
+        made, advanced = await _roll_days(doctor, first_day, last_day, now)
+        added += made
+        if not advanced:
+            break
+        doctor.horizon_end = last_day.isoformat()
+        first_day = last_day + timedelta(days=1)
+    return added
+
+
+async def _roll_days(
+    doctor: Doctor, first_day: date, last_day: date, now: datetime
+) -> tuple[int, bool]:
+    """Insert only: slots that overlap none of the doctor's live slots; then move horizon_end."""
+    assert doctor.id is not None and doctor.schedule is not None
+    overrides = await overrides_from(doctor.id, first_day, last_day)
     planned = [
         p
-        for p in plan_slots(doctor.schedule, overrides, doctor.timezone, first_day, target)
+        for p in plan_slots(doctor.schedule, overrides, doctor.timezone, first_day, last_day)
         if p.starts_at > now
     ]
     first_midnight = datetime.combine(first_day, datetime.min.time(), ZoneInfo(doctor.timezone))
     existing = await live_slots_between(
-        doctor.id, max(now, first_midnight - SLOT_REACH), window_end(doctor.timezone, target)
+        doctor.id, max(now, first_midnight - SLOT_REACH), window_end(doctor.timezone, last_day)
     )
     occupied = Occupied([(s["starts_at"], s["ends_at"]) for s in existing])
     inserted = await insert_slots(new_slot_documents(doctor, planned, set(), occupied, now))
-    await Doctor.get_pymongo_collection().update_one(
+    moved = await Doctor.get_pymongo_collection().update_one(
         {"_id": doctor.id, "horizon_end": doctor.horizon_end},
-        {"$set": {"horizon_end": target.isoformat()}},
+        {"$set": {"horizon_end": last_day.isoformat()}},
     )
     await publish(*added_events(inserted, now))
-    return len(inserted)
+    return len(inserted), moved.modified_count == 1
 
 
 async def roll_horizons_forward() -> int:
