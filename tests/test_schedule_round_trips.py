@@ -1,7 +1,8 @@
-"""A schedule change costs the same few store round trips for 7 days as for 60.
+"""What a schedule change costs: the same few store round trips for 7 days as for 60, and
+its events go out as one Redis batch that still reaches subscribers one by one, in order.
 
-Runs the domain in this process against the session's store, counting every command
-PyMongo sends while one change runs.
+Runs the domain in this process against the session's store and Redis, counting every
+command PyMongo sends while one change runs.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from beanie import PydanticObjectId
 from pymongo import monitoring
 
 from app.domain.auth.actor import Actor
+from app.domain.clock import utcnow
 from app.domain.scheduling.schedule_rules import ScheduleFields
 from app.domain.scheduling.schedules import set_schedule
-from app.models import Role, TimeRange, Weekday, WeeklyHours
+from app.events.broker import RedisBroker
+from app.events.hub import Hub
+from app.events.messages import SlotChanged, SlotEventKind
+from app.models import Role, Slot, TimeRange, Weekday, WeeklyHours
 from app.settings import get_settings
 from app.store.connection import connect_store, disconnect_store
 from tests.graphql_client import Api
 from tests.schedule_helpers import every_day, live_slots
 from tests.schedule_helpers import set_schedule as set_schedule_over_http
+from tests.servers import REDIS_URL
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -85,3 +91,43 @@ async def test_round_trips_do_not_grow_with_the_horizon(
     assert season_added > 5 * week_added
     assert sorted(week) == sorted(season), (week, season)
     assert len(season) <= 12, season
+
+
+async def test_a_thousand_events_go_out_as_one_batch_and_arrive_in_order(
+    counter: CommandCounter,
+) -> None:
+    # Two processes' brokers on one channel: only Redis carries the batch from one to the other.
+    channel = f"aayulink-test:batch:{PydanticObjectId()}"
+    sender = RedisBroker(Hub(), REDIS_URL, channel)
+    hub = Hub(queue_size=2000)
+    receiver = RedisBroker(hub, REDIS_URL, channel)
+    await sender.start()
+    await receiver.start()
+    now = utcnow()
+    events = [
+        SlotChanged(
+            kind=SlotEventKind.ADDED,
+            slot=Slot(
+                doctor_id=PydanticObjectId(),
+                specialty_id=PydanticObjectId(),
+                starts_at=now + timedelta(minutes=n),
+                ends_at=now + timedelta(minutes=n + 1),
+                date=now.date().isoformat(),
+                start_time="09:00",
+                end_time="09:01",
+                duration_minutes=1,
+            ),
+            at=now,
+        )
+        for n in range(1000)
+    ]
+    try:
+        async with hub.subscribe(lambda _: True) as subscriber:
+            await sender.publish_many(events)
+            heard = [await subscriber.next(wait_seconds=10) for _ in events]
+    finally:
+        await sender.close()
+        await receiver.close()
+    assert [e.slot.starts_at for e in heard if isinstance(e, SlotChanged)] == [
+        e.slot.starts_at for e in events
+    ]
