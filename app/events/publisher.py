@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from app.events.hub import Hub
@@ -13,6 +14,8 @@ log = logging.getLogger(__name__)
 
 class Broker(Protocol):
     async def publish(self, event: Event) -> None: ...
+
+    async def publish_many(self, events: Sequence[Event]) -> None: ...
 
 
 _broker: Broker | None = None
@@ -33,10 +36,12 @@ def get_hub() -> Hub:
 
 async def publish(*events: Event) -> None:
     """Announce events after their change is committed; a broker failure never undoes it."""
-    if _broker is None:
+    if _broker is None or not events:
         return
-    for event in events:
-        try:
-            await _broker.publish(event)
-        except Exception:
-            log.exception("could not publish %s event", event.topic)
+    try:
+        if len(events) == 1:
+            await _broker.publish(events[0])
+        else:
+            await _broker.publish_many(events)
+    except Exception:
+        log.exception("could not publish %d event(s) (%s)", len(events), events[0].topic)

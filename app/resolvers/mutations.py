@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
 from app.domain import emergencies
@@ -9,6 +11,7 @@ from app.domain.auth import accounts as auth
 from app.domain.booking import appointments, locks, rescheduling
 from app.domain.booking import bookings as booking
 from app.domain.catalog import doctors, specialties
+from app.domain.scheduling import schedules
 from app.domain.slots import management as slots
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
@@ -23,6 +26,8 @@ from app.schema.inputs import (
     SpecialtyUpdateInput,
 )
 from app.schema.rate_limited import RateLimited
+from app.schema.scheduling_inputs import ScheduleInput, TimeRangeInput
+from app.schema.scheduling_types import ScheduleChange
 from app.schema.types import (
     Appointment,
     AuthPayload,
@@ -179,3 +184,31 @@ class Mutation:
         self, info: Info, id: strawberry.ID, is_available: bool
     ) -> Slot:
         return Slot.from_doc(await slots.set_availability(info.context.actor, id, is_available))
+
+    @strawberry.mutation(description="ADMIN or that DOCTOR; regenerates future generated slots.")
+    async def set_schedule(
+        self, info: Info, doctor_id: strawberry.ID, input: ScheduleInput
+    ) -> ScheduleChange:
+        result = await schedules.set_schedule(info.context.actor, doctor_id, input.fields())
+        return ScheduleChange.from_result(result)
+
+    @strawberry.mutation(description="No ranges: a day off.")
+    async def set_date_override(
+        self,
+        info: Info,
+        doctor_id: strawberry.ID,
+        date: date,
+        ranges: list[TimeRangeInput],
+        reason: str | None = None,
+    ) -> ScheduleChange:
+        result = await schedules.set_date_override(
+            info.context.actor, doctor_id, date, [r.value() for r in ranges], reason
+        )
+        return ScheduleChange.from_result(result)
+
+    @strawberry.mutation
+    async def clear_date_override(
+        self, info: Info, doctor_id: strawberry.ID, date: date
+    ) -> ScheduleChange:
+        result = await schedules.clear_date_override(info.context.actor, doctor_id, date)
+        return ScheduleChange.from_result(result)

@@ -6,9 +6,16 @@ import strawberry
 
 from app.domain.slots.state import SlotState
 from app.events.messages import AppointmentEventKind, SlotEventKind
-from app.models import AppointmentStatus, Role
+from app.models import AppointmentStatus, Role, Weekday
 
-for _enum in (Role, SlotState, AppointmentStatus, SlotEventKind, AppointmentEventKind):
+for _enum in (Role, SlotState, AppointmentStatus, SlotEventKind, AppointmentEventKind, Weekday):
     strawberry.enum(_enum)
 
-__all__ = ["AppointmentEventKind", "AppointmentStatus", "Role", "SlotEventKind", "SlotState"]
+__all__ = [
+    "AppointmentEventKind",
+    "AppointmentStatus",
+    "Role",
+    "SlotEventKind",
+    "SlotState",
+    "Weekday",
+]

@@ -10,6 +10,7 @@ from beanie import PydanticObjectId
 
 from app.domain.booking import policy
 from app.domain.booking.appointment_times import end_time_in_zone
+from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
 from app.models import Appointment as AppointmentDoc
@@ -20,6 +21,7 @@ from app.models import Specialty as SpecialtyDoc
 from app.models import User as UserDoc
 from app.schema.context import Info
 from app.schema.enums import AppointmentEventKind, AppointmentStatus, Role, SlotEventKind, SlotState
+from app.schema.scheduling_types import DateOverride, Schedule
 
 
 async def _specialty(info: Info, specialty_id: PydanticObjectId) -> Specialty:
@@ -176,6 +178,17 @@ class Doctor:
     async def next_available_slot(self, info: Info) -> Slot | None:
         doc = await info.context.loaders.next_available_slot.load(self.doc)
         return Slot.from_doc(doc) if doc is not None else None
+
+    @strawberry.field(description="Recurring working hours; null when slots are made by hand.")
+    def schedule(self) -> Schedule | None:
+        return Schedule.from_doc(self.doc.schedule) if self.doc.schedule else None
+
+    @strawberry.field(description="Dates whose hours differ from the weekly ones, by date.")
+    async def date_overrides(
+        self, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> list[DateOverride]:
+        found = await schedules.date_overrides(self.doc.id, from_, to)  # type: ignore[arg-type]
+        return [DateOverride.from_doc(o) for o in found]
 
 
 @strawberry.type(description="For calendar views: how many slots a patient could book that date.")

@@ -27,11 +27,19 @@ WAIT_SECONDS = 5.0
 
 @asynccontextmanager
 async def guarded(
-    collection: AsyncCollection[dict[str, Any]], document_id: ObjectId, what: str
+    collection: AsyncCollection[dict[str, Any]],
+    document_id: ObjectId,
+    what: str,
+    lease_seconds: float = LEASE_SECONDS,
+    wait_seconds: float = WAIT_SECONDS,
 ) -> AsyncIterator[None]:
-    """Hold the lease on `document_id` for the block; a crashed holder's lease just expires."""
+    """Hold the lease on `document_id` for the block; a crashed holder's lease just expires.
+
+    Long work (regenerating a doctor's slots) asks for a longer lease; a caller that would
+    rather skip than wait passes wait_seconds=0.
+    """
     token = ObjectId()
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + wait_seconds
     while True:
         now = utcnow()
         taken = await collection.update_one(
@@ -42,7 +50,7 @@ async def guarded(
             {
                 "$set": {
                     "guard_token": token,
-                    "guard_until": now + timedelta(seconds=LEASE_SECONDS),
+                    "guard_until": now + timedelta(seconds=lease_seconds),
                 }
             },
         )

@@ -145,6 +145,7 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
     _check_policy(fields)
     doctor = await get_doctor(doctor_id)
     previous_specialty, was_active = doctor.specialty_id, doctor.is_active
+    previous_zone = doctor.timezone
     await _apply(doctor, fields)
     doctor.updated_at = utcnow()
     try:
@@ -165,6 +166,11 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
             },
             {"$set": {"specialty_id": doctor.specialty_id, "updated_at": doctor.updated_at}},
         )
+    if doctor.timezone != previous_zone:
+        # Imported here: scheduling builds on the catalog, not the other way round.
+        from app.domain.scheduling.schedules import regenerate_for_new_timezone
+
+        await regenerate_for_new_timezone(doctor)
     return doctor
 
 

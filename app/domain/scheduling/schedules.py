@@ -1,0 +1,112 @@
+"""Setting a doctor's schedule and date overrides: who may, what is checked, what follows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+
+from app.domain import validation
+from app.domain.auth.actor import Actor
+from app.domain.catalog.doctors import get_doctor
+from app.domain.clock import utcnow
+from app.domain.scheduling.regeneration import (
+    ScheduleChangeResult,
+    doctor_lease,
+    doctor_today,
+    regenerate,
+)
+from app.domain.scheduling.schedule_rules import (
+    OVERRIDE_DAYS_AHEAD,
+    ScheduleFields,
+    checked_override,
+    checked_schedule,
+)
+from app.domain.slots.management import require_slot_manager
+from app.models import DateOverride, Doctor, TimeRange
+from app.models.schedule import override_key
+
+
+async def _managed_doctor(actor: Actor | None, doctor_id: str) -> Doctor:
+    """ADMIN or that DOCTOR (FORBIDDEN otherwise), then the doctor (NOT_FOUND if unknown)."""
+    require_slot_manager(actor, validation.object_id(doctor_id, "doctorId"))
+    return await get_doctor(doctor_id, "doctorId")
+
+
+async def set_schedule(
+    actor: Actor | None, doctor_id: str, fields: ScheduleFields
+) -> ScheduleChangeResult:
+    """Replace the doctor's schedule whole and regenerate its future generated slots."""
+    doctor = await _managed_doctor(actor, doctor_id)
+    now = utcnow()
+    schedule = checked_schedule(fields, doctor_today(doctor, now), now)
+    async with doctor_lease(doctor.id):  # type: ignore[arg-type]
+        stored = await Doctor.get_pymongo_collection().find_one_and_update(
+            {"_id": doctor.id},
+            {"$set": {"schedule": schedule.model_dump(), "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return await regenerate(Doctor.model_validate(stored))
+
+
+async def set_date_override(
+    actor: Actor | None,
+    doctor_id: str,
+    day: date,
+    ranges: Sequence[TimeRange],
+    reason: str | None,
+) -> ScheduleChangeResult:
+    """Hours for one date that replace the weekly ones; no ranges makes it a day off."""
+    doctor = await _managed_doctor(actor, doctor_id)
+    now = utcnow()
+    checked = checked_override(day, ranges, reason, doctor_today(doctor, now))
+    assert doctor.id is not None
+    key = override_key(doctor.id, checked.day.isoformat())
+    async with doctor_lease(doctor.id):
+        await DateOverride.get_pymongo_collection().update_one(
+            {"override_key": key},
+            {
+                "$set": {
+                    "doctor_id": doctor.id,
+                    "date": checked.day.isoformat(),
+                    "ranges": [r.model_dump() for r in checked.ranges],
+                    "reason": checked.reason,
+                    "updated_at": now,
+                },
+                "$setOnInsert": {"override_key": key, "created_at": now},
+            },
+            upsert=True,
+        )
+        return await regenerate(doctor)
+
+
+async def clear_date_override(
+    actor: Actor | None, doctor_id: str, day: date
+) -> ScheduleChangeResult:
+    """The date follows the weekly hours again; clearing a date without override changes nothing."""
+    doctor = await _managed_doctor(actor, doctor_id)
+    assert doctor.id is not None
+    async with doctor_lease(doctor.id):
+        await DateOverride.get_pymongo_collection().delete_one(
+            {"override_key": override_key(doctor.id, day.isoformat())}
+        )
+        return await regenerate(doctor)
+
+
+async def date_overrides(doctor_id: PydanticObjectId, start: date, end: date) -> list[DateOverride]:
+    """A doctor's overrides from `start` through `end`, by date."""
+    validation.date_range(start, end, max_days=OVERRIDE_DAYS_AHEAD.days)
+    found = await DateOverride.find(
+        {"doctor_id": doctor_id, "date": {"$gte": start.isoformat(), "$lte": end.isoformat()}}
+    ).to_list()
+    return sorted(found, key=lambda o: o.date)
+
+
+async def regenerate_for_new_timezone(doctor: Doctor) -> ScheduleChangeResult | None:
+    """A doctor that moved zone gets its future generated slots at the new wall-clock times."""
+    if doctor.schedule is None or doctor.id is None:
+        return None
+    async with doctor_lease(doctor.id):
+        return await regenerate(doctor)
