@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         from app.domain.demo_data import seed_demo_data
 
-        print(f"demo data ready: {_with_store(seed_demo_data)} slots added")
+        _with_store(lambda: seed_demo_data(progress=lambda line: print(line, flush=True)))
     elif args.command == "create-admin":
         create_admin(args.email, args.password)
     elif args.command == "export-schema":

@@ -25,7 +25,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import b1_booking, b2_search, b3_fanout, b4_memory, b6_first_start, report
+from bench import (
+    b1_booking,
+    b2_search,
+    b3_fanout,
+    b4_memory,
+    b5_schedules,
+    b6_first_start,
+    report,
+)
 from bench.common import FULL, QUICK, Sizes
 from bench.servers import ROOT, Store
 
@@ -34,6 +42,7 @@ SCENARIOS = {
     "B2": b2_search.run,
     "B3": b3_fanout.run,
     "B4": b4_memory.run,
+    "B5": b5_schedules.run,
     "B6": b6_first_start.run,
 }
 OPEN_FILES_WANTED = 16384

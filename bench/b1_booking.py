@@ -27,6 +27,7 @@ from app.domain.clock import utcnow
 from app.domain.slots.state import NO_LOCK, open_for
 from app.models import ACTIVE_STATUSES, Appointment
 from bench import data
+from bench.b1_reschedule import reschedule_rush
 from bench.common import (
     CpuMeter,
     Sizes,
@@ -307,9 +308,13 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
                     "floor": floor,
                     "throughput_ratio": ratio(figures["bookings_per_s"], floor["bookings_per_s"]),
                 }
+            results["reschedule"] = await reschedule_rush(database, doctor, specialty, urls, sizes)
         results["store_round_trips"] = await _round_trips(store_uri, database, doctor, specialty)
-        results["no_double_booking"] = all(
-            results[v]["app"]["check"]["double_booked_slots"] == 0 for v in VARIANTS
+        moved = results["reschedule"]["check"]
+        results["no_double_booking"] = (
+            all(results[v]["app"]["check"]["double_booked_slots"] == 0 for v in VARIANTS)
+            and moved["double_booked_slots"] == 0
+            and moved["appointments_lost"] == 0
         )
         results["all_correct"] = all(results[v]["app"]["check"]["correct"] for v in VARIANTS)
         return results

@@ -42,6 +42,7 @@ class Sizes:
     b3_event_interval_s: float
     b3_drain_timeout_s: float
     b4_connections: int
+    b5_doctors: int
 
 
 FULL = Sizes(
@@ -57,6 +58,7 @@ FULL = Sizes(
     b3_event_interval_s=0.1,
     b3_drain_timeout_s=60.0,
     b4_connections=1000,
+    b5_doctors=100,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -71,6 +73,7 @@ QUICK = Sizes(
     b3_event_interval_s=0.1,
     b3_drain_timeout_s=20.0,
     b4_connections=100,
+    b5_doctors=10,
 )
 
 

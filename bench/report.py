@@ -94,6 +94,37 @@ def _b1(results: dict[str, Any]) -> list[Row]:
                 met=check["double_booked_slots"] == 0,
             ),
         ]
+    moved = results.get("reschedule")
+    if moved:
+        check = moved["check"]
+        label = f"{moved['patients']} patients, {moved['slots']} slots, half rescheduling"
+        rows += [
+            _row(
+                "B1",
+                f"reschedule rush: slots with two active appointments ({label})",
+                check["double_booked_slots"],
+                "",
+                target="0",
+                met=check["double_booked_slots"] == 0,
+            ),
+            _row(
+                "B1",
+                "reschedule rush: appointments lost",
+                check["appointments_lost"],
+                "",
+                target="0",
+                met=check["appointments_lost"] == 0,
+            ),
+            _row(
+                "B1",
+                "reschedule rush: slots BOOKED without an appointment",
+                check["slots_booked_without_appointment"],
+                "",
+                target="0",
+                met=check["slots_booked_without_appointment"] == 0,
+            ),
+            _row("B1", "reschedule rush: p50 latency", moved["latency"]["p50_ms"], "ms"),
+        ]
     trips = results.get("store_round_trips", {})
     if trips:
         floor = trips["floor"]
@@ -110,6 +141,35 @@ def _b1(results: dict[str, Any]) -> list[Row]:
             ),
         ]
     return rows
+
+
+def _b5(results: dict[str, Any]) -> list[Row]:
+    app, floor, trips = results["app"], results["floor"], results["round_trips"]
+    label = f"{results['doctors']} doctors x {results['days']} days"
+    ratio = app["slots_per_s"] / floor["slots_per_s"] if floor["slots_per_s"] else math.nan
+    return [
+        _row(
+            "B5",
+            f"schedule generation: slots written/s ({label})",
+            app["slots_per_s"],
+            "/s",
+            floor["slots_per_s"],
+            "bare insert_many, _id only",
+            target=">= 0.5x floor",
+            met=ratio >= 0.5 and not results["errors"],
+        ),
+        _row("B5", "schedule generation: slots written", app["slots"], "", floor["slots"]),
+        _row(
+            "B5",
+            "store round trips per doctor: 60-day schedule",
+            trips["days_60"],
+            "",
+            trips["days_7"],
+            "7-day schedule",
+            target="equal",
+            met=trips["days_60"] == trips["days_7"] and not trips["errors"],
+        ),
+    ]
 
 
 def _b6(results: dict[str, Any]) -> list[Row]:
@@ -289,7 +349,7 @@ def _b4(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B6": _b6}
+BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B5": _b5, "B6": _b6}
 
 
 def rows(scenarios: dict[str, Any]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("B1", "B2", "B3", "B4")
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6")
 
 
 def _number(value: Any) -> bool:
@@ -62,6 +62,11 @@ def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
             assert _number(phase[side]["delivered_share"])
             assert _number(phase[side]["latency_from_send"]["p99_ms"])
         assert _number(phase["app"]["api_cpu_s_per_event"])
+    b5 = scenarios["B5"]
+    assert not b5["errors"], b5["errors"]
+    assert b5["app"]["slots"] == b5["floor"]["slots"] > 0
+    assert b5["round_trips"]["days_7"] == b5["round_trips"]["days_60"]
+    assert scenarios["B6"]["app"]["slots_seeded"] > 0
     for side in ("api", "api_no_compression", "floor", "floor_no_compression"):
         assert _number(scenarios["B4"][side]["rss_idle_bytes"])
         assert _number(scenarios["B4"][side]["growth_per_connection_bytes"])
@@ -75,3 +80,7 @@ def test_b1_found_no_double_booking(results: dict[str, Any]) -> None:
         check = b1[variant]["app"]["check"]
         assert check["double_booked_slots"] == 0, check
         assert check["active_appointments"] == check["expected_bookings"], check
+    moved = b1["reschedule"]["check"]
+    assert moved["double_booked_slots"] == 0, moved
+    assert moved["appointments_lost"] == 0, moved
+    assert moved["slots_booked_without_appointment"] == 0, moved

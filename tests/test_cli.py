@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,21 @@ async def test_seed_is_idempotent(store_uri: str) -> None:
     first = run_cli("seed", store_uri=store_uri, db=db)
     second = run_cli("seed", store_uri=store_uri, db=db)
     assert "slots added" in first
+    assert "schedule 6/6" in first, first  # progress lines, not silence
     assert "0 slots added" in second
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri)
     try:
         database = client[db]
         assert await database.specialties.count_documents({}) == 4
-        assert await database.doctors.count_documents({}) == 6
-        assert await database.slots.count_documents({}) > 0
+        doctors = await database.doctors.find({}).to_list(None)
+        assert len(doctors) == 6
+        assert all(d.get("schedule") for d in doctors), "the seed declares schedules"
+        assert len({d["timezone"] for d in doctors}) >= 3
+        assert await database.date_overrides.count_documents({"ranges": []}) == 1  # a day off
+        generated = await database.slots.count_documents({"source": "SCHEDULE"})
+        assert generated == await database.slots.count_documents({}) > 1000
+        furthest = max(d["horizon_end"] for d in doctors)
+        assert furthest >= (datetime.now(UTC).date() + timedelta(days=59)).isoformat()
         roles = {u["role"] async for u in database.users.find({}, {"role": 1})}
         assert roles == {"ADMIN", "DOCTOR", "PATIENT"}
     finally:

@@ -1,22 +1,29 @@
-"""Idempotent demo data: specialties, doctors, two weeks of slots, and demo logins."""
+"""Idempotent demo data: specialties, doctors with weekly schedules, and demo logins.
+
+The doctors declare schedules (several zones, a lunch break, a day off) and the slot
+generator makes their slots, exactly as a clinic would through `setSchedule`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import date, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 from time import perf_counter
 
-from pymongo.errors import BulkWriteError
-
-from app.domain import validation
 from app.domain.auth.accounts import create_user
+from app.domain.auth.actor import Actor
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict
-from app.models import Doctor, Role, Slot, Specialty, User
+from app.domain.scheduling.regeneration import doctor_today
+from app.domain.scheduling.schedule_rules import ScheduleFields
+from app.domain.scheduling.schedules import set_date_override, set_schedule
+from app.models import Doctor, Role, Specialty, TimeRange, User, Weekday, WeeklyHours
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
 
 DEMO_ADMIN = ("admin@example.com", "admin-demo-pass")
 DEMO_DOCTOR = ("doctor@example.com", "doctor-demo-pass")
@@ -28,6 +35,7 @@ SPECIALTIES = {
     "Pediatrics": "Children's health",
     "General Medicine": "Primary care and check-ups",
 }
+WEEKDAYS = list(Weekday)[:5]
 
 
 @dataclass(frozen=True)
@@ -38,15 +46,54 @@ class DemoDoctor:
     license: str
     fee: float
     timezone: str
+    slot_minutes: int
+    hours: list[tuple[str, str]]
+    days: list[Weekday] = field(default_factory=lambda: WEEKDAYS)
+    buffer_minutes: int = 0
+    day_off_in_days: int | None = None  # a date override with no hours, this many days out
+
+    def schedule(self) -> ScheduleFields:
+        ranges = [TimeRange(start=start, end=end) for start, end in self.hours]
+        return ScheduleFields(
+            slot_minutes=self.slot_minutes,
+            buffer_minutes=self.buffer_minutes,
+            weekly=[WeeklyHours(weekday=day, ranges=ranges) for day in self.days],
+        )
 
 
 DOCTORS = [
-    DemoDoctor("Dr. John Smith", DEMO_DOCTOR[0], "Cardiology", "LIC-100001", 500, "Asia/Kolkata"),
     DemoDoctor(
-        "Dr. Jane Doe", "jane.doe@example.com", "Dermatology", "LIC-100002", 400, "Asia/Kolkata"
+        "Dr. John Smith",
+        DEMO_DOCTOR[0],
+        "Cardiology",
+        "LIC-100001",
+        500,
+        "Asia/Kolkata",
+        30,
+        [("09:00", "13:00"), ("14:00", "17:00")],  # a lunch break
     ),
     DemoDoctor(
-        "Dr. Asha Rao", "asha.rao@example.com", "Pediatrics", "LIC-100003", 350, "Asia/Kolkata"
+        "Dr. Jane Doe",
+        "jane.doe@example.com",
+        "Dermatology",
+        "LIC-100002",
+        400,
+        "Asia/Kolkata",
+        20,
+        [("10:00", "14:00")],
+        days=[*WEEKDAYS, Weekday.SATURDAY],
+        buffer_minutes=10,
+        day_off_in_days=9,
+    ),
+    DemoDoctor(
+        "Dr. Asha Rao",
+        "asha.rao@example.com",
+        "Pediatrics",
+        "LIC-100003",
+        350,
+        "Asia/Kolkata",
+        15,
+        [("08:30", "12:30")],
     ),
     DemoDoctor(
         "Dr. Omar Haddad",
@@ -55,8 +102,21 @@ DOCTORS = [
         "LIC-100004",
         650,
         "Europe/London",
+        45,
+        [("09:00", "17:00")],
+        days=WEEKDAYS[:4],
     ),
-    DemoDoctor("Dr. Mei Lin", "mei.lin@example.com", "General Medicine", "LIC-100005", 250, "UTC"),
+    DemoDoctor(
+        "Dr. Mei Lin",
+        "mei.lin@example.com",
+        "General Medicine",
+        "LIC-100005",
+        250,
+        "UTC",
+        20,
+        [("07:00", "11:00")],
+        days=list(Weekday),
+    ),
     DemoDoctor(
         "Dr. Carlos Vega",
         "carlos.vega@example.com",
@@ -64,11 +124,10 @@ DOCTORS = [
         "LIC-100006",
         300,
         "America/New_York",
+        30,
+        [("08:00", "12:00"), ("13:00", "16:00")],
     ),
 ]
-WORKING_BLOCKS = [(time(9, 0), time(12, 0)), (time(14, 0), time(17, 0))]
-SLOT_MINUTES = 30
-DAYS = 14
 
 
 async def _specialty(name: str, description: str) -> Specialty:
@@ -94,68 +153,57 @@ async def _doctor(demo: DemoDoctor, specialty: Specialty) -> Doctor:
     return found
 
 
-def _slots_for(doctor: Doctor, first_day: date) -> list[Slot]:
-    now = utcnow()
-    slots: list[Slot] = []
-    for offset in range(DAYS):
-        day = first_day + timedelta(days=offset)
-        for block_start, block_end in WORKING_BLOCKS:
-            minute = block_start.hour * 60 + block_start.minute
-            while minute + SLOT_MINUTES <= block_end.hour * 60 + block_end.minute:
-                starts = time(minute // 60, minute % 60)
-                ends_minute = minute + SLOT_MINUTES
-                ends = time(ends_minute // 60, ends_minute % 60)
-                starts_at = validation.local_instant(day, starts, doctor.timezone, "startTime")
-                if starts_at > now:
-                    slots.append(
-                        Slot(
-                            doctor_id=doctor.id,
-                            specialty_id=doctor.specialty_id,
-                            starts_at=starts_at,
-                            ends_at=validation.local_instant(day, ends, doctor.timezone, "endTime"),
-                            date=day.isoformat(),
-                            start_time=starts.strftime("%H:%M"),
-                            end_time=ends.strftime("%H:%M"),
-                            duration_minutes=SLOT_MINUTES,
-                        )
-                    )
-                minute = ends_minute
-    return slots
-
-
-async def _login(email: str, password: str, name: str, role: Role, doctor: Doctor | None) -> None:
-    if await User.find_one(User.email == email) is not None:
-        return
+async def _login(
+    email: str, password: str, name: str, role: Role, doctor: Doctor | None
+) -> User | None:
+    found = await User.find_one(User.email == email)
+    if found is not None:
+        return found
     with contextlib.suppress(Conflict):
-        await create_user(email, password, name, role=role, doctor_id=doctor.id if doctor else None)
+        return await create_user(
+            email, password, name, role=role, doctor_id=doctor.id if doctor else None
+        )
+    return await User.find_one(User.email == email)
 
 
-async def seed_demo_data() -> int:
+def _log_progress(line: str) -> None:
+    log.info("seed: %s", line)
+
+
+async def seed_demo_data(progress: Progress = _log_progress) -> int:
     """Returns how many slots were added; running it again adds only what is missing."""
     started = perf_counter()
+    progress(f"specialties: {len(SPECIALTIES)}")
     specialties = {name: await _specialty(name, desc) for name, desc in SPECIALTIES.items()}
     doctors = [await _doctor(d, specialties[d.specialty]) for d in DOCTORS]
-    added = 0
-    today = utcnow().date()
-    collection = Slot.get_pymongo_collection()
-    for doctor in doctors:
-        docs = [s.model_dump(by_alias=True, exclude={"id"}) for s in _slots_for(doctor, today)]
-        if not docs:
-            continue
-        try:
-            result = await collection.insert_many(docs, ordered=False)
-            added += len(result.inserted_ids)
-        except BulkWriteError as exc:  # slots already there: the unique index skips them
-            added += exc.details.get("nInserted", 0)
-    await _login(*DEMO_ADMIN, "Demo Admin", Role.ADMIN, None)
+    progress(f"doctors: {len(doctors)}")
+    admin = await _login(*DEMO_ADMIN, "Demo Admin", Role.ADMIN, None)
     await _login(*DEMO_DOCTOR, DOCTORS[0].name, Role.DOCTOR, doctors[0])
     await _login(*DEMO_PATIENT, "Demo Patient", Role.PATIENT, None)
-    log.info("demo data ready: %d slots added in %.1f s", added, perf_counter() - started)
+    progress("logins: admin, doctor, patient")
+    assert admin is not None and admin.id is not None
+    actor = Actor(user_id=admin.id, role=Role.ADMIN)
+    added = 0
+    for number, (demo, doctor) in enumerate(zip(DOCTORS, doctors, strict=True), start=1):
+        if doctor.schedule is not None:  # a clinic may have changed it since: leave it be
+            progress(f"schedule {number}/{len(doctors)}: {demo.name} already has one")
+            continue
+        change = await set_schedule(actor, str(doctor.id), demo.schedule())
+        added += change.slots_added
+        if demo.day_off_in_days is not None:
+            day_off = doctor_today(doctor, utcnow()) + timedelta(days=demo.day_off_in_days)
+            off = await set_date_override(actor, str(doctor.id), day_off, [], "Conference")
+            added += off.slots_added - off.slots_removed
+        progress(
+            f"schedule {number}/{len(doctors)}: {demo.name} ({demo.timezone}), "
+            f"{change.slots_added} slots through {change.horizon_end}"
+        )
+    progress(f"demo data ready: {added} slots added in {perf_counter() - started:.1f} s")
     return added
 
 
-async def seed_if_empty() -> int:
+async def seed_if_empty(progress: Progress = _log_progress) -> int:
     """The first start of a development store gets demo data; later starts leave it be."""
     if await Specialty.find_one() is not None:
         return 0
-    return await seed_demo_data()
+    return await seed_demo_data(progress)

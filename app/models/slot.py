@@ -73,9 +73,9 @@ class Slot(TimestampedDocument):
             IndexModel(
                 [("specialty_id", ASCENDING), ("date", ASCENDING), ("starts_at", ASCENDING)]
             ),
+            # Live locks are few at any time: this index also serves a patient's own locks.
             IndexModel(
                 [("booking_lock.is_active", ASCENDING), ("booking_lock.expires_at", ASCENDING)]
             ),
-            IndexModel([("booking_lock.patient_id", ASCENDING)]),
             IndexModel([("is_booked", ASCENDING), ("updated_at", ASCENDING)]),
         ]
