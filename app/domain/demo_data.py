@@ -36,6 +36,7 @@ SPECIALTIES = {
     "General Medicine": "Primary care and check-ups",
 }
 WEEKDAYS = list(Weekday)[:5]
+FIRST_START_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,12 @@ def _log_progress(line: str) -> None:
     log.info("seed: %s", line)
 
 
-async def seed_demo_data(progress: Progress = _log_progress) -> int:
-    """Returns how many slots were added; running it again adds only what is missing."""
+async def seed_demo_data(progress: Progress = _log_progress, first_days: int | None = None) -> int:
+    """Returns how many slots were added; running it again adds only what is missing.
+
+    `first_days`: generate only that many days of slots now and let the running server's
+    horizon roll-forward make the rest (what a first `serve` does, to answer quickly).
+    """
     started = perf_counter()
     progress(f"specialties: {len(SPECIALTIES)}")
     specialties = {name: await _specialty(name, desc) for name, desc in SPECIALTIES.items()}
@@ -188,7 +193,7 @@ async def seed_demo_data(progress: Progress = _log_progress) -> int:
         if doctor.schedule is not None:  # a clinic may have changed it since: leave it be
             progress(f"schedule {number}/{len(doctors)}: {demo.name} already has one")
             continue
-        change = await set_schedule(actor, str(doctor.id), demo.schedule())
+        change = await set_schedule(actor, str(doctor.id), demo.schedule(), first_days)
         added += change.slots_added
         if demo.day_off_in_days is not None:
             day_off = doctor_today(doctor, utcnow()) + timedelta(days=demo.day_off_in_days)
@@ -203,7 +208,11 @@ async def seed_demo_data(progress: Progress = _log_progress) -> int:
 
 
 async def seed_if_empty(progress: Progress = _log_progress) -> int:
-    """The first start of a development store gets demo data; later starts leave it be."""
+    """The first start of a development store gets demo data; later starts leave it be.
+
+    Two weeks of slots are made before the server answers; the API's housekeeping rolls the
+    schedules forward to the full horizon right after start-up.
+    """
     if await Specialty.find_one() is not None:
         return 0
-    return await seed_demo_data(progress)
+    return await seed_demo_data(progress, first_days=FIRST_START_DAYS)

@@ -71,10 +71,10 @@ def doctor_today(doctor: Doctor, now: datetime) -> date:
     return now.astimezone(ZoneInfo(doctor.timezone)).date()
 
 
-def horizon_for(doctor: Doctor, now: datetime) -> tuple[date, date]:
+def horizon_for(doctor: Doctor, now: datetime, days: int | None = None) -> tuple[date, date]:
     """Today in the doctor's zone and the last date slots are generated for."""
     today = doctor_today(doctor, now)
-    return today, today + timedelta(days=get_settings().schedule_horizon_days)
+    return today, today + timedelta(days=days or get_settings().schedule_horizon_days)
 
 
 async def overrides_from(
@@ -295,10 +295,14 @@ async def conflicting_appointments(
     return sorted((a for a in found if not inside(a)), key=lambda a: a.starts_at)
 
 
-async def regenerate(doctor: Doctor) -> ScheduleChangeResult:
-    """Regenerate from today through the horizon; call it holding `doctor_lease`."""
+async def regenerate(doctor: Doctor, first_days: int | None = None) -> ScheduleChangeResult:
+    """Regenerate from today through the horizon; call it holding `doctor_lease`.
+
+    `first_days` generates only that many days now; the horizon roll-forward (housekeeping)
+    makes the rest in the background, so a first start does not wait for 60 days of slots.
+    """
     now = utcnow()
-    today, last_day = horizon_for(doctor, now)
+    today, last_day = horizon_for(doctor, now, first_days)
     assert doctor.id is not None
     # From yesterday: an appointment running now may have begun on the previous local date.
     overrides = await overrides_from(doctor.id, today - timedelta(days=1))

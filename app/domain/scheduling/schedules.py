@@ -36,9 +36,10 @@ async def _managed_doctor(actor: Actor | None, doctor_id: str) -> Doctor:
 
 
 async def set_schedule(
-    actor: Actor | None, doctor_id: str, fields: ScheduleFields
+    actor: Actor | None, doctor_id: str, fields: ScheduleFields, first_days: int | None = None
 ) -> ScheduleChangeResult:
-    """Replace the doctor's schedule whole and regenerate its future generated slots."""
+    """Replace the doctor's schedule whole and regenerate its future generated slots
+    (only `first_days` of them now, when given: see regenerate)."""
     doctor = await _managed_doctor(actor, doctor_id)
     now = utcnow()
     schedule = checked_schedule(fields, doctor_today(doctor, now), now)
@@ -48,7 +49,7 @@ async def set_schedule(
             {"$set": {"schedule": schedule.model_dump(), "updated_at": now}},
             return_document=ReturnDocument.AFTER,
         )
-        return await regenerate(Doctor.model_validate(stored))
+        return await regenerate(Doctor.model_validate(stored), first_days)
 
 
 async def set_date_override(
