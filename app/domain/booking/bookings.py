@@ -18,12 +18,12 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import ClaimRefused, refusal, should_retry
+from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.clock import utcnow
 from app.domain.errors import (
     BadUserInput,
-    Conflict,
     DomainError,
     NotFound,
     SlotAlreadyBooked,
@@ -39,7 +39,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import ACTIVE_STATUSES, Appointment, Slot, User
+from app.models import Appointment, Slot, User
 from app.store.connection import get_store
 from app.store.guards import guarded
 
@@ -91,24 +91,10 @@ async def _claim_and_book(
     slot: Slot, patient: PydanticObjectId, reason: str | None, stored_key: str | None
 ) -> tuple[Slot, Appointment]:
     slots = Slot.get_pymongo_collection()
-    appointments = Appointment.get_pymongo_collection()
 
     async def claim_and_book(session: AsyncClientSession | None) -> tuple[Slot, Appointment]:
         now = utcnow()
-        overlapping = await appointments.find_one(
-            {
-                "patient_id": patient,
-                "status": {"$in": ACTIVE_STATUSES},
-                "starts_at": {"$lt": slot.ends_at},
-                "ends_at": {"$gt": slot.starts_at},
-            },
-            {"_id": 1, "slot_id": 1},
-            session=session,
-        )
-        if overlapping is not None:
-            if overlapping.get("slot_id") == slot.id:
-                raise SlotAlreadyBooked("You have already booked this slot")
-            raise Conflict("You already have an appointment at this time", field="slotId")
+        await require_no_overlap(patient, slot, session)
         booked = await update_slot(
             {"_id": slot.id, **open_for(patient, now)},
             {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now},

@@ -28,6 +28,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
 from app.domain.booking.appointments import can_see
 from app.domain.booking.claims import ClaimRefused, refusal, should_retry
+from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
 from app.domain.clock import utcnow
 from app.domain.errors import (
@@ -49,7 +50,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Role, Slot, User
+from app.models import Appointment, AppointmentStatus, Role, Slot, User
 from app.store.connection import get_store
 from app.store.guards import guarded
 
@@ -116,21 +117,7 @@ async def _move(appointment: Appointment, slot: Slot) -> _Moved:
 
     async def move(session: AsyncClientSession | None) -> _Moved:
         now = utcnow()
-        overlapping = await appointments.find_one(
-            {
-                "patient_id": patient,
-                "_id": {"$ne": appointment.id},
-                "status": {"$in": ACTIVE_STATUSES},
-                "starts_at": {"$lt": slot.ends_at},
-                "ends_at": {"$gt": slot.starts_at},
-            },
-            {"_id": 1, "slot_id": 1},
-            session=session,
-        )
-        if overlapping is not None:
-            if overlapping.get("slot_id") == slot.id:
-                raise SlotAlreadyBooked("You have already booked this slot")
-            raise Conflict("You already have an appointment at this time", field="slotId")
+        await require_no_overlap(patient, slot, session, moving=appointment.id)
         claim: dict[str, Any] = {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now}
         before = await slots.find_one_and_update(
             {"_id": slot.id, **open_for(patient, now)},
