@@ -47,8 +47,10 @@ async def test_orphaned_booking_is_released(
     slot = await api.slot(clinic, "15:00", "15:30")
     slot_id = ObjectId(slot["id"])
     # What a process that died after claiming the slot, before writing the appointment, leaves.
+    now = datetime.now(UTC)
     await store.slots.update_one(
-        {"_id": slot_id}, {"$set": {"is_booked": True, "updated_at": datetime.now(UTC)}}
+        {"_id": slot_id},
+        {"$set": {"is_booked": True, "booked_at": now, "awaiting_check": True, "updated_at": now}},
     )
     assert await _wait_until_free(store, slot_id)
     patient = await api.patient()

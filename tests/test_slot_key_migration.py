@@ -7,6 +7,7 @@ servers start on it; the store is read directly and the API is used to book.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +28,13 @@ from tests.servers import ApiServer
 
 Store = AsyncDatabase[dict[str, Any]]
 OLD_INDEX = "slot_doctor_start_unique"
+OLD_HOUSEKEEPING_INDEXES = {
+    "booking_lock.is_active_1_booking_lock.expires_at_1": [
+        ("booking_lock.is_active", ASCENDING),
+        ("booking_lock.expires_at", ASCENDING),
+    ],
+    "is_booked_1_updated_at_1": [("is_booked", ASCENDING), ("updated_at", ASCENDING)],
+}
 NEW_INDEX = "slot_key_unique"
 
 SLOT = "query($id: ID!) { slot(id: $id) { id date startTime state doctor { id } } }"
@@ -109,15 +117,32 @@ async def write_as_the_old_version(database: Store, day: date) -> tuple[ObjectId
         partialFilterExpression={"is_removed": False},
         name=OLD_INDEX,
     )
+    for keys in OLD_HOUSEKEEPING_INDEXES.values():
+        await database["slots"].create_index(keys)
     slots = [
         old_slot(doctor_id, specialty_id, day, time(9, 0)),
         old_slot(doctor_id, specialty_id, day, time(10, 0)),
         old_slot(doctor_id, specialty_id, day, time(11, 0)),
         # A removed slot at a live slot's time: the old partial index allowed it, so must the new.
         old_slot(doctor_id, specialty_id, day, time(9, 0), removed=True),
+        # Booked an hour ago with no appointment (a crash): the reconciler must still see it.
+        {
+            **old_slot(doctor_id, specialty_id, day + timedelta(days=1), time(12, 0)),
+            "is_booked": True,
+            "updated_at": now - timedelta(hours=1),
+        },
     ]
     ids = (await database["slots"].insert_many(slots)).inserted_ids
     return doctor_id, list(ids)
+
+
+async def released_by_the_reconciler(database: Store, slot_id: ObjectId) -> bool:
+    for _ in range(100):
+        doc = await database["slots"].find_one({"_id": slot_id})
+        if doc is not None and not doc["is_booked"]:
+            return "booked_at" in doc
+        await asyncio.sleep(0.1)
+    return False
 
 
 async def snapshot(database: Store) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -144,6 +169,9 @@ async def test_slots_written_before_slot_key_are_migrated_at_start_up(
             assert doc["source"] == "MANUAL"
         names = {index["name"] async for index in await old_store["slots"].list_indexes()}
         assert OLD_INDEX not in names and NEW_INDEX in names
+        assert not names & set(OLD_HOUSEKEEPING_INDEXES)
+        assert {"live_locks", "bookings_to_check"} <= names
+        assert await released_by_the_reconciler(old_store, slot_ids[4])
 
         # Through the API: the old slots read, list and lock as any slot does.
         api = Api(GraphQL(http, server.url), await Api.login_admin(GraphQL(http, server.url)))

@@ -13,10 +13,13 @@ from app.models._base import TimestampedDocument
 
 
 class BookingLock(BaseModel):
+    """A patient's hold. Stored only while held: an unlocked slot keeps `{}` (None fields are
+    not stored), so it stays out of the sparse `live_locks` index."""
+
     patient_id: PydanticObjectId | None = None
     locked_at: datetime | None = None
     expires_at: datetime | None = None
-    is_active: bool = False
+    is_active: bool | None = None
 
 
 class SlotSource(StrEnum):
@@ -51,6 +54,11 @@ class Slot(TimestampedDocument):
     # Copied from the doctor, so every claim's filter can refuse an inactive doctor's slot.
     doctor_is_active: bool = True
     booking_lock: BookingLock = BookingLock()
+    # When the current booking was claimed (or its appointment moved away).
+    booked_at: datetime | None = None
+    # True from a claim until the reconciler has seen the claim's appointment; otherwise not
+    # stored, so the sparse `bookings_to_check` index holds only the claims still unchecked.
+    awaiting_check: bool | None = None
     slot_key: str = ""
 
     @model_validator(mode="after")
@@ -61,6 +69,7 @@ class Slot(TimestampedDocument):
 
     class Settings:
         name = "slots"
+        keep_nulls = False  # a null would put the slot in the sparse housekeeping indexes
         indexes = [
             # No doctor has two live slots starting at the same instant; a removed one frees it.
             IndexModel(
@@ -73,9 +82,10 @@ class Slot(TimestampedDocument):
             IndexModel(
                 [("specialty_id", ASCENDING), ("date", ASCENDING), ("starts_at", ASCENDING)]
             ),
-            # Live locks are few at any time: this index also serves a patient's own locks.
-            IndexModel(
-                [("booking_lock.is_active", ASCENDING), ("booking_lock.expires_at", ASCENDING)]
-            ),
-            IndexModel([("is_booked", ASCENDING), ("updated_at", ASCENDING)]),
+            # Housekeeping's two indexes are sparse and single-field: they hold only the slots
+            # held or claimed right now, so a slot a schedule writes costs them nothing, and
+            # equality lookups on them stay small at any collection size (the embedded
+            # memory engine uses an index for a single-field equality only).
+            IndexModel([("booking_lock.is_active", ASCENDING)], sparse=True, name="live_locks"),
+            IndexModel([("awaiting_check", ASCENDING)], sparse=True, name="bookings_to_check"),
         ]

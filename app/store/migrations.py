@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
@@ -12,8 +13,17 @@ from app.models.slot import SlotSource, slot_key
 
 log = logging.getLogger(__name__)
 BATCH = 500
+RECHECK = timedelta(days=1)
 # Each secondary index costs every slot insert about 0.1 ms on the embedded store.
-RETIRED_INDEXES = {"slots": ["slot_doctor_start_unique", "booking_lock.patient_id_1"]}
+RETIRED_INDEXES = {
+    "slots": [
+        "slot_doctor_start_unique",
+        "booking_lock.patient_id_1",
+        # Replaced by the sparse `live_locks` and `bookings_to_check` indexes.
+        "booking_lock.is_active_1_booking_lock.expires_at_1",
+        "is_booked_1_updated_at_1",
+    ]
+}
 
 
 async def migrate(database: AsyncDatabase[dict[str, Any]]) -> None:
@@ -25,6 +35,7 @@ async def migrate(database: AsyncDatabase[dict[str, Any]]) -> None:
                 await database[collection].drop_index(name)
                 log.info("dropped retired index %s.%s", collection, name)
     await _key_slots(database)
+    await _stamp_booked_slots(database)
 
 
 async def _key_slots(database: AsyncDatabase[dict[str, Any]]) -> None:
@@ -52,3 +63,39 @@ async def _key_slots(database: AsyncDatabase[dict[str, Any]]) -> None:
         )
     if missing:
         log.info("gave %d stored slots their slot_key", len(missing))
+
+
+async def _stamp_booked_slots(database: AsyncDatabase[dict[str, Any]]) -> None:
+    """Booked slots stored before `booked_at` existed get their last change as its value; those
+    changed within RECHECK are marked for the reconciler, as the old one would have checked."""
+    slots = database["slots"]
+    unstamped = await slots.find(
+        {"is_booked": True, "booked_at": {"$exists": False}}, {"_id": 1, "updated_at": 1}
+    ).to_list(None)
+    recent = datetime.now(UTC) - RECHECK
+    for start in range(0, len(unstamped), BATCH):
+        await slots.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {
+                        "$set": {
+                            "booked_at": doc["updated_at"],
+                            **(
+                                {"awaiting_check": True}
+                                if _aware(doc["updated_at"]) > recent
+                                else {}
+                            ),
+                        }
+                    },
+                )
+                for doc in unstamped[start : start + BATCH]
+            ],
+            ordered=False,
+        )
+    if unstamped:
+        log.info("stamped %d booked slots with booked_at", len(unstamped))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -30,7 +30,7 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
-from app.domain.slots.state import NO_LOCK, open_for
+from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
@@ -97,7 +97,7 @@ async def _claim_and_book(
         await require_no_overlap(patient, slot, session)
         booked = await update_slot(
             {"_id": slot.id, **open_for(patient, now)},
-            {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now},
+            {"is_booked": True, "booking_lock": NO_LOCK, **claim_stamp(now)},
             session,
         )
         if booked is None:

@@ -40,7 +40,7 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
-from app.domain.slots.state import NO_LOCK, open_for
+from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
@@ -118,7 +118,11 @@ async def _move(appointment: Appointment, slot: Slot) -> _Moved:
     async def move(session: AsyncClientSession | None) -> _Moved:
         now = utcnow()
         await require_no_overlap(patient, slot, session, moving=appointment.id)
-        claim: dict[str, Any] = {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now}
+        claim: dict[str, Any] = {
+            "is_booked": True,
+            "booking_lock": NO_LOCK,
+            **claim_stamp(now),
+        }
         before = await slots.find_one_and_update(
             {"_id": slot.id, **open_for(patient, now)},
             {"$set": claim},
@@ -128,9 +132,10 @@ async def _move(appointment: Appointment, slot: Slot) -> _Moved:
         if before is None:
             raise ClaimRefused(now)
         claimed = Slot.model_validate({**before, **claim})
+        # Marked for the reconciler: a crash before it is freed leaves it booked for nobody.
         old = await slots.find_one_and_update(
             {"_id": appointment.slot_id},
-            {"$set": {"updated_at": now}},
+            {"$set": claim_stamp(now)},
             {"updated_at": 1},
             return_document=ReturnDocument.BEFORE,
             session=session,

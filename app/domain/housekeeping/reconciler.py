@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
+
+from pymongo import UpdateOne
 
 from app.domain.clock import utcnow
 from app.domain.slots.writes import update_slot
@@ -10,37 +12,30 @@ from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import ACTIVE_STATUSES, Appointment, Slot
 
-BACKLOG = timedelta(days=1)
-
 
 class OrphanedBookingReconciler:
-    """Checks each booked slot once, after the grace period, by walking `updated_at` forward.
+    """Checks each booking claim once its grace period is over, then stops looking at it.
 
-    A booking writes the slot (claim) and then its appointment; a slot whose last change is
-    older than the grace period and that no active appointment holds was never completed.
-    Walking a cursor keeps each pass to the slots changed since the last one.
+    A booking claims the slot (marking it `awaiting_check`) and then writes its appointment;
+    a claim older than the grace period that no active appointment holds was never
+    completed, and its slot is freed. Every claim looked at loses its mark, so a pass reads
+    only the claims still unchecked, through a sparse index: idle, it costs the same at any
+    number of slots.
     """
 
     def __init__(self, grace_seconds: int) -> None:
         self.grace = timedelta(seconds=grace_seconds)
-        self.checked_until: datetime | None = None
 
-    async def run(self, limit: int = 500) -> list[Slot]:
+    async def run(self) -> list[Slot]:
         now = utcnow()
-        until = now - self.grace
-        since = self.checked_until or (until - BACKLOG)
         slots = Slot.get_pymongo_collection()
-        booked = (
-            await slots.find(
-                {"is_booked": True, "updated_at": {"$gt": since, "$lte": until}},
-                {"_id": 1, "updated_at": 1},
-            )
-            .sort("updated_at", 1)
-            .to_list(limit)
-        )
-        self.checked_until = booked[-1]["updated_at"] if len(booked) == limit else until
-        if not booked:
+        due = await slots.find(
+            {"awaiting_check": True, "booked_at": {"$lte": now - self.grace}},
+            {"_id": 1, "is_booked": 1, "booked_at": 1},
+        ).to_list(None)
+        if not due:
             return []
+        booked = [s for s in due if s.get("is_booked")]
         held = set(
             await Appointment.get_pymongo_collection().distinct(
                 "slot_id",
@@ -53,10 +48,21 @@ class OrphanedBookingReconciler:
         released: list[Slot] = []
         for orphan in (s for s in booked if s["_id"] not in held):
             slot = await update_slot(
-                {"_id": orphan["_id"], "is_booked": True, "updated_at": orphan["updated_at"]},
+                {"_id": orphan["_id"], "is_booked": True, "booked_at": orphan["booked_at"]},
                 {"is_booked": False, "updated_at": now},
             )
             if slot is not None:
                 released.append(slot)
                 await publish(SlotChanged(kind=SlotEventKind.RELEASED, slot=slot, at=now))
+        # A claim made again since our read has a newer `booked_at` and stays marked.
+        await slots.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": s["_id"], "booked_at": s["booked_at"]},
+                    {"$unset": {"awaiting_check": ""}},
+                )
+                for s in due
+            ],
+            ordered=False,
+        )
         return released

@@ -124,7 +124,10 @@ def still_available(now: datetime) -> dict[str, Any]:
         "is_available": True,
         "source": SlotSource.SCHEDULE.value,
         "starts_at": {"$gt": now},
-        "$or": [{"booking_lock.is_active": False}, {"booking_lock.expires_at": {"$lte": now}}],
+        "$or": [
+            {"booking_lock.is_active": {"$ne": True}},
+            {"booking_lock.expires_at": {"$lte": now}},
+        ],
     }
 
 
@@ -182,7 +185,7 @@ def slot_document(doctor: Doctor, planned: PlannedSlot, now: datetime) -> dict[s
         doctor_is_active=doctor.is_active,
         created_at=now,
         updated_at=now,
-    ).model_dump(by_alias=True, exclude={"id", "revision_id"})
+    ).model_dump(by_alias=True, exclude={"id", "revision_id"}, exclude_none=True)
 
 
 async def insert_slots(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:

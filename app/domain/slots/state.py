@@ -37,7 +37,7 @@ def slot_state(slot: Slot, now: datetime) -> SlotState:
 def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, Any]:
     """Slots a patient may claim now: enabled, future, unbooked, and not held by someone else."""
     holders: list[dict[str, Any]] = [
-        {"booking_lock.is_active": False},
+        {"booking_lock.is_active": {"$ne": True}},
         {"booking_lock.expires_at": {"$lte": now}},
     ]
     if patient_id is not None:
@@ -52,9 +52,11 @@ def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, An
     }
 
 
-NO_LOCK: dict[str, Any] = {
-    "patient_id": None,
-    "locked_at": None,
-    "expires_at": None,
-    "is_active": False,
-}
+# An unlocked slot stores no lock fields, so it stays out of the sparse `live_locks` index.
+NO_LOCK: dict[str, Any] = {}
+
+
+def claim_stamp(now: datetime) -> dict[str, Any]:
+    """What every booking claim writes: the reconciler checks the slot until it has seen an
+    active appointment on it (a crash between claim and appointment leaves none)."""
+    return {"booked_at": now, "awaiting_check": True, "updated_at": now}
