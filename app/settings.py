@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
 
@@ -75,6 +76,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, value: list[str]) -> list[str]:
+        """A path or a typo here would otherwise stop the WebSocket view at startup."""
+        normalize_allowed_origins(value)
         return value
 
     @model_validator(mode="after")
