@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from beanie import PydanticObjectId
@@ -142,6 +143,18 @@ def date_range(start: date, end: date, field: str = "to", max_days: int = 92) ->
 def bounded_int(value: int, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise BadUserInput(f"{field} must be a whole number from {low} to {high}", field=field)
+    return value
+
+
+def https_url(value: str, field: str) -> str:
+    """An absolute https: URL with a host; no other scheme (javascript:, data:, http:) passes."""
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme.lower() == "https" and bool(parts.hostname) and value.isprintable()
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        valid = False
+    if not valid or " " in value:
+        raise BadUserInput(f"{field} must be an https:// URL", field=field)
     return value
 
 

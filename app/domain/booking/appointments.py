@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
+from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.clock import utcnow
@@ -165,12 +166,7 @@ async def change_status(
     changes: dict[str, Any] = {"status": requested.value, "updated_at": now}
     if cancelling:
         changes |= {"cancelled_at": now, "cancelled_by": caller.user_id}
-    if notes is not None:
-        changes["notes"] = validation.optional_text(notes, "notes", validation.LONG_TEXT_MAX)
-    if virtual_meeting_link is not None:
-        changes["virtual_meeting_link"] = validation.optional_text(
-            virtual_meeting_link, "virtualMeetingLink", 2048
-        )
+    changes |= clinical_field_changes(caller.role, notes, virtual_meeting_link)
     if reason is not None:
         changes["cancellation_reason"] = validation.optional_text(
             reason, "reason", validation.LONG_TEXT_MAX
