@@ -23,6 +23,11 @@ _HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 END_OF_DAY = "24:00"
 MINUTES_PER_DAY = 24 * 60
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
+# Every date a request carries lies here: no clinic means another, and no zone conversion or
+# day arithmetic on one can leave what datetime can hold.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE_RULE = f"Dates must be from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}."
 
 
 def object_id(value: str, field: str) -> PydanticObjectId:
@@ -131,6 +136,13 @@ def non_negative_fee(value: float, field: str = "consultationFee") -> float:
     if value != value or value < 0 or value > 1_000_000:  # NaN, negative or absurd
         raise BadUserInput(f"{field} must be between 0 and 1000000", field=field)
     return float(value)
+
+
+def calendar_date(value: date, field: str) -> date:
+    """A date decoded from anything but the Date scalar (which checks the same): a cursor, say."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise BadUserInput(f"{field}: {DATE_RANGE_RULE}", field=field)
+    return value
 
 
 def date_range(start: date, end: date, field: str = "to", max_days: int = 92) -> None:

@@ -90,8 +90,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
         starts, _, oid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         if not ObjectId.is_valid(oid):
             raise ValueError(oid)
-        return datetime.fromisoformat(starts), PydanticObjectId(oid)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        at = datetime.fromisoformat(starts)
+        # Only a cursor this service made: zoned, and on a date no comparison can overflow.
+        if at.tzinfo is None:
+            raise ValueError(starts)
+        validation.calendar_date(at.date(), "after")
+        return at, PydanticObjectId(oid)
+    except (ValueError, binascii.Error, UnicodeDecodeError, BadUserInput) as exc:
         raise BadUserInput("after is not a valid cursor", field="after") from exc
 
 
