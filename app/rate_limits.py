@@ -34,10 +34,23 @@ class RateLimits:
             return
         raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
+    async def check(self, bucket: str, caller: str) -> None:
+        """RATE_LIMITED when `caller` is already over, without counting this call."""
+        rule = self.rules[bucket]
+        try:
+            if await self.limiter.test(rule, bucket, caller):
+                return
+            stats = await self.limiter.get_window_stats(rule, bucket, caller)
+        except Exception as exc:  # the limiter's store is down: serve rather than refuse
+            log.warning("rate limiter unavailable (%s); allowing the call", exc)
+            return
+        raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+
 
 def build_rate_limits(settings: Settings) -> RateLimits:
     url = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
-    storage = storage_from_string(url, key_prefix="aayulink-rl")
+    # One prefix per database: deployments (and test sessions) sharing a Redis count apart.
+    storage = storage_from_string(url, key_prefix=f"aayulink-rl:{settings.mongodb_db}")
     return RateLimits(
         limiter=MovingWindowRateLimiter(storage),
         rules={
@@ -45,6 +58,9 @@ def build_rate_limits(settings: Settings) -> RateLimits:
             "booking": parse(settings.rate_limit_booking),
             "emergency": parse(settings.rate_limit_emergency),
             "ws": parse(settings.rate_limit_ws_operations),
+            "login_account": parse(settings.rate_limit_login_account),
+            "login_address": parse(settings.rate_limit_login_address),
+            "register_address": parse(settings.rate_limit_register_address),
         },
     )
 
@@ -60,3 +76,8 @@ def set_rate_limits(rate_limits: RateLimits | None) -> None:
 async def hit(bucket: str, caller: str) -> None:
     if _rate_limits is not None:
         await _rate_limits.hit(bucket, caller)
+
+
+async def check(bucket: str, caller: str) -> None:
+    if _rate_limits is not None:
+        await _rate_limits.check(bucket, caller)

@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
 
@@ -69,12 +71,41 @@ class Settings(BaseSettings):
     rate_limit_booking: str = "20/minute"
     rate_limit_emergency: str = "5/minute"
     rate_limit_ws_operations: str = "60/minute"
+    rate_limit_login_account: str = "10/15 minutes"
+    rate_limit_login_address: str = "60/15 minutes"
+    rate_limit_register_address: str = "20/hour"
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, value: list[str]) -> list[str]:
+        """A path or a typo here would otherwise stop the WebSocket view at startup."""
+        normalize_allowed_origins(value)
+        return value
+
+    @field_validator(
+        "rate_limit_lock",
+        "rate_limit_booking",
+        "rate_limit_emergency",
+        "rate_limit_ws_operations",
+        "rate_limit_login_account",
+        "rate_limit_login_address",
+        "rate_limit_register_address",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        """Refused at startup, naming the variable, rather than at the first request."""
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError('must be a rate like "30/minute" or "10/15 minutes"') from None
         return value
 
     @model_validator(mode="after")

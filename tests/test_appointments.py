@@ -503,6 +503,85 @@ async def test_update_status_rejects_over_long_notes(api: Api, store: Store) -> 
     assert await appointment_doc(store, booked["id"]) == before
 
 
+@pytest.mark.parametrize("status", ["CANCELLED", "CONFIRMED"])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"notes": "I am fine, skip the tests"},
+        {"virtualMeetingLink": "https://meet.example.com/room-1"},
+        {"virtualMeetingLink": "javascript:alert(document.cookie)"},
+        {"notes": ""},
+    ],
+)
+async def test_a_patient_cannot_write_notes_or_the_meeting_link(
+    api: Api, store: Store, status: str, fields: dict[str, str]
+) -> None:
+    """Issue 8: 12. Even on a move the patient may make (cancelling), nothing is written."""
+    clinic = await api.clinic()
+    patient = await api.patient()
+    booked = await book_new(api, clinic, patient)
+    before = await appointment_doc(store, booked["id"])
+
+    refused = await set_status(api, booked["id"], status, patient.token, **fields)
+
+    assert refused.code == "FORBIDDEN", refused.body
+    assert await appointment_doc(store, booked["id"]) == before
+    assert (await slot_doc(store, booked["slot"]["id"]))["is_booked"] is True
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://meet.example.com/room",
+        "https://",
+        "https:///no-host",
+        "//meet.example.com/room",
+        "meet.example.com/room",
+        "https://meet.example.com/a room",
+        "https://meet.example.com/\x00",
+        "https://[::1",
+        "https://" + "a" * 2050 + ".example",
+    ],
+)
+async def test_the_meeting_link_must_be_an_https_url(api: Api, store: Store, link: str) -> None:
+    """Issue 8: 12."""
+    clinic = await api.clinic()
+    patient = await api.patient()
+    booked = await book_new(api, clinic, patient)
+    before = await appointment_doc(store, booked["id"])
+
+    refused = await set_status(
+        api, booked["id"], "CONFIRMED", clinic.doctor_token, virtualMeetingLink=link
+    )
+
+    assert refused.code == "BAD_USER_INPUT", refused.body
+    assert refused.error["extensions"]["field"] == "virtualMeetingLink"
+    assert await appointment_doc(store, booked["id"]) == before
+
+
+async def test_an_admin_sets_an_https_meeting_link_and_an_empty_one_clears_it(
+    api: Api, store: Store
+) -> None:
+    clinic = await api.clinic()
+    patient = await api.patient()
+    booked = await book_new(api, clinic, patient)
+    link = "https://meet.example.com:8443/room?id=42#join"
+
+    moved = await set_status(
+        api, booked["id"], "CONFIRMED", api.admin.token, virtualMeetingLink=link
+    )
+
+    assert moved.data["updateAppointmentStatus"]["virtualMeetingLink"] == link
+    cleared = await set_status(
+        api, booked["id"], "IN_PROGRESS", clinic.doctor_token, virtualMeetingLink=" "
+    )
+    assert cleared.data["updateAppointmentStatus"]["virtualMeetingLink"] is None
+    assert (await appointment_doc(store, booked["id"]))["virtual_meeting_link"] is None
+
+
 # --- cancelAppointment ----------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from beanie import PydanticObjectId
@@ -22,6 +23,11 @@ _HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 END_OF_DAY = "24:00"
 MINUTES_PER_DAY = 24 * 60
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
+# Every date a request carries lies here: no clinic means another, and no zone conversion or
+# day arithmetic on one can leave what datetime can hold.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE_RULE = f"Dates must be from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}."
 
 
 def object_id(value: str, field: str) -> PydanticObjectId:
@@ -132,6 +138,13 @@ def non_negative_fee(value: float, field: str = "consultationFee") -> float:
     return float(value)
 
 
+def calendar_date(value: date, field: str) -> date:
+    """A date decoded from anything but the Date scalar (which checks the same): a cursor, say."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise BadUserInput(f"{field}: {DATE_RANGE_RULE}", field=field)
+    return value
+
+
 def date_range(start: date, end: date, field: str = "to", max_days: int = 92) -> None:
     if end < start:
         raise BadUserInput("to must not be before from", field=field)
@@ -142,6 +155,18 @@ def date_range(start: date, end: date, field: str = "to", max_days: int = 92) ->
 def bounded_int(value: int, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise BadUserInput(f"{field} must be a whole number from {low} to {high}", field=field)
+    return value
+
+
+def https_url(value: str, field: str) -> str:
+    """An absolute https: URL with a host; no other scheme (javascript:, data:, http:) passes."""
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme.lower() == "https" and bool(parts.hostname) and value.isprintable()
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        valid = False
+    if not valid or " " in value:
+        raise BadUserInput(f"{field} must be an https:// URL", field=field)
     return value
 
 

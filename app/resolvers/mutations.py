@@ -51,13 +51,16 @@ def _auth_payload(session: auth.Session) -> AuthPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Creates a PATIENT account and signs it in.")
+    @strawberry.mutation(
+        description="Creates a PATIENT account and signs it in.",
+        extensions=[RateLimited("register_address", by_address=True)],
+    )
     async def register(self, input: RegisterInput) -> AuthPayload:
         return _auth_payload(
             await auth.register(input.email, input.password, input.name, input.phone)
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[RateLimited("login_address", by_address=True)])
     async def login(self, email: str, password: str) -> AuthPayload:
         return _auth_payload(await auth.login(email, password))
 

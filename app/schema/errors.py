@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from graphql import GraphQLError
+from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, parse, visit
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.domain.errors import DomainError
@@ -33,6 +33,33 @@ def _field_of(message: str) -> str | None:
     return found
 
 
+def _field_at(error: GraphQLError) -> str | None:
+    """The argument or input field whose literal value the error points at, from the document.
+
+    A scalar refusing a literal (`date: "0001-01-01"`) says what is wrong but not where.
+    """
+    if not error.nodes or error.source is None:
+        return None
+    target = error.nodes[0].loc
+    if target is None:
+        return None
+    start, end = target.start, target.end
+    found: list[str] = []
+
+    class _Finder(Visitor):
+        def enter(self, node: Node, *_: object) -> None:
+            if isinstance(node, ArgumentNode | ObjectFieldNode):
+                where = node.value.loc
+                if where is not None and where.start <= start and end <= where.end:
+                    found.append(node.name.value)  # outer first: the innermost is last
+
+    try:
+        visit(parse(error.source), _Finder())
+    except GraphQLError:
+        return None
+    return found[-1] if found else None
+
+
 def to_contract_error(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
         return error  # already mapped (errors made by shared subscription streams)
@@ -44,7 +71,7 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
         original, GraphQLError | InvalidOperationTypeError | CannotGetOperationTypeError
     ):
         # Parsing, validation and variable coercion: the request itself is malformed.
-        field = _field_of(error.message)
+        field = _field_of(error.message) or _field_at(error)
         extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
         message = error.message
     else:

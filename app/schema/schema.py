@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -24,6 +25,7 @@ from app.schema.document_gate import DocumentGate, DocumentLimits
 from app.schema.errors import to_contract_error
 from app.schema.input_text import lone_surrogate_refusal
 from app.schema.query_cost import query_cost_rule
+from app.schema.scalars import BoundedDate
 from app.schema.shared_streams import SharedStreams
 from app.settings import Settings, get_settings
 
@@ -152,7 +154,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
     ]
     schema = BookingSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        scalar_overrides={date: BoundedDate},
     )
     schema.shared_streams = SharedStreams(settings.subscriber_queue_size)
     schema.gate = DocumentGate(

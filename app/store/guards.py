@@ -32,12 +32,15 @@ async def guarded(
     what: str,
     lease_seconds: float = LEASE_SECONDS,
     wait_seconds: float = WAIT_SECONDS,
+    lease: str = "guard",
 ) -> AsyncIterator[None]:
     """Hold the lease on `document_id` for the block; a crashed holder's lease just expires.
 
     Long work (regenerating a doctor's slots) asks for a longer lease; a caller that would
-    rather skip than wait passes wait_seconds=0.
+    rather skip than wait passes wait_seconds=0. `lease` names the fields, so one document
+    can carry leases for unrelated rules (a patient's bookings, a patient's slot locks).
     """
+    token_field, until_field = f"{lease}_token", f"{lease}_until"
     token = ObjectId()
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -45,12 +48,12 @@ async def guarded(
         taken = await collection.update_one(
             {
                 "_id": document_id,
-                "$or": [{"guard_until": None}, {"guard_until": {"$lte": now}}],
+                "$or": [{until_field: None}, {until_field: {"$lte": now}}],
             },
             {
                 "$set": {
-                    "guard_token": token,
-                    "guard_until": now + timedelta(seconds=lease_seconds),
+                    token_field: token,
+                    until_field: now + timedelta(seconds=lease_seconds),
                 }
             },
         )
@@ -63,6 +66,6 @@ async def guarded(
         yield
     finally:
         await collection.update_one(
-            {"_id": document_id, "guard_token": token},
-            {"$set": {"guard_token": None, "guard_until": None}},
+            {"_id": document_id, token_field: token},
+            {"$set": {token_field: None, until_field: None}},
         )

@@ -34,6 +34,9 @@ def create_app() -> Starlette:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        # Browsers skip CORS on WebSocket handshakes; the view checks Origin against the same
+        # list, so dashboards on an allowed origin subscribe and other pages are refused.
+        allowed_origins=settings.cors_origins,
     )
     middleware = [
         Middleware(RequestIdMiddleware),

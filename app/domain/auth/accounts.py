@@ -11,6 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
+from app.domain.auth import login_throttle
 from app.domain.auth.access_tokens import issue_access_token
 from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.clock import utcnow
@@ -78,9 +79,11 @@ async def register(email: str, password: str, name: str, phone: str | None) -> S
 
 async def login(email: str, password: str) -> Session:
     """One message for every failure, so a caller cannot learn which emails exist."""
+    await login_throttle.refuse_if_over(email)
     user = await User.find_one(User.email == email.strip().lower()) if len(email) <= 254 else None
     ok = await verify_password(user.password_hash if user else None, password[:1024])
     if user is None or not ok:
+        await login_throttle.count_failure(email)
         raise Unauthenticated("Invalid email or password")
     return await _start_session(user)
 

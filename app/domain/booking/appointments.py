@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
+from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.clock import utcnow
@@ -89,8 +90,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
         starts, _, oid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         if not ObjectId.is_valid(oid):
             raise ValueError(oid)
-        return datetime.fromisoformat(starts), PydanticObjectId(oid)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        at = datetime.fromisoformat(starts)
+        # Only a cursor this service made: zoned, and on a date no comparison can overflow.
+        if at.tzinfo is None:
+            raise ValueError(starts)
+        validation.calendar_date(at.date(), "after")
+        return at, PydanticObjectId(oid)
+    except (ValueError, binascii.Error, UnicodeDecodeError, BadUserInput) as exc:
         raise BadUserInput("after is not a valid cursor", field="after") from exc
 
 
@@ -165,12 +171,7 @@ async def change_status(
     changes: dict[str, Any] = {"status": requested.value, "updated_at": now}
     if cancelling:
         changes |= {"cancelled_at": now, "cancelled_by": caller.user_id}
-    if notes is not None:
-        changes["notes"] = validation.optional_text(notes, "notes", validation.LONG_TEXT_MAX)
-    if virtual_meeting_link is not None:
-        changes["virtual_meeting_link"] = validation.optional_text(
-            virtual_meeting_link, "virtualMeetingLink", 2048
-        )
+    changes |= clinical_field_changes(caller.role, notes, virtual_meeting_link)
     if reason is not None:
         changes["cancellation_reason"] = validation.optional_text(
             reason, "reason", validation.LONG_TEXT_MAX

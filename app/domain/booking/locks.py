@@ -19,38 +19,48 @@ from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
-from app.models import Role, Slot
+from app.models import Role, Slot, User
 from app.settings import get_settings
+from app.store.guards import guarded
 
 CLAIM_ATTEMPTS = 3
 
 
-async def _live_locks_held(patient_id: PydanticObjectId, other_than: PydanticObjectId) -> int:
-    return await Slot.get_pymongo_collection().count_documents(
-        {
-            "booking_lock.patient_id": patient_id,
-            "booking_lock.is_active": True,
-            "booking_lock.expires_at": {"$gt": utcnow()},
-            "_id": {"$ne": other_than},
-        }
+async def _live_locks(patient_id: PydanticObjectId, limit: int) -> set[PydanticObjectId]:
+    """Up to `limit` of the patient's unexpired locks: a bounded read, never a count."""
+    found = (
+        await Slot.get_pymongo_collection()
+        .find(
+            {
+                "booking_lock.patient_id": patient_id,
+                "booking_lock.is_active": True,
+                "booking_lock.expires_at": {"$gt": utcnow()},
+            },
+            {"_id": 1},
+        )
+        .limit(limit)
+        .to_list()
     )
+    return {PydanticObjectId(doc["_id"]) for doc in found}
 
 
 async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -> Slot:
     """Hold an AVAILABLE future slot, or renew the caller's own hold, in one atomic update."""
     settings = get_settings()
+    limit = settings.max_locks_per_patient
     patient = await acting_patient(actor, patient_id)
     caller = require_actor(actor)
     slot_oid = validation.object_id(slot_id, "slotId")
     if caller.role is Role.PATIENT:
-        # The booking window needs the slot's start; read it alongside the lock count.
-        held, slot = await asyncio.gather(_live_locks_held(patient, slot_oid), Slot.get(slot_oid))
+        # The booking window needs the slot's start; read it alongside the patient's locks.
+        held, slot = await asyncio.gather(_live_locks(patient, limit + 1), Slot.get(slot_oid))
         if slot is not None:
             await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
     else:
-        held = await _live_locks_held(patient, slot_oid)
-    if held >= settings.max_locks_per_patient:
-        raise LockLimitReached(settings.max_locks_per_patient)
+        held = await _live_locks(patient, limit + 1)
+    renewing = slot_oid in held
+    if not renewing and len(held) >= limit:
+        raise LockLimitReached(limit)
     for _ in range(CLAIM_ATTEMPTS):
         now = utcnow()
         lock = {
@@ -69,12 +79,36 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
             raise error
     else:
         raise SlotLocked(None)
-    # Two concurrent locks by one patient can both pass the count above; the later one yields.
-    if await _live_locks_held(patient, slot_oid) >= settings.max_locks_per_patient:
-        await _release(slot_oid, patient)
-        raise LockLimitReached(settings.max_locks_per_patient)
+    if not renewing:
+        await _keep_within_limit(slot_oid, patient, limit)
     await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=claimed, at=now))
     return claimed
+
+
+async def _keep_within_limit(
+    slot_id: PydanticObjectId, patient_id: PydanticObjectId, limit: int
+) -> None:
+    """After a new claim: over the limit, concurrent claims by one patient decide in turn.
+
+    Each claim reads the patient's locks after its own write, so the last of any set of
+    claims sees them all. Alone within the limit, it keeps its lock (one bounded read).
+    Over it, the patient's lease (in the store, so across processes) lets one claim at a
+    time re-read and let go while the patient still holds too many: exactly `limit` stay.
+    """
+    if len(await _live_locks(patient_id, limit + 1)) <= limit:
+        return
+    try:
+        async with guarded(
+            User.get_pymongo_collection(), patient_id, "patient's slot locks", lease="lock_guard"
+        ):
+            if len(await _live_locks(patient_id, limit + 1)) <= limit:
+                return
+            # Let go under the lease, so the next claim's re-read already sees one fewer.
+            await _release(slot_id, patient_id)
+    except Exception:
+        await _release(slot_id, patient_id)  # no lease, no answer: do not hold one too many
+        raise
+    raise LockLimitReached(limit)
 
 
 async def _release(slot_id: PydanticObjectId, patient_id: PydanticObjectId | None) -> Slot | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -25,6 +25,7 @@ from app.store.connection import get_store
 from app.store.guards import guarded
 
 MAX_SLOT_MINUTES = 12 * 60
+SLOT_DAYS_AHEAD = 731
 
 
 def require_slot_manager(actor: Actor | None, doctor_id: PydanticObjectId) -> Actor:
@@ -75,6 +76,16 @@ async def slots_in_range(actor: Actor | None, doctor_id: str, start: date, end: 
     )
 
 
+def _require_slot_day(day: date) -> None:
+    """A day a clinic plans for: not past in any time zone, at most SLOT_DAYS_AHEAD away."""
+    today = utcnow().date()
+    # UTC-12's date is a day behind UTC's; earlier than that is past everywhere.
+    if day < today - timedelta(days=1):
+        raise BadUserInput("a new slot must start in the future", field="date")
+    if day > today + timedelta(days=SLOT_DAYS_AHEAD):
+        raise BadUserInput(f"a slot may be at most {SLOT_DAYS_AHEAD} days ahead", field="date")
+
+
 async def create_slot(
     actor: Actor | None,
     doctor_id: str,
@@ -97,6 +108,7 @@ async def create_slot(
         )
     if minutes > MAX_SLOT_MINUTES:
         raise BadUserInput("a slot may last at most 12 hours", field="endTime")
+    _require_slot_day(day)
     doctor = await get_doctor(doctor_id, "doctorId")
     specialty_oid = (
         (await get_specialty(specialty_id, "specialtyId")).id

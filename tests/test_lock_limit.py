@@ -1,0 +1,121 @@
+"""MAX_LOCKS_PER_PATIENT under concurrency, on one process and across two (issue 8: 13).
+
+Ten concurrent lockSlot calls by one patient on different slots used to be refused all
+together (each saw the others' fresh locks and let go); exactly the limit must win.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from bench import data
+from bench.roundtrips import count_round_trips
+from tests.graphql_client import Api, GraphQL, Person, Response
+
+MAX_LOCKS = 2  # the servers' MAX_LOCKS_PER_PATIENT (the default)
+# The locks already held and the slot (for the booking window) in parallel, the doctor's
+# policy, the claim, and one bounded re-read; a renewal skips the re-read, a refusal the claim.
+LOCK_ROUND_TRIPS = {"first": 5, "renew": 4, "second": 5, "over": 3}
+LOCK = "mutation($s: ID!, $p: ID) { lockSlot(slotId: $s, patientId: $p) { id } }"
+
+
+def clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+async def ten_slots(api: Api) -> list[str]:
+    clinic = await api.clinic()
+    starts = [9 * 60 + 30 * i for i in range(10)]
+    return [(await api.slot(clinic, clock(m), clock(m + 30)))["id"] for m in starts]
+
+
+async def live_locks_of(store: Any, patient: Person) -> int:
+    return int(
+        await store.slots.count_documents(
+            {"booking_lock.patient_id": ObjectId(patient.id), "booking_lock.is_active": True}
+        )
+    )
+
+
+def codes(replies: list[Response]) -> list[str]:
+    return sorted((r.code if r.body.get("errors") else None) or "OK" for r in replies)
+
+
+async def test_ten_concurrent_locks_by_one_patient_on_one_process(api: Api, store: Any) -> None:
+    slots = await ten_slots(api)
+    patient = await api.patient()
+
+    replies = await asyncio.gather(*(api.lock(s, patient) for s in slots))
+
+    assert codes(replies) == ["LOCK_LIMIT_REACHED"] * (10 - MAX_LOCKS) + ["OK"] * MAX_LOCKS
+    assert await live_locks_of(store, patient) == MAX_LOCKS
+
+
+async def test_ten_concurrent_locks_by_one_patient_across_two_processes(
+    api: Api, gql_b: GraphQL, store: Any
+) -> None:
+    slots = await ten_slots(api)
+    patient = await api.patient()
+    other = Api(gql_b, api.admin)
+
+    replies = await asyncio.gather(
+        *((api if i % 2 else other).lock(s, patient) for i, s in enumerate(slots))
+    )
+
+    assert codes(replies) == ["LOCK_LIMIT_REACHED"] * (10 - MAX_LOCKS) + ["OK"] * MAX_LOCKS
+    assert await live_locks_of(store, patient) == MAX_LOCKS
+
+
+async def test_an_admin_locking_for_a_patient_concurrently_respects_the_limit(
+    api: Api, gql_b: GraphQL, store: Any
+) -> None:
+    slots = await ten_slots(api)
+    patient = await api.patient()
+    admin_b = Api(gql_b, api.admin)
+
+    replies = await asyncio.gather(
+        *((api if i % 2 else admin_b).lock(s, api.admin, patient.id) for i, s in enumerate(slots))
+    )
+
+    assert codes(replies) == ["LOCK_LIMIT_REACHED"] * (10 - MAX_LOCKS) + ["OK"] * MAX_LOCKS
+    assert await live_locks_of(store, patient) == MAX_LOCKS
+
+
+@pytest.mark.timeout(300)
+async def test_lock_slot_store_round_trips(store_uri: str) -> None:
+    """Store commands of a patient's lock, renewal, second lock and a lock over the limit.
+
+    Before: 5, 5, 5 and 3, with two count_documents where there are now bounded reads."""
+    db_name = f"aayulink_locktrips_{uuid.uuid4().hex[:8]}"
+    client, database = await data.open_database(store_uri, db_name)
+    try:
+        specialty = await data.add_specialty(database, f"Lock trips {uuid.uuid4().hex[:6]}")
+        (doctor,) = await data.add_doctors(database, specialty, 1, "doctors")
+        day = date.today() + timedelta(days=3)
+        slots = [
+            str(i)
+            for i in await data.insert(
+                database, "slots", data.slot_docs(doctor, specialty, day, 3), "slots"
+            )
+        ]
+        (patient,) = await data.add_patients(database, 1, "patients")
+        requests = [
+            {"name": "first", "query": LOCK, "variables": {"s": slots[0]}, "token": patient.token},
+            {"name": "renew", "query": LOCK, "variables": {"s": slots[0]}, "token": patient.token},
+            {"name": "second", "query": LOCK, "variables": {"s": slots[1]}, "token": patient.token},
+            {"name": "over", "query": LOCK, "variables": {"s": slots[2]}, "token": patient.token},
+        ]
+        counts = await count_round_trips(store_uri, db_name, requests)
+    finally:
+        await client.drop_database(db_name)
+        await client.close()
+
+    for name, expected in LOCK_ROUND_TRIPS.items():
+        assert counts[name]["round_trips"] == expected, (name, counts[name])
+    assert [counts[n]["errors"] for n in LOCK_ROUND_TRIPS] == [[], [], [], ["LOCK_LIMIT_REACHED"]]
