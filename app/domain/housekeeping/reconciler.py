@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from app.domain.audit.recorder import record
+from app.domain.booking.appointments import released_slot
 from app.domain.clock import utcnow
 from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
@@ -59,4 +61,5 @@ class OrphanedBookingReconciler:
             if slot is not None:
                 released.append(slot)
                 await publish(SlotChanged(kind=SlotEventKind.RELEASED, slot=slot, at=now))
+        await record(None, now, *(released_slot(s.id) for s in released if s.id is not None))
         return released
