@@ -11,7 +11,7 @@ from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.appointments import can_see
 from app.domain.errors import Forbidden
 from app.events.messages import AppointmentChanged, EmergencyRaised, Event, SlotChanged
-from app.models import Doctor, Role
+from app.models import Appointment, Doctor, Role
 
 
 def slot_listener(
@@ -80,3 +80,8 @@ async def emergency_listener(actor: Actor | None) -> Callable[[Event], bool]:
         return request.specialty_id is None or request.specialty_id == specialty
 
     return wants
+
+
+def may_see_history(actor: Actor | None, appointment: Appointment) -> bool:
+    """An appointment's history goes to whoever may see the appointment itself."""
+    return actor is not None and can_see(actor, appointment)

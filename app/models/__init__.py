@@ -1,6 +1,7 @@
 """Beanie documents: what the store holds."""
 
 from app.models.appointment import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from app.models.audit_entry import AuditEntry
 from app.models.doctor import Doctor
 from app.models.emergency_request import EmergencyRequest
 from app.models.refresh_token import RefreshToken
@@ -18,6 +19,7 @@ DOCUMENT_MODELS = [
     RefreshToken,
     EmergencyRequest,
     DateOverride,
+    AuditEntry,
 ]
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "DOCUMENT_MODELS",
     "Appointment",
     "AppointmentStatus",
+    "AuditEntry",
     "BookingLock",
     "DateOverride",
     "Doctor",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
+from app.domain.audit import queries as audit
 from app.domain.booking import appointments
 from app.domain.booking.my_locks import my_locks
 from app.domain.catalog import doctors, specialties
 from app.domain.slots import bookable
 from app.domain.slots import management as slots
 from app.models import User as UserDoc
+from app.schema.audit_types import AuditEntry, AuditEntryConnection, AuditEntryEdge
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
 from app.schema.types import (
@@ -141,3 +143,36 @@ class Query:
     @strawberry.field(description="Its patient, its doctor, or ADMIN.")
     async def appointment(self, info: Info, id: strawberry.ID) -> Appointment | None:
         return Appointment.from_doc(await appointments.get_appointment(info.context.actor, id))
+
+    @strawberry.field(
+        description="ADMIN. Every recorded change, oldest first, cursor-paginated (first <= 100)."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        entity_id: strawberry.ID | None = None,
+        actor_id: strawberry.ID | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> AuditEntryConnection:
+        page = await audit.audit_log(
+            info.context.actor,
+            entity_id,
+            actor_id,
+            from_,
+            to,
+            50 if first is None else first,
+            after,
+        )
+        return AuditEntryConnection(
+            edges=[
+                AuditEntryEdge(cursor=c, node=AuditEntry.from_doc(e))
+                for e, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+        )

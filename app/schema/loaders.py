@@ -11,12 +11,13 @@ from typing import TypeVar
 from beanie import Document, PydanticObjectId
 from strawberry.dataloader import DataLoader
 
+from app.domain.audit.queries import histories
 from app.domain.catalog.doctors import by_name
 from app.domain.clock import utcnow
 from app.domain.slots import day_grid
 from app.domain.slots.bookable import next_available_slots
 from app.domain.slots.management import bookable_slots
-from app.models import Doctor, Slot, Specialty, User
+from app.models import AuditEntry, Doctor, Slot, Specialty, User
 
 D = TypeVar("D", bound=Document)
 
@@ -76,6 +77,9 @@ class Loaders:
     )
     day_slots: DataLoader[tuple[PydanticObjectId, date], list[Slot]] = field(
         default_factory=lambda: DataLoader(load_fn=day_grid.day_slots)
+    )
+    appointment_history: DataLoader[PydanticObjectId, list[AuditEntry]] = field(
+        default_factory=lambda: DataLoader(load_fn=histories)
     )
     # Keyed by the doctor document itself: the booking window needs its policy, no re-read.
     next_available_slot: DataLoader[Doctor, Slot | None] = field(

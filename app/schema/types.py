@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from beanie import PydanticObjectId
 
 from app.domain.booking import policy
 from app.domain.booking.appointment_times import end_time_in_zone
+from app.domain.errors import Forbidden
 from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
+from app.domain.visibility import may_see_history
 from app.models import Appointment as AppointmentDoc
 from app.models import Doctor as DoctorDoc
 from app.models import EmergencyRequest as EmergencyRequestDoc
@@ -22,6 +24,9 @@ from app.models import User as UserDoc
 from app.schema.context import Info
 from app.schema.enums import AppointmentEventKind, AppointmentStatus, Role, SlotEventKind, SlotState
 from app.schema.scheduling_types import DateOverride, Schedule
+
+if TYPE_CHECKING:
+    from app.schema.audit_types import AuditEntry
 
 
 async def _specialty(info: Info, specialty_id: PydanticObjectId) -> Specialty:
@@ -341,6 +346,17 @@ class Appointment:
         doc = await info.context.loaders.slot.load(self.doc.slot_id)
         assert doc is not None, f"slot {self.doc.slot_id} is missing"
         return Slot.from_doc(doc)
+
+    @strawberry.field(description="Who did what to it, oldest first.")
+    async def history(
+        self, info: Info
+    ) -> list[Annotated[AuditEntry, strawberry.lazy("app.schema.audit_types")]]:
+        from app.schema.audit_types import AuditEntry
+
+        if not may_see_history(info.context.actor, self.doc):
+            raise Forbidden("Only its patient, its doctor or an admin sees its history")
+        found = await info.context.loaders.appointment_history.load(self.doc.id)  # type: ignore[arg-type]
+        return [AuditEntry.from_doc(e) for e in found]
 
 
 @strawberry.type

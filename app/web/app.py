@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from app.domain.audit.recorder import failed_writes
 from app.request_id import configure_logging
 from app.schema.schema import build_schema
 from app.settings import get_settings
@@ -22,7 +23,8 @@ from app.web.middleware import RequestIdMiddleware
 
 
 async def healthz(_: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+    """Up, and how many audit writes this process failed to make (the contract: counted)."""
+    return JSONResponse({"status": "ok", "auditWriteFailures": failed_writes()})
 
 
 def create_app() -> Starlette:

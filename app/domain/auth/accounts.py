@@ -11,8 +11,10 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, record
 from app.domain.auth import login_throttle
 from app.domain.auth.access_tokens import issue_access_token
+from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, Unauthenticated
@@ -72,8 +74,21 @@ async def create_user(
     return user
 
 
+def role_granted(user: User) -> Change:
+    """A new account and the role it was given: the only way a role is set."""
+    assert user.id is not None
+    return Change(
+        "user.created",
+        "user",
+        user.id,
+        after=user.model_dump(include={"email", "role", "doctor_id"}),
+    )
+
+
 async def register(email: str, password: str, name: str, phone: str | None) -> Session:
     user = await create_user(email, password, name, phone, Role.PATIENT)
+    assert user.id is not None
+    await record(Actor(user_id=user.id, role=user.role), user.created_at, role_granted(user))
     return await _start_session(user)
 
 
@@ -137,7 +152,8 @@ async def ensure_admin(email: str, password: str) -> bool:
     if await User.find_one(User.email == normalized) is not None:
         return False
     try:
-        await create_user(normalized, password, "Administrator", role=Role.ADMIN)
+        admin = await create_user(normalized, password, "Administrator", role=Role.ADMIN)
     except Conflict:
         return False
+    await record(None, admin.created_at, role_granted(admin))
     return True

@@ -14,6 +14,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
@@ -194,6 +195,10 @@ async def change_status(
                 {"is_booked": False, "updated_at": now},
                 session,
             )
+        audit = [_status_change(appointment, changes, cancelling)]
+        if freed is not None:
+            audit.append(released_slot(appointment.slot_id))
+        await record(caller, now, *audit, session=session)
         return Appointment.model_validate(updated), freed
 
     try:
@@ -218,6 +223,21 @@ async def cancel_appointment(
     actor: Actor | None, appointment_id: str, reason: str | None
 ) -> Appointment:
     return await change_status(actor, appointment_id, AppointmentStatus.CANCELLED, reason=reason)
+
+
+def _status_change(appointment: Appointment, changes: dict[str, Any], cancelling: bool) -> Change:
+    assert appointment.id is not None
+    stored = appointment.model_dump(mode="python")
+    before, after = changed_fields(stored, {k: v for k, v in changes.items() if k != "updated_at"})
+    action = "appointment.cancelled" if cancelling else "appointment.status_changed"
+    return Change(action, "appointment", appointment.id, before=before, after=after)
+
+
+def released_slot(slot_id: PydanticObjectId) -> Change:
+    """A booked slot made AVAILABLE again by its appointment leaving it."""
+    return Change(
+        "slot.released", "slot", slot_id, before={"is_booked": True}, after={"is_booked": False}
+    )
 
 
 class _StatusMoved(Exception):

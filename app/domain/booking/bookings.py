@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import ClaimRefused, refusal, should_retry
@@ -72,7 +73,7 @@ async def book_appointment(
         raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
     await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
     try:
-        booked, appointment = await _claim_and_book(slot, patient, reason, stored_key)
+        booked, appointment = await _claim_and_book(caller, slot, patient, reason, stored_key)
     except DomainError:
         # A retry that raced its first attempt loses to it somewhere: return the first.
         if (first := await idempotency.first_booking(stored_key)) is not None:
@@ -88,7 +89,11 @@ async def book_appointment(
 
 
 async def _claim_and_book(
-    slot: Slot, patient: PydanticObjectId, reason: str | None, stored_key: str | None
+    caller: Actor,
+    slot: Slot,
+    patient: PydanticObjectId,
+    reason: str | None,
+    stored_key: str | None,
 ) -> tuple[Slot, Appointment]:
     slots = Slot.get_pymongo_collection()
 
@@ -127,6 +132,7 @@ async def _claim_and_book(
             if idempotency.is_key_clash(exc):
                 raise SlotAlreadyBooked("You have already booked with this key") from exc
             raise
+        await record(caller, now, *booking_changes(appointment), session=session)
         return booked, appointment
 
     for _ in range(CLAIM_ATTEMPTS):
@@ -141,3 +147,32 @@ async def _claim_and_book(
         except DuplicateKeyError as exc:
             raise SlotAlreadyBooked() from exc
     raise SlotLocked(None)
+
+
+def booking_changes(appointment: Appointment) -> list[Change]:
+    """The new appointment, and its slot turned BOOKED."""
+    assert appointment.id is not None
+    return [
+        Change(
+            "appointment.booked",
+            "appointment",
+            appointment.id,
+            after=appointment.model_dump(
+                include={
+                    "patient_id",
+                    "doctor_id",
+                    "slot_id",
+                    "status",
+                    "starts_at",
+                    "reason_for_visit",
+                }
+            ),
+        ),
+        Change(
+            "slot.booked",
+            "slot",
+            appointment.slot_id,
+            before={"is_booked": False},
+            after={"is_booked": True, "appointment_id": appointment.id},
+        ),
+    ]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
@@ -81,6 +82,7 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
         raise SlotLocked(None)
     if not renewing:
         await _keep_within_limit(slot_oid, patient, limit)
+    await record(caller, now, Change("slot.locked", "slot", slot_oid, after={"booking_lock": lock}))
     await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=claimed, at=now))
     return claimed
 
@@ -111,6 +113,13 @@ async def _keep_within_limit(
     raise LockLimitReached(limit)
 
 
+def _unlocked(slot_id: PydanticObjectId, lock: object, action: str) -> Change:
+    """The lock as it was, and none after."""
+    return Change(
+        action, "slot", slot_id, before={"booking_lock": lock}, after={"booking_lock": None}
+    )
+
+
 async def _release(slot_id: PydanticObjectId, patient_id: PydanticObjectId | None) -> Slot | None:
     now = utcnow()
     holder: dict[str, object] = {"booking_lock.is_active": True}
@@ -134,8 +143,11 @@ async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:
     ):
         raise SlotLocked(slot.booking_lock.expires_at)
     released = await _release(slot.id, None if caller.is_admin else caller.user_id)  # type: ignore[arg-type]
-    if released is None:
+    if released is None or released.id is None:
         return slot
+    await record(
+        caller, released.updated_at, _unlocked(released.id, slot.booking_lock, "slot.unlocked")
+    )
     await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=released, at=released.updated_at))
     return released
 
@@ -146,9 +158,10 @@ async def release_expired_locks(limit: int = 200) -> list[Slot]:
     collection = Slot.get_pymongo_collection()
     expired = await collection.find(
         {"booking_lock.is_active": True, "booking_lock.expires_at": {"$lte": now}},
-        {"_id": 1, "booking_lock.expires_at": 1},
+        {"_id": 1, "booking_lock": 1},
     ).to_list(limit)
     released: list[Slot] = []
+    expiries: list[Change] = []
     for candidate in expired:
         # The expiry in the filter makes a renewal since the read win over this release.
         slot = await update_slot(
@@ -161,5 +174,9 @@ async def release_expired_locks(limit: int = 200) -> list[Slot]:
         )
         if slot is not None:
             released.append(slot)
+            expiries.append(
+                _unlocked(candidate["_id"], candidate["booking_lock"], "slot.lock_expired")
+            )
             await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=slot, at=now))
+    await record(None, now, *expiries)
     return released

@@ -25,8 +25,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
-from app.domain.booking.appointments import can_see
+from app.domain.booking.appointments import can_see, released_slot
 from app.domain.booking.claims import ClaimRefused, refusal, should_retry
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
@@ -92,7 +93,7 @@ async def reschedule_appointment(
         raise SlotUnavailable("The slot was removed")
     await require_bookable(caller, slot.doctor_id, slot.starts_at, now)
 
-    moved = await _move(appointment, slot)
+    moved = await _move(caller, appointment, slot)
     at = moved.appointment.updated_at
     events: list[Event] = []
     if moved.freed is not None:
@@ -110,7 +111,7 @@ async def reschedule_appointment(
     return moved.appointment
 
 
-async def _move(appointment: Appointment, slot: Slot) -> _Moved:
+async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
     patient = appointment.patient_id
     slots = Slot.get_pymongo_collection()
     appointments = Appointment.get_pymongo_collection()
@@ -162,6 +163,7 @@ async def _move(appointment: Appointment, slot: Slot) -> _Moved:
             {"is_booked": False, "updated_at": now},
             session,
         )
+        await record(caller, now, *_move_changes(appointment, claimed, freed), session=session)
         return _Moved(Appointment.model_validate(moved), claimed, freed)
 
     for _ in range(CLAIM_ATTEMPTS):
@@ -182,6 +184,26 @@ async def _move(appointment: Appointment, slot: Slot) -> _Moved:
                 raise InvalidTransition(status, AppointmentStatus.SCHEDULED.value) from None
             raise Conflict("The appointment changed meanwhile; try again", field="id") from None
     raise SlotLocked(None)
+
+
+def _move_changes(appointment: Appointment, claimed: Slot, freed: Slot | None) -> list[Change]:
+    """The appointment's moved fields, the new slot BOOKED, the old one freed (when future)."""
+    assert appointment.id is not None and claimed.id is not None
+    placed = {k: v for k, v in _placed_in(claimed, claimed.updated_at).items() if k != "updated_at"}
+    before, after = changed_fields(appointment.model_dump(), placed)
+    changes = [
+        Change("appointment.rescheduled", "appointment", appointment.id, before, after),
+        Change(
+            "slot.booked",
+            "slot",
+            claimed.id,
+            before={"is_booked": False},
+            after={"is_booked": True, "appointment_id": appointment.id},
+        ),
+    ]
+    if freed is not None:
+        changes.append(released_slot(appointment.slot_id))
+    return changes
 
 
 def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
-from app.domain.auth.accounts import create_user
+from app.domain.audit.recorder import Change, changed_fields, record
+from app.domain.auth.accounts import create_user, role_granted
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.specialties import get_specialty
 from app.domain.clock import utcnow
@@ -34,6 +35,19 @@ class DoctorFields:
     max_days_ahead: int | None = None
 
 
+AUDITED = {
+    "name",
+    "email",
+    "phone",
+    "specialty_id",
+    "license_number",
+    "consultation_fee",
+    "timezone",
+    "profile_image",
+    "is_active",
+    "min_notice_minutes",
+    "max_days_ahead",
+}
 MIN_NOTICE_MAX = 525_600  # a year, in minutes
 MAX_DAYS_AHEAD_MAX = 730
 
@@ -108,7 +122,7 @@ async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
 
 async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str | None) -> Doctor:
     """Creates the doctor and, when a password is given, its DOCTOR login."""
-    require_role(actor, Role.ADMIN)
+    caller = require_role(actor, Role.ADMIN)
     _check_policy(fields)
     if password is not None:
         validation.password(password)
@@ -129,21 +143,28 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
     except DuplicateKeyError as exc:
         field = _duplicate_field(exc)
         raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
+    assert doctor.id is not None
+    audit = [
+        Change("doctor.created", "doctor", doctor.id, after=doctor.model_dump(include=AUDITED))
+    ]
     if password is not None:
         try:
-            await create_user(
+            login = await create_user(
                 doctor.email, password, doctor.name, doctor.phone, Role.DOCTOR, doctor.id
             )
         except Conflict:
             await doctor.delete()
             raise
+        audit.append(role_granted(login))
+    await record(caller, now, *audit)
     return doctor
 
 
 async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
-    require_role(actor, Role.ADMIN)
+    caller = require_role(actor, Role.ADMIN)
     _check_policy(fields)
     doctor = await get_doctor(doctor_id)
+    was = doctor.model_dump(include=AUDITED)
     previous_specialty, was_active = doctor.specialty_id, doctor.is_active
     previous_zone = doctor.timezone
     await _apply(doctor, fields)
@@ -153,6 +174,11 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
     except DuplicateKeyError as exc:
         field = _duplicate_field(exc)
         raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
+    before, after = changed_fields(was, doctor.model_dump(include=AUDITED))
+    if after:
+        assert doctor.id is not None
+        change = Change("doctor.updated", "doctor", doctor.id, before, after)
+        await record(caller, doctor.updated_at, change)
     if doctor.is_active != was_active:
         await _announce_availability(doctor)
     if doctor.specialty_id != previous_specialty:
@@ -170,7 +196,7 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
         # Imported here: scheduling builds on the catalog, not the other way round.
         from app.domain.scheduling.schedules import regenerate_for_new_timezone
 
-        await regenerate_for_new_timezone(doctor)
+        await regenerate_for_new_timezone(caller, doctor)
     return doctor
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, NotFound
 from app.models import Role, Specialty
+
+AUDITED = {"name", "description", "is_active"}
 
 
 async def list_specialties(include_inactive: bool) -> list[Specialty]:
@@ -24,7 +27,7 @@ async def get_specialty(specialty_id: str, field: str = "id") -> Specialty:
 
 
 async def create_specialty(actor: Actor | None, name: str, description: str | None) -> Specialty:
-    require_role(actor, Role.ADMIN)
+    caller = require_role(actor, Role.ADMIN)
     clean = validation.text(name, "name", validation.NAME_MAX)
     now = utcnow()
     specialty = Specialty(
@@ -38,6 +41,9 @@ async def create_specialty(actor: Actor | None, name: str, description: str | No
         await specialty.insert()
     except DuplicateKeyError as exc:
         raise Conflict("A specialty with this name already exists", field="name") from exc
+    assert specialty.id is not None
+    created = specialty.model_dump(include=AUDITED)
+    await record(caller, now, Change("specialty.created", "specialty", specialty.id, after=created))
     return specialty
 
 
@@ -48,8 +54,9 @@ async def update_specialty(
     description: str | None,
     is_active: bool | None,
 ) -> Specialty:
-    require_role(actor, Role.ADMIN)
+    caller = require_role(actor, Role.ADMIN)
     specialty = await get_specialty(specialty_id)
+    was = specialty.model_dump(include=AUDITED)
     if name is not None:
         specialty.name = validation.text(name, "name", validation.NAME_MAX)
         specialty.name_key = specialty.name.casefold()
@@ -64,4 +71,9 @@ async def update_specialty(
         await specialty.save_changes()
     except DuplicateKeyError as exc:
         raise Conflict("A specialty with this name already exists", field="name") from exc
+    before, after = changed_fields(was, specialty.model_dump(include=AUDITED))
+    if after:
+        assert specialty.id is not None
+        change = Change("specialty.updated", "specialty", specialty.id, before, after)
+        await record(caller, specialty.updated_at, change)
     return specialty

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from pymongo import UpdateOne
 
+from app.domain.audit.recorder import record
+from app.domain.booking.appointments import released_slot
 from app.domain.clock import utcnow
 from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
@@ -54,6 +56,7 @@ class OrphanedBookingReconciler:
             if slot is not None:
                 released.append(slot)
                 await publish(SlotChanged(kind=SlotEventKind.RELEASED, slot=slot, at=now))
+        await record(None, now, *(released_slot(s.id) for s in released if s.id is not None))
         # A claim made again since our read has a newer `booked_at` and stays marked.
         await slots.bulk_write(
             [

@@ -12,6 +12,7 @@ import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from app.domain.audit.recorder import Change, record
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict
 from app.domain.scheduling.generator import plan_slots
@@ -100,6 +101,15 @@ async def _roll_days(
         {"_id": doctor.id, "horizon_end": doctor.horizon_end},
         {"$set": {"horizon_end": last_day.isoformat()}},
     )
+    if inserted or moved.modified_count:
+        rolled = Change(
+            "schedule.rolled_forward",
+            "doctor",
+            doctor.id,
+            before={"horizon_end": doctor.horizon_end},
+            after={"horizon_end": last_day, "slots_added": len(inserted)},
+        )
+        await record(None, now, rolled)
     await publish(*added_events(inserted, now))
     return len(inserted), moved.modified_count == 1
 

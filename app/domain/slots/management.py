@@ -10,6 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
+from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
@@ -96,7 +97,7 @@ async def create_slot(
     duration_minutes: int | None,
 ) -> Slot:
     doctor_oid = validation.object_id(doctor_id, "doctorId")
-    require_slot_manager(actor, doctor_oid)
+    caller = require_slot_manager(actor, doctor_oid)
     starts = validation.clock_time(start_time, "startTime")
     ends = validation.clock_time(end_time, "endTime")
     if ends <= starts:
@@ -148,6 +149,13 @@ async def create_slot(
         if overlapping is not None:
             raise Conflict("The slot overlaps another slot of this doctor", field="startTime")
         await slot.insert(session=session)
+        assert slot.id is not None
+        created = slot.model_dump(
+            include={"doctor_id", "specialty_id", "date", "start_time", "end_time", "starts_at"}
+        )
+        await record(
+            caller, now, Change("slot.created", "slot", slot.id, after=created), session=session
+        )
 
     try:
         # The doctor's lease keeps the overlap check true until the slot is written.
@@ -161,7 +169,7 @@ async def create_slot(
 
 async def remove_slot(actor: Actor | None, slot_id: str) -> Slot:
     slot = await get_slot(slot_id)
-    require_slot_manager(actor, slot.doctor_id)
+    caller = require_slot_manager(actor, slot.doctor_id)
     now = utcnow()
     removed = await update_slot(
         {"_id": slot.id, "is_removed": False, "is_booked": False},
@@ -172,13 +180,24 @@ async def remove_slot(actor: Actor | None, slot_id: str) -> Slot:
         if current is not None and current.is_booked and not current.is_removed:
             raise SlotAlreadyBooked("A booked slot cannot be removed; cancel its appointment first")
         raise NotFound("Slot", field="id")
+    await record(
+        caller,
+        now,
+        Change(
+            "slot.removed",
+            "slot",
+            slot.id,  # type: ignore[arg-type]
+            before={"is_removed": False, "is_available": slot.is_available},
+            after={"is_removed": True, "is_available": False},
+        ),
+    )
     await publish(SlotChanged(kind=SlotEventKind.REMOVED, slot=removed, at=now))
     return removed
 
 
 async def set_availability(actor: Actor | None, slot_id: str, is_available: bool) -> Slot:
     slot = await get_slot(slot_id)
-    require_slot_manager(actor, slot.doctor_id)
+    caller = require_slot_manager(actor, slot.doctor_id)
     now = utcnow()
     changes: dict[str, Any] = {"is_available": is_available, "updated_at": now}
     if not is_available:
@@ -187,5 +206,16 @@ async def set_availability(actor: Actor | None, slot_id: str, is_available: bool
     if result is None:
         raise NotFound("Slot", field="id")
     if slot.is_available != is_available:
+        await record(
+            caller,
+            now,
+            Change(
+                "slot.availability_changed",
+                "slot",
+                slot.id,  # type: ignore[arg-type]
+                before={"is_available": slot.is_available},
+                after={"is_available": is_available},
+            ),
+        )
         await publish(SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=result, at=now))
     return result
