@@ -24,6 +24,10 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 EVENTS_CHANNEL = f"aayulink-test:{uuid.uuid4().hex[:12]}"
 
 
+# Session-wide logins must outlive a slow run (the default is 900 s).
+ACCESS_TOKEN_TTL_SECONDS = 7200
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,6 +71,8 @@ class ApiServer:
             "RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
             "RATE_LIMIT_LOGIN_ADDRESS": "100000/minute",
             "RATE_LIMIT_REGISTER_ADDRESS": "100000/minute",
+            # Session-wide logins outlive a slow run; expiry tests set their own short TTL.
+            "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
             **self.env,
         }
         self.log_path = log_dir / f"api-{self.port}.log"

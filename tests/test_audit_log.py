@@ -332,7 +332,7 @@ async def test_the_servers_own_changes_have_no_actor(
         # What a process that died between claiming the slot and writing the appointment leaves.
         await store.slots.update_one(
             {"_id": ObjectId(orphan["id"])},
-            {"$set": {"is_booked": True, "updated_at": datetime.now(UTC)}},
+            {"$set": {"is_booked": True, **crash_stamp(datetime.now(UTC))}},
         )
         expired = await _entry_appears(api, locked_slot["id"], "slot.lock_expired")
         released = await _entry_appears(api, orphan["id"], "slot.released")
@@ -481,3 +481,8 @@ async def test_a_failed_audit_write_is_logged_and_counted_not_hidden(
     finally:
         await client.drop_database(database)
         await client.close()
+
+
+def crash_stamp(now: datetime) -> dict[str, object]:
+    """What a booking's claim writes before the process dies, leaving no appointment."""
+    return {"booked_at": now, "awaiting_check": True, "updated_at": now}

@@ -21,7 +21,7 @@ from tests.graphql_client import (
     future_day,
     unique,
 )
-from tests.servers import TEST_JWT_SECRET
+from tests.servers import ACCESS_TOKEN_TTL_SECONDS, TEST_JWT_SECRET
 
 ISSUER = "aayulink-booking"
 AUDIENCE = "aayulink-clients"
@@ -96,7 +96,7 @@ async def test_register_creates_a_patient_session(gql: GraphQL) -> None:
     assert payload["user"]["role"] == "PATIENT"
     assert payload["user"]["email"] == email
     assert payload["tokenType"] == "Bearer"
-    assert payload["expiresIn"] == 900
+    assert payload["expiresIn"] == ACCESS_TOKEN_TTL_SECONDS
     assert payload["accessToken"] and payload["refreshToken"]
     me = (await gql(ME, token=payload["accessToken"])).data["me"]
     assert me == {
@@ -196,7 +196,7 @@ async def test_refresh_rotates_and_the_old_token_stops_working(gql: GraphQL) -> 
     rotated = (await refresh(gql, person.refresh_token)).data["refreshToken"]
     assert rotated["refreshToken"] != person.refresh_token
     assert rotated["tokenType"] == "Bearer"
-    assert rotated["expiresIn"] == 900
+    assert rotated["expiresIn"] == ACCESS_TOKEN_TTL_SECONDS
     assert rotated["user"]["id"] == person.id
     assert (await gql(ME, token=rotated["accessToken"])).data["me"]["id"] == person.id
 
