@@ -28,12 +28,17 @@ from tests.servers import ApiServer
 
 Store = AsyncDatabase[dict[str, Any]]
 OLD_INDEX = "slot_doctor_start_unique"
-OLD_HOUSEKEEPING_INDEXES = {
+OLD_SECONDARY_INDEXES = {
     "booking_lock.is_active_1_booking_lock.expires_at_1": [
         ("booking_lock.is_active", ASCENDING),
         ("booking_lock.expires_at", ASCENDING),
     ],
     "is_booked_1_updated_at_1": [("is_booked", ASCENDING), ("updated_at", ASCENDING)],
+    "specialty_id_1_date_1_starts_at_1": [
+        ("specialty_id", ASCENDING),
+        ("date", ASCENDING),
+        ("starts_at", ASCENDING),
+    ],
 }
 NEW_INDEX = "slot_key_unique"
 
@@ -117,7 +122,7 @@ async def write_as_the_old_version(database: Store, day: date) -> tuple[ObjectId
         partialFilterExpression={"is_removed": False},
         name=OLD_INDEX,
     )
-    for keys in OLD_HOUSEKEEPING_INDEXES.values():
+    for keys in OLD_SECONDARY_INDEXES.values():
         await database["slots"].create_index(keys)
     slots = [
         old_slot(doctor_id, specialty_id, day, time(9, 0)),
@@ -169,7 +174,7 @@ async def test_slots_written_before_slot_key_are_migrated_at_start_up(
             assert doc["source"] == "MANUAL"
         names = {index["name"] async for index in await old_store["slots"].list_indexes()}
         assert OLD_INDEX not in names and NEW_INDEX in names
-        assert not names & set(OLD_HOUSEKEEPING_INDEXES)
+        assert not names & set(OLD_SECONDARY_INDEXES)
         assert {"live_locks", "bookings_to_check"} <= names
         assert await released_by_the_reconciler(old_store, slot_ids[4])
 

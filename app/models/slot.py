@@ -79,9 +79,6 @@ class Slot(TimestampedDocument):
                 name="slot_key_unique",
             ),
             IndexModel([("doctor_id", ASCENDING), ("date", ASCENDING), ("starts_at", ASCENDING)]),
-            IndexModel(
-                [("specialty_id", ASCENDING), ("date", ASCENDING), ("starts_at", ASCENDING)]
-            ),
             # Housekeeping's two indexes are sparse and single-field: they hold only the slots
             # held or claimed right now, so a slot a schedule writes costs them nothing, and
             # equality lookups on them stay small at any collection size (the embedded

@@ -69,9 +69,15 @@ async def doctors_bookable_on(
     now: datetime | None = None,
 ) -> list[tuple[Doctor, list[Slot]]]:
     """Doctors (by name) with a slot a patient could book on `day`, each with those slots."""
-    specialty_oid = validation.optional_object_id(specialty_id, "specialtyId")
-    open_slots = await bookable_slots(day, specialty_id=specialty_oid)
-    doctors = await list_doctors(specialty_id, open_slots, include_inactive)
+    if specialty_id is None:
+        open_slots = await bookable_slots(day)
+        doctors = await list_doctors(None, open_slots, include_inactive)
+    else:
+        # The specialty's doctors first, then their slots by doctor: the slots' doctor index
+        # serves that, so slots need no specialty index (each one costs every slot insert).
+        doctors = await list_doctors(specialty_id, None, include_inactive)
+        ids = [doctor.id for doctor in doctors if doctor.id is not None]
+        open_slots = await bookable_slots(day, doctor_ids=ids) if ids else []
     by_doctor: dict[PydanticObjectId, list[Slot]] = defaultdict(list)
     for slot in open_slots:
         by_doctor[slot.doctor_id].append(slot)

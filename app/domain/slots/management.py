@@ -44,19 +44,13 @@ async def get_slot(slot_id: str, field: str = "id") -> Slot:
     return found
 
 
-async def bookable_slots(
-    day: date,
-    doctor_ids: list[PydanticObjectId] | None = None,
-    specialty_id: PydanticObjectId | None = None,
-) -> list[Slot]:
+async def bookable_slots(day: date, doctor_ids: list[PydanticObjectId] | None = None) -> list[Slot]:
     """AVAILABLE future slots on a date, ordered by start; app/domain/slots/bookable.py then
     keeps those inside each doctor's booking window."""
     # The most selective conditions first: a store without a usable index tests them in order.
     query: dict[str, Any] = {"date": day.isoformat()}
     if doctor_ids is not None:
         query["doctor_id"] = doctor_ids[0] if len(doctor_ids) == 1 else {"$in": doctor_ids}
-    if specialty_id is not None:
-        query["specialty_id"] = specialty_id
     query.update(open_for(None, utcnow()))
     return by_start(await Slot.find(query).to_list())
 
