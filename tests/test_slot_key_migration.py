@@ -34,6 +34,11 @@ OLD_SECONDARY_INDEXES = {
         ("booking_lock.expires_at", ASCENDING),
     ],
     "is_booked_1_updated_at_1": [("is_booked", ASCENDING), ("updated_at", ASCENDING)],
+    "doctor_id_1_date_1_starts_at_1": [
+        ("doctor_id", ASCENDING),
+        ("date", ASCENDING),
+        ("starts_at", ASCENDING),
+    ],
     "specialty_id_1_date_1_starts_at_1": [
         ("specialty_id", ASCENDING),
         ("date", ASCENDING),

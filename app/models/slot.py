@@ -78,7 +78,9 @@ class Slot(TimestampedDocument):
                 partialFilterExpression={"is_removed": False},
                 name="slot_key_unique",
             ),
-            IndexModel([("doctor_id", ASCENDING), ("date", ASCENDING), ("starts_at", ASCENDING)]),
+            # One field, not (doctor, date, start): the embedded memory engine uses an index
+            # for a single-field equality only, and a doctor's slots are few enough to filter.
+            IndexModel([("doctor_id", ASCENDING)], name="doctor_slots"),
             # Housekeeping's two indexes are sparse and single-field: they hold only the slots
             # held or claimed right now, so a slot a schedule writes costs them nothing, and
             # equality lookups on them stay small at any collection size (the embedded

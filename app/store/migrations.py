@@ -21,6 +21,8 @@ RETIRED_INDEXES = {
         "booking_lock.patient_id_1",
         # Listing by specialty reads the specialty's doctors, then slots by doctor.
         "specialty_id_1_date_1_starts_at_1",
+        # Replaced by the single-field `doctor_slots`.
+        "doctor_id_1_date_1_starts_at_1",
         # Replaced by the sparse `live_locks` and `bookings_to_check` indexes.
         "booking_lock.is_active_1_booking_lock.expires_at_1",
         "is_booked_1_updated_at_1",
