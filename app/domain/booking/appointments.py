@@ -11,7 +11,6 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
@@ -29,7 +28,6 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot
-from app.store.connection import get_store
 
 PAGE_MAX = 100
 
@@ -176,13 +174,12 @@ async def change_status(
             reason, "reason", validation.LONG_TEXT_MAX
         )
 
-    async def apply(session: AsyncClientSession | None) -> tuple[Appointment, Slot | None]:
+    async def apply() -> tuple[Appointment, Slot | None]:
         # The current status in the filter makes a concurrent change lose cleanly.
         updated = await Appointment.get_pymongo_collection().find_one_and_update(
             {"_id": appointment.id, "status": appointment.status.value},
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
-            session=session,
         )
         if updated is None:
             raise _StatusMoved()
@@ -191,12 +188,11 @@ async def change_status(
             freed = await update_slot(
                 {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
                 {"is_booked": False, "updated_at": now},
-                session,
             )
         return Appointment.model_validate(updated), freed
 
     try:
-        changed, freed = await get_store().run_atomically(apply)
+        changed, freed = await apply()
     except _StatusMoved:
         current = await Appointment.get(appointment.id)
         raise InvalidTransition(
