@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -87,8 +87,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
         starts, _, oid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         if not ObjectId.is_valid(oid):
             raise ValueError(oid)
-        return datetime.fromisoformat(starts), PydanticObjectId(oid)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        at = datetime.fromisoformat(starts)
+        # The store keeps UTC: an offset that pushes the instant past year 1 or 9999 has no
+        # UTC form (OverflowError), so it is refused here rather than when the query is sent.
+        return (at if at.tzinfo is None else at.astimezone(UTC)), PydanticObjectId(oid)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadUserInput("after is not a valid cursor", field="after") from exc
 
 
