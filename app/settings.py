@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     mongodb_db: str = "aayulink"
     data_dir: Path = Path("./data")
     embedded_store_engine: Literal["sqlite", "memory"] = "sqlite"
+    store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
 
     redis_url: str | None = None
     events_channel: str = "aayulink:events"

@@ -6,6 +6,7 @@ import logging
 import re
 
 from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, parse, visit
+from pymongo.errors import ConnectionFailure
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.domain.errors import DomainError
@@ -74,6 +75,12 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
         field = _field_of(error.message) or _field_at(error)
         extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
         message = error.message
+    elif isinstance(original, ConnectionFailure):
+        # The store is down or unreachable (server selection timed out, connection lost):
+        # the request may be retried later, so say so instead of masking it as a bug.
+        log.warning("store unavailable in %s: %s", error.path, type(original).__name__)
+        extensions = {"code": "SERVICE_UNAVAILABLE", "requestId": current_request_id.get()}
+        message = "The service is temporarily unavailable; try again shortly"
     else:
         request_id = current_request_id.get()
         log.error("unexpected error in %s", error.path, exc_info=original)

@@ -72,9 +72,10 @@ def stop_process(process: subprocess.Popen[Any], grace_seconds: float = 15) -> N
 class EmbeddedStoreProcess:
     """Starts the embedded store as a child process and stops it again."""
 
-    def __init__(self, engine_kind: str, data_dir: Path) -> None:
+    def __init__(self, engine_kind: str, data_dir: Path, port: int = 0) -> None:
         self.engine_kind = engine_kind
         self.data_dir = data_dir
+        self.port = port
         self.process: subprocess.Popen[str] | None = None
         self.uri: str | None = None
 
@@ -89,6 +90,8 @@ class EmbeddedStoreProcess:
                 self.engine_kind,
                 "--data-dir",
                 str(self.data_dir),
+                "--port",
+                str(self.port),
             ],
             stdout=subprocess.PIPE,
             text=True,

@@ -1,9 +1,8 @@
 """Writes audit entries: one store round trip per change, however many entries it makes.
 
-Where the change runs in a transaction its entries are written in it (a failed write then
-undoes the change); where it does not, they are written right after it, and a failed write
-is logged and counted (`failed_writes`, shown by /healthz), never raised at the caller
-whose change already happened.
+The store runs no transactions (one tested write path), so entries are written right after
+the change; a failed write is logged and counted (`failed_writes`, shown by /healthz),
+never raised at the caller whose change already happened.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain.auth.actor import Actor
 from app.models import AuditEntry
@@ -105,7 +103,6 @@ async def record(
     actor: Actor | None,
     at: datetime,
     *changes: Change,
-    session: AsyncClientSession | None = None,
 ) -> None:
     """Append the entries of one change in one insert; `actor` None is the server itself."""
     global _failed_writes
@@ -115,12 +112,10 @@ async def record(
     collection = AuditEntry.get_pymongo_collection()
     try:
         if len(documents) == 1:
-            await collection.insert_one(documents[0], session=session)
+            await collection.insert_one(documents[0])
         else:
-            await collection.insert_many(documents, ordered=False, session=session)
+            await collection.insert_many(documents, ordered=False)
     except Exception:
-        if session is not None:
-            raise  # inside the change's transaction: the change goes with its audit
         _failed_writes += 1
         log.exception(
             "audit write failed (%d so far): %s",

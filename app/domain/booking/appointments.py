@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
@@ -31,7 +30,6 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot
-from app.store.connection import get_store
 
 PAGE_MAX = 100
 
@@ -92,12 +90,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
         if not ObjectId.is_valid(oid):
             raise ValueError(oid)
         at = datetime.fromisoformat(starts)
-        # Only a cursor this service made: zoned, and on a date no comparison can overflow.
+        # Only a cursor this service made: zoned, and on a date no conversion can overflow.
         if at.tzinfo is None:
             raise ValueError(starts)
         validation.calendar_date(at.date(), "after")
-        return at, PydanticObjectId(oid)
-    except (ValueError, binascii.Error, UnicodeDecodeError, BadUserInput) as exc:
+        return at.astimezone(UTC), PydanticObjectId(oid)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError, BadUserInput) as exc:
         raise BadUserInput("after is not a valid cursor", field="after") from exc
 
 
@@ -178,13 +176,12 @@ async def change_status(
             reason, "reason", validation.LONG_TEXT_MAX
         )
 
-    async def apply(session: AsyncClientSession | None) -> tuple[Appointment, Slot | None]:
+    async def apply() -> tuple[Appointment, Slot | None]:
         # The current status in the filter makes a concurrent change lose cleanly.
         updated = await Appointment.get_pymongo_collection().find_one_and_update(
             {"_id": appointment.id, "status": appointment.status.value},
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
-            session=session,
         )
         if updated is None:
             raise _StatusMoved()
@@ -193,16 +190,15 @@ async def change_status(
             freed = await update_slot(
                 {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
                 {"is_booked": False, "updated_at": now},
-                session,
             )
         audit = [_status_change(appointment, changes, cancelling)]
         if freed is not None:
             audit.append(released_slot(appointment.slot_id))
-        await record(caller, now, *audit, session=session)
+        await record(caller, now, *audit)
         return Appointment.model_validate(updated), freed
 
     try:
-        changed, freed = await get_store().run_atomically(apply)
+        changed, freed = await apply()
     except _StatusMoved:
         current = await Appointment.get(appointment.id)
         raise InvalidTransition(

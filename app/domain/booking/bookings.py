@@ -2,16 +2,15 @@
 
 Correctness rests on the store, not on this process: the slot is claimed by one atomic
 conditional update whose filter states every condition, and a partial unique index on
-appointments refuses a second active appointment for a slot. Where the store has
-transactions the claim and the appointment commit together; where it has none, the
-reconciler frees a slot left booked without an appointment. A booking with an idempotency
-key that its patient already used returns that first appointment instead of an error.
+appointments refuses a second active appointment for a slot. Every store runs this one
+path, with no transactions: the reconciler frees a slot a crash left booked without an
+appointment. A booking with an idempotency key that its patient already used returns that
+first appointment instead of an error.
 """
 
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
@@ -41,7 +40,6 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, Slot, User
-from app.store.connection import get_store
 from app.store.guards import guarded
 
 CLAIM_ATTEMPTS = 3
@@ -97,13 +95,12 @@ async def _claim_and_book(
 ) -> tuple[Slot, Appointment]:
     slots = Slot.get_pymongo_collection()
 
-    async def claim_and_book(session: AsyncClientSession | None) -> tuple[Slot, Appointment]:
+    async def claim_and_book() -> tuple[Slot, Appointment]:
         now = utcnow()
-        await require_no_overlap(patient, slot, session)
+        await require_no_overlap(patient, slot)
         booked = await update_slot(
             {"_id": slot.id, **open_for(patient, now)},
             {"is_booked": True, "booking_lock": NO_LOCK, **claim_stamp(now)},
-            session,
         )
         if booked is None:
             raise ClaimRefused(now)
@@ -123,23 +120,23 @@ async def _claim_and_book(
             updated_at=now,
         )
         try:
-            await appointment.insert(session=session)
+            await appointment.insert()
         except DuplicateKeyError as exc:
-            if session is None:  # no transaction to roll the claim back: undo it by hand
-                await slots.update_one(
-                    {"_id": slot.id, "updated_at": now}, {"$set": {"is_booked": False}}
-                )
+            # Undo the claim; should this process die first, the reconciler does it.
+            await slots.update_one(
+                {"_id": slot.id, "updated_at": now}, {"$set": {"is_booked": False}}
+            )
             if idempotency.is_key_clash(exc):
                 raise SlotAlreadyBooked("You have already booked with this key") from exc
             raise
-        await record(caller, now, *booking_changes(appointment), session=session)
+        await record(caller, now, *booking_changes(appointment))
         return booked, appointment
 
     for _ in range(CLAIM_ATTEMPTS):
         try:
             # The patient's lease keeps its overlap check true until its appointment is written.
             async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await get_store().run_atomically(claim_and_book)
+                return await claim_and_book()
         except ClaimRefused as refused:
             error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
             if not should_retry(error):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.domain.errors import Conflict, SlotAlreadyBooked
 from app.models import ACTIVE_STATUSES, Appointment, Slot
@@ -12,7 +11,6 @@ from app.models import ACTIVE_STATUSES, Appointment, Slot
 async def require_no_overlap(
     patient: PydanticObjectId,
     slot: Slot,
-    session: AsyncClientSession | None,
     moving: PydanticObjectId | None = None,
 ) -> None:
     """Read under the patient's lease (app/store/guards.py), so it stays true until the write;
@@ -26,7 +24,7 @@ async def require_no_overlap(
     if moving is not None:
         query["_id"] = {"$ne": moving}
     overlapping = await Appointment.get_pymongo_collection().find_one(
-        query, {"_id": 1, "slot_id": 1}, session=session
+        query, {"_id": 1, "slot_id": 1}
     )
     if overlapping is None:
         return

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
@@ -52,7 +51,6 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot, User
-from app.store.connection import get_store
 from app.store.guards import guarded
 
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
@@ -116,9 +114,9 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
     slots = Slot.get_pymongo_collection()
     appointments = Appointment.get_pymongo_collection()
 
-    async def move(session: AsyncClientSession | None) -> _Moved:
+    async def move() -> _Moved:
         now = utcnow()
-        await require_no_overlap(patient, slot, session, moving=appointment.id)
+        await require_no_overlap(patient, slot, moving=appointment.id)
         claim: dict[str, Any] = {
             "is_booked": True,
             "booking_lock": NO_LOCK,
@@ -128,7 +126,6 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
             {"_id": slot.id, **open_for(patient, now)},
             {"$set": claim},
             return_document=ReturnDocument.BEFORE,
-            session=session,
         )
         if before is None:
             raise ClaimRefused(now)
@@ -139,7 +136,6 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
             {"$set": claim_stamp(now)},
             {"updated_at": 1},
             return_document=ReturnDocument.BEFORE,
-            session=session,
         )
         try:
             moved = await appointments.find_one_and_update(
@@ -150,27 +146,25 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
                 },
                 {"$set": _placed_in(claimed, now)},
                 return_document=ReturnDocument.AFTER,
-                session=session,
             )
         except DuplicateKeyError as exc:
-            await _unclaim(before, old, now, session)
+            await _unclaim(before, old, now)
             raise SlotAlreadyBooked() from exc
         if moved is None:
-            await _unclaim(before, old, now, session)
+            await _unclaim(before, old, now)
             raise _AppointmentChanged()
         freed = await update_slot(
             {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
             {"is_booked": False, "updated_at": now},
-            session,
         )
-        await record(caller, now, *_move_changes(appointment, claimed, freed), session=session)
+        await record(caller, now, *_move_changes(appointment, claimed, freed))
         return _Moved(Appointment.model_validate(moved), claimed, freed)
 
     for _ in range(CLAIM_ATTEMPTS):
         try:
             # The same lease as booking: the overlap check holds until the move is written.
             async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await get_store().run_atomically(move)
+                return await move()
         except ClaimRefused as refused:
             error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
             if not should_retry(error):
@@ -226,27 +220,24 @@ async def _unclaim(
     new: dict[str, Any],
     old: dict[str, Any] | None,
     at: datetime,
-    session: AsyncClientSession | None,
 ) -> None:
-    """Put both slots back exactly as they were (a lock on the new one too); a transaction's
-    abort does this by itself."""
-    if session is None:
-        slots = Slot.get_pymongo_collection()
-        restore = {"is_booked": False, "booking_lock": new.get("booking_lock", NO_LOCK)}
-        undo = [
+    """Put both slots back exactly as they were (a lock on the new one too); should this
+    process die first, the reconciler frees the new one."""
+    restore = {"is_booked": False, "booking_lock": new.get("booking_lock", NO_LOCK)}
+    undo = [
+        UpdateOne(
+            {"_id": new["_id"], "is_booked": True, "updated_at": at},
+            {"$set": {**restore, "updated_at": new["updated_at"]}},
+        )
+    ]
+    if old is not None:
+        undo.append(
             UpdateOne(
-                {"_id": new["_id"], "is_booked": True, "updated_at": at},
-                {"$set": {**restore, "updated_at": new["updated_at"]}},
+                {"_id": old["_id"], "updated_at": at},
+                {"$set": {"updated_at": old["updated_at"]}},
             )
-        ]
-        if old is not None:
-            undo.append(
-                UpdateOne(
-                    {"_id": old["_id"], "updated_at": at},
-                    {"$set": {"updated_at": old["updated_at"]}},
-                )
-            )
-        await slots.bulk_write(undo, ordered=False)
+        )
+    await Slot.get_pymongo_collection().bulk_write(undo, ordered=False)
 
 
 class _AppointmentChanged(Exception):

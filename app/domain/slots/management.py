@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
@@ -22,7 +21,6 @@ from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
-from app.store.connection import get_store
 from app.store.guards import guarded
 
 MAX_SLOT_MINUTES = 12 * 60
@@ -129,34 +127,28 @@ async def create_slot(
         updated_at=now,
     )
 
-    async def insert_unless_overlapping(session: AsyncClientSession | None) -> None:
-        overlapping = await Slot.get_pymongo_collection().find_one(
-            {
-                "doctor_id": doctor_oid,
-                "is_removed": False,
-                "starts_at": {"$lt": ends_at},
-                "ends_at": {"$gt": starts_at},
-            },
-            {"_id": 1},
-            session=session,
-        )
-        if overlapping is not None:
-            raise Conflict("The slot overlaps another slot of this doctor", field="startTime")
-        await slot.insert(session=session)
-        assert slot.id is not None
-        created = slot.model_dump(
-            include={"doctor_id", "specialty_id", "date", "start_time", "end_time", "starts_at"}
-        )
-        await record(
-            caller, now, Change("slot.created", "slot", slot.id, after=created), session=session
-        )
-
     try:
         # The doctor's lease keeps the overlap check true until the slot is written.
         async with guarded(Doctor.get_pymongo_collection(), doctor_oid, "doctor's slots"):
-            await get_store().run_atomically(insert_unless_overlapping)
+            overlapping = await Slot.get_pymongo_collection().find_one(
+                {
+                    "doctor_id": doctor_oid,
+                    "is_removed": False,
+                    "starts_at": {"$lt": ends_at},
+                    "ends_at": {"$gt": starts_at},
+                },
+                {"_id": 1},
+            )
+            if overlapping is not None:
+                raise Conflict("The slot overlaps another slot of this doctor", field="startTime")
+            await slot.insert()
     except DuplicateKeyError as exc:
         raise Conflict("The doctor already has a slot at this time", field="startTime") from exc
+    assert slot.id is not None
+    created = slot.model_dump(
+        include={"doctor_id", "specialty_id", "date", "start_time", "end_time", "starts_at"}
+    )
+    await record(caller, now, Change("slot.created", "slot", slot.id, after=created))
     await publish(SlotChanged(kind=SlotEventKind.ADDED, slot=slot, at=slot.created_at))
     return slot
 

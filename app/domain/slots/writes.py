@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from app.models import Slot
 
@@ -13,10 +12,9 @@ from app.models import Slot
 async def update_slot(
     conditions: dict[str, Any],
     changes: dict[str, Any],
-    session: AsyncClientSession | None = None,
 ) -> Slot | None:
     """The slot as it is after the change, or None when the conditions no longer held."""
     doc = await Slot.get_pymongo_collection().find_one_and_update(
-        conditions, {"$set": changes}, return_document=ReturnDocument.AFTER, session=session
+        conditions, {"$set": changes}, return_document=ReturnDocument.AFTER
     )
     return None if doc is None else Slot.model_validate(doc)
