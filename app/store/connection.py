@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import OperationFailure
 
 from app.models import DOCUMENT_MODELS
+from app.observability.store_commands import StoreCommandTimer
 from app.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ async def _probe_transactions(client: AsyncMongoClient, db_name: str) -> bool:
 async def connect_store(uri: str, db_name: str) -> Store:
     """Connect, register the Beanie documents and create their indexes."""
     global _store
-    client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
+    client: AsyncMongoClient = AsyncMongoClient(
+        uri, tz_aware=True, uuidRepresentation="standard", event_listeners=[StoreCommandTimer()]
+    )
     await migrate(client[db_name])
     await init_beanie(database=client[db_name], document_models=DOCUMENT_MODELS)
     _store = Store(client=client, supports_transactions=await _probe_transactions(client, db_name))

@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql (HTTP and WebSocket) and /healthz."""
+"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -12,22 +12,26 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app.request_id import configure_logging
+from app.observability.logs import configure_logging
 from app.schema.schema import build_schema
 from app.settings import get_settings
 from app.web.graphql_view import BookingGraphQL
 from app.web.http_limits import HttpHardeningMiddleware
 from app.web.lifespan import lifespan
+from app.web.metrics_route import metrics_endpoint
 from app.web.middleware import RequestIdMiddleware
+from app.web.readiness import readyz
+from app.web.websockets import WebSocketTracker
 
 
 async def healthz(_: Request) -> JSONResponse:
+    """Liveness: the process answers. Whether it can serve is /readyz's question."""
     return JSONResponse({"status": "ok"})
 
 
 def create_app() -> Starlette:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     graphql = BookingGraphQL(
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -37,6 +41,7 @@ def create_app() -> Starlette:
     )
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(WebSocketTracker),
         Middleware(HttpHardeningMiddleware, max_bytes=settings.max_request_bytes),
     ]
     if settings.cors_origins:
@@ -49,12 +54,16 @@ def create_app() -> Starlette:
                 expose_headers=["X-Request-ID"],
             )
         )
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.metrics_served:
+        routes.append(Route("/metrics", metrics_endpoint))
     return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
