@@ -84,6 +84,10 @@ def _serve(workers: int) -> None:
             from app.domain.demo_data import seed_if_empty
 
             _with_store(seed_if_empty)
+        if workers > 1:
+            from app.observability import metrics
+
+            metrics.forget_this_process()
         run(
             uvicorn.Config(
                 "app.web.app:create_app",

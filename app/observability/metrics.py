@@ -56,6 +56,11 @@ STORE_COMMAND_SECONDS = Histogram(
     ["command", "outcome"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+WORKERS = Gauge(
+    "aayulink_worker_up",
+    "1 for each live API worker (labelled by pid under serve)",
+    multiprocess_mode="liveall",
+)
 WEBSOCKET_CONNECTIONS = Gauge(
     "aayulink_websocket_connections",
     "Open WebSocket connections",
@@ -161,8 +166,13 @@ def mark_dead_workers(directory: Path) -> None:
             multiprocess.mark_process_dead(int(found.group(1)), str(directory))
 
 
-def this_process_exits() -> None:
-    """A worker shutting down takes its live gauges with it."""
+def this_process_serves() -> None:
+    WORKERS.set(1)
+
+
+def forget_this_process() -> None:
+    """A worker shutting down takes its live gauges with it; so does serve's supervisor,
+    which answers no requests and would otherwise read as a worker at zero."""
     directory = multiprocess_dir()
     if directory is not None:
         multiprocess.mark_process_dead(os.getpid(), str(directory))

@@ -46,6 +46,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await broker.start()
     set_broker(broker, hub)
     set_rate_limits(build_rate_limits(settings))
+    metrics.this_process_serves()
     app.state.readiness = Readiness(settings.redis_url, settings.readiness_timeout_seconds)
     stop = asyncio.Event()
     housekeeping = asyncio.create_task(run_housekeeping(stop), name="housekeeping")
@@ -58,4 +59,4 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await app.state.readiness.close()
         await broker.close()
         await disconnect_store()
-        metrics.this_process_exits()
+        metrics.forget_this_process()
