@@ -26,29 +26,31 @@ class OperationObserver(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
-        user_id = self._user_id()
-        user_token = current_user_id.set(user_id)
+        user_token = current_user_id.set(self._user_id())
         try:
             yield
+            seconds = time.perf_counter() - started
+            name, kind = self._operation()
+            op_token = current_operation.set(name)
+            try:
+                self._record(name, kind, seconds)
+            finally:
+                current_operation.reset(op_token)
         finally:
             current_user_id.reset(user_token)
-        name, kind = self._operation()
-        op_token = current_operation.set(name)
-        try:
-            seconds = time.perf_counter() - started
-            codes = self._error_codes()
-            outcome = codes[0] if codes else "OK"
-            is_subscription = kind is OperationType.SUBSCRIPTION
-            metrics.operation_finished(name, outcome, None if is_subscription else seconds, codes)
-            log.info(
-                "%s %s in %.1f ms",
-                name,
-                outcome,
-                seconds * 1000,
-                extra={"outcome": outcome, "duration_ms": round(seconds * 1000, 2)},
-            )
-        finally:
-            current_operation.reset(op_token)
+
+    def _record(self, name: str, kind: OperationType | None, seconds: float) -> None:
+        codes = self._error_codes()
+        outcome = codes[0] if codes else "OK"
+        is_subscription = kind is OperationType.SUBSCRIPTION
+        metrics.operation_finished(name, outcome, None if is_subscription else seconds, codes)
+        log.info(
+            "%s %s in %.1f ms",
+            name,
+            outcome,
+            seconds * 1000,
+            extra={"outcome": outcome, "duration_ms": round(seconds * 1000, 2)},
+        )
 
     async def on_execute(self) -> AsyncIterator[None]:
         """Lines logged while the operation runs name it too."""
