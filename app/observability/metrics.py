@@ -61,6 +61,11 @@ WORKERS = Gauge(
     "1 for each live API worker (labelled by pid under serve)",
     multiprocess_mode="liveall",
 )
+REQUESTS_IN_FLIGHT = Gauge(
+    "aayulink_graphql_requests_in_flight",
+    "GraphQL HTTP requests being answered",
+    multiprocess_mode="livesum",
+)
 WEBSOCKET_CONNECTIONS = Gauge(
     "aayulink_websocket_connections",
     "Open WebSocket connections",
@@ -100,6 +105,14 @@ def operation_finished(
 
 def store_command_finished(command: str, seconds: float, succeeded: bool) -> None:
     STORE_COMMAND_SECONDS.labels(command, "ok" if succeeded else "failed").observe(seconds)
+
+
+def request_started() -> None:
+    REQUESTS_IN_FLIGHT.inc()
+
+
+def request_ended() -> None:
+    REQUESTS_IN_FLIGHT.dec()
 
 
 def websocket_opened() -> None:

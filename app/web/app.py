@@ -21,7 +21,7 @@ from app.web.lifespan import lifespan
 from app.web.metrics_route import metrics_endpoint
 from app.web.middleware import RequestIdMiddleware
 from app.web.readiness import readyz
-from app.web.websockets import WebSocketTracker
+from app.web.traffic import TrafficTracker
 
 
 async def healthz(_: Request) -> JSONResponse:
@@ -41,7 +41,7 @@ def create_app() -> Starlette:
     )
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(WebSocketTracker),
+        Middleware(TrafficTracker),
         Middleware(HttpHardeningMiddleware, max_bytes=settings.max_request_bytes),
     ]
     if settings.cors_origins:

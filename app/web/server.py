@@ -19,7 +19,7 @@ import uvicorn
 from uvicorn.server import HANDLED_SIGNALS
 from uvicorn.supervisors import multiprocess
 
-from app.web.websockets import close_all
+from app.web.traffic import close_all
 
 STARTUP_FAILURE = 3
 WEBSOCKET_CLOSE_WAIT_SECONDS = 5

@@ -1,4 +1,5 @@
-"""Counts open WebSockets and can close them all, with 1001 and a reason, at shutdown.
+"""Counts GraphQL requests in flight and open WebSockets; closes those, with 1001 and a
+reason, at shutdown.
 
 uvicorn closes the WebSockets it still holds at shutdown with 1012 and no reason; a
 client should hear "going away" and why before that, so it reconnects elsewhere.
@@ -43,11 +44,18 @@ async def close_all(code: int = GOING_AWAY, reason: str = SHUTDOWN_REASON) -> in
     return len(connections)
 
 
-class WebSocketTracker:
+class TrafficTracker:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            metrics.request_started()
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                metrics.request_ended()
+            return
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
