@@ -11,12 +11,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from app.store.embedded import EmbeddedStoreProcess
 from tests.graphql_client import Api, GraphQL
 from tests.serve_process import Serve, cli_env, run_cli
 from tests.servers import ROOT
 
-SLOTS = 24
+SLOTS = 12
 APPOINTMENT = """query($id: ID!) { appointment(id: $id) { id status slot { id isBooked } } }"""
 
 
@@ -130,3 +132,17 @@ def test_with_mongodb_uri_the_commands_point_to_mongodump_and_mongorestore(
     assert restore.returncode != 0 and "mongorestore" in restore.stderr
     assert not (tmp_path / "b.backup").exists()
     assert not (tmp_path / "data").exists()
+
+
+def test_a_second_store_cannot_open_a_data_dir_in_use(tmp_path: Path) -> None:
+    first = EmbeddedStoreProcess("sqlite", tmp_path / "data")
+    first.start()
+    try:
+        second = EmbeddedStoreProcess("sqlite", tmp_path / "data")
+        with pytest.raises(RuntimeError, match="in use by a running store"):
+            second.start()
+    finally:
+        first.stop()
+    again = EmbeddedStoreProcess("sqlite", tmp_path / "data")
+    again.start()  # the lock went with the store that held it
+    again.stop()

@@ -38,7 +38,7 @@ async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) ->
         engine: MemoryEngine | SQLiteEngine = MemoryEngine()
     else:
         try:
-            lock = data_dir_lock.take(data_dir)
+            lock = await asyncio.to_thread(data_dir_lock.take, data_dir)
         except data_dir_lock.DataDirInUse as exc:
             print(f"{ERROR_PREFIX}{exc}", flush=True)
             raise SystemExit(1) from None
