@@ -8,9 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /srv/aayulink
 
+# The locked pins first (a layer that changes only with the lock), then the project alone.
+COPY requirements-runtime.lock ./
+RUN pip install -r requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install . && \
+RUN pip install --no-deps . && \
     groupadd --system aayulink && \
     useradd --system --gid aayulink --home-dir /srv/aayulink --shell /usr/sbin/nologin aayulink && \
     mkdir -p /srv/aayulink/data && chown aayulink:aayulink /srv/aayulink/data
@@ -26,5 +29,8 @@ EXPOSE 8000
 
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=2)"
+
+# SIGTERM drains within SHUTDOWN_GRACE_SECONDS (10 s); give `docker stop -t` a little more.
+STOPSIGNAL SIGTERM
 
 CMD ["python", "-m", "app", "serve"]

@@ -1,5 +1,5 @@
 # The two commands a fresh machine needs: `make run` and `make test`.
-.PHONY: run test lint schema bench
+.PHONY: run test lint schema bench lock
 
 run:
 	@scripts/bootstrap.sh
@@ -24,3 +24,7 @@ bench:
 	@scripts/bootstrap.sh
 	@scripts/ensure-redis.sh
 	.venv/bin/python -m bench
+
+# Re-resolve requirements.lock (and the image's requirements-runtime.lock) from pyproject.toml.
+lock:
+	@scripts/bootstrap.sh --lock

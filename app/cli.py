@@ -1,4 +1,4 @@
-"""The command line: serve, seed, create-admin, export-schema, embedded-store."""
+"""The command line: serve, seed, create-admin, export-schema, backup, restore, embedded-store."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import getpass
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -43,15 +45,30 @@ def _with_store(work: Callable[[], Awaitable[object]]) -> object:
 
 
 def serve(workers: int) -> None:
-    """Start the store once (unless MONGODB_URI), seed in development, then the API workers."""
+    """Start the store once (unless MONGODB_URI), seed in development, then the API workers.
+
+    On SIGTERM the workers stop taking connections, finish what is in flight (within
+    SHUTDOWN_GRACE_SECONDS), close WebSockets with 1001, and only then is the store stopped.
+    """
+    # Before anything imports prometheus_client: it picks its storage when first imported.
+    metrics_dir = tempfile.mkdtemp(prefix="aayulink-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _serve(workers)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(workers: int) -> None:
     import uvicorn
 
-    from app.request_id import configure_logging
+    from app.observability.logs import configure_logging
     from app.settings import get_settings
     from app.store.embedded import EmbeddedStoreProcess
+    from app.web.server import run
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if workers > 1 and not settings.redis_url:
         log.warning(
             "%d workers without REDIS_URL: each worker's subscribers hear only its own events",
@@ -67,24 +84,34 @@ def serve(workers: int) -> None:
             from app.domain.demo_data import seed_if_empty
 
             _with_store(seed_if_empty)
-        uvicorn.run(
-            "app.web.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level=settings.log_level.lower(),
-            ws_ping_interval=20,
-            ws_ping_timeout=20,
-            # Per-connection compression state costs ~40 KB an idle dashboard; events are small.
-            ws_per_message_deflate=settings.ws_compression,
-            # No "server: uvicorn" header: it tells an attacker what to look up.
-            server_header=False,
-            ws_max_size=settings.max_request_bytes,
+        if workers > 1:
+            from app.observability import metrics
+
+            metrics.forget_this_process()
+        run(
+            uvicorn.Config(
+                "app.web.app:create_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                log_level=settings.log_level.lower(),
+                # JSON logs: uvicorn's loggers go through our handler instead of its own.
+                log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+                ws_ping_interval=20,
+                ws_ping_timeout=20,
+                # Per-connection compression state costs ~40 KB an idle dashboard; events are small.
+                ws_per_message_deflate=settings.ws_compression,
+                # No "server: uvicorn" header: it tells an attacker what to look up.
+                server_header=False,
+                ws_max_size=settings.max_request_bytes,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            )
         )
     finally:
         if embedded:
             embedded.stop()
+            log.info("store stopped")
 
 
 def create_admin(email: str | None, password: str | None) -> None:
@@ -96,6 +123,51 @@ def create_admin(email: str | None, password: str | None) -> None:
     password = password or settings.admin_password or getpass.getpass("Admin password: ")
     created = _with_store(lambda: ensure_admin(email, password))
     print("admin created" if created else "admin already exists")
+
+
+def _embedded_data_dir(command: str, native_tool: str) -> Path:
+    """The embedded store's data directory, or exit: a MongoDB server has tools of its own."""
+    from app.settings import get_settings
+
+    settings = get_settings()
+    if settings.mongodb_uri:
+        print(
+            f"MONGODB_URI is set: {command} covers only the embedded store; "
+            f"use MongoDB's own tools ({native_tool}) for that database",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    if settings.embedded_store_engine != "sqlite":
+        print(f"EMBEDDED_STORE_ENGINE=memory keeps nothing on disk to {command}", file=sys.stderr)
+        sys.exit(2)
+    return settings.data_dir
+
+
+def backup(destination: Path) -> None:
+    from app.store.backup import BackupError, back_up
+
+    data_dir = _embedded_data_dir("backup", "mongodump")
+    try:
+        size = back_up(data_dir, destination)
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        sys.exit(1)
+    print(f"backed up {data_dir} to {destination} ({size} bytes)")
+
+
+def restore(source: Path) -> None:
+    from app.store.backup import BackupError, restore_into
+    from app.store.data_dir_lock import DataDirInUse
+
+    data_dir = _embedded_data_dir("restore", "mongorestore")
+    try:
+        kept = restore_into(source, data_dir)
+    except (BackupError, DataDirInUse) as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        sys.exit(1)
+    print(f"restored {source} into {data_dir}")
+    if kept is not None:
+        print(f"the store it replaced is kept at {kept}")
 
 
 def export_schema(path: Path) -> None:
@@ -116,6 +188,14 @@ def main(argv: list[str] | None = None) -> None:
     admin_cmd.add_argument("--password")
     export_cmd = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export_cmd.add_argument("--output", type=Path, default=SCHEMA_PATH)
+    backup_cmd = commands.add_parser(
+        "backup", help="copy the embedded store to FILE while it serves"
+    )
+    backup_cmd.add_argument("file", type=Path)
+    restore_cmd = commands.add_parser(
+        "restore", help="replace the (stopped) embedded store with the backup FILE"
+    )
+    restore_cmd.add_argument("file", type=Path)
     store_cmd = commands.add_parser("embedded-store", help="run the embedded wire-protocol store")
     store_cmd.add_argument("--engine", choices=["sqlite", "memory"], default="sqlite")
     store_cmd.add_argument("--data-dir", type=Path, default=Path("./data"))
@@ -132,6 +212,10 @@ def main(argv: list[str] | None = None) -> None:
         create_admin(args.email, args.password)
     elif args.command == "export-schema":
         export_schema(args.output)
+    elif args.command == "backup":
+        backup(args.file)
+    elif args.command == "restore":
+        restore(args.file)
     elif args.command == "embedded-store":
         from app.store.embedded import run_embedded_store
 

@@ -16,12 +16,6 @@ def new_request_id(given: str | None = None) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
-        return True
-
-
 class AccessLogRedactor(logging.Filter):
     """Logs request paths without their query string: GET /graphql?query=... can hold a password."""
 
@@ -30,17 +24,3 @@ class AccessLogRedactor(logging.Filter):
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
         return True
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, AccessLogRedactor) for f in access.filters):
-        access.addFilter(AccessLogRedactor())

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    shutdown_grace_seconds: int = Field(default=10, ge=1)
+    readiness_timeout_seconds: float = Field(default=1.5, gt=0, le=10)
+    metrics_enabled: bool | None = None
+    metrics_token: str | None = None
 
     mongodb_uri: str | None = None
     mongodb_db: str = "aayulink"
@@ -127,6 +132,13 @@ class Settings(BaseSettings):
         if self.introspection is not None:
             return self.introspection
         return self.app_env != "production"
+
+    @property
+    def metrics_served(self) -> bool:
+        """Off in production unless METRICS_ENABLED=true or a METRICS_TOKEN guards them."""
+        if self.metrics_enabled is not None:
+            return self.metrics_enabled
+        return self.app_env != "production" or bool(self.metrics_token)
 
     @property
     def seed_on_start(self) -> bool:

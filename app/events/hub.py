@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from app.domain.errors import SubscriberTooSlow
 from app.events.messages import Event
+from app.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Hub:
     subscribers: set[Subscriber] = field(default_factory=set)
 
     def deliver(self, event: Event) -> None:
+        delivered = 0
         for subscriber in list(self.subscribers):
             if subscriber.overflowed or not subscriber.wants(event):
                 continue
@@ -45,7 +47,11 @@ class Hub:
                 subscriber.queue.put_nowait(event)
             except asyncio.QueueFull:
                 subscriber.overflowed = True
+                metrics.event_dropped(event.topic)
                 log.warning("a subscriber fell %d events behind; ending it", self.queue_size)
+            else:
+                delivered += 1
+        metrics.events_delivered(event.topic, delivered)
 
     @asynccontextmanager
     async def subscribe(self, wants: Callable[[Event], bool]) -> AsyncIterator[Subscriber]:

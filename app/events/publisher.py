@@ -8,6 +8,7 @@ from typing import Protocol
 
 from app.events.hub import Hub
 from app.events.messages import Event
+from app.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +46,6 @@ async def publish(*events: Event) -> None:
             await _broker.publish_many(events)
     except Exception:
         log.exception("could not publish %d event(s) (%s)", len(events), events[0].topic)
+        return
+    for event in events:
+        metrics.events_published(event.topic)

@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from app.observability.operations import OperationObserver
 from app.resolvers.mutations import Mutation
 from app.resolvers.queries import Query
 from app.resolvers.subscriptions import Subscription
@@ -152,6 +153,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         ),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
+        OperationObserver,
     ]
     schema = BookingSchema(
         query=Query,

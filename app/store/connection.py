@@ -13,6 +13,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
 from app.models import DOCUMENT_MODELS
+from app.observability.store_commands import StoreCommandTimer
 from app.settings import get_settings
 from app.store.migrations import migrate
 
@@ -43,6 +44,7 @@ def open_client(uri: str) -> AsyncMongoClient:
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
+        event_listeners=[StoreCommandTimer()],
     )
 
 

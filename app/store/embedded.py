@@ -19,19 +19,30 @@ from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire import AsyncMongoEcoProxyServer
 
+from app.store import data_dir_lock
+from app.store.backup import database_path
 from app.store.engine_fixes import apply_engine_fixes
 
 READY_PREFIX = "EMBEDDED_STORE_URI="
+ERROR_PREFIX = "EMBEDDED_STORE_ERROR="
 
 
 async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) -> None:
-    """Serve the store until SIGTERM/SIGINT, printing its URI on stdout once it listens."""
+    """Serve the store until SIGTERM/SIGINT, printing its URI on stdout once it listens.
+
+    A SQLite store holds its data directory's lock while it runs, so no second store and
+    no restore can open the same file under it.
+    """
     apply_engine_fixes()
     if engine_kind == "memory":
         engine: MemoryEngine | SQLiteEngine = MemoryEngine()
     else:
-        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-        engine = SQLiteEngine(str(data_dir / "aayulink.sqlite"))
+        try:
+            lock = await asyncio.to_thread(data_dir_lock.take, data_dir)
+        except data_dir_lock.DataDirInUse as exc:
+            print(f"{ERROR_PREFIX}{exc}", flush=True)
+            raise SystemExit(1) from None
+        engine = SQLiteEngine(str(database_path(data_dir)))
     server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
     address = await server.start()
     print(f"{READY_PREFIX}{address.uri}", flush=True)
@@ -43,6 +54,8 @@ async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) ->
     await stop.wait()
     watcher.cancel()
     await server.close()
+    if engine_kind != "memory":
+        lock.close()
 
 
 async def _stop_when_orphaned(stop: asyncio.Event) -> None:
@@ -96,9 +109,15 @@ class EmbeddedStoreProcess:
             stdout=subprocess.PIPE,
             text=True,
             env=os.environ.copy(),
+            # Its own process group: a terminal's Ctrl-C (sent to the whole group) must not
+            # stop the store before the API has finished with it; the parent stops it last.
+            start_new_session=True,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
+        if line.startswith(ERROR_PREFIX):
+            self.stop()
+            raise RuntimeError(line[len(ERROR_PREFIX) :].strip())
         if not line.startswith(READY_PREFIX):
             self.stop()
             raise RuntimeError(f"embedded store did not start: {line!r}")

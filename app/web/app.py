@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql (HTTP and WebSocket) and /healthz."""
+"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -13,23 +13,27 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.domain.audit.recorder import failed_writes
-from app.request_id import configure_logging
+from app.observability.logs import configure_logging
 from app.schema.schema import build_schema
 from app.settings import get_settings
 from app.web.graphql_view import BookingGraphQL
 from app.web.http_limits import HttpHardeningMiddleware
 from app.web.lifespan import lifespan
+from app.web.metrics_route import metrics_endpoint
 from app.web.middleware import RequestIdMiddleware
+from app.web.readiness import readyz
+from app.web.traffic import TrafficTracker
 
 
 async def healthz(_: Request) -> JSONResponse:
-    """Up, and how many audit writes this process failed to make (the contract: counted)."""
+    """Liveness (whether it can serve is /readyz's question), with how many audit writes this
+    process failed to make: the contract counts them."""
     return JSONResponse({"status": "ok", "auditWriteFailures": failed_writes()})
 
 
 def create_app() -> Starlette:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     graphql = BookingGraphQL(
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -42,6 +46,7 @@ def create_app() -> Starlette:
     )
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(TrafficTracker),
         Middleware(HttpHardeningMiddleware, max_bytes=settings.max_request_bytes),
     ]
     if settings.cors_origins:
@@ -54,12 +59,16 @@ def create_app() -> Starlette:
                 expose_headers=["X-Request-ID"],
             )
         )
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.metrics_served:
+        routes.append(Route("/metrics", metrics_endpoint))
     return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

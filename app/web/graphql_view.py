@@ -17,12 +17,14 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.domain.errors import Unauthenticated
+from app.observability import metrics
 from app.request_id import current_request_id
 from app.schema.context import Context
 from app.settings import get_settings
@@ -40,6 +42,19 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             deadline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await deadline
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        metrics.subscription_started()
+        try:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+        finally:
+            metrics.subscription_ended()
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(get_settings().ws_connection_init_timeout_seconds)
@@ -65,6 +80,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(code=4403, reason=exc.message[:120])
                 return
         await super().handle_connection_init(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Counted while it runs: on this protocol nearly always a subscription."""
+        metrics.subscription_started()
+        try:
+            await super().run_operation(operation)
+        finally:
+            metrics.subscription_ended()
 
 
 class BookingGraphQL(GraphQL[Context, None]):

@@ -14,15 +14,17 @@ from app.domain.housekeeping.loop import run_housekeeping
 from app.events.broker import LocalBroker, RedisBroker
 from app.events.hub import Hub
 from app.events.publisher import set_broker
+from app.observability import metrics
 from app.rate_limits import build_rate_limits, set_rate_limits
 from app.settings import get_settings
 from app.store.connection import connect_store, disconnect_store
+from app.web.readiness import Readiness
 
 log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def lifespan(_: Starlette) -> AsyncIterator[None]:
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings = get_settings()
     if not settings.mongodb_uri:
         raise RuntimeError("MONGODB_URI is not set; start with `python -m app serve`")
@@ -44,6 +46,8 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     await broker.start()
     set_broker(broker, hub)
     set_rate_limits(build_rate_limits(settings))
+    metrics.this_process_serves()
+    app.state.readiness = Readiness(settings.redis_url, settings.readiness_timeout_seconds)
     stop = asyncio.Event()
     housekeeping = asyncio.create_task(run_housekeeping(stop), name="housekeeping")
     try:
@@ -52,5 +56,7 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stop.set()
         await housekeeping
         set_broker(None)
+        await app.state.readiness.close()
         await broker.close()
         await disconnect_store()
+        metrics.forget_this_process()

@@ -11,6 +11,7 @@ import time
 from app.domain.booking.locks import release_expired_locks
 from app.domain.housekeeping.reconciler import OrphanedBookingReconciler
 from app.domain.scheduling.horizon import HORIZON_CHECK_SECONDS, roll_horizons_forward
+from app.observability import metrics
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
     next_horizon_check = 0.0  # at start-up, then every HORIZON_CHECK_SECONDS
     while not stop.is_set():
         try:
-            await release_expired_locks()
+            metrics.locks_expired(len(await release_expired_locks()))
             await reconciler.run()
         except Exception:
             log.exception("housekeeping pass failed; retrying")

@@ -1,0 +1,18 @@
+"""Times every store command through PyMongo's own monitoring hook."""
+
+from __future__ import annotations
+
+from pymongo import monitoring
+
+from app.observability import metrics
+
+
+class StoreCommandTimer(monitoring.CommandListener):
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        return None
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        metrics.store_command_finished(event.command_name, event.duration_micros / 1e6, True)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        metrics.store_command_finished(event.command_name, event.duration_micros / 1e6, False)

@@ -1,0 +1,26 @@
+"""The operations settings refuse bad values at start-up, naming the variable, not its value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.serve_process import cli_env, run_cli
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LOG_FORMAT", "xml-lines-please"),
+        ("SHUTDOWN_GRACE_SECONDS", "-12345"),
+        ("READINESS_TIMEOUT_SECONDS", "98765"),
+        ("METRICS_ENABLED", "sometimes-secret-ish"),
+    ],
+)
+def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:
+    refused = run_cli("serve", env=cli_env(tmp_path / "data", **{variable: value}))
+    assert refused.returncode != 0
+    assert f"invalid settings: {variable}" in refused.stderr
+    assert value not in refused.stderr
+    assert not (tmp_path / "data").exists(), "nothing started, nothing written"
