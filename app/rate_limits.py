@@ -24,21 +24,17 @@ class RateLimits:
 
     async def hit(self, bucket: str, caller: str) -> None:
         """Count one call; RATE_LIMITED with retryAfter when over. Fails open if Redis is down."""
-        rule = self.rules[bucket]
-        try:
-            if await self.limiter.hit(rule, bucket, caller):
-                return
-            stats = await self.limiter.get_window_stats(rule, bucket, caller)
-        except Exception as exc:  # the limiter's store is down: serve rather than refuse
-            log.warning("rate limiter unavailable (%s); allowing the call", exc)
-            return
-        raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+        await self._decide(bucket, caller, counting=True)
 
     async def check(self, bucket: str, caller: str) -> None:
         """RATE_LIMITED when `caller` is already over, without counting this call."""
+        await self._decide(bucket, caller, counting=False)
+
+    async def _decide(self, bucket: str, caller: str, counting: bool) -> None:
         rule = self.rules[bucket]
+        allows = self.limiter.hit if counting else self.limiter.test
         try:
-            if await self.limiter.test(rule, bucket, caller):
+            if await allows(rule, bucket, caller):
                 return
             stats = await self.limiter.get_window_stats(rule, bucket, caller)
         except Exception as exc:  # the limiter's store is down: serve rather than refuse

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,9 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
-from bson import ObjectId
 
-from app.domain import validation
+from app.domain import cursors, validation
 from app.domain.auth.actor import Actor, require_role
 from app.domain.errors import BadUserInput
 from app.models import AuditEntry, Role
@@ -26,24 +23,6 @@ class AuditPage:
     items: list[AuditEntry]
     cursors: list[str]
     has_next_page: bool
-
-
-def _cursor(entry: AuditEntry) -> str:
-    raw = f"{entry.at.isoformat()}|{entry.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
-    try:
-        at, _, oid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        if not ObjectId.is_valid(oid):
-            raise ValueError(oid)
-        found = datetime.fromisoformat(at)
-        if found.tzinfo is None:
-            raise ValueError(at)
-        return found, PydanticObjectId(oid)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadUserInput("after is not a valid cursor", field="after") from exc
 
 
 def _instant(value: datetime | None, field: str) -> datetime | None:
@@ -83,12 +62,14 @@ async def audit_log(
     if at:
         query["at"] = at
     if after is not None:
-        after_at, after_id = _decode_cursor(after)
+        after_at, after_id = cursors.decode(after)
         query["$or"] = [{"at": {"$gt": after_at}}, {"at": after_at, "_id": {"$gt": after_id}}]
     found = await AuditEntry.find(query).sort("+at", "+_id").limit(first + 1).to_list()
     items = found[:first]
     return AuditPage(
-        items=items, cursors=[_cursor(e) for e in items], has_next_page=len(found) > first
+        items=items,
+        cursors=[cursors.encode(e.at, e.id) for e in items],
+        has_next_page=len(found) > first,
     )
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from beanie import PydanticObjectId
-from bson import ObjectId
 from pymongo import ReturnDocument
 
-from app.domain import validation
+from app.domain import cursors, validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
+from app.domain.booking.slot_changes import released_slot
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
@@ -79,26 +77,6 @@ class AppointmentPage:
     has_next_page: bool
 
 
-def _cursor(appointment: Appointment) -> str:
-    raw = f"{appointment.starts_at.isoformat()}|{appointment.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, PydanticObjectId]:
-    try:
-        starts, _, oid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        if not ObjectId.is_valid(oid):
-            raise ValueError(oid)
-        at = datetime.fromisoformat(starts)
-        # Only a cursor this service made: zoned, and on a date no conversion can overflow.
-        if at.tzinfo is None:
-            raise ValueError(starts)
-        validation.calendar_date(at.date(), "after")
-        return at.astimezone(UTC), PydanticObjectId(oid)
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError, BadUserInput) as exc:
-        raise BadUserInput("after is not a valid cursor", field="after") from exc
-
-
 async def list_appointments(
     actor: Actor | None,
     doctor_id: str | None,
@@ -136,7 +114,7 @@ async def list_appointments(
     if day_filter:
         query["appointment_date"] = day_filter
     if after is not None:
-        starts, oid = _decode_cursor(after)
+        starts, oid = cursors.decode(after)
         query["$or"] = [
             {"starts_at": {"$gt": starts}},
             {"starts_at": starts, "_id": {"$gt": oid}},
@@ -144,7 +122,9 @@ async def list_appointments(
     found = await Appointment.find(query).sort("+starts_at", "+_id").limit(first + 1).to_list()
     items = found[:first]
     return AppointmentPage(
-        items=items, cursors=[_cursor(a) for a in items], has_next_page=len(found) > first
+        items=items,
+        cursors=[cursors.encode(a.starts_at, a.id) for a in items],
+        has_next_page=len(found) > first,
     )
 
 
@@ -227,13 +207,6 @@ def _status_change(appointment: Appointment, changes: dict[str, Any], cancelling
     before, after = changed_fields(stored, {k: v for k, v in changes.items() if k != "updated_at"})
     action = "appointment.cancelled" if cancelling else "appointment.status_changed"
     return Change(action, "appointment", appointment.id, before=before, after=after)
-
-
-def released_slot(slot_id: PydanticObjectId) -> Change:
-    """A booked slot made AVAILABLE again by its appointment leaving it."""
-    return Change(
-        "slot.released", "slot", slot_id, before={"is_booked": True}, after={"is_booked": False}
-    )
 
 
 class _StatusMoved(Exception):

@@ -21,6 +21,7 @@ from app.domain.booking.claims import ClaimRefused, refusal, should_retry
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
+from app.domain.booking.slot_changes import booked_slot
 from app.domain.clock import utcnow
 from app.domain.errors import (
     BadUserInput,
@@ -165,11 +166,5 @@ def booking_changes(appointment: Appointment) -> list[Change]:
                 }
             ),
         ),
-        Change(
-            "slot.booked",
-            "slot",
-            appointment.slot_id,
-            before={"is_booked": False},
-            after={"is_booked": True, "appointment_id": appointment.id},
-        ),
+        booked_slot(appointment.slot_id, appointment.id),
     ]

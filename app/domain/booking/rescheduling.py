@@ -26,10 +26,11 @@ from pymongo.errors import DuplicateKeyError
 from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
-from app.domain.booking.appointments import can_see, released_slot
+from app.domain.booking.appointments import can_see
 from app.domain.booking.claims import ClaimRefused, refusal, should_retry
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
+from app.domain.booking.slot_changes import booked_slot, released_slot
 from app.domain.clock import utcnow
 from app.domain.errors import (
     BadUserInput,
@@ -187,13 +188,7 @@ def _move_changes(appointment: Appointment, claimed: Slot, freed: Slot | None) -
     before, after = changed_fields(appointment.model_dump(), placed)
     changes = [
         Change("appointment.rescheduled", "appointment", appointment.id, before, after),
-        Change(
-            "slot.booked",
-            "slot",
-            claimed.id,
-            before={"is_booked": False},
-            after={"is_booked": True, "appointment_id": appointment.id},
-        ),
+        booked_slot(claimed.id, appointment.id),
     ]
     if freed is not None:
         changes.append(released_slot(appointment.slot_id))

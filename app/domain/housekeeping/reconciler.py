@@ -7,7 +7,7 @@ from datetime import timedelta
 from pymongo import UpdateOne
 
 from app.domain.audit.recorder import record
-from app.domain.booking.appointments import released_slot
+from app.domain.booking.slot_changes import released_slot
 from app.domain.clock import utcnow
 from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
