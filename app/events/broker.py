@@ -87,9 +87,12 @@ class RedisBroker:
         Waits at most the timeout; on failure (or while resting after one) the events go to
         this process's subscribers only, and a resync notice is owed to the others.
         """
+        # A large batch may take longer than one timeout on a healthy Redis; it is still
+        # bounded, by the socket timeout on each read.
+        bound = self.timeout_seconds if len(events) == 1 else None
         if not self.respite.resting:
             try:
-                async with asyncio.timeout(self.timeout_seconds):
+                async with asyncio.timeout(bound):
                     await self._send(events)
                 return
             except (RedisError, OSError) as exc:
