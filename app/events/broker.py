@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 
 _EVENT = TypeAdapter(Event)
 _LIVENESS = b"aayulink-liveness"
-# How often a quiet subscription checks that Redis still answers.
+# How often the subscription checks that Redis still answers, and how long it waits for
+# an answer (or any message) before counting the link as lost. Lenient: a false alarm
+# costs a reconnect and a RESYNC to every subscriber of the process.
 PING_EVERY_SECONDS = 1.0
+ANSWER_WITHIN_SECONDS = 3.0
 
 
 class LocalBroker:
@@ -117,9 +120,8 @@ class RedisBroker:
         while True:
             pubsub = self.listening_client.pubsub(ignore_subscribe_messages=True)
             try:
-                async with asyncio.timeout(self.timeout_seconds):
-                    await pubsub.subscribe(self.channel)
-                    await self._ping(pubsub)
+                await pubsub.subscribe(self.channel)  # bounded by the socket timeouts
+                await self._ping(pubsub)
                 self.connected.set()
                 self.respite.recovered()
                 backoff = 0.1
@@ -142,35 +144,37 @@ class RedisBroker:
                     await pubsub.aclose()
 
     async def _ping(self, pubsub: PubSub) -> None:
-        """Returns once Redis answers a ping on the subscription (after any messages before it)."""
+        """Returns once Redis answers a ping on the subscription, relaying what comes first.
+
+        A stopped Redis keeps the connection open and silent, so waiting for messages alone
+        would never notice it: no word from Redis for `answer_within` is a lost link. Messages
+        count as a word, so a busy channel (or a busy process) is not taken for a stall.
+        """
+        loop = asyncio.get_running_loop()
+        answer_within = max(self.timeout_seconds, ANSWER_WITHIN_SECONDS)
         await pubsub.ping(_LIVENESS)
-        while True:
-            message = await pubsub.get_message(timeout=self.timeout_seconds)
+        deadline = loop.time() + answer_within
+        while (remaining := deadline - loop.time()) > 0:
+            message = await pubsub.get_message(timeout=remaining)
             if message is None:
                 continue
             if message["type"] == "pong" and message["data"] == _LIVENESS:
                 return
             if message["type"] == "message":
                 self._dispatch(message["data"])
+                deadline = loop.time() + answer_within
+        raise LinkStalled(f"no word from redis within {answer_within}s")
 
     async def _relay(self, pubsub: PubSub) -> None:
-        """Delivers what arrives; every second or so checks that Redis still answers.
-
-        A stopped Redis keeps the connection open and silent, so waiting for messages alone
-        would never notice it; an unanswered ping within the timeout counts as a lost link.
-        """
+        """Delivers what arrives; every second checks that Redis still answers."""
         loop = asyncio.get_running_loop()
         while True:
-            quiet_until = loop.time() + max(self.timeout_seconds, PING_EVERY_SECONDS)
-            while loop.time() < quiet_until:
-                message = await pubsub.get_message(timeout=quiet_until - loop.time())
+            quiet_until = loop.time() + PING_EVERY_SECONDS
+            while (remaining := quiet_until - loop.time()) > 0:
+                message = await pubsub.get_message(timeout=remaining)
                 if message is not None and message["type"] == "message":
                     self._dispatch(message["data"])
-            try:
-                async with asyncio.timeout(self.timeout_seconds):
-                    await self._ping(pubsub)
-            except TimeoutError:
-                raise LinkStalled(f"no answer to a ping within {self.timeout_seconds}s") from None
+            await self._ping(pubsub)
             self.respite.recovered()
             if self.owes_resync:
                 await self._resync(local=False)
