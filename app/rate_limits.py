@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from app.domain.errors import RateLimited
+from app.redis_link import Respite, client_options
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -19,35 +21,61 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RateLimits:
+    """Fails open: while the limiter's Redis is refused, stalled or erring, calls are allowed.
+
+    Each call waits at most `timeout_seconds` for Redis; after a failure, calls skip Redis
+    for a few seconds (`Respite`), so an outage costs one timeout, not one per request.
+    """
+
     limiter: MovingWindowRateLimiter
     rules: dict[str, RateLimitItem]
+    timeout_seconds: float = 1.0
+    respite: Respite = field(default_factory=Respite)
 
     async def hit(self, bucket: str, caller: str) -> None:
-        """Count one call; RATE_LIMITED with retryAfter when over. Fails open if Redis is down."""
-        await self._decide(bucket, caller, counting=True)
+        """Count one call; RATE_LIMITED with retryAfter when over."""
+        await self._apply(bucket, caller, count=True)
 
     async def check(self, bucket: str, caller: str) -> None:
         """RATE_LIMITED when `caller` is already over, without counting this call."""
-        await self._decide(bucket, caller, counting=False)
+        await self._apply(bucket, caller, count=False)
 
-    async def _decide(self, bucket: str, caller: str, counting: bool) -> None:
+    async def _apply(self, bucket: str, caller: str, count: bool) -> None:
         rule = self.rules[bucket]
-        allows = self.limiter.hit if counting else self.limiter.test
+        if self.respite.resting:
+            return
         try:
-            if await allows(rule, bucket, caller):
-                return
-            stats = await self.limiter.get_window_stats(rule, bucket, caller)
+            async with asyncio.timeout(self.timeout_seconds):
+                if count:
+                    allowed = await self.limiter.hit(rule, bucket, caller)
+                else:
+                    allowed = await self.limiter.test(rule, bucket, caller)
+                if allowed:
+                    return
+                stats = await self.limiter.get_window_stats(rule, bucket, caller)
         except Exception as exc:  # the limiter's store is down: serve rather than refuse
-            log.warning("rate limiter unavailable (%s); allowing the call", exc)
+            self.respite.failed()
+            log.warning("rate limiter unavailable (%r); allowing calls for a while", exc)
             return
         raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
 
 def build_rate_limits(settings: Settings) -> RateLimits:
-    url = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
     # One prefix per database: deployments (and test sessions) sharing a Redis count apart.
-    storage = storage_from_string(url, key_prefix=f"aayulink-rl:{settings.mongodb_db}")
+    prefix = f"aayulink-rl:{settings.mongodb_db}"
+    if settings.redis_url:
+        # redis-py rather than the default coredis: the same client, timeouts and retry
+        # policy as the event broker.
+        storage = storage_from_string(
+            f"async+{settings.redis_url}",
+            key_prefix=prefix,
+            implementation="redispy",
+            **client_options(settings.redis_timeout_seconds),
+        )
+    else:
+        storage = storage_from_string("async+memory://", key_prefix=prefix)
     return RateLimits(
+        timeout_seconds=settings.redis_timeout_seconds,
         limiter=MovingWindowRateLimiter(storage),
         rules={
             "lock": parse(settings.rate_limit_lock),

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
 
     redis_url: str | None = None
+    redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     events_channel: str = "aayulink:events"
 
     jwt_secret: str = DEFAULT_JWT_SECRET

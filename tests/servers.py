@@ -1,8 +1,10 @@
-"""Real processes for the tests: the embedded store and uvicorn API servers on free ports."""
+"""Real processes for the tests: the embedded store, uvicorn API servers and a private
+redis-server, each on a free port."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import redis
 
 from app.store.embedded import stop_process
 
@@ -120,4 +123,66 @@ class ApiServer:
 
     def stop(self) -> None:
         if self.process is not None:
+            stop_process(self.process)
+
+
+@dataclass
+class RedisProcess:
+    """A `redis-server` of the test's own, on a free port, that keeps nothing on disk."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        log = (self.workdir / f"redis-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 20
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        try:
+            while True:
+                assert self.process.poll() is None, "redis-server exited at start"
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    pass
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        finally:
+            client.close()
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port stays open and connections hang, as with a stalled Redis."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.thaw()  # a stopped process would not hear SIGTERM
             stop_process(self.process)

@@ -12,8 +12,6 @@ import contextlib
 import json
 import secrets
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import redis
 from bson import ObjectId
 from gql import Client
 from gql.graphql_request import GraphQLRequest
@@ -34,7 +31,6 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
-from app.store.embedded import stop_process
 from tests.graphql_client import (
     CREATE_DOCTOR,
     CREATE_SPECIALTY,
@@ -45,7 +41,7 @@ from tests.graphql_client import (
     future_day,
     unique,
 )
-from tests.servers import ApiServer, free_port
+from tests.servers import ApiServer, RedisProcess
 
 Store = AsyncDatabase[dict[str, Any]]
 
@@ -217,58 +213,6 @@ def instant(value: str) -> datetime:
 
 
 # --- a private Redis the tests may stop and start -------------------------------------
-
-
-@dataclass
-class RedisProcess:
-    """A `redis-server` of the test's own, on a free port, that keeps nothing on disk."""
-
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        log = (self.workdir / f"redis-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + 20
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        try:
-            while True:
-                assert self.process.poll() is None, "redis-server exited at start"
-                try:
-                    if client.ping():
-                        return
-                except redis.RedisError:
-                    pass
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.1)
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
 
 
 @pytest.fixture

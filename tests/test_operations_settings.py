@@ -16,6 +16,9 @@ from tests.serve_process import cli_env, run_cli
         ("SHUTDOWN_GRACE_SECONDS", "-12345"),
         ("READINESS_TIMEOUT_SECONDS", "98765"),
         ("METRICS_ENABLED", "sometimes-secret-ish"),
+        ("REDIS_TIMEOUT_SECONDS", "-4321"),
+        ("REDIS_TIMEOUT_SECONDS", "86421"),
+        ("REDIS_TIMEOUT_SECONDS", "a-while-ish"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:

@@ -10,7 +10,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.appointments import can_see
 from app.domain.errors import Forbidden
-from app.events.messages import AppointmentChanged, EmergencyRaised, Event, SlotChanged
+from app.events.messages import AppointmentChanged, EmergencyRaised, Event, Resync, SlotChanged
 from app.models import Appointment, Doctor, Role
 
 
@@ -30,6 +30,8 @@ def slot_listener(
         own = actor.doctor_id
 
     def wants(event: Event) -> bool:
+        if isinstance(event, Resync):
+            return True  # carries nothing but "re-query": everyone may hear it
         if not isinstance(event, SlotChanged):
             return False
         slot = event.slot
@@ -51,6 +53,8 @@ def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable
         raise Forbidden("Doctors follow only their own appointments")
 
     def wants(event: Event) -> bool:
+        if isinstance(event, Resync):
+            return True
         if not isinstance(event, AppointmentChanged):
             return False
         appointment, previous = event.appointment, event.previous_doctor_id

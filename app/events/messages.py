@@ -20,6 +20,7 @@ class SlotEventKind(StrEnum):
     BOOKED = "BOOKED"
     RELEASED = "RELEASED"
     AVAILABILITY_CHANGED = "AVAILABILITY_CHANGED"
+    RESYNC = "RESYNC"
 
 
 class AppointmentEventKind(StrEnum):
@@ -28,6 +29,7 @@ class AppointmentEventKind(StrEnum):
     CANCELLED = "CANCELLED"
     STATUS_CHANGED = "STATUS_CHANGED"
     RESCHEDULED = "RESCHEDULED"
+    RESYNC = "RESYNC"
 
 
 class SlotChanged(BaseModel):
@@ -52,4 +54,16 @@ class EmergencyRaised(BaseModel):
     at: datetime
 
 
-Event = Annotated[SlotChanged | AppointmentChanged | EmergencyRaised, Field(discriminator="topic")]
+class Resync(BaseModel):
+    """Subscribers may have missed events (Redis stalled or a publish did not get through).
+
+    Slot and appointment subscribers see it as kind RESYNC and should re-query.
+    """
+
+    topic: Literal["resync"] = "resync"
+    at: datetime
+
+
+Event = Annotated[
+    SlotChanged | AppointmentChanged | EmergencyRaised | Resync, Field(discriminator="topic")
+]

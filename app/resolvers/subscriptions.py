@@ -9,7 +9,15 @@ import strawberry
 
 from app.domain.clock import utcnow
 from app.domain.visibility import appointment_listener, emergency_listener, slot_listener
-from app.events.messages import AppointmentChanged, EmergencyRaised, Event, SlotChanged
+from app.events.messages import (
+    AppointmentChanged,
+    AppointmentEventKind,
+    EmergencyRaised,
+    Event,
+    Resync,
+    SlotChanged,
+    SlotEventKind,
+)
 from app.events.publisher import get_hub
 from app.schema.context import Info
 from app.schema.loaders import Loaders
@@ -45,6 +53,9 @@ class Subscription:
             info.context.actor, doctor_id, specialty_id, date.isoformat() if date else None
         )
         async for event in _events(info, wants):
+            if isinstance(event, Resync):
+                yield SlotEvent(kind=SlotEventKind.RESYNC, slot=None, at=event.at)
+                continue
             assert isinstance(event, SlotChanged)
             yield SlotEvent(
                 kind=event.kind, slot=Slot.from_doc(event.slot, now=utcnow()), at=event.at
@@ -56,6 +67,11 @@ class Subscription:
     ) -> AsyncGenerator[AppointmentEvent]:
         wants = appointment_listener(info.context.actor, doctor_id)
         async for event in _events(info, wants):
+            if isinstance(event, Resync):
+                yield AppointmentEvent(
+                    kind=AppointmentEventKind.RESYNC, appointment=None, at=event.at
+                )
+                continue
             assert isinstance(event, AppointmentChanged)
             yield AppointmentEvent(
                 kind=event.kind,

@@ -406,12 +406,16 @@ class EmergencyRequest:
 @strawberry.type
 class SlotEvent:
     kind: SlotEventKind
-    slot: Slot
+    slot: Slot | None = strawberry.field(
+        description="The slot as changed; null only when kind is RESYNC."
+    )
     at: datetime
 
 
 @strawberry.type
 class AppointmentEvent:
     kind: AppointmentEventKind
-    appointment: Appointment
+    appointment: Appointment | None = strawberry.field(
+        description="The appointment as changed; null only when kind is RESYNC."
+    )
     at: datetime

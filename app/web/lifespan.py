@@ -39,7 +39,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # more room than a single member's queue (SUBSCRIBER_QUEUE_SIZE) before giving up.
     hub = Hub(queue_size=max(1024, 4 * settings.subscriber_queue_size))
     broker: LocalBroker | RedisBroker = (
-        RedisBroker(hub, settings.redis_url, settings.events_channel)
+        RedisBroker(
+            hub, settings.redis_url, settings.events_channel, settings.redis_timeout_seconds
+        )
         if settings.redis_url
         else LocalBroker(hub)
     )

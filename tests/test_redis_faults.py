@@ -1,0 +1,295 @@
+"""Redis stalls instead of going away: mutations keep answering, subscribers hear RESYNC.
+
+A private `redis-server` is stopped with SIGSTOP (its port stays open and every command
+hangs) or paused for writes with CLIENT PAUSE, under two API processes with a subscriber
+on each. The latency bound is derived from REDIS_TIMEOUT_SECONDS, not a performance claim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import redis
+
+from tests.graphql_client import Api, Clinic, GraphQL, Person, Response, future_day
+from tests.servers import ApiServer, RedisProcess
+from tests.subscriptions_client import Subscription, connect, until_ready
+
+REDIS_TIMEOUT_SECONDS = 1.0
+FAULT_ENV = {
+    "REDIS_TIMEOUT_SECONDS": str(REDIS_TIMEOUT_SECONDS),
+    "RATE_LIMIT_LOCK": "1000/minute",
+    "RATE_LIMIT_BOOKING": "1000/minute",
+    "RATE_LIMIT_WS_OPERATIONS": "1000/minute",
+}
+# A mutation touches Redis twice (rate limit, publish), each capped at the timeout.
+ANSWER_BOUND_SECONDS = 3 * REDIS_TIMEOUT_SECONDS + 2
+STALL_SECONDS = 10.0
+PAUSE_MILLISECONDS = 4000
+RESYNC_WAIT_SECONDS = 30.0  # a bound on a wait, polled; never a threshold
+
+SLOT_UPDATES = """subscription($doctorId: ID) {
+  slotUpdates(doctorId: $doctorId) { kind at slot { id date state } }
+}"""
+APPOINTMENT_UPDATES = """subscription($doctorId: ID) {
+  appointmentUpdates(doctorId: $doctorId) { kind at appointment { id appointmentDate } }
+}"""
+
+
+class Times:
+    """Successive non-overlapping 10-minute slots on one day."""
+
+    def __init__(self, day: str) -> None:
+        self.day = day
+        self.next_minute = 6 * 60
+
+    def __call__(self) -> tuple[str, str]:
+        start, self.next_minute = self.next_minute, self.next_minute + 10
+        return _clock(start), _clock(self.next_minute)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path_factory.mktemp("redis-faults"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()  # sends SIGCONT first, whatever a test left it in
+
+
+@pytest.fixture(scope="module")
+def servers(
+    private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
+) -> Iterator[tuple[ApiServer, ApiServer]]:
+    env = {**FAULT_ENV, "REDIS_URL": private_redis.url}
+    with ExitStack() as stack:
+        pair = []
+        for _ in range(2):
+            server = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
+            stack.callback(server.stop)
+            pair.append(server)
+        yield pair[0], pair[1]
+
+
+class Scene:
+    """A fresh doctor, a booking patient, and subscribers on both processes."""
+
+    def __init__(self, http: httpx.AsyncClient, servers: tuple[ApiServer, ApiServer]) -> None:
+        self.http = http
+        self.servers = servers
+        self.probe_times = Times(future_day(11))
+        self.times = Times(future_day(12))
+
+    async def setup(self) -> None:
+        gql = GraphQL(self.http, self.servers[0].url)
+        self.admin = await Api.login_admin(gql)
+        self.apis = [Api(GraphQL(self.http, s.url), self.admin) for s in self.servers]
+        self.clinic: Clinic = await self.apis[0].clinic()
+        self.patient: Person = await self.apis[0].patient("Booker")
+        self.prober: Person = await self.apis[0].patient("Prober")
+
+    async def probe(self) -> None:
+        """A slot on the probe day, booked: one slot and one appointment event to recognise."""
+        start, end = self.probe_times()
+        slot = await self.apis[0].slot(self.clinic, start, end, self.probe_times.day)
+        booked = await self.apis[0].book(slot["id"], self.prober)
+        assert booked.data["bookAppointment"]["status"] == "SCHEDULED"
+
+    def is_probe(self, data: dict[str, Any]) -> bool:
+        event = data.get("slotUpdates") or data["appointmentUpdates"]
+        document = event.get("slot") or event.get("appointment") or {}
+        return document.get("date", document.get("appointmentDate")) == self.probe_times.day
+
+    async def subscribe(self, stack: AsyncExitStack, server: ApiServer) -> list[Subscription]:
+        connection = await stack.enter_async_context(connect(server.ws_url, self.admin.token))
+        variables = {"doctorId": self.clinic.doctor_id}
+        return [
+            connection.subscribe(query, variables, skip=self.is_probe, name=f"{name} {server.port}")
+            for name, query in (("slots", SLOT_UPDATES), ("appointments", APPOINTMENT_UPDATES))
+        ]
+
+    async def new_slot(self, api: Api) -> dict[str, Any]:
+        start, end = self.times()
+        return await api.slot(self.clinic, start, end, self.times.day)
+
+    async def timed(self, call: Awaitable[Response]) -> tuple[float, Response]:
+        started = time.monotonic()
+        reply = await call
+        return time.monotonic() - started, reply
+
+    async def lock_and_book(self, api: Api) -> list[float]:
+        """Create, lock and book a slot through one process; each call's answer time."""
+        start, end = self.times()
+        slot_took, created = await self.timed(
+            api.gql(
+                CREATE_SLOT_SHORT,
+                {
+                    "doctorId": self.clinic.doctor_id,
+                    "input": {"date": self.times.day, "startTime": start, "endTime": end},
+                },
+                self.admin.token,
+            )
+        )
+        slot_id = created.data["createSlot"]["id"]
+        lock_took, locked = await self.timed(api.lock(slot_id, self.patient))
+        assert locked.data["lockSlot"]["state"] == "LOCKED"
+        book_took, booked = await self.timed(api.book(slot_id, self.patient))
+        assert booked.data["bookAppointment"]["status"] == "SCHEDULED"
+        return [slot_took, lock_took, book_took]
+
+
+CREATE_SLOT_SHORT = """mutation($doctorId: ID!, $input: SlotInput!) {
+  createSlot(doctorId: $doctorId, input: $input) { id state }
+}"""
+
+
+@pytest_asyncio.fixture
+async def scene(
+    http: httpx.AsyncClient, servers: tuple[ApiServer, ApiServer]
+) -> AsyncIterator[Scene]:
+    scene = Scene(http, servers)
+    await scene.setup()
+    yield scene
+
+
+def kind_is(kind: str) -> Callable[[dict[str, Any]], bool]:
+    def check(data: dict[str, Any]) -> bool:
+        event = data.get("slotUpdates") or data["appointmentUpdates"]
+        return bool(event["kind"] == kind)
+
+    return check
+
+
+def slot_added(slot_id: str) -> Callable[[dict[str, Any]], bool]:
+    def check(data: dict[str, Any]) -> bool:
+        event = data["slotUpdates"]
+        return bool(event["kind"] == "ADDED" and (event["slot"] or {}).get("id") == slot_id)
+
+    return check
+
+
+async def _flowing_again(scene: Scene, slot_subscriptions: list[Subscription]) -> None:
+    """A change through the first process reaches every slot subscriber once more."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RESYNC_WAIT_SECONDS
+    while True:
+        slot = await scene.new_slot(scene.apis[0])
+        try:
+            for subscription in slot_subscriptions:
+                await subscription.next_matching(slot_added(slot["id"]), within=2.0)
+            return
+        except AssertionError:
+            if loop.time() >= deadline:
+                raise
+
+
+async def test_a_stopped_redis_neither_stalls_mutations_nor_hides_missed_events(
+    scene: Scene, servers: tuple[ApiServer, ApiServer], private_redis: RedisProcess
+) -> None:
+    async with AsyncExitStack() as stack:
+        subscriptions = [s for server in servers for s in await scene.subscribe(stack, server)]
+        await until_ready(subscriptions, scene.probe)
+
+        answer_times: list[float] = []
+        private_redis.freeze()
+        try:
+            loop = asyncio.get_running_loop()
+            stall_ends = loop.time() + STALL_SECONDS
+            while loop.time() < stall_ends:
+                rounds = await asyncio.gather(*(scene.lock_and_book(api) for api in scene.apis))
+                answer_times.extend(took for one in rounds for took in one)
+        finally:
+            private_redis.thaw()
+
+        slowest = max(answer_times)
+        assert slowest < ANSWER_BOUND_SECONDS, (
+            f"a mutation took {slowest:.2f}s while Redis was stopped "
+            f"(REDIS_TIMEOUT_SECONDS={REDIS_TIMEOUT_SECONDS}); all: {answer_times}"
+        )
+
+        # Every subscriber, on both processes, is told it may have missed events.
+        for subscription in subscriptions:
+            resync = await subscription.next_matching(kind_is("RESYNC"), RESYNC_WAIT_SECONDS)
+            event = resync.get("slotUpdates") or resync["appointmentUpdates"]
+            assert event.get("slot", event.get("appointment")) is None, resync
+            assert event["at"]
+
+        # And events flow across processes again, on the same subscriptions.
+        await _flowing_again(scene, [s for s in subscriptions if s.name.startswith("slots")])
+        assert not any(s.ended for s in subscriptions)
+
+
+async def test_publishes_that_do_not_get_through_send_every_process_a_resync(
+    scene: Scene, servers: tuple[ApiServer, ApiServer], private_redis: RedisProcess
+) -> None:
+    """Redis answers pings but holds writes (PUBLISH among them): no subscription breaks,
+    so only the publishing process knows the others missed its event, and says so."""
+    async with AsyncExitStack() as stack:
+        on_first = await scene.subscribe(stack, servers[0])
+        on_second = await scene.subscribe(stack, servers[1])
+        await until_ready([*on_first, *on_second], scene.probe)
+
+        control = redis.Redis.from_url(private_redis.url)
+        try:
+            control.execute_command("CLIENT", "PAUSE", PAUSE_MILLISECONDS, "WRITE")
+            start, end = scene.times()
+            took, created = await scene.timed(
+                scene.apis[0].gql(
+                    CREATE_SLOT_SHORT,
+                    {
+                        "doctorId": scene.clinic.doctor_id,
+                        "input": {"date": scene.times.day, "startTime": start, "endTime": end},
+                    },
+                    scene.admin.token,
+                )
+            )
+        finally:
+            control.execute_command("CLIENT", "UNPAUSE")
+            control.close()
+        slot_id = created.data["createSlot"]["id"]
+        assert took < ANSWER_BOUND_SECONDS, f"createSlot took {took:.2f}s during the pause"
+
+        # The first process's own subscriber heard the change at once, from its own process.
+        slots_on_first, slots_on_second = on_first[0], on_second[0]
+        local = await slots_on_first.next_matching(kind_is("ADDED"))
+        assert local["slotUpdates"]["slot"]["id"] == slot_id
+        # The second process's subscribers are told through Redis once it takes writes again.
+        for subscription in on_second:
+            await subscription.next_matching(kind_is("RESYNC"), RESYNC_WAIT_SECONDS)
+        await _flowing_again(scene, [slots_on_first, slots_on_second])
+
+
+async def test_after_a_restart_the_first_event_through_each_process_gets_across(
+    scene: Scene, servers: tuple[ApiServer, ApiServer], private_redis: RedisProcess
+) -> None:
+    """A restart leaves each process a pooled connection Redis has closed: the first publish
+    on it is retried on a fresh one, not delivered to its own process only."""
+    async with AsyncExitStack() as stack:
+        on_first = await scene.subscribe(stack, servers[0])
+        on_second = await scene.subscribe(stack, servers[1])
+        subscriptions = [*on_first, *on_second]
+        await until_ready(subscriptions, scene.probe)
+        for api in scene.apis:  # each process publishes, so each pools a connection
+            await scene.new_slot(api)
+
+        private_redis.stop()
+        private_redis.start()  # the same port: both processes find it again by themselves
+        for subscription in subscriptions:
+            await subscription.next_matching(kind_is("RESYNC"), RESYNC_WAIT_SECONDS)
+
+        for api, elsewhere in ((scene.apis[0], on_second[0]), (scene.apis[1], on_first[0])):
+            slot = await scene.new_slot(api)
+            await elsewhere.next_matching(slot_added(slot["id"]))
