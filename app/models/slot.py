@@ -60,6 +60,9 @@ class Slot(TimestampedDocument):
     # stored, so the sparse `bookings_to_check` index holds only the claims still unchecked.
     awaiting_check: bool | None = None
     slot_key: str = ""
+    # The latest lockSlot on it: "<caller id>|<client key>" (None unkeyed) and what it asked for.
+    lock_key: str | None = None
+    lock_request: str | None = None
 
     @model_validator(mode="after")
     def _key(self) -> Slot:
@@ -87,4 +90,11 @@ class Slot(TimestampedDocument):
             # memory engine uses an index for a single-field equality only).
             IndexModel([("booking_lock.is_active", ASCENDING)], sparse=True, name="live_locks"),
             IndexModel([("awaiting_check", ASCENDING)], sparse=True, name="bookings_to_check"),
+            # Partial: only slots locked with a key are in it, so writing a schedule costs nothing.
+            IndexModel(
+                [("lock_key", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"lock_key": {"$type": "string"}},
+                name="slot_lock_key_unique",
+            ),
         ]
