@@ -42,6 +42,9 @@ class Appointment(TimestampedDocument):
     cancelled_by: PydanticObjectId | None = None
     # "<patient id>|<client key>": a retried booking finds its first appointment by it.
     idempotency_key: str | None = None
+    # The latest keyed cancel or reschedule: "<caller id>|<client key>" and what it asked for.
+    change_key: str | None = None
+    change_request: str | None = None
 
     class Settings:
         name = "appointments"
@@ -58,6 +61,12 @@ class Appointment(TimestampedDocument):
                 unique=True,
                 partialFilterExpression={"idempotency_key": {"$type": "string"}},
                 name="appointment_idempotency_key_unique",
+            ),
+            IndexModel(
+                [("change_key", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"change_key": {"$type": "string"}},
+                name="appointment_change_key_unique",
             ),
             IndexModel([("patient_id", ASCENDING), ("starts_at", ASCENDING)]),
             IndexModel([("doctor_id", ASCENDING), ("starts_at", ASCENDING)]),

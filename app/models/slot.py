@@ -60,6 +60,9 @@ class Slot(TimestampedDocument):
     # stored, so the sparse `bookings_to_check` index holds only the claims still unchecked.
     awaiting_check: bool | None = None
     slot_key: str = ""
+    # The latest lockSlot on it: "<caller id>|<client key>" (None unkeyed) and what it asked for.
+    lock_key: str | None = None
+    lock_request: str | None = None
 
     @model_validator(mode="after")
     def _key(self) -> Slot:
@@ -87,4 +90,9 @@ class Slot(TimestampedDocument):
             # memory engine uses an index for a single-field equality only).
             IndexModel([("booking_lock.is_active", ASCENDING)], sparse=True, name="live_locks"),
             IndexModel([("awaiting_check", ASCENDING)], sparse=True, name="bookings_to_check"),
+            # Sparse, not partial: a partial filter is evaluated on every insert (as costly as
+            # another index on this store); a slot never locked with a key has no lock_key.
+            IndexModel(
+                [("lock_key", ASCENDING)], unique=True, sparse=True, name="slot_lock_key_unique"
+            ),
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -36,6 +37,10 @@ from app.schema.types import (
     Slot,
     Specialty,
     User,
+)
+
+IDEMPOTENCY_KEY = strawberry.argument(
+    description="Retrying with a key you already used for this request returns its first result."
 )
 
 
@@ -77,9 +82,14 @@ class Mutation:
         extensions=[RateLimited("lock")],
     )
     async def lock_slot(
-        self, info: Info, slot_id: strawberry.ID, patient_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        slot_id: strawberry.ID,
+        patient_id: strawberry.ID | None = None,
+        idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
     ) -> Slot:
-        return Slot.from_doc(await locks.lock_slot(info.context.actor, slot_id, patient_id))
+        locked = await locks.lock_slot(info.context.actor, slot_id, patient_id, idempotency_key)
+        return Slot.from_doc(locked)
 
     @strawberry.mutation
     async def unlock_slot(self, info: Info, slot_id: strawberry.ID) -> Slot:
@@ -87,7 +97,7 @@ class Mutation:
 
     @strawberry.mutation(extensions=[RateLimited("booking")])
     async def book_appointment(self, info: Info, input: BookAppointmentInput) -> Appointment:
-        appointment = await booking.book_appointment(
+        placed = await booking.book_appointment(
             info.context.actor,
             input.slot_id,
             input.doctor_id,
@@ -95,14 +105,18 @@ class Mutation:
             input.patient_id,
             input.idempotency_key,
         )
-        return Appointment.from_doc(appointment)
+        return Appointment.from_doc(placed.appointment, placed.slot)
 
     @strawberry.mutation
     async def cancel_appointment(
-        self, info: Info, id: strawberry.ID, reason: str | None = None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        reason: str | None = None,
+        idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
     ) -> Appointment:
         return Appointment.from_doc(
-            await appointments.cancel_appointment(info.context.actor, id, reason)
+            await appointments.cancel_appointment(info.context.actor, id, reason, idempotency_key)
         )
 
     @strawberry.mutation(
@@ -110,10 +124,16 @@ class Mutation:
         extensions=[RateLimited("booking")],
     )
     async def reschedule_appointment(
-        self, info: Info, id: strawberry.ID, slot_id: strawberry.ID
+        self,
+        info: Info,
+        id: strawberry.ID,
+        slot_id: strawberry.ID,
+        idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
     ) -> Appointment:
-        moved = await rescheduling.reschedule_appointment(info.context.actor, id, slot_id)
-        return Appointment.from_doc(moved)
+        moved = await rescheduling.reschedule_appointment(
+            info.context.actor, id, slot_id, idempotency_key
+        )
+        return Appointment.from_doc(moved.appointment, moved.slot)
 
     @strawberry.mutation
     async def update_appointment_status(

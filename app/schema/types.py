@@ -294,9 +294,11 @@ class Appointment:
     created_at: datetime
     updated_at: datetime
     doc: strawberry.Private[AppointmentDoc]
+    # The slot a booking or move just wrote: shown as written, with no read to fail after it.
+    written_slot: strawberry.Private[SlotDoc | None] = None
 
     @classmethod
-    def from_doc(cls, doc: AppointmentDoc) -> Self:
+    def from_doc(cls, doc: AppointmentDoc, written_slot: SlotDoc | None = None) -> Self:
         return cls(
             id=strawberry.ID(str(doc.id)),
             appointment_date=date.fromisoformat(doc.appointment_date),
@@ -312,6 +314,7 @@ class Appointment:
             created_at=doc.created_at,
             updated_at=doc.updated_at,
             doc=doc,
+            written_slot=written_slot,
         )
 
     @strawberry.field(description='"HH:MM" in the doctor\'s timezone.')
@@ -343,6 +346,8 @@ class Appointment:
 
     @strawberry.field
     async def slot(self, info: Info) -> Slot:
+        if self.written_slot is not None:
+            return Slot.from_doc(self.written_slot)
         doc = await info.context.loaders.slot.load(self.doc.slot_id)
         assert doc is not None, f"slot {self.doc.slot_id} is missing"
         return Slot.from_doc(doc)

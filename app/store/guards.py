@@ -8,6 +8,7 @@ advisory locks, so the lease is one atomic conditional update on the owning docu
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict
 
+log = logging.getLogger(__name__)
 LEASE_SECONDS = 10
 WAIT_SECONDS = 5.0
 
@@ -65,7 +67,25 @@ async def guarded(
     try:
         yield
     finally:
+        await _release(collection, document_id, token_field, until_field, token, what)
+
+
+async def _release(
+    collection: AsyncCollection[dict[str, Any]],
+    document_id: ObjectId,
+    token_field: str,
+    until_field: str,
+    token: ObjectId,
+    what: str,
+) -> None:
+    """Never raises: the block's outcome (a saved booking, or the error that stopped it) is
+    the answer, and a lease left behind only delays the next change until it expires."""
+    try:
         await collection.update_one(
             {"_id": document_id, token_field: token},
             {"$set": {token_field: None, until_field: None}},
+        )
+    except Exception:
+        log.exception(
+            "could not release the lease on %s %s; it expires by itself", what, document_id
         )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from app.domain import cursors, validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_actor, require_role
+from app.domain.booking import idempotency
 from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.slot_changes import released_slot
@@ -30,6 +33,7 @@ from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot
 
 PAGE_MAX = 100
+log = logging.getLogger(__name__)
 
 
 def can_see(
@@ -135,10 +139,22 @@ async def change_status(
     notes: str | None = None,
     virtual_meeting_link: str | None = None,
     reason: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Appointment:
-    """Move along the state machine; cancelling frees a future slot in the same step."""
+    """Move along the state machine; cancelling frees a future slot in the same step.
+
+    With a key (cancelling takes one), a retry finds it on the appointment it reads anyway.
+    """
     caller = require_actor(actor)
+    cleaned_reason = (
+        None
+        if reason is None
+        else validation.optional_text(reason, "reason", validation.LONG_TEXT_MAX)
+    )
+    keyed = idempotency.keyed(caller.user_id, idempotency_key, requested.value, cleaned_reason)
     appointment = await get_appointment(caller, appointment_id)
+    if idempotency.is_replay(keyed, appointment.change_key, appointment.change_request):
+        return appointment
     if not may_set(caller.role, requested):
         raise Forbidden(f"Only the doctor or an admin may set {requested.value}")
     if not can_transition(appointment.status, requested):
@@ -152,25 +168,27 @@ async def change_status(
         changes |= {"cancelled_at": now, "cancelled_by": caller.user_id}
     changes |= clinical_field_changes(caller.role, notes, virtual_meeting_link)
     if reason is not None:
-        changes["cancellation_reason"] = validation.optional_text(
-            reason, "reason", validation.LONG_TEXT_MAX
-        )
+        changes["cancellation_reason"] = cleaned_reason
+    if keyed is not None:
+        changes |= {"change_key": keyed.key, "change_request": keyed.request}
 
     async def apply() -> tuple[Appointment, Slot | None]:
         # The current status in the filter makes a concurrent change lose cleanly.
-        updated = await Appointment.get_pymongo_collection().find_one_and_update(
-            {"_id": appointment.id, "status": appointment.status.value},
-            {"$set": changes},
-            return_document=ReturnDocument.AFTER,
-        )
+        try:
+            updated = await Appointment.get_pymongo_collection().find_one_and_update(
+                {"_id": appointment.id, "status": appointment.status.value},
+                {"$set": changes},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError as exc:
+            if idempotency.is_key_clash(exc, "change_key"):
+                raise idempotency.key_reused() from exc
+            raise
         if updated is None:
             raise _StatusMoved()
         freed = None
         if cancelling:
-            freed = await update_slot(
-                {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-                {"is_booked": False, "updated_at": now},
-            )
+            freed = await _free_slot(appointment.slot_id, now)
         audit = [_status_change(appointment, changes, cancelling)]
         if freed is not None:
             audit.append(released_slot(appointment.slot_id))
@@ -181,6 +199,10 @@ async def change_status(
         changed, freed = await apply()
     except _StatusMoved:
         current = await Appointment.get(appointment.id)
+        if current is not None and idempotency.is_replay(
+            keyed, current.change_key, current.change_request
+        ):
+            return current  # a duplicate of this request got there first
         raise InvalidTransition(
             current.status.value if current else appointment.status.value, requested.value
         ) from None
@@ -195,16 +217,42 @@ async def change_status(
     return changed
 
 
+async def _free_slot(slot_id: PydanticObjectId, now: datetime) -> Slot | None:
+    """The cancel is saved: a store error freeing its slot is logged, not the answer."""
+    try:
+        return await update_slot(
+            {"_id": slot_id, "is_booked": True, "starts_at": {"$gt": now}},
+            {"is_booked": False, "updated_at": now},
+        )
+    except PyMongoError:
+        log.exception("cancelled, but could not free slot %s", slot_id)
+        return None
+
+
 async def cancel_appointment(
-    actor: Actor | None, appointment_id: str, reason: str | None
+    actor: Actor | None,
+    appointment_id: str,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> Appointment:
-    return await change_status(actor, appointment_id, AppointmentStatus.CANCELLED, reason=reason)
+    return await change_status(
+        actor,
+        appointment_id,
+        AppointmentStatus.CANCELLED,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+# Bookkeeping, not a change anyone made: the audit shows what the appointment became.
+_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request"})
 
 
 def _status_change(appointment: Appointment, changes: dict[str, Any], cancelling: bool) -> Change:
     assert appointment.id is not None
     stored = appointment.model_dump(mode="python")
-    before, after = changed_fields(stored, {k: v for k, v in changes.items() if k != "updated_at"})
+    shown = {k: v for k, v in changes.items() if k not in _NOT_AUDITED}
+    before, after = changed_fields(stored, shown)
     action = "appointment.cancelled" if cancelling else "appointment.status_changed"
     return Change(action, "appointment", appointment.id, before=before, after=after)
 

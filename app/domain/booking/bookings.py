@@ -10,6 +10,8 @@ first appointment instead of an error.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
@@ -46,6 +48,15 @@ from app.store.guards import guarded
 CLAIM_ATTEMPTS = 3
 
 
+@dataclass
+class Placed:
+    """An appointment as a booking or a move left it, with the slot it holds when this
+    request wrote that slot: the answer then needs no read that could fail after the save."""
+
+    appointment: Appointment
+    slot: Slot | None = None
+
+
 async def book_appointment(
     actor: Actor | None,
     slot_id: str,
@@ -53,7 +64,7 @@ async def book_appointment(
     reason_for_visit: str | None,
     patient_id: str | None,
     idempotency_key: str | None = None,
-) -> Appointment:
+) -> Placed:
     patient = await acting_patient(actor, patient_id)
     caller = require_actor(actor)
     slot_oid = validation.object_id(slot_id, "slotId")
@@ -62,7 +73,7 @@ async def book_appointment(
     key = idempotency.checked_key(idempotency_key)
     stored_key = None if key is None else idempotency.stored_key(patient, key)
     if (first := await idempotency.first_booking(stored_key)) is not None:
-        return first
+        return Placed(first)
     slot = await Slot.get(slot_oid)
     if slot is None:
         raise NotFound("Slot", field="slotId")
@@ -76,7 +87,7 @@ async def book_appointment(
     except DomainError:
         # A retry that raced its first attempt loses to it somewhere: return the first.
         if (first := await idempotency.first_booking(stored_key)) is not None:
-            return first
+            return Placed(first)
         raise
     await publish(
         SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
@@ -84,7 +95,7 @@ async def book_appointment(
             kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
         ),
     )
-    return appointment
+    return Placed(appointment, booked)
 
 
 async def _claim_and_book(

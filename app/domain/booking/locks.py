@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 
 from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
 
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
+from app.domain.booking import idempotency
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
@@ -45,17 +47,28 @@ async def _live_locks(patient_id: PydanticObjectId, limit: int) -> set[PydanticO
     return {PydanticObjectId(doc["_id"]) for doc in found}
 
 
-async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -> Slot:
-    """Hold an AVAILABLE future slot, or renew the caller's own hold, in one atomic update."""
+async def lock_slot(
+    actor: Actor | None,
+    slot_id: str,
+    patient_id: str | None,
+    idempotency_key: str | None = None,
+) -> Slot:
+    """Hold an AVAILABLE future slot, or renew the caller's own hold, in one atomic update.
+
+    With a key, a retry finds it on the slot it read anyway and gets the slot back unchanged.
+    """
     settings = get_settings()
     limit = settings.max_locks_per_patient
     patient = await acting_patient(actor, patient_id)
     caller = require_actor(actor)
     slot_oid = validation.object_id(slot_id, "slotId")
-    if caller.role is Role.PATIENT:
-        # The booking window needs the slot's start; read it alongside the patient's locks.
+    keyed = idempotency.keyed(caller.user_id, idempotency_key, patient)
+    if caller.role is Role.PATIENT or keyed is not None:
+        # The booking window needs the slot's start, a retry its key: read it with the locks.
         held, slot = await asyncio.gather(_live_locks(patient, limit + 1), Slot.get(slot_oid))
-        if slot is not None:
+        if slot is not None and idempotency.is_replay(keyed, slot.lock_key, slot.lock_request):
+            return slot
+        if slot is not None and caller.role is Role.PATIENT:
             await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
     else:
         held = await _live_locks(patient, limit + 1)
@@ -70,11 +83,21 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
             "expires_at": now + timedelta(seconds=settings.slot_lock_ttl_seconds),
             "is_active": True,
         }
-        claimed = await update_slot(
-            {"_id": slot_oid, **open_for(patient, now)}, {"booking_lock": lock, "updated_at": now}
-        )
+        conditions = {"_id": slot_oid, **open_for(patient, now)}
+        if keyed is not None:
+            conditions["lock_key"] = {"$ne": keyed.key}  # of concurrent duplicates, one writes
+        try:
+            claimed = await update_slot(
+                conditions, {"booking_lock": lock, "updated_at": now, **_lock_key(keyed)}
+            )
+        except DuplicateKeyError as exc:
+            if idempotency.is_key_clash(exc, "lock_key"):
+                raise idempotency.key_reused() from exc
+            raise
         if claimed is not None:
             break
+        if keyed is not None and (first := await _locked_with(slot_oid, keyed)) is not None:
+            return first
         error = await refusal(slot_oid, patient, now)
         if not should_retry(error):
             raise error
@@ -85,6 +108,22 @@ async def lock_slot(actor: Actor | None, slot_id: str, patient_id: str | None) -
     await record(caller, now, Change("slot.locked", "slot", slot_oid, after={"booking_lock": lock}))
     await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=claimed, at=now))
     return claimed
+
+
+def _lock_key(keyed: idempotency.Keyed | None) -> dict[str, str | None]:
+    """Every lock names its key, or none: an unkeyed lock or renewal is a new request."""
+    return {
+        "lock_key": None if keyed is None else keyed.key,
+        "lock_request": None if keyed is None else keyed.request,
+    }
+
+
+async def _locked_with(slot_id: PydanticObjectId, keyed: idempotency.Keyed) -> Slot | None:
+    """After a refused claim: the slot, when a duplicate of this request locked it first."""
+    slot = await Slot.get(slot_id)
+    if slot is not None and idempotency.is_replay(keyed, slot.lock_key, slot.lock_request):
+        return slot
+    return None
 
 
 async def _keep_within_limit(
@@ -106,9 +145,10 @@ async def _keep_within_limit(
             if len(await _live_locks(patient_id, limit + 1)) <= limit:
                 return
             # Let go under the lease, so the next claim's re-read already sees one fewer.
-            await _release(slot_id, patient_id)
+            await _release(slot_id, patient_id, forget_key=True)
     except Exception:
-        await _release(slot_id, patient_id)  # no lease, no answer: do not hold one too many
+        # No lease, no answer: do not hold one too many.
+        await _release(slot_id, patient_id, forget_key=True)
         raise
     raise LockLimitReached(limit)
 
@@ -120,14 +160,18 @@ def _unlocked(slot_id: PydanticObjectId, lock: object, action: str) -> Change:
     )
 
 
-async def _release(slot_id: PydanticObjectId, patient_id: PydanticObjectId | None) -> Slot | None:
+async def _release(
+    slot_id: PydanticObjectId, patient_id: PydanticObjectId | None, forget_key: bool = False
+) -> Slot | None:
+    """`forget_key`: a lock refused over the limit, so that its retry is not a replay."""
     now = utcnow()
     holder: dict[str, object] = {"booking_lock.is_active": True}
     if patient_id is not None:
         holder["booking_lock.patient_id"] = patient_id
-    return await update_slot(
-        {"_id": slot_id, **holder}, {"booking_lock": NO_LOCK, "updated_at": now}
-    )
+    changes: dict[str, object] = {"booking_lock": NO_LOCK, "updated_at": now}
+    if forget_key:
+        changes |= _lock_key(None)
+    return await update_slot({"_id": slot_id, **holder}, changes)
 
 
 async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:

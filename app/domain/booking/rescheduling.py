@@ -16,17 +16,21 @@ active appointment holds.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from beanie import PydanticObjectId
 from pymongo import ReturnDocument, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
+from app.domain.booking import idempotency
 from app.domain.booking.appointments import can_see
+from app.domain.booking.bookings import Placed
 from app.domain.booking.claims import ClaimRefused, refusal, should_retry
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
@@ -35,6 +39,7 @@ from app.domain.clock import utcnow
 from app.domain.errors import (
     BadUserInput,
     Conflict,
+    DomainError,
     InvalidTransition,
     NotFound,
     SlotAlreadyBooked,
@@ -56,6 +61,7 @@ from app.store.guards import guarded
 
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
 CLAIM_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,15 +72,22 @@ class _Moved:
 
 
 async def reschedule_appointment(
-    actor: Actor | None, appointment_id: str, slot_id: str
-) -> Appointment:
-    """Its patient or an admin moves it; the patient within the booking policy."""
+    actor: Actor | None,
+    appointment_id: str,
+    slot_id: str,
+    idempotency_key: str | None = None,
+) -> Placed:
+    """Its patient or an admin moves it; the patient within the booking policy. With a key,
+    a retry finds it on the appointment it reads anyway and gets the moved appointment."""
     caller = require_role(actor, Role.PATIENT, Role.ADMIN)
     appointment_oid = validation.object_id(appointment_id, "id")
     slot_oid = validation.object_id(slot_id, "slotId")
+    keyed = idempotency.keyed(caller.user_id, idempotency_key, "reschedule", slot_oid)
     appointment = await Appointment.get(appointment_oid)
     if appointment is None or not can_see(caller, appointment):
         raise NotFound("Appointment", field="id")
+    if idempotency.is_replay(keyed, appointment.change_key, appointment.change_request):
+        return Placed(appointment)
     if appointment.status not in MOVABLE:
         raise InvalidTransition(appointment.status.value, AppointmentStatus.SCHEDULED.value)
     now = utcnow()
@@ -92,7 +105,13 @@ async def reschedule_appointment(
         raise SlotUnavailable("The slot was removed")
     await require_bookable(caller, slot.doctor_id, slot.starts_at, now)
 
-    moved = await _move(caller, appointment, slot)
+    try:
+        moved = await _move(caller, appointment, slot, keyed)
+    except DomainError:
+        # A duplicate of this request that got there first makes this one lose: return its move.
+        if keyed is not None and (first := await _moved_with(appointment, keyed)) is not None:
+            return Placed(first)
+        raise
     at = moved.appointment.updated_at
     events: list[Event] = []
     if moved.freed is not None:
@@ -107,10 +126,22 @@ async def reschedule_appointment(
         ),
     ]
     await publish(*events)
-    return moved.appointment
+    return Placed(moved.appointment, moved.claimed)
 
 
-async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
+async def _moved_with(appointment: Appointment, keyed: idempotency.Keyed) -> Appointment | None:
+    """After a refusal: the appointment, when a duplicate of this request moved it first."""
+    current = await Appointment.get(appointment.id)
+    if current is not None and idempotency.is_replay(
+        keyed, current.change_key, current.change_request
+    ):
+        return current
+    return None
+
+
+async def _move(
+    caller: Actor, appointment: Appointment, slot: Slot, keyed: idempotency.Keyed | None
+) -> _Moved:
     patient = appointment.patient_id
     slots = Slot.get_pymongo_collection()
     appointments = Appointment.get_pymongo_collection()
@@ -138,6 +169,9 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
             {"updated_at": 1},
             return_document=ReturnDocument.BEFORE,
         )
+        placed = _placed_in(claimed, now)
+        if keyed is not None:
+            placed |= {"change_key": keyed.key, "change_request": keyed.request}
         try:
             moved = await appointments.find_one_and_update(
                 {
@@ -145,19 +179,18 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
                     "slot_id": appointment.slot_id,
                     "status": appointment.status.value,
                 },
-                {"$set": _placed_in(claimed, now)},
+                {"$set": placed},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
             await _unclaim(before, old, now)
+            if idempotency.is_key_clash(exc, "change_key"):
+                raise idempotency.key_reused() from exc
             raise SlotAlreadyBooked() from exc
         if moved is None:
             await _unclaim(before, old, now)
             raise _AppointmentChanged()
-        freed = await update_slot(
-            {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-            {"is_booked": False, "updated_at": now},
-        )
+        freed = await _free_old_slot(appointment.slot_id, now)
         await record(caller, now, *_move_changes(appointment, claimed, freed))
         return _Moved(Appointment.model_validate(moved), claimed, freed)
 
@@ -179,6 +212,19 @@ async def _move(caller: Actor, appointment: Appointment, slot: Slot) -> _Moved:
                 raise InvalidTransition(status, AppointmentStatus.SCHEDULED.value) from None
             raise Conflict("The appointment changed meanwhile; try again", field="id") from None
     raise SlotLocked(None)
+
+
+async def _free_old_slot(slot_id: PydanticObjectId, now: datetime) -> Slot | None:
+    """The move is saved: a store error here is logged, and the reconciler frees the old slot
+    (stamped in step 2) as it does after a crash at this point."""
+    try:
+        return await update_slot(
+            {"_id": slot_id, "is_booked": True, "starts_at": {"$gt": now}},
+            {"is_booked": False, "updated_at": now},
+        )
+    except PyMongoError:
+        log.exception("moved, but could not free the old slot %s", slot_id)
+        return None
 
 
 def _move_changes(appointment: Appointment, claimed: Slot, freed: Slot | None) -> list[Change]:
