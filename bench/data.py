@@ -122,7 +122,7 @@ def slot_docs(
                 start_time=starts_at.strftime("%H:%M"),
                 end_time=ends_at.strftime("%H:%M"),
                 duration_minutes=minutes,
-            ).model_dump(by_alias=True, exclude={"id"})
+            ).stored()
         )
     return docs
 

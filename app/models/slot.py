@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from beanie import PydanticObjectId
 from pydantic import BaseModel, model_validator
@@ -63,6 +64,10 @@ class Slot(TimestampedDocument):
     # The latest lockSlot on it: "<caller id>|<client key>" (None unkeyed) and what it asked for.
     lock_key: str | None = None
     lock_request: str | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The document to insert with bare PyMongo: no nulls (see Settings.keep_nulls), no id."""
+        return self.model_dump(by_alias=True, exclude={"id", "revision_id"}, exclude_none=True)
 
     @model_validator(mode="after")
     def _key(self) -> Slot:

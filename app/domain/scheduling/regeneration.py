@@ -185,7 +185,7 @@ def slot_document(doctor: Doctor, planned: PlannedSlot, now: datetime) -> dict[s
         doctor_is_active=doctor.is_active,
         created_at=now,
         updated_at=now,
-    ).model_dump(by_alias=True, exclude={"id", "revision_id"}, exclude_none=True)
+    ).stored()
 
 
 async def insert_slots(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
