@@ -38,7 +38,6 @@ class StoreSupervisor:
         self.on_give_up = on_give_up
         self.gave_up = False
         self._stopping = threading.Event()
-        self._starting = threading.Lock()  # a restart under way finishes before stop() stops it
         self._watcher: threading.Thread | None = None
 
     def start(self) -> str:
@@ -59,13 +58,13 @@ class StoreSupervisor:
     def stop(self) -> None:
         """An exit asked for, not a crash: the watcher lets the store go."""
         self._stopping.set()
-        with self._starting:
-            self.store.stop()
+        self.store.stop()  # wakes the watcher, whether it waits on the store or on a restart
         if self._watcher is not None:
             self._watcher.join()
+        self.store.stop()  # one a restart had just started as stop() began
 
     def _watch(self) -> None:
-        failures_in_a_row = 0
+        attempts_used = 0
         while not self._stopping.is_set():
             process = self.store.process
             assert process is not None
@@ -74,7 +73,7 @@ class StoreSupervisor:
             if self._stopping.is_set():
                 return
             if time.monotonic() - started_at >= STABLE_AFTER_SECONDS:
-                failures_in_a_row = 0
+                attempts_used = 0
             log.error(
                 "embedded store (pid %d) exited with code %s; restarting it on %s, port %d",
                 process.pid,
@@ -82,44 +81,43 @@ class StoreSupervisor:
                 self.store.data_dir,
                 self.store.port,
             )
-            restarted = self._restart(failures_in_a_row)
+            restarted = self._restart(attempts_used)
             if restarted is None:
                 return
-            failures_in_a_row = restarted
-            if failures_in_a_row > self.attempts:
+            attempts_used = restarted
+            if attempts_used > self.attempts:
                 self._give_up()
                 return
 
-    def _restart(self, failures_so_far: int) -> int | None:
-        """Start the store again, waiting longer before each try; how many tries it took.
+    def _restart(self, attempts_so_far: int) -> int | None:
+        """Start the store again, waiting longer before each try; the attempts used so far.
 
         Hand-written rather than tenacity (not a runtime dependency here): the wait must end
         at once when `serve` stops, and the count carries over while the store keeps dying.
         Returns None when `serve` is stopping, or attempts + 1 once every try has failed.
         """
-        failures = failures_so_far
-        while failures < self.attempts:
-            delay = min(self.first_delay * 2**failures, MAX_BACKOFF_SECONDS)
-            failures += 1
+        attempt = attempts_so_far
+        while attempt < self.attempts:
+            delay = min(self.first_delay * 2**attempt, MAX_BACKOFF_SECONDS)
+            attempt += 1
             if self._stopping.wait(delay):
                 return None
             try:
-                with self._starting:
-                    if self._stopping.is_set():
-                        return None
-                    self.store.start()
+                self.store.start()
             except (RuntimeError, OSError) as exc:
-                log.error("embedded store restart %d/%d failed: %s", failures, self.attempts, exc)
+                if self._stopping.is_set():
+                    return None
+                log.error("embedded store restart %d/%d failed: %s", attempt, self.attempts, exc)
                 continue
             assert self.store.process is not None
             log.warning(
                 "embedded store restarted (attempt %d/%d), pid %d at %s",
-                failures,
+                attempt,
                 self.attempts,
                 self.store.process.pid,
                 self.store.uri,
             )
-            return failures
+            return attempt
         return self.attempts + 1
 
     def _give_up(self) -> None:
