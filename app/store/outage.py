@@ -3,12 +3,13 @@ line per episode of them: a store that is down fails every request, and each wou
 
 Two kinds: unreachable (down, restarting, connection lost) ends at the next command that
 succeeds; refusing writes (disk full, read-only, I/O error) ends at the next write that
-changes something, since reads keep working meanwhile.
+changes something (reads keep working meanwhile) once no write has been refused for a while.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +26,13 @@ _WRITE_REFUSALS = (
     "outofdiskspace",
 )
 _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify"})
+# A nearly full disk still takes the odd small write: an episode ends only at a write this
+# long after the last refusal, so it is not logged as over and begun again many times a second.
+WRITES_QUIET_SECONDS = 5.0
 
 _unreachable = False
 _refusing_writes: str | None = None
+_last_refusal = 0.0
 
 
 def refused_write_reason(error: BaseException | Mapping[str, Any]) -> str | None:
@@ -62,7 +67,8 @@ def noticed(error: BaseException) -> bool:
 
 
 def _refuse_writes(reason: str) -> None:
-    global _refusing_writes
+    global _refusing_writes, _last_refusal
+    _last_refusal = time.monotonic()
     if _refusing_writes is None:
         log.error(
             "store refuses writes (%s); writes answer SERVICE_UNAVAILABLE until one succeeds",
@@ -91,7 +97,7 @@ def command_succeeded(command_name: str, reply: Mapping[str, Any]) -> None:
         return
     # A write that matched nothing proves nothing: it may not have touched the disk.
     changed = reply.get("n") or (reply.get("lastErrorObject") or {}).get("n")
-    if changed:
+    if changed and time.monotonic() - _last_refusal >= WRITES_QUIET_SECONDS:
         _refusing_writes = None
         log.warning("store accepts writes again")
 
