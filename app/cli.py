@@ -8,6 +8,7 @@ import getpass
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -49,6 +50,8 @@ def serve(workers: int) -> None:
 
     On SIGTERM the workers stop taking connections, finish what is in flight (within
     SHUTDOWN_GRACE_SECONDS), close WebSockets with 1001, and only then is the store stopped.
+    A store that dies is restarted (app/store/supervisor.py); one that cannot come back, or a
+    worker that cannot start, ends serve with a non-zero code.
     """
     # Before anything imports prometheus_client: it picks its storage when first imported.
     metrics_dir = tempfile.mkdtemp(prefix="aayulink-metrics-")
@@ -65,6 +68,7 @@ def _serve(workers: int) -> None:
     from app.observability.logs import configure_logging
     from app.settings import get_settings
     from app.store.embedded import EmbeddedStoreProcess
+    from app.store.supervisor import STORE_LOST_EXIT_CODE, StoreSupervisor
     from app.web.server import run
 
     settings = get_settings()
@@ -74,10 +78,16 @@ def _serve(workers: int) -> None:
             "%d workers without REDIS_URL: each worker's subscribers hear only its own events",
             workers,
         )
-    embedded = None
+    supervisor = None
     if not settings.mongodb_uri:
-        embedded = EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir)
-        os.environ["MONGODB_URI"] = embedded.start()
+        supervisor = StoreSupervisor(
+            EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir),
+            attempts=settings.store_restart_attempts,
+            first_delay_seconds=settings.store_restart_backoff_seconds,
+            # uvicorn's own SIGTERM handling, single worker or many: drain, then stop.
+            on_give_up=lambda: os.kill(os.getpid(), signal.SIGTERM),
+        )
+        os.environ["MONGODB_URI"] = supervisor.start()
         get_settings.cache_clear()
     try:
         if get_settings().seed_on_start:
@@ -109,9 +119,16 @@ def _serve(workers: int) -> None:
             )
         )
     finally:
-        if embedded:
-            embedded.stop()
+        if supervisor:
+            supervisor.stop()
             log.info("store stopped")
+    if supervisor and supervisor.gave_up:
+        print(
+            f"serve stopped: the embedded store died and could not be restarted on "
+            f"{settings.data_dir} after {settings.store_restart_attempts} attempts (see the log)",
+            file=sys.stderr,
+        )
+        sys.exit(STORE_LOST_EXIT_CODE)
 
 
 def create_admin(email: str | None, password: str | None) -> None:

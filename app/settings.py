@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     embedded_store_engine: Literal["sqlite", "memory"] = "sqlite"
     store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    store_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
+    store_restart_attempts: int = Field(default=5, ge=0, le=100)
+    store_restart_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
 
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)

@@ -63,6 +63,11 @@ class Serve:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> Serve:
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> Serve:
+        """Start `serve` without waiting for it to answer (to watch it fail to start)."""
         env = cli_env(
             self.data_dir,
             PORT=str(self.port),
@@ -80,6 +85,10 @@ class Serve:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        return self
+
+    def wait_ready(self) -> Serve:
+        assert self.process is not None
         deadline = time.monotonic() + START_WITHIN_S
         while True:
             assert self.process.poll() is None, self.logs()
@@ -101,3 +110,34 @@ class Serve:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, 30)
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (its workers and its store), from /proc."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:
+            continue  # it ended while we looked
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent to reap it."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -19,6 +19,12 @@ from tests.serve_process import cli_env, run_cli
         ("REDIS_TIMEOUT_SECONDS", "-4321"),
         ("REDIS_TIMEOUT_SECONDS", "86421"),
         ("REDIS_TIMEOUT_SECONDS", "a-while-ish"),
+        ("STORE_RESTART_ATTEMPTS", "-54321"),
+        ("STORE_RESTART_ATTEMPTS", "many-times-over"),
+        ("STORE_RESTART_BACKOFF_SECONDS", "-0.75"),
+        ("STORE_RESTART_BACKOFF_SECONDS", "86400"),
+        ("STORE_RETRY_AFTER_SECONDS", "-3"),
+        ("STORE_RETRY_AFTER_SECONDS", "soon-ish-please"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:

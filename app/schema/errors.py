@@ -6,11 +6,13 @@ import logging
 import re
 
 from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, parse, visit
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.domain.errors import DomainError
 from app.request_id import current_request_id
+from app.settings import get_settings
+from app.store import outage
 
 log = logging.getLogger("app.errors")
 
@@ -75,11 +77,15 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
         field = _field_of(error.message) or _field_at(error)
         extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
         message = error.message
-    elif isinstance(original, ConnectionFailure):
-        # The store is down or unreachable (server selection timed out, connection lost):
-        # the request may be retried later, so say so instead of masking it as a bug.
-        log.warning("store unavailable in %s: %s", error.path, type(original).__name__)
-        extensions = {"code": "SERVICE_UNAVAILABLE", "requestId": current_request_id.get()}
+    elif isinstance(original, PyMongoError) and outage.noticed(original):
+        # The store is down, restarting, or refuses writes (disk full): nothing is wrong with
+        # the request and a retry may succeed, so say so instead of masking it as a bug.
+        # Logged once per episode by `outage`, not once per request.
+        extensions = {
+            "code": "SERVICE_UNAVAILABLE",
+            "retryAfter": get_settings().store_retry_after_seconds,
+            "requestId": current_request_id.get(),
+        }
         message = "The service is temporarily unavailable; try again shortly"
     else:
         request_id = current_request_id.get()

@@ -93,6 +93,7 @@ class EmbeddedStoreProcess:
         self.uri: str | None = None
 
     def start(self, timeout: float = 30.0) -> str:
+        self._close_output()  # a restart: the previous process's pipe
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -128,6 +129,9 @@ class EmbeddedStoreProcess:
         if self.process is None:
             return
         stop_process(self.process)
-        with contextlib.suppress(Exception):
-            if self.process.stdout:
+        self._close_output()
+
+    def _close_output(self) -> None:
+        if self.process is not None and self.process.stdout:
+            with contextlib.suppress(Exception):
                 self.process.stdout.close()

@@ -1,4 +1,5 @@
-"""/readyz: ready only when the store, and Redis where configured, answer within seconds."""
+"""/readyz: ready only when the store, and Redis where configured, answer within seconds;
+degraded (still 200) while the store answers but refuses writes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import redis.asyncio as redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.store import outage
 from app.store.connection import get_store
+
+REFUSING_WRITES = "answers, refusing writes "
 
 
 class Readiness:
@@ -30,7 +34,11 @@ class Readiness:
         if self.redis is not None:
             probes["redis"] = self.redis.ping
         verdicts = await asyncio.gather(*(self._probe(ping) for ping in probes.values()))
-        return dict(zip(probes, verdicts, strict=True))
+        checks = dict(zip(probes, verdicts, strict=True))
+        refusal = outage.refusing_writes()
+        if checks["store"] == "ok" and refusal is not None:
+            checks["store"] = f"{REFUSING_WRITES}({refusal})"
+        return checks
 
     async def _ping_store(self) -> object:
         return await get_store().client.admin.command("ping")
@@ -51,10 +59,11 @@ class Readiness:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    """A store refusing writes still serves reads, and every process shares it: taking this
+    one out of a load balancer would stop the reads too, so it stays in, marked degraded."""
     readiness: Readiness = request.app.state.readiness
     checks = await readiness.check()
-    ready = all(verdict == "ok" for verdict in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    degraded = {name for name, verdict in checks.items() if verdict.startswith(REFUSING_WRITES)}
+    down = {name for name, verdict in checks.items() if verdict != "ok"} - degraded
+    status = "unavailable" if down else "degraded" if degraded else "ready"
+    return JSONResponse({"status": status, "checks": checks}, status_code=503 if down else 200)

@@ -13,6 +13,7 @@ from app.domain.housekeeping.reconciler import OrphanedBookingReconciler
 from app.domain.scheduling.horizon import HORIZON_CHECK_SECONDS, roll_horizons_forward
 from app.observability import metrics
 from app.settings import get_settings
+from app.store import outage
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,15 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
         try:
             metrics.locks_expired(len(await release_expired_locks()))
             await reconciler.run()
-        except Exception:
-            log.exception("housekeeping pass failed; retrying")
+        except Exception as exc:
+            if not outage.noticed(exc):  # a store outage is logged once, not every pass
+                log.exception("housekeeping pass failed; retrying")
         if time.monotonic() >= next_horizon_check:
             next_horizon_check = time.monotonic() + HORIZON_CHECK_SECONDS
             try:
                 await roll_horizons_forward()
-            except Exception:
-                log.exception("rolling schedule horizons forward failed; retrying later")
+            except Exception as exc:
+                if not outage.noticed(exc):
+                    log.exception("rolling schedule horizons forward failed; retrying later")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)

@@ -1,0 +1,167 @@
+"""A full disk under `serve`'s embedded store (a small tmpfs, filled up): writes answer
+SERVICE_UNAVAILABLE with retryAfter, reads keep working, /readyz says degraded, the log says
+so once, and writes work again by themselves once space is freed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.graphql_client import CREATE_SPECIALTY, Api, GraphQL, Response, unique
+from tests.serve_process import Serve
+from tests.test_store_supervision import (
+    RETRYABLE,
+    RUSH_ENV,
+    SLOTS,
+    Rush,
+    _assert_unavailable_is_retryable,
+    _book,
+    _check_store,
+    _rush,
+    _setup,
+    _store_uri,
+)
+
+DISK_SIZE = "24m"
+WAIT_S = 60  # a liveness bound, not a performance target
+READ_TRIES = 3
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Write a file until the disk has no room left; deleting it gives the room back."""
+    ballast = disk / "ballast"
+    chunk = b"\0" * 65536
+    with ballast.open("wb", buffering=0) as out:
+        while True:
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+                break
+    for size in (4096, 512, 1):  # the last partial blocks too
+        with contextlib.suppress(OSError), ballast.open("ab", buffering=0) as out:
+            while True:
+                out.write(b"\0" * size)
+    return ballast
+
+
+async def _read(gql: GraphQL, query: str, token: str | None = None) -> Any:
+    """A read, retried as a client told SERVICE_UNAVAILABLE would: on a slow machine the store
+    can stall long enough in a refused write for PyMongo to drop its connections once."""
+    for _ in range(READ_TRIES):
+        reply = await gql(query, token=token)
+        if not reply.body.get("errors"):
+            return reply.body["data"]
+        assert reply.code == "SERVICE_UNAVAILABLE", reply.body
+        await asyncio.sleep(reply.error["extensions"]["retryAfter"])
+    raise AssertionError(f"no answer to {query} after {READ_TRIES} tries: {reply.body}")
+
+
+async def _create_specialty(api: Api) -> Response:
+    return await api.gql(CREATE_SPECIALTY, {"input": {"name": unique("Disk ")}}, api.admin.token)
+
+
+async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(
+    http: httpx.AsyncClient, small_disk: Path, tmp_path: Path
+) -> None:
+    # One worker, so /readyz is answered by the process that met the refused writes.
+    # The default store timeout: a store busy with the rush on a slow machine must not look
+    # unreachable (that is test_store_supervision's case), only full.
+    env = {**RUSH_ENV, "STORE_TIMEOUT_SECONDS": "5"}
+    server = Serve(small_disk / "data", tmp_path / "serve.log", env=env).start()
+    try:
+        api, slots, patients = await _setup(http, server)
+        before = Rush()
+        await _book(http, server.url, patients[0], slots[0], before, 0)
+        assert before.acknowledged, before.errors
+
+        ballast = _fill(small_disk)
+        rush = Rush()
+        await asyncio.gather(*_rush(http, server.url, patients[1:], slots[1:], rush))
+        assert rush.unanswered == 0
+        _assert_unavailable_is_retryable(rush)
+        refused = await _create_specialty(api)
+        assert refused.code == "SERVICE_UNAVAILABLE", refused.body
+        assert refused.error["extensions"]["retryAfter"] == 2
+
+        # Reads keep working, the appointment booked before the disk filled included.
+        specialties = await _read(api.gql, "{ specialties { id } }")
+        assert specialties["specialties"]
+        mine = await _read(api.gql, "{ myAppointments { id } }", patients[0].token)
+        assert [a["id"] for a in mine["myAppointments"]] == list(before.acknowledged)
+
+        ready = await http.get(f"{server.base}/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "degraded", ready.json()
+        store_check = ready.json()["checks"]["store"]
+        assert store_check.startswith("answers, refusing writes ("), store_check
+        assert server.logs().count("store refuses writes") == 1, server.logs()
+
+        ballast.unlink()
+        deadline = time.monotonic() + WAIT_S
+        retry = Rush(keys=dict(rush.keys))
+        await asyncio.gather(
+            *(
+                _book(http, server.url, patient, slots[1:][i % (SLOTS - 1)], retry, 0)
+                for i, patient in enumerate(patients[1:])
+            )
+        )
+        # A booking the full disk cut short may have left its patient's lease unreleased
+        # (app/store/guards.py): CONFLICT "try again" until the lease runs out.
+        assert retry.codes <= RETRYABLE - {"SERVICE_UNAVAILABLE"} | {"CONFLICT"}, retry.errors
+        assert all(
+            "in progress; try again" in e["message"]
+            for e in retry.errors
+            if e["extensions"]["code"] == "CONFLICT"
+        ), retry.errors
+        assert retry.acknowledged
+        # A write succeeds again, and once none has been refused for a while, /readyz is ready.
+        created = await _create_specialty(api)
+        assert created.data["createSpecialty"]["id"]
+        while (await http.get(f"{server.base}/readyz")).json()["status"] != "ready":
+            assert time.monotonic() < deadline, server.logs()
+            await _create_specialty(api)
+            await asyncio.sleep(0.5)
+        assert "store accepts writes again" in server.logs()
+        assert (await http.get(f"{server.base}/readyz")).json() == {
+            "status": "ready",
+            "checks": {"store": "ok"},
+        }
+
+        await _check_store(_store_uri(server), before, rush, retry)
+    finally:
+        server.stop()
