@@ -16,6 +16,9 @@ from tests.serve_process import cli_env, run_cli
         ("SHUTDOWN_GRACE_SECONDS", "-12345"),
         ("READINESS_TIMEOUT_SECONDS", "98765"),
         ("METRICS_ENABLED", "sometimes-secret-ish"),
+        # Shorter than two sweeps (1 s by default): the holder would lose it between renewals.
+        ("HOUSEKEEPING_LEASE_SECONDS", "1.75"),
+        ("HOUSEKEEPING_LEASE_SECONDS", "-4321"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:
