@@ -310,7 +310,7 @@ SHORT_TTL_ENV = {"SLOT_LOCK_TTL_SECONDS": "2", "LOCK_SWEEP_INTERVAL_SECONDS": "0
 def short_ttl_servers(
     store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
-    """Two API processes with 2-second locks, each sweeping expired locks every 0.3 s."""
+    """Two API processes with 2-second locks; the housekeeping lease holder sweeps every 0.3 s."""
     with _server_pair(store_uri, db_name, log_dir, SHORT_TTL_ENV) as pair:
         yield pair
 

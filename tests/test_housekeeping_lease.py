@@ -92,7 +92,9 @@ async def _held_by_one_of(store: Store, rig: Rig, alive: list[ApiServer]) -> dic
     raise AssertionError(f"none of {pids} took the lease: {await _lease(store)}")
 
 
-async def _lock_and_wait_for_expiry(http: httpx.AsyncClient, server: ApiServer, store: Store) -> None:
+async def _lock_and_wait_for_expiry(
+    http: httpx.AsyncClient, server: ApiServer, store: Store
+) -> None:
     gql = GraphQL(http, server.url)
     api = Api(gql, await Api.login_admin(gql))
     slot = await api.slot(await api.clinic())
