@@ -459,7 +459,7 @@ async def test_redis_outage_keeps_mutations_working_and_subscriptions_alive(
         assert not listener.ended, f"the subscription ended: {listener.error!r}"
 
 
-# --- a lock left to expire, with two processes sweeping -------------------------------
+# --- a lock left to expire, two processes sharing the housekeeping lease ------------------
 
 
 async def test_an_expired_lock_is_announced_once(
