@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     max_locks_per_patient: int = Field(default=2, ge=1)
     clinic_timezone: str = "UTC"
     lock_sweep_interval_seconds: float = Field(default=1.0, gt=0)
+    # Unset: three sweep intervals, at least 10 s (see `housekeeping_lease`).
+    housekeeping_lease_seconds: float | None = Field(default=None, gt=0, le=86400)
 
     schedule_horizon_days: int = Field(default=60, ge=1, le=366)
     booking_min_notice_minutes: int = Field(default=0, ge=0)
@@ -118,6 +120,15 @@ class Settings(BaseSettings):
             raise ValueError('must be a rate like "30/minute" or "10/15 minutes"') from None
         return value
 
+    @field_validator("housekeeping_lease_seconds")
+    @classmethod
+    def _lease_outlives_a_sweep(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """A lease this short would lapse between its holder's renewals: two housekeepers."""
+        sweep = info.data.get("lock_sweep_interval_seconds")
+        if value is not None and sweep is not None and value <= 2 * sweep:
+            raise ValueError("must be more than twice LOCK_SWEEP_INTERVAL_SECONDS")
+        return value
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.app_env == "production" and (
@@ -143,6 +154,13 @@ class Settings(BaseSettings):
         if self.metrics_enabled is not None:
             return self.metrics_enabled
         return self.app_env != "production" or bool(self.metrics_token)
+
+    @property
+    def housekeeping_lease(self) -> float:
+        """How long the housekeeping lease lasts unless renewed (renewed every sweep)."""
+        if self.housekeeping_lease_seconds is not None:
+            return self.housekeeping_lease_seconds
+        return max(10.0, 3 * self.lock_sweep_interval_seconds)
 
     @property
     def seed_on_start(self) -> bool:

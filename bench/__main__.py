@@ -32,6 +32,7 @@ from bench import (
     b4_memory,
     b5_schedules,
     b6_first_start,
+    b8_idle_housekeeping,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -44,6 +45,7 @@ SCENARIOS = {
     "B4": b4_memory.run,
     "B5": b5_schedules.run,
     "B6": b6_first_start.run,
+    "B8": b8_idle_housekeeping.run,
 }
 OPEN_FILES_WANTED = 16384
 

@@ -43,6 +43,9 @@ class Sizes:
     b3_drain_timeout_s: float
     b4_connections: int
     b5_doctors: int
+    b8_slots: int
+    b8_reference_slots: int
+    b8_window_s: float
 
 
 FULL = Sizes(
@@ -59,6 +62,9 @@ FULL = Sizes(
     b3_drain_timeout_s=60.0,
     b4_connections=1000,
     b5_doctors=100,
+    b8_slots=50_000,
+    b8_reference_slots=1_000,
+    b8_window_s=60.0,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -74,6 +80,9 @@ QUICK = Sizes(
     b3_drain_timeout_s=20.0,
     b4_connections=100,
     b5_doctors=10,
+    b8_slots=5_000,
+    b8_reference_slots=1_000,
+    b8_window_s=20.0,
 )
 
 

@@ -349,7 +349,41 @@ def _b4(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B5": _b5, "B6": _b6}
+def _b8(results: dict[str, Any]) -> list[Row]:
+    app, reference = results["app"], results["reference"]
+    target = results["target_percent"]
+    label = f"{app['api_processes']} idle API processes, {app['window_s']:.0f} s"
+    return [
+        _row(
+            "B8",
+            f"idle housekeeping: store CPU, % of a core ({label}, {app['slots']} slots)",
+            app["store_cpu_percent"],
+            "%",
+            reference["store_cpu_percent"],
+            f"@ {reference['slots']} slots",
+            target=f"< {target:g}%",
+            met=app["store_cpu_percent"] < target,
+        ),
+        _row(
+            "B8",
+            f"idle housekeeping: API CPU, % of a core (both processes, {app['slots']} slots)",
+            app["api_cpu_percent"],
+            "%",
+            reference["api_cpu_percent"],
+            f"@ {reference['slots']} slots",
+        ),
+        _row(
+            "B8",
+            "idle housekeeping: processes holding the lease",
+            app["lease_holders"],
+            "",
+            target="1",
+            met=app["lease_holders"] == 1,
+        ),
+    ]
+
+
+BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B5": _b5, "B6": _b6, "B8": _b8}
 
 
 def rows(scenarios: dict[str, Any]) -> list[dict[str, Any]]:

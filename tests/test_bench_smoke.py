@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6")
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B8")
 
 
 def _number(value: Any) -> bool:
@@ -67,6 +67,9 @@ def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
     assert b5["app"]["slots"] == b5["floor"]["slots"] > 0
     assert b5["round_trips"]["days_7"] == b5["round_trips"]["days_60"]
     assert scenarios["B6"]["app"]["slots_seeded"] > 0
+    for size in ("app", "reference"):
+        assert _number(scenarios["B8"][size]["store_cpu_percent"])
+        assert scenarios["B8"][size]["lease_holders"] == 1
     for side in ("api", "api_no_compression", "floor", "floor_no_compression"):
         assert _number(scenarios["B4"][side]["rss_idle_bytes"])
         assert _number(scenarios["B4"][side]["growth_per_connection_bytes"])

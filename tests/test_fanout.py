@@ -254,7 +254,7 @@ SHORT_TTL_ENV = {"SLOT_LOCK_TTL_SECONDS": "2", "LOCK_SWEEP_INTERVAL_SECONDS": "0
 def short_ttl_servers(
     store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
-    """Two API processes with 2-second locks, each sweeping expired locks every 0.3 s."""
+    """Two API processes with 2-second locks; the housekeeping lease holder sweeps every 0.3 s."""
     with _server_pair(store_uri, db_name, log_dir, SHORT_TTL_ENV) as pair:
         yield pair
 
@@ -403,7 +403,7 @@ async def test_redis_outage_keeps_mutations_working_and_subscriptions_alive(
         assert not listener.ended, f"the subscription ended: {listener.error!r}"
 
 
-# --- a lock left to expire, with two processes sweeping -------------------------------
+# --- a lock left to expire, two processes sharing the housekeeping lease ------------------
 
 
 async def test_an_expired_lock_is_announced_once(

@@ -25,6 +25,9 @@ from tests.serve_process import cli_env, run_cli
         ("STORE_RESTART_BACKOFF_SECONDS", "86400"),
         ("STORE_RETRY_AFTER_SECONDS", "-3"),
         ("STORE_RETRY_AFTER_SECONDS", "soon-ish-please"),
+        # Shorter than two sweeps (1 s by default): the holder would lose it between renewals.
+        ("HOUSEKEEPING_LEASE_SECONDS", "1.75"),
+        ("HOUSEKEEPING_LEASE_SECONDS", "-4321"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:

@@ -4,6 +4,7 @@ from app.models.appointment import ACTIVE_STATUSES, Appointment, AppointmentStat
 from app.models.audit_entry import AuditEntry
 from app.models.doctor import Doctor
 from app.models.emergency_request import EmergencyRequest
+from app.models.lease import Lease
 from app.models.refresh_token import RefreshToken
 from app.models.schedule import DateOverride, Schedule, TimeRange, Weekday, WeeklyHours
 from app.models.slot import BookingLock, Slot, SlotSource
@@ -20,6 +21,7 @@ DOCUMENT_MODELS = [
     EmergencyRequest,
     DateOverride,
     AuditEntry,
+    Lease,
 ]
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "DateOverride",
     "Doctor",
     "EmergencyRequest",
+    "Lease",
     "RefreshToken",
     "Role",
     "Schedule",

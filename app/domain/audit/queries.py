@@ -64,6 +64,8 @@ async def audit_log(
     if after is not None:
         after_at, after_id = cursors.decode(after)
         query["$or"] = [{"at": {"$gt": after_at}}, {"at": after_at, "_id": {"$gt": after_id}}]
+    # Sorted in the store: a page is the first `first` after the cursor, so ordering in
+    # Python would read the whole (ever-growing) log; the (at, _id) index serves it.
     found = await AuditEntry.find(query).sort("+at", "+_id").limit(first + 1).to_list()
     items = found[:first]
     return AuditPage(

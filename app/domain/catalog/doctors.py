@@ -207,7 +207,7 @@ async def _announce_availability(doctor: Doctor) -> None:
     await Slot.get_pymongo_collection().update_many(
         future, {"$set": {"doctor_is_active": doctor.is_active, "updated_at": now}}
     )
-    changed = await Slot.find(future).sort("starts_at").to_list()
+    changed = sorted(await Slot.find(future).to_list(), key=lambda s: (s.starts_at, str(s.id)))
     await publish(
         *(SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=s, at=now) for s in changed)
     )

@@ -16,7 +16,8 @@ AUDITED = {"name", "description", "is_active"}
 
 async def list_specialties(include_inactive: bool) -> list[Specialty]:
     query = {} if include_inactive else {"is_active": True}
-    return await Specialty.find(query).sort("name_key").to_list()
+    found = await Specialty.find(query).to_list()
+    return sorted(found, key=lambda s: (s.name_key, str(s.id)))
 
 
 async def get_specialty(specialty_id: str, field: str = "id") -> Specialty:

@@ -1,5 +1,6 @@
-"""The background loop every API process runs: expire locks, repair orphaned bookings,
-and keep scheduled doctors' slots rolling forward."""
+"""The background loop every API process runs: the process holding the housekeeping lease
+expires locks, repairs orphaned bookings and keeps scheduled doctors' slots rolling
+forward; the others only renew their claim on the lease, one round trip a sweep."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import time
 
 from app.domain.booking.locks import release_expired_locks
+from app.domain.housekeeping.lease import HousekeepingLease, lease_name
 from app.domain.housekeeping.reconciler import OrphanedBookingReconciler
 from app.domain.scheduling.horizon import HORIZON_CHECK_SECONDS, roll_horizons_forward
 from app.observability import metrics
@@ -18,23 +20,53 @@ from app.store import outage
 log = logging.getLogger(__name__)
 
 
+async def _holds(lease: HousekeepingLease) -> bool:
+    was_held = lease.held
+    try:
+        held = await lease.renew()
+    except Exception as exc:
+        if not outage.noticed(exc):
+            log.exception("renewing the housekeeping lease failed; retrying")
+        lease.held = held = False
+    if held != was_held:
+        log.info(
+            "this process %s the housekeeping (%s)",
+            "now does" if held else "no longer does",
+            lease.name,
+        )
+    return held
+
+
 async def run_housekeeping(stop: asyncio.Event) -> None:
     settings = get_settings()
+    lease = HousekeepingLease(lease_name(settings), settings.housekeeping_lease)
     reconciler = OrphanedBookingReconciler(settings.slot_lock_ttl_seconds)
-    next_horizon_check = 0.0  # at start-up, then every HORIZON_CHECK_SECONDS
-    while not stop.is_set():
+    # Every process rolls horizons once at start-up (a first start does not wait for its
+    # turn; doctor leases and the slot key keep one result), then only while holding.
+    next_horizon_check = 0.0
+    started = False
+    try:
+        while not stop.is_set():
+            holding = await _holds(lease)
+            if holding:
+                try:
+                    metrics.locks_expired(len(await release_expired_locks()))
+                    await reconciler.run()
+                except Exception as exc:
+                    if not outage.noticed(exc):  # a store outage is logged once, not every pass
+                        log.exception("housekeeping pass failed; retrying")
+            if (holding or not started) and time.monotonic() >= next_horizon_check:
+                started = True
+                next_horizon_check = time.monotonic() + HORIZON_CHECK_SECONDS
+                try:
+                    await roll_horizons_forward()
+                except Exception as exc:
+                    if not outage.noticed(exc):
+                        log.exception("rolling schedule horizons forward failed; retrying later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)
+    finally:
         try:
-            metrics.locks_expired(len(await release_expired_locks()))
-            await reconciler.run()
-        except Exception as exc:
-            if not outage.noticed(exc):  # a store outage is logged once, not every pass
-                log.exception("housekeeping pass failed; retrying")
-        if time.monotonic() >= next_horizon_check:
-            next_horizon_check = time.monotonic() + HORIZON_CHECK_SECONDS
-            try:
-                await roll_horizons_forward()
-            except Exception as exc:
-                if not outage.noticed(exc):
-                    log.exception("rolling schedule horizons forward failed; retrying later")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)
+            await lease.release()
+        except Exception:
+            log.warning("could not release the housekeeping lease; it lapses on its own")

@@ -1,9 +1,11 @@
 """Keep every scheduled doctor's slots reaching SCHEDULE_HORIZON_DAYS ahead as days pass.
 
-Every API process runs this on its own. Only the days after a doctor's horizon_end are
-generated, insert only; the slot_key unique index refuses a slot another process already
-made, so there is one result however many processes run it, and only the process whose
-insert succeeded announces a slot. horizon_end moves forward with a conditional update.
+Every API process runs this once at start-up, then only the housekeeping lease's holder,
+every HORIZON_CHECK_SECONDS: its one read scans the doctors (not the slots), so it runs
+rarely. Only the days after a doctor's horizon_end are generated, insert only; the
+slot_key unique index refuses a slot another process already made, so there is one result
+however many processes run it, and only the process whose insert succeeded announces a
+slot. horizon_end moves forward with a conditional update.
 """
 
 from __future__ import annotations
