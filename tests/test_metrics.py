@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -162,20 +161,23 @@ def test_a_metrics_token_is_required_when_set(store_uri: str, log_dir: Path) -> 
         server.stop()
 
 
-def _metrics_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("aayulink-metrics-*"))
+def _metrics_dirs(temp: Path) -> set[Path]:
+    return set(temp.glob("aayulink-metrics-*"))
 
 
 def test_serve_with_two_workers_reports_one_view(tmp_path: Path) -> None:
-    dirs_before = _metrics_dirs()
+    # A temporary directory of its own (TMPDIR), so other runs' serve processes cannot
+    # add or remove metrics directories under the test's eyes.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     server = Serve(
         tmp_path / "data",
         tmp_path / "serve.log",
-        env={"EMBEDDED_STORE_ENGINE": "memory", "METRICS_TOKEN": TOKEN},
+        env={"EMBEDDED_STORE_ENGINE": "memory", "METRICS_TOKEN": TOKEN, "TMPDIR": str(temp)},
         workers=2,
     ).start()
     try:
-        assert len(_metrics_dirs() - dirs_before) == 1, "serve made its own metrics directory"
+        assert len(_metrics_dirs(temp)) == 1, "serve made its own metrics directory"
         workers = labels_of(
             eventually(
                 server.base,
@@ -217,4 +219,4 @@ def test_serve_with_two_workers_reports_one_view(tmp_path: Path) -> None:
         assert server.process is not None and server.process.wait(timeout=WAIT_S) == 0
     finally:
         server.stop()
-    assert _metrics_dirs() == dirs_before, "serve removes its metrics directory"
+    assert _metrics_dirs(temp) == set(), "serve removes its metrics directory"
