@@ -17,18 +17,17 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests import booking_rush
+from tests.booking_rush import Rush
 from tests.graphql_client import CREATE_SPECIALTY, Api, GraphQL, Response, unique
 from tests.serve_process import Serve
 from tests.test_store_supervision import (
+    PATIENTS,
     RETRYABLE,
     RUSH_ENV,
     SLOTS,
-    Rush,
     _assert_unavailable_is_retryable,
-    _book,
     _check_store,
-    _rush,
-    _setup,
     _store_uri,
 )
 
@@ -104,14 +103,16 @@ async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(
     env = {**RUSH_ENV, "STORE_TIMEOUT_SECONDS": "5"}
     server = Serve(small_disk / "data", tmp_path / "serve.log", env=env).start()
     try:
-        api, slots, patients = await _setup(http, server)
+        api, slots, patients = await booking_rush.setup(http, server.url, SLOTS, PATIENTS)
         before = Rush()
-        await _book(http, server.url, patients[0], slots[0], before, 0)
+        await booking_rush.book(http, server.url, patients[0], slots[0], before, 0)
         assert before.acknowledged, before.errors
 
         ballast = _fill(small_disk)
         rush = Rush()
-        await asyncio.gather(*_rush(http, server.url, patients[1:], slots[1:], rush))
+        await asyncio.gather(
+            *booking_rush.start(http, [server.url], patients[1:], slots[1:], rush, 0.05)
+        )
         assert rush.unanswered == 0
         _assert_unavailable_is_retryable(rush)
         refused = await _create_specialty(api)
@@ -136,7 +137,7 @@ async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(
         retry = Rush(keys=dict(rush.keys))
         await asyncio.gather(
             *(
-                _book(http, server.url, patient, slots[1:][i % (SLOTS - 1)], retry, 0)
+                booking_rush.book(http, server.url, patient, slots[1:][i % (SLOTS - 1)], retry, 0)
                 for i, patient in enumerate(patients[1:])
             )
         )

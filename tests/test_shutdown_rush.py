@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 
 from app.models import ACTIVE_STATUSES
 from app.store.embedded import EmbeddedStoreProcess
+from tests.booking_rush import clock
 from tests.graphql_client import BOOK, Api, GraphQL, Person
 from tests.metrics_scrape import scrape, total
 from tests.serve_process import Serve
@@ -69,7 +70,7 @@ async def test_sigterm_mid_rush_answers_every_request_that_reached_the_server(
             api = Api(gql, await Api.login_admin(gql))
             clinic = await api.clinic()
             slots = [
-                (await api.slot(clinic, _clock(480 + 30 * i), _clock(510 + 30 * i)))["id"]
+                (await api.slot(clinic, clock(480 + 30 * i), clock(510 + 30 * i)))["id"]
                 for i in range(SLOTS)
             ]
             patients = [await api.patient(f"Rush {i}") for i in range(PATIENTS)]
@@ -127,7 +128,3 @@ def _until_a_booking_is_in_flight(server: Serve) -> None:
     while total(scrape(server.base), "aayulink_graphql_requests_in_flight") < 1:
         assert time.monotonic() < deadline, "no request was ever in flight"
         time.sleep(0.005)
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"

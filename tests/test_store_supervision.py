@@ -15,9 +15,7 @@ import re
 import signal
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +25,11 @@ from pymongo import AsyncMongoClient
 
 from app.store.supervisor import STORE_LOST_EXIT_CODE
 from app.web.server import STARTUP_FAILURE
-from tests.graphql_client import BOOK, LOCK, Api, GraphQL, Person
+from tests import booking_rush
+from tests.booking_rush import Rush
+from tests.graphql_client import GraphQL
 from tests.serve_process import Serve, children, command_line, running
 from tests.servers import free_port
-from tests.test_faults import Rush as FaultRush
-from tests.test_faults import _assert_acknowledged_kept, _settled
 
 WAIT_S = 60  # liveness bounds for the test, never performance targets
 PATIENTS = 16
@@ -48,24 +46,6 @@ RUSH_ENV = {
     "RATE_LIMIT_REGISTER_ADDRESS": "100000/minute",
 }
 RETRYABLE = {"SERVICE_UNAVAILABLE", "SLOT_LOCKED", "SLOT_ALREADY_BOOKED"}
-
-
-@dataclass
-class Rush:
-    """What the clients saw: acknowledged bookings, and every error in full."""
-
-    acknowledged: dict[str, tuple[str, str]] = field(default_factory=dict)  # appt -> slot, key
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    unanswered: int = 0
-    first_ack: asyncio.Event = field(default_factory=asyncio.Event)
-    keys: dict[str, str] = field(default_factory=dict)  # patient id -> idempotency key
-
-    @property
-    def codes(self) -> set[str]:
-        return {str(error.get("extensions", {}).get("code")) for error in self.errors}
-
-    def as_fault_rush(self) -> FaultRush:
-        return FaultRush(acknowledged=dict(self.acknowledged))
 
 
 @pytest_asyncio.fixture
@@ -101,57 +81,6 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def _setup(http: httpx.AsyncClient, server: Serve) -> tuple[Api, list[str], list[Person]]:
-    gql = GraphQL(http, server.url)
-    api = Api(gql, await Api.login_admin(gql))
-    clinic = await api.clinic()
-    slots = [
-        (await api.slot(clinic, _clock(8 * 60 + 30 * i), _clock(8 * 60 + 30 * (i + 1))))["id"]
-        for i in range(SLOTS)
-    ]
-    patients = [await api.patient(f"Rush {i}") for i in range(PATIENTS)]
-    return api, slots, patients
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-async def _book(
-    http: httpx.AsyncClient, url: str, patient: Person, slot_id: str, rush: Rush, delay: float
-) -> None:
-    """Lock then book with an idempotency key, as a careful client does."""
-    await asyncio.sleep(delay)
-    gql = GraphQL(http, url)
-    key = rush.keys.setdefault(patient.id, str(uuid.uuid4()))
-    try:
-        locked = await gql(LOCK, {"slotId": slot_id}, patient.token)
-        rush.errors += locked.body.get("errors") or []
-        booked = await gql(
-            BOOK, {"input": {"slotId": slot_id, "idempotencyKey": key}}, patient.token
-        )
-    except httpx.TransportError:
-        rush.unanswered += 1
-        return
-    if booked.body.get("errors"):
-        rush.errors += booked.body["errors"]
-        return
-    rush.acknowledged[booked.body["data"]["bookAppointment"]["id"]] = (slot_id, key)
-    rush.first_ack.set()
-
-
-def _rush(
-    http: httpx.AsyncClient, url: str, patients: list[Person], slots: list[str], rush: Rush
-) -> list[asyncio.Task[None]]:
-    """Two patients per slot."""
-    return [
-        asyncio.create_task(
-            _book(http, url, patient, slots[i % len(slots)], rush, i * STAGGER_SECONDS)
-        )
-        for i, patient in enumerate(patients)
-    ]
-
-
 async def _answering(gql: GraphQL) -> bool:
     for _ in range(WAIT_S * 2):
         with contextlib.suppress(httpx.TransportError):
@@ -165,9 +94,9 @@ async def _check_store(uri: str, *rushes: Rush) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
     try:
         store = client["aayulink"]
-        assert await _settled(store) == []
+        assert await booking_rush.settled(store) == []
         for rush in rushes:
-            await _assert_acknowledged_kept(store, rush.as_fault_rush())
+            await booking_rush.assert_acknowledged_kept(store, rush)
     finally:
         await client.close()
 
@@ -188,12 +117,12 @@ async def test_a_killed_store_comes_back_by_itself_mid_rush(
     env = {**RUSH_ENV, "STORE_RESTART_BACKOFF_SECONDS": "5"}
     server = Serve(tmp_path / "data", tmp_path / "serve.log", env=env, workers=2).start()
     try:
-        api, slots, patients = await _setup(http, server)
+        api, slots, patients = await booking_rush.setup(http, server.url, SLOTS, PATIENTS)
         assert server.process is not None
         store_before = _store_pid(server)
         workers = set(children(server.process.pid)) - {store_before}
         rush = Rush()
-        tasks = _rush(http, server.url, patients, slots, rush)
+        tasks = booking_rush.start(http, [server.url], patients, slots, rush, STAGGER_SECONDS)
         await rush.first_ack.wait()
         in_flight = sum(not task.done() for task in tasks)
         os.kill(store_before, signal.SIGKILL)
@@ -216,7 +145,7 @@ async def test_a_killed_store_comes_back_by_itself_mid_rush(
         retry = Rush(keys=dict(rush.keys))
         await asyncio.gather(
             *(
-                _book(http, server.url, patient, slots[i % SLOTS], retry, 0)
+                booking_rush.book(http, server.url, patient, slots[i % SLOTS], retry, 0)
                 for i, patient in enumerate(patients)
             )
         )
@@ -271,14 +200,14 @@ async def test_killing_serve_leaves_nothing_behind_and_it_starts_again(
     data_dir = tmp_path / "data"
     server = Serve(data_dir, tmp_path / "serve.log", env=RUSH_ENV, workers=2).start()
     try:
-        _, slots, patients = await _setup(http, server)
+        _, slots, patients = await booking_rush.setup(http, server.url, SLOTS, PATIENTS)
         assert server.process is not None
         descendants = children(server.process.pid)
         workers = [pid for pid in descendants if "spawn_main" in command_line(pid)]
         assert len(workers) == 2, [command_line(pid) for pid in descendants]
         assert _store_pid(server) in descendants
         rush = Rush()
-        tasks = _rush(http, server.url, patients, slots, rush)
+        tasks = booking_rush.start(http, [server.url], patients, slots, rush, STAGGER_SECONDS)
         await rush.first_ack.wait()
         server.process.kill()
         await asyncio.gather(*tasks)
