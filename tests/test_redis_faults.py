@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,18 @@ APPOINTMENT_UPDATES = """subscription($doctorId: ID) {
 
 
 class Times:
-    """Successive non-overlapping 10-minute slots on one day."""
+    """Successive non-overlapping 10-minute slots from 06:00; a full day moves on two days
+    (a fast machine makes more than a day's worth while Redis is stopped), so two of these
+    started on neighbouring days never meet."""
 
     def __init__(self, day: str) -> None:
         self.day = day
         self.next_minute = 6 * 60
 
     def __call__(self) -> tuple[str, str]:
+        if self.next_minute + 10 > 24 * 60 - 1:
+            self.day = (date.fromisoformat(self.day) + timedelta(days=2)).isoformat()
+            self.next_minute = 6 * 60
         start, self.next_minute = self.next_minute, self.next_minute + 10
         return _clock(start), _clock(self.next_minute)
 
