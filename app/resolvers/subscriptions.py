@@ -64,7 +64,9 @@ class Subscription:
             assert isinstance(event, AppointmentChanged)
             yield AppointmentEvent(
                 kind=event.kind,
-                appointment=AppointmentType.from_doc(event.appointment),
+                appointment=AppointmentType.from_doc(
+                    event.appointment, previous_doctor_id=event.previous_doctor_id
+                ),
                 at=event.at,
             )
 
