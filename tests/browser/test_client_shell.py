@@ -75,7 +75,15 @@ async def test_a_wrong_password_and_a_taken_email_are_explained(
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_contain_text("Invalid email or password")
 
-    await page.get_by_role("tab", name="Register").click()
+    # Keyboard only: the arrow key moves to the Register tab, Tab into its form.
+    await page.get_by_role("tab", name="Sign in").focus()
+    await page.keyboard.press("ArrowRight")
+    await expect(page.get_by_role("tab", name="Register")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    await expect(page.get_by_role("tab", name="Register")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Full name")).to_be_focused()
     await page.get_by_label("Full name").fill("Someone Else")
     await page.get_by_label("Email").fill(patient.email)
     await page.get_by_label("Password").fill(PATIENT_PASSWORD)
