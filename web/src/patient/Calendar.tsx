@@ -1,8 +1,9 @@
 /** Four weeks of a doctor's days, each with how many times a patient could book now. */
-import { useMemo } from "react";
-import { useQuery } from "urql";
-import { addDays, dayMonth, longDate, weekday } from "./dates";
-import { AVAILABILITY, type DoctorSummary } from "./operations";
+import { useMemo } from 'react';
+import { useQuery } from 'urql';
+import { addDays } from '../lib/time';
+import { dayMonth, longDate, shortDate, weekday } from './dates';
+import { AVAILABILITY, type DoctorSummary } from './operations';
 
 const SPAN = 28;
 
@@ -27,9 +28,9 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
   const [{ data, error }] = useQuery<Data>({
     query: AVAILABILITY,
     variables: useMemo(() => ({ id: doctor.id, from, to }), [doctor.id, from, to]),
-    requestPolicy: "cache-and-network",
+    requestPolicy: 'cache-and-network',
     // With no next slot the answer holds no Slot: name it, so bookings refresh the counts.
-    context: useMemo(() => ({ additionalTypenames: ["Slot"] }), []),
+    context: useMemo(() => ({ additionalTypenames: ['Slot'] }), []),
   });
   const counts = new Map((data?.doctor?.availability ?? []).map((d) => [d.date, d.bookable]));
   const next = data?.doctor?.nextAvailableSlot;
@@ -40,13 +41,13 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
       <h2 id="pp-cal-title">Choose a day</h2>
       <p className="pp-muted" data-testid="next-available">
         {next
-          ? `Next free time: ${weekday(next.date)} ${dayMonth(next.date)} at ${next.startTime}.`
+          ? `Next free time: ${shortDate(next.date)} at ${next.startTime}.`
           : data
-            ? "No bookable time in the booking window."
-            : "\u00a0"}
+            ? 'No bookable time in the booking window.'
+            : '\u00a0'}
         {next && (
           <>
-            {" "}
+            {' '}
             <button type="button" className="pp-link" onClick={() => onSelect(next.date)}>
               Show that day
             </button>
@@ -86,17 +87,17 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
             <button
               key={day}
               type="button"
-              className={`pp-day${count ? " pp-day-open" : ""}`}
+              className={`pp-day${count ? ' pp-day-open' : ''}`}
               data-testid="calendar-day"
               data-date={day}
               data-bookable={count ?? 0}
               aria-pressed={day === selected}
-              aria-label={`${longDate(day)}: ${count === undefined ? "loading" : `${count} bookable`}`}
+              aria-label={`${longDate(day)}: ${count === undefined ? 'loading' : `${count} bookable`}`}
               onClick={() => onSelect(day)}
             >
               <span className="pp-day-wd">{weekday(day)}</span>
               <span className="pp-day-dm">{dayMonth(day)}</span>
-              <span className="pp-day-n">{count === undefined ? "" : count}</span>
+              <span className="pp-day-n">{count === undefined ? '' : count}</span>
             </button>
           );
         })}

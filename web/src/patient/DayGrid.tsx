@@ -1,9 +1,10 @@
 /** One doctor's day as a grid of times, greyed and re-labelled live as other patients hold and
  * book them (slotUpdates for this doctor and date only). */
-import { useEffect, useMemo, useRef, useState } from "react";
-import { useQuery, useSubscription } from "urql";
-import { longDate, zoneLabel } from "./dates";
-import { DAY_SLOTS, SLOT_UPDATES, type DoctorSummary, type Slot } from "./operations";
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { zoneLabel } from '../lib/time';
+import { longDate } from './dates';
+import { DAY_SLOTS, SLOT_UPDATES, type DoctorSummary, type Slot } from './operations';
 import {
   cellState,
   mergeSlots,
@@ -12,8 +13,8 @@ import {
   STATE_TEXT,
   type CellState,
   type SlotEvents,
-} from "./slotState";
-import { useSocketEpoch } from "./socket";
+} from './slotState';
+import { useSocket } from './socket';
 
 interface SlotEventData {
   slotUpdates: { kind: string; at: string; slot: Slot | null };
@@ -29,12 +30,19 @@ interface Props {
   onChange?: (message: string) => void;
 }
 
-export default function DayGrid({ doctor, date, busySlotId, rescheduling, onPick, onChange }: Props) {
+export default function DayGrid({
+  doctor,
+  date,
+  busySlotId,
+  rescheduling,
+  onPick,
+  onChange,
+}: Props) {
   const [{ data, fetching, error }, refetch] = useQuery<{ doctor: { daySlots: Slot[] } | null }>({
     query: DAY_SLOTS,
     variables: { id: doctor.id, date },
-    requestPolicy: "cache-and-network",
-    context: useMemo(() => ({ additionalTypenames: ["Slot"] }), []),
+    requestPolicy: 'cache-and-network',
+    context: useMemo(() => ({ additionalTypenames: ['Slot'] }), []),
   });
   const [resyncs, setResyncs] = useState(0);
   const [events] = useSubscription<SlotEventData, SlotEvents>(
@@ -48,7 +56,7 @@ export default function DayGrid({ doctor, date, busySlotId, rescheduling, onPick
       }
       return {
         ...previous,
-        [slot.id]: { slot, seenAt: Date.now(), removed: event.slotUpdates.kind === "REMOVED" },
+        [slot.id]: { slot, seenAt: Date.now(), removed: event.slotUpdates.kind === 'REMOVED' },
       };
     },
   );
@@ -56,12 +64,12 @@ export default function DayGrid({ doctor, date, busySlotId, rescheduling, onPick
   // Each (re)connection of the socket may have missed events, and so may a RESYNC: read the
   // day again then. The grid is ready once the socket is up and the day read (a test's "B sees
   // it greyed" needs B's subscription live, not only B's first read).
-  const epoch = useSocketEpoch();
-  const readFor = useRef("");
+  const { epoch, connected } = useSocket();
+  const readFor = useRef('');
   useEffect(() => {
     const key = `${epoch}:${resyncs}`;
     if (epoch > 0 && readFor.current !== key) {
-      refetch({ requestPolicy: "network-only" });
+      refetch({ requestPolicy: 'network-only' });
       readFor.current = key;
     }
   }, [epoch, resyncs, refetch]);
@@ -88,22 +96,22 @@ export default function DayGrid({ doctor, date, busySlotId, rescheduling, onPick
       const state = cellState(slot, doctor, now);
       after.set(slot.id, state);
       const was = before.get(slot.id);
-      if (was && was !== state && state !== "PAST") {
+      if (was && was !== state && state !== 'PAST') {
         changed.push(`${slot.startTime} is now ${STATE_TEXT[state]}`);
       }
     }
     seen.current = after;
-    if (changed.length && onChange) onChange(changed.join("; "));
+    if (changed.length && onChange) onChange(changed.join('; '));
   }, [slots, doctor, now, onChange]);
 
-  const ready = !!data && !fetching && epoch > 0;
-  const bookable = slots.filter((s) => cellState(s, doctor, now) === "AVAILABLE").length;
+  const ready = !!data && !fetching && connected && readFor.current === `${epoch}:${resyncs}`;
+  const bookable = slots.filter((s) => cellState(s, doctor, now) === 'AVAILABLE').length;
 
   return (
     <section className="pp-card" aria-labelledby="pp-day-title">
       <h2 id="pp-day-title">{longDate(date)}</h2>
       <p className="pp-muted">
-        Times in {zoneLabel(doctor.timezone)}, the doctor's time zone.{" "}
+        Times in {zoneLabel(doctor.timezone)}, the doctor's time zone.{' '}
         {data && `${bookable} of ${slots.length} times bookable.`}
       </p>
       {rescheduling && <p className="pp-hint">Pick the new time for your appointment.</p>}
@@ -115,7 +123,7 @@ export default function DayGrid({ doctor, date, busySlotId, rescheduling, onPick
       <div
         className="pp-grid"
         data-testid="day-grid"
-        data-ready={ready ? "true" : "false"}
+        data-ready={ready ? 'true' : 'false'}
         aria-busy={!ready}
         role="group"
         aria-label={`Times on ${longDate(date)}`}
@@ -140,7 +148,7 @@ export default function DayGrid({ doctor, date, busySlotId, rescheduling, onPick
               }}
             >
               <span className="pp-cell-time">{slot.startTime}</span>
-              <span className="pp-cell-badge">{busy ? "…" : STATE_BADGE[state]}</span>
+              <span className="pp-cell-badge">{busy ? '…' : STATE_BADGE[state]}</span>
             </button>
           );
         })}

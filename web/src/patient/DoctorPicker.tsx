@@ -1,10 +1,13 @@
 /** Specialty, then doctor: each doctor with its fee and time zone. */
-import { useMemo } from "react";
-import { useQuery } from "urql";
-import { zoneLabel } from "./dates";
-import { DOCTORS, SPECIALTIES, type DoctorSummary, type Specialty } from "./operations";
+import { useMemo } from 'react';
+import { useQuery } from 'urql';
+import { zoneLabel } from '../lib/time';
+import { DOCTORS, SPECIALTIES, type DoctorSummary, type Specialty } from './operations';
 
-const FEE = new Intl.NumberFormat(undefined, { minimumFractionDigits: 0, maximumFractionDigits: 2 });
+const FEE = new Intl.NumberFormat(undefined, {
+  minimumFractionDigits: 0,
+  maximumFractionDigits: 2,
+});
 
 interface Props {
   specialtyId: string;

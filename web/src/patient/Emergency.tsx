@@ -1,8 +1,8 @@
 /** An urgent message to the clinic (sendEmergencyRequest): doctors and admins see it at once. */
-import { useState } from "react";
-import { useMutation } from "urql";
-import { describeError } from "../lib/errors";
-import { EMERGENCY, type DoctorSummary } from "./operations";
+import { useState } from 'react';
+import { useMutation } from 'urql';
+import { describeError } from '../lib/errors';
+import { EMERGENCY, type DoctorSummary } from './operations';
 
 export default function Emergency({
   doctor,
@@ -14,7 +14,7 @@ export default function Emergency({
   onSent: (message: string) => void;
 }) {
   const [open, setOpen] = useState(false);
-  const [message, setMessage] = useState("");
+  const [message, setMessage] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [{ fetching }, send] = useMutation(EMERGENCY);
   return (
@@ -40,7 +40,7 @@ export default function Emergency({
               setError(describeError(result.error));
               return;
             }
-            setMessage("");
+            setMessage('');
             setOpen(false);
             onSent(
               doctor
@@ -51,7 +51,9 @@ export default function Emergency({
         >
           <p className="pp-muted">
             For a life-threatening emergency call your local emergency number first.
-            {doctor ? ` This goes to ${doctor.name} and the clinic's admins.` : " This goes to the clinic's doctors and admins."}
+            {doctor
+              ? ` This goes to ${doctor.name} and the clinic's admins.`
+              : " This goes to the clinic's doctors and admins."}
           </p>
           <label htmlFor="pp-emergency-message">What is happening?</label>
           <textarea
@@ -69,7 +71,7 @@ export default function Emergency({
           )}
           <div className="pp-actions">
             <button type="submit" className="pp-danger" disabled={fetching || !message.trim()}>
-              {fetching ? "Sending…" : "Send now"}
+              {fetching ? 'Sending…' : 'Send now'}
             </button>
             <button type="button" onClick={() => setOpen(false)}>
               Close

@@ -1,7 +1,8 @@
 /** The times this patient holds: a countdown to each lock's expiry, a reason, Book and Release. */
-import { useEffect, useState } from "react";
-import { dayMonth, mmss, secondsUntil, weekday, zoneLabel } from "./dates";
-import type { HeldSlot } from "./operations";
+import { useEffect, useState } from 'react';
+import { formatCountdown, secondsUntil, zoneLabel } from '../lib/time';
+import { shortDate } from './dates';
+import type { HeldSlot } from './operations';
 
 interface Props {
   holds: HeldSlot[];
@@ -50,14 +51,14 @@ function HoldCard({
 }: {
   hold: HeldSlot;
   busy: boolean;
-  onBook: Props["onBook"];
-  onRelease: Props["onRelease"];
-  onExpired: Props["onExpired"];
-  onLastMinute: Props["onLastMinute"];
+  onBook: Props['onBook'];
+  onRelease: Props['onRelease'];
+  onExpired: Props['onExpired'];
+  onLastMinute: Props['onLastMinute'];
 }) {
   const expiresAt = hold.lock?.expiresAt ?? new Date().toISOString();
   const [left, setLeft] = useState(() => secondsUntil(expiresAt));
-  const [reason, setReason] = useState("");
+  const [reason, setReason] = useState('');
   useEffect(() => {
     const tick = () => {
       const seconds = secondsUntil(expiresAt);
@@ -83,21 +84,21 @@ function HoldCard({
     >
       <p className="pp-hold-what">
         <strong>
-          {weekday(hold.date)} {dayMonth(hold.date)}, {hold.startTime}–{hold.endTime}
-        </strong>{" "}
+          {shortDate(hold.date)}, {hold.startTime}–{hold.endTime}
+        </strong>{' '}
         with {hold.doctor.name} ({hold.doctor.specialty.name})
         <br />
         <span className="pp-muted">{zoneLabel(hold.doctor.timezone)}</span>
       </p>
-      <p className={urgent ? "pp-countdown pp-urgent" : "pp-countdown"}>
-        Held for{" "}
+      <p className={urgent ? 'pp-countdown pp-urgent' : 'pp-countdown'}>
+        Held for{' '}
         <time
           data-testid="lock-countdown"
           data-expires-at={expiresAt}
           dateTime={`PT${left}S`}
           role="timer"
         >
-          {mmss(left)}
+          {formatCountdown(left)}
         </time>
       </p>
       <label htmlFor={reasonId}>Reason for the visit (optional)</label>
@@ -110,7 +111,7 @@ function HoldCard({
       />
       <div className="pp-actions">
         <button type="submit" className="pp-primary" disabled={busy}>
-          {busy ? "Working…" : "Confirm booking"}
+          {busy ? 'Working…' : 'Confirm booking'}
         </button>
         <button type="button" disabled={busy} onClick={() => onRelease(hold)}>
           Release

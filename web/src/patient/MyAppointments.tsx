@@ -1,18 +1,19 @@
 /** The patient's appointments, kept live by appointmentUpdates (a doctor's confirmation, a
  * reschedule or cancel from another tab), with cancel and reschedule. */
-import { useEffect, useMemo, useRef, useState } from "react";
-import { useQuery, useSubscription } from "urql";
-import { dayMonth, weekday, zoneLabel } from "./dates";
-import { APPOINTMENT_UPDATES, MY_APPOINTMENTS, type Appointment } from "./operations";
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { zoneLabel } from '../lib/time';
+import { shortDate } from './dates';
+import { APPOINTMENT_UPDATES, MY_APPOINTMENTS, type Appointment } from './operations';
 
-const ACTIVE = new Set(["SCHEDULED", "CONFIRMED", "IN_PROGRESS"]);
-const STATUS_TEXT: Record<Appointment["status"], string> = {
-  SCHEDULED: "Scheduled",
-  CONFIRMED: "Confirmed",
-  IN_PROGRESS: "In progress",
-  COMPLETED: "Completed",
-  CANCELLED: "Cancelled",
-  NO_SHOW: "Missed",
+const ACTIVE = new Set(['SCHEDULED', 'CONFIRMED', 'IN_PROGRESS']);
+const STATUS_TEXT: Record<Appointment['status'], string> = {
+  SCHEDULED: 'Scheduled',
+  CONFIRMED: 'Confirmed',
+  IN_PROGRESS: 'In progress',
+  COMPLETED: 'Completed',
+  CANCELLED: 'Cancelled',
+  NO_SHOW: 'Missed',
 };
 
 interface EventData {
@@ -37,16 +38,16 @@ export default function MyAppointments({
 }: Props) {
   const [{ data, error }, refetch] = useQuery<{ myAppointments: Appointment[] }>({
     query: MY_APPOINTMENTS,
-    requestPolicy: "cache-and-network",
+    requestPolicy: 'cache-and-network',
     // An empty list carries no __typename: name it, so bookings refresh the list.
-    context: useMemo(() => ({ additionalTypenames: ["Appointment"] }), []),
+    context: useMemo(() => ({ additionalTypenames: ['Appointment'] }), []),
   });
   const [events] = useSubscription<EventData, Seen>(
     { query: APPOINTMENT_UPDATES },
     (previous = {}, event) => {
       const appointment = event.appointmentUpdates.appointment;
       if (!appointment) {
-        refetch({ requestPolicy: "network-only" });
+        refetch({ requestPolicy: 'network-only' });
         return previous;
       }
       return { ...previous, [appointment.id]: { appointment, seenAt: Date.now() } };
@@ -75,7 +76,7 @@ export default function MyAppointments({
       const was = known.current.get(a.id);
       if (was && was !== a.status && onChange) {
         onChange(
-          `Your appointment on ${dayMonth(a.appointmentDate)} at ${a.appointmentTime} is now ${STATUS_TEXT[a.status].toLowerCase()}.`,
+          `Your appointment on ${shortDate(a.appointmentDate)} at ${a.appointmentTime} is now ${STATUS_TEXT[a.status].toLowerCase()}.`,
         );
       }
     }
@@ -83,7 +84,9 @@ export default function MyAppointments({
   }, [appointments, onChange]);
 
   const now = Date.now();
-  const upcoming = appointments.filter((a) => ACTIVE.has(a.status) && Date.parse(a.startsAt) > now - 3_600_000);
+  const upcoming = appointments.filter(
+    (a) => ACTIVE.has(a.status) && Date.parse(a.startsAt) > now - 3_600_000,
+  );
   const others = appointments.filter((a) => !upcoming.includes(a)).reverse();
 
   return (
@@ -131,13 +134,13 @@ function Row({
   appointment: Appointment;
   busy: boolean;
   rescheduling: boolean;
-  onCancel?: Props["onCancel"];
-  onReschedule?: Props["onReschedule"];
+  onCancel?: Props['onCancel'];
+  onReschedule?: Props['onReschedule'];
 }) {
   const [cancelling, setCancelling] = useState(false);
-  const [reason, setReason] = useState("");
-  const changeable = (a.status === "SCHEDULED" || a.status === "CONFIRMED") && onCancel;
-  const label = `${weekday(a.appointmentDate)} ${dayMonth(a.appointmentDate)}, ${a.appointmentTime}–${a.endTime}`;
+  const [reason, setReason] = useState('');
+  const changeable = (a.status === 'SCHEDULED' || a.status === 'CONFIRMED') && onCancel;
+  const label = `${shortDate(a.appointmentDate)}, ${a.appointmentTime}–${a.endTime}`;
   return (
     <li
       className="pp-appointment"
@@ -151,13 +154,21 @@ function Row({
         <span className="pp-muted">{zoneLabel(a.doctor.timezone)}</span>
         {a.reasonForVisit && <span className="pp-muted"> · {a.reasonForVisit}</span>}
       </div>
-      <span className={`pp-status pp-status-${a.status.toLowerCase()}`} data-testid="appointment-status">
+      <span
+        className={`pp-status pp-status-${a.status.toLowerCase()}`}
+        data-testid="appointment-status"
+      >
         {STATUS_TEXT[a.status]}
       </span>
       {changeable && !cancelling && (
         <div className="pp-actions">
-          <button type="button" disabled={busy} aria-pressed={rescheduling} onClick={() => onReschedule?.(a)}>
-            {rescheduling ? "Choosing a new time…" : "Reschedule"}
+          <button
+            type="button"
+            disabled={busy}
+            aria-pressed={rescheduling}
+            onClick={() => onReschedule?.(a)}
+          >
+            {rescheduling ? 'Choosing a new time…' : 'Reschedule'}
           </button>
           <button type="button" disabled={busy} onClick={() => setCancelling(true)}>
             Cancel…
@@ -181,7 +192,7 @@ function Row({
           />
           <div className="pp-actions">
             <button type="submit" className="pp-danger" disabled={busy}>
-              {busy ? "Cancelling…" : `Cancel the ${a.appointmentTime} appointment`}
+              {busy ? 'Cancelling…' : `Cancel the ${a.appointmentTime} appointment`}
             </button>
             <button type="button" onClick={() => setCancelling(false)}>
               Keep it

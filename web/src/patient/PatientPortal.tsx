@@ -1,17 +1,20 @@
 /** The patient portal: find a doctor, pick a day and a time, hold it, book it, and manage the
  * appointments, all live. Deep link: `#/patient?doctor=<id>&date=<YYYY-MM-DD>`. */
-import { useCallback, useEffect, useMemo, useState } from "react";
-import { useMutation, useQuery, type CombinedError } from "urql";
-import { useAuth } from "../lib/auth";
-import { describeError } from "../lib/errors";
-import Calendar from "./Calendar";
-import { addDays, dayMonth, todayIn, weekday } from "./dates";
-import DayGrid from "./DayGrid";
-import DoctorPicker from "./DoctorPicker";
-import Emergency from "./Emergency";
-import Holds from "./Holds";
-import { useIntentKeys } from "./intents";
-import MyAppointments from "./MyAppointments";
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useMutation, useQuery, type CombinedError } from 'urql';
+import { useAnnounce } from '../lib/announce';
+import { useAuth } from '../lib/auth';
+import { describeError, errorCode } from '../lib/errors';
+import { intentKey, settleIntent } from '../lib/idempotency';
+import { navigate, readPatientLink, useRoute } from '../lib/routes';
+import { addDays, todayIn } from '../lib/time';
+import Calendar from './Calendar';
+import { shortDate } from './dates';
+import DayGrid from './DayGrid';
+import DoctorPicker from './DoctorPicker';
+import Emergency from './Emergency';
+import Holds from './Holds';
+import MyAppointments from './MyAppointments';
 import {
   BOOK,
   CANCEL,
@@ -24,44 +27,64 @@ import {
   type DoctorSummary,
   type HeldSlot,
   type Slot,
-} from "./operations";
-import { usePatientRoute } from "./route";
-import type { CellState } from "./slotState";
-import "./patient.css";
+} from './operations';
+import type { CellState } from './slotState';
+import './patient.css';
 
 interface Notice {
-  tone: "error" | "info" | "success";
+  tone: 'error' | 'info' | 'success';
   text: string;
   code?: string;
 }
 
-function errorNotice(error: CombinedError): Notice {
-  const code = error.graphQLErrors[0]?.extensions?.code;
-  return {
-    tone: "error",
-    text: describeError(error),
-    code: typeof code === "string" ? code : error.networkError ? "NETWORK" : undefined,
-  };
+function errorNotice(error: CombinedError, timeZone?: string): Notice {
+  return { tone: 'error', text: describeError(error, { timeZone }), code: errorCode(error) };
+}
+
+/** The deep link's selection, written back without a history entry. */
+interface Selection {
+  doctor: string | null;
+  date: string | null;
+}
+
+function useSelection(): [Selection, (next: Selection) => void] {
+  const link = readPatientLink(useRoute().params);
+  const selection = useMemo(
+    () => ({ doctor: link.doctorId ?? null, date: link.date ?? null }),
+    [link.doctorId, link.date],
+  );
+  const select = useCallback((next: Selection) => {
+    navigate(
+      'patient',
+      { doctor: next.doctor, date: next.doctor ? next.date : null },
+      { replace: true },
+    );
+  }, []);
+  return [selection, select];
 }
 
 export default function PatientPortal() {
-  const { user } = useAuth();
-  const isPatient = user?.role === "PATIENT";
-  const [route, setRoute] = usePatientRoute();
+  const { role } = useAuth();
+  const isPatient = role === 'PATIENT';
+  const [route, setRoute] = useSelection();
   const [picked, setPicked] = useState<DoctorSummary | null>(null);
   const [doctorQuery] = useQuery<{ doctor: DoctorSummary | null }>({
     query: DOCTOR,
-    variables: { id: route.doctor ?? "" },
+    variables: { id: route.doctor ?? '' },
     pause: !route.doctor || picked?.id === route.doctor,
   });
   const doctor =
-    picked && picked.id === route.doctor ? picked : route.doctor ? (doctorQuery.data?.doctor ?? null) : null;
-  const [specialtyId, setSpecialtyId] = useState("");
+    picked && picked.id === route.doctor
+      ? picked
+      : route.doctor
+        ? (doctorQuery.data?.doctor ?? null)
+        : null;
+  const [specialtyId, setSpecialtyId] = useState('');
   useEffect(() => {
     if (doctor && !specialtyId) setSpecialtyId(doctor.specialty.id);
   }, [doctor, specialtyId]);
 
-  const today = doctor ? todayIn(doctor.timezone) : "";
+  const today = doctor ? todayIn(doctor.timezone) : '';
   const date = route.date ?? today;
   const [calFrom, setCalFrom] = useState<string | null>(null);
   const from =
@@ -71,16 +94,14 @@ export default function PatientPortal() {
       : today);
 
   const [notice, setNotice] = useState<Notice | null>(null);
-  const [spoken, setSpoken] = useState("");
-  const say = useCallback((text: string) => setSpoken(text), []);
-  const keys = useIntentKeys();
+  const say = useAnnounce();
 
   // Holds: restored from myLocks after a reload, then kept here as locks are taken and ended.
   const [holds, setHolds] = useState<HeldSlot[]>([]);
   const [locks] = useQuery<{ myLocks: HeldSlot[] }>({
     query: MY_LOCKS,
     pause: !isPatient,
-    requestPolicy: "network-only",
+    requestPolicy: 'network-only',
   });
   useEffect(() => {
     if (locks.data) setHolds(locks.data.myLocks);
@@ -114,7 +135,7 @@ export default function PatientPortal() {
   const onPick = useCallback(
     async (slot: Slot, _state: CellState) => {
       if (!isPatient) {
-        setNotice({ tone: "info", text: "Sign in as a patient to book a time." });
+        setNotice({ tone: 'info', text: 'Sign in as a patient to book a time.' });
         return;
       }
       if (rescheduling) {
@@ -123,26 +144,31 @@ export default function PatientPortal() {
       }
       const intent = `lock:${slot.id}`;
       setBusy(slot.id);
-      const result = await lockSlot({ slotId: slot.id, idempotencyKey: keys.key(intent) });
+      const result = await lockSlot({ slotId: slot.id, idempotencyKey: intentKey(intent) });
       setBusy(null);
-      keys.settle(intent, result.error);
+      settleIntent(intent, result.error);
       if (result.error || !result.data) {
-        if (result.error) setNotice(errorNotice(result.error));
+        if (result.error) setNotice(errorNotice(result.error, doctor?.timezone));
         return;
       }
       const locked: Slot = result.data.lockSlot;
       if (!doctor) return;
       const held: HeldSlot = {
         ...locked,
-        doctor: { id: doctor.id, name: doctor.name, timezone: doctor.timezone, specialty: doctor.specialty },
+        doctor: {
+          id: doctor.id,
+          name: doctor.name,
+          timezone: doctor.timezone,
+          specialty: doctor.specialty,
+        },
       };
       setHolds((all) => [...all.filter((h) => h.id !== held.id), held]);
       setNotice({
-        tone: "info",
-        text: `${held.startTime} on ${weekday(held.date)} ${dayMonth(held.date)} is held for you. Confirm it below before the countdown ends.`,
+        tone: 'info',
+        text: `${held.startTime} on ${shortDate(held.date)} is held for you. Confirm it below before the countdown ends.`,
       });
     },
-    [isPatient, rescheduling, lockSlot, keys, doctor],
+    [isPatient, rescheduling, lockSlot, doctor],
   );
 
   const onBook = useCallback(
@@ -154,24 +180,24 @@ export default function PatientPortal() {
           slotId: hold.id,
           doctorId: hold.doctor.id,
           reasonForVisit: reason || null,
-          idempotencyKey: keys.key(intent),
+          idempotencyKey: intentKey(intent),
         },
       });
       setBusy(null);
-      keys.settle(intent, result.error);
+      settleIntent(intent, result.error);
       if (result.error) {
-        setNotice(errorNotice(result.error));
-        const code = result.error.graphQLErrors[0]?.extensions?.code;
-        if (code === "SLOT_ALREADY_BOOKED" || code === "SLOT_UNAVAILABLE") dropHold(hold.id);
+        setNotice(errorNotice(result.error, hold.doctor.timezone));
+        const code = errorCode(result.error);
+        if (code === 'SLOT_ALREADY_BOOKED' || code === 'SLOT_UNAVAILABLE') dropHold(hold.id);
         return;
       }
       dropHold(hold.id);
       setNotice({
-        tone: "success",
-        text: `Booked: ${weekday(hold.date)} ${dayMonth(hold.date)} at ${hold.startTime} with ${hold.doctor.name}.`,
+        tone: 'success',
+        text: `Booked: ${shortDate(hold.date)} at ${hold.startTime} with ${hold.doctor.name}.`,
       });
     },
-    [book, keys, dropHold],
+    [book, dropHold],
   );
 
   const onRelease = useCallback(
@@ -180,11 +206,11 @@ export default function PatientPortal() {
       const result = await unlockSlot({ slotId: hold.id });
       setBusy(null);
       if (result.error) {
-        setNotice(errorNotice(result.error));
+        setNotice(errorNotice(result.error, hold.doctor.timezone));
         return;
       }
       dropHold(hold.id);
-      setNotice({ tone: "info", text: `Released ${hold.startTime}; others may book it now.` });
+      setNotice({ tone: 'info', text: `Released ${hold.startTime}; others may book it now.` });
     },
     [unlockSlot, dropHold],
   );
@@ -193,8 +219,8 @@ export default function PatientPortal() {
     (hold: HeldSlot) => {
       dropHold(hold.id);
       setNotice({
-        tone: "info",
-        text: `Your hold on ${hold.startTime} (${weekday(hold.date)} ${dayMonth(hold.date)}) ran out; pick the time again to book it.`,
+        tone: 'info',
+        text: `Your hold on ${hold.startTime} (${shortDate(hold.date)}) ran out; pick the time again to book it.`,
       });
     },
     [dropHold],
@@ -204,17 +230,24 @@ export default function PatientPortal() {
     async (a: Appointment, reason: string) => {
       const intent = `cancel:${a.id}`;
       setBusy(a.id);
-      const result = await cancel({ id: a.id, reason: reason || null, idempotencyKey: keys.key(intent) });
+      const result = await cancel({
+        id: a.id,
+        reason: reason || null,
+        idempotencyKey: intentKey(intent),
+      });
       setBusy(null);
-      keys.settle(intent, result.error);
+      settleIntent(intent, result.error);
       if (result.error) {
-        setNotice(errorNotice(result.error));
+        setNotice(errorNotice(result.error, a.doctor.timezone));
         return;
       }
       if (rescheduling?.id === a.id) setRescheduling(null);
-      setNotice({ tone: "success", text: `Cancelled the ${a.appointmentTime} appointment with ${a.doctor.name}.` });
+      setNotice({
+        tone: 'success',
+        text: `Cancelled the ${a.appointmentTime} appointment with ${a.doctor.name}.`,
+      });
     },
-    [cancel, keys, rescheduling],
+    [cancel, rescheduling],
   );
 
   const onReschedule = useCallback(
@@ -230,7 +263,7 @@ export default function PatientPortal() {
       setCalFrom(null);
       setRoute({ doctor: a.doctor.id, date: a.appointmentDate });
       setNotice({
-        tone: "info",
+        tone: 'info',
         text: `Pick a new time for your ${a.appointmentTime} appointment (any ${a.doctor.specialty.name} doctor).`,
       });
     },
@@ -241,21 +274,25 @@ export default function PatientPortal() {
     if (!rescheduling || !move) return;
     const intent = `move:${rescheduling.id}:${move.id}`;
     setBusy(move.id);
-    const result = await reschedule({ id: rescheduling.id, slotId: move.id, idempotencyKey: keys.key(intent) });
+    const result = await reschedule({
+      id: rescheduling.id,
+      slotId: move.id,
+      idempotencyKey: intentKey(intent),
+    });
     setBusy(null);
-    keys.settle(intent, result.error);
+    settleIntent(intent, result.error);
     if (result.error) {
-      setNotice(errorNotice(result.error));
+      setNotice(errorNotice(result.error, doctor?.timezone));
       return;
     }
     dropHold(move.id);
     setNotice({
-      tone: "success",
-      text: `Moved to ${weekday(move.date)} ${dayMonth(move.date)} at ${move.startTime}.`,
+      tone: 'success',
+      text: `Moved to ${shortDate(move.date)} at ${move.startTime}.`,
     });
     setRescheduling(null);
     setMove(null);
-  }, [rescheduling, move, reschedule, keys, dropHold]);
+  }, [rescheduling, move, reschedule, dropHold]);
 
   useEffect(() => {
     if (notice) say(notice.text);
@@ -266,36 +303,47 @@ export default function PatientPortal() {
   return (
     <div className="pp" data-testid="patient-portal">
       <h1 className="pp-title">Book an appointment</h1>
-      <div className="pp-sr" aria-live="polite" aria-atomic="true">
-        {spoken}
-      </div>
       {notice && (
         <div
           className={`pp-notice pp-notice-${notice.tone}`}
-          role={notice.tone === "error" ? "alert" : "status"}
+          role={notice.tone === 'error' ? 'alert' : 'status'}
           data-testid="patient-notice"
           data-tone={notice.tone}
-          data-code={notice.code ?? ""}
+          data-code={notice.code ?? ''}
         >
           <span>{notice.text}</span>
-          <button type="button" className="pp-link" onClick={() => setNotice(null)} aria-label="Dismiss message">
+          <button
+            type="button"
+            className="pp-link"
+            onClick={() => setNotice(null)}
+            aria-label="Dismiss message"
+          >
             ×
           </button>
         </div>
       )}
       {rescheduling && (
-        <div className="pp-banner" role="region" aria-label="Rescheduling" data-testid="reschedule-banner">
+        <div
+          className="pp-banner"
+          role="region"
+          aria-label="Rescheduling"
+          data-testid="reschedule-banner"
+        >
           <p>
-            Moving your appointment of {weekday(rescheduling.appointmentDate)}{" "}
-            {dayMonth(rescheduling.appointmentDate)} at {rescheduling.appointmentTime} with{" "}
-            {rescheduling.doctor.name}.{" "}
+            Moving your appointment of {shortDate(rescheduling.appointmentDate)} at{' '}
+            {rescheduling.appointmentTime} with {rescheduling.doctor.name}.{' '}
             {move
-              ? `New time: ${weekday(move.date)} ${dayMonth(move.date)} at ${move.startTime}${doctor ? ` with ${doctor.name}` : ""}.`
-              : "Pick a new time in the day grid."}
+              ? `New time: ${shortDate(move.date)} at ${move.startTime}${doctor ? ` with ${doctor.name}` : ''}.`
+              : 'Pick a new time in the day grid.'}
           </p>
           <div className="pp-actions">
             {move && (
-              <button type="button" className="pp-primary" disabled={busy !== null} onClick={confirmMove}>
+              <button
+                type="button"
+                className="pp-primary"
+                disabled={busy !== null}
+                onClick={confirmMove}
+              >
                 Move it here
               </button>
             )}
@@ -377,7 +425,7 @@ export default function PatientPortal() {
               <Emergency
                 doctor={doctor}
                 specialtyId={specialtyId}
-                onSent={(text) => setNotice({ tone: "success", text })}
+                onSent={(text) => setNotice({ tone: 'success', text })}
               />
             </div>
           </>

@@ -1,15 +1,10 @@
 /** The patient portal's GraphQL operations and the result shapes it reads (hand-written: a
  * code generator would add a build step and a dependency for a dozen small documents). */
-import { gql } from "urql";
+import { gql } from 'urql';
 
-export type SlotState = "AVAILABLE" | "LOCKED" | "BOOKED" | "UNAVAILABLE";
+export type SlotState = 'AVAILABLE' | 'LOCKED' | 'BOOKED' | 'UNAVAILABLE';
 export type AppointmentStatus =
-  | "SCHEDULED"
-  | "CONFIRMED"
-  | "IN_PROGRESS"
-  | "COMPLETED"
-  | "CANCELLED"
-  | "NO_SHOW";
+  'SCHEDULED' | 'CONFIRMED' | 'IN_PROGRESS' | 'COMPLETED' | 'CANCELLED' | 'NO_SHOW';
 
 export interface Specialty {
   id: string;

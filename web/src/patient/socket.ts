@@ -1,21 +1,33 @@
-/** How many times the subscription socket has connected (0: not yet). Placeholder until the
- * shared client exposes its graphql-ws "connected" event. */
-import { useEffect, useState } from "react";
-import { ws } from "../lib/api";
+/** Whether the page's subscription socket is connected, and how many times it has connected:
+ * a live view re-reads what it shows on each (re)connection, since events sent while it was
+ * down are lost, and calls itself ready only while the socket is up. */
+import { useSyncExternalStore } from 'react';
+import { getWsClient } from '../lib/api';
 
-let connections = 0;
-const listeners = new Set<(n: number) => void>();
-ws.on("connected", () => {
-  connections += 1;
-  for (const l of listeners) l(connections);
-});
+let state = { epoch: 0, connected: false };
+const listeners = new Set<() => void>();
+let watching = false;
 
-export function useSocketEpoch(): number {
-  const [epoch, setEpoch] = useState(connections);
-  useEffect(() => {
-    listeners.add(setEpoch);
-    setEpoch(connections);
-    return () => void listeners.delete(setEpoch);
-  }, []);
-  return epoch;
+function watch(): void {
+  if (watching) return;
+  watching = true;
+  const client = getWsClient();
+  const set = (next: typeof state) => {
+    state = next;
+    for (const listener of listeners) listener();
+  };
+  client.on('connected', () => set({ epoch: state.epoch + 1, connected: true }));
+  client.on('closed', () => set({ ...state, connected: false }));
+}
+
+// From the start: the first connection may come before any view has asked.
+watch();
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function useSocket(): { epoch: number; connected: boolean } {
+  return useSyncExternalStore(subscribe, () => state);
 }
