@@ -360,23 +360,23 @@ export default function PatientPortal() {
         </div>
       )}
       <div className="pp-layout">
-        <div className="pp-area-find">
-          <DoctorPicker
-            specialtyId={specialtyLocked ?? specialtyId}
-            doctorId={doctor?.id ?? route.doctor}
-            onSpecialty={(id) => {
-              if (!specialtyLocked) setSpecialtyId(id);
-            }}
-            onDoctor={chooseDoctor}
-          />
-          {route.doctor && doctorQuery.data && !doctorQuery.data.doctor && (
-            <p role="alert" className="pp-error">
-              That doctor was not found; choose another.
-            </p>
-          )}
-        </div>
-        {doctor && date && (
-          <>
+        <div className="pp-col">
+          <div className="pp-area-find">
+            <DoctorPicker
+              specialtyId={specialtyLocked ?? specialtyId}
+              doctorId={doctor?.id ?? route.doctor}
+              onSpecialty={(id) => {
+                if (!specialtyLocked) setSpecialtyId(id);
+              }}
+              onDoctor={chooseDoctor}
+            />
+            {route.doctor && doctorQuery.data && !doctorQuery.data.doctor && (
+              <p role="alert" className="pp-error">
+                That doctor was not found; choose another.
+              </p>
+            )}
+          </div>
+          {doctor && date && (
             <div className="pp-area-cal">
               <Calendar
                 doctor={doctor}
@@ -387,7 +387,20 @@ export default function PatientPortal() {
                 onSelect={chooseDate}
               />
             </div>
-            <div className="pp-area-grid">
+          )}
+          {isPatient && (
+            <div className="pp-area-sos">
+              <Emergency
+                doctor={doctor}
+                specialtyId={specialtyId}
+                onSent={(text) => setNotice({ tone: 'success', text })}
+              />
+            </div>
+          )}
+        </div>
+        <div className="pp-col">
+          <div className="pp-area-grid">
+            {doctor && date ? (
               <DayGrid
                 key={`${doctor.id}:${date}`}
                 doctor={doctor}
@@ -397,39 +410,37 @@ export default function PatientPortal() {
                 onPick={onPick}
                 onChange={say}
               />
-            </div>
-          </>
-        )}
-        {isPatient && (
-          <>
-            <div className="pp-area-holds">
-              <Holds
-                holds={holds}
-                busySlotId={busy}
-                onBook={onBook}
-                onRelease={onRelease}
-                onExpired={onExpired}
-                onLastMinute={(h) => say(`One minute left to confirm ${h.startTime}.`)}
-              />
-            </div>
-            <div className="pp-area-mine">
-              <MyAppointments
-                busyId={busy}
-                rescheduling={rescheduling?.id ?? null}
-                onCancel={onCancel}
-                onReschedule={onReschedule}
-                onChange={say}
-              />
-            </div>
-            <div className="pp-area-sos">
-              <Emergency
-                doctor={doctor}
-                specialtyId={specialtyId}
-                onSent={(text) => setNotice({ tone: 'success', text })}
-              />
-            </div>
-          </>
-        )}
+            ) : (
+              <section className="pp-card">
+                <h2>Times</h2>
+                <p className="pp-muted">Choose a doctor to see the days and times you can book.</p>
+              </section>
+            )}
+          </div>
+          {isPatient && (
+            <>
+              <div className="pp-area-holds">
+                <Holds
+                  holds={holds}
+                  busySlotId={busy}
+                  onBook={onBook}
+                  onRelease={onRelease}
+                  onExpired={onExpired}
+                  onLastMinute={(h) => say(`One minute left to confirm ${h.startTime}.`)}
+                />
+              </div>
+              <div className="pp-area-mine">
+                <MyAppointments
+                  busyId={busy}
+                  rescheduling={rescheduling?.id ?? null}
+                  onCancel={onCancel}
+                  onReschedule={onReschedule}
+                  onChange={say}
+                />
+              </div>
+            </>
+          )}
+        </div>
       </div>
     </div>
   );
