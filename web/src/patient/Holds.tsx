@@ -1,5 +1,5 @@
 /** The times this patient holds: a countdown to each lock's expiry, a reason, Book and Release. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { formatCountdown, secondsUntil, zoneLabel } from '../lib/time';
 import { shortDate } from './dates';
 import type { HeldSlot } from './operations';
@@ -12,6 +12,8 @@ interface Props {
   onExpired: (hold: HeldSlot) => void;
   /** Said once through the live region, rather than the timer announcing every second. */
   onLastMinute?: (hold: HeldSlot) => void;
+  /** The hold just taken: its reason field gets the focus (and scrolls into view on a phone). */
+  focusId?: string | null;
 }
 
 export default function Holds({
@@ -21,6 +23,7 @@ export default function Holds({
   onRelease,
   onExpired,
   onLastMinute,
+  focusId,
 }: Props) {
   if (!holds.length) return null;
   return (
@@ -35,6 +38,7 @@ export default function Holds({
           onRelease={onRelease}
           onExpired={onExpired}
           onLastMinute={onLastMinute}
+          focus={focusId === hold.id}
         />
       ))}
     </section>
@@ -48,6 +52,7 @@ function HoldCard({
   onRelease,
   onExpired,
   onLastMinute,
+  focus,
 }: {
   hold: HeldSlot;
   busy: boolean;
@@ -55,7 +60,12 @@ function HoldCard({
   onRelease: Props['onRelease'];
   onExpired: Props['onExpired'];
   onLastMinute: Props['onLastMinute'];
+  focus: boolean;
 }) {
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (focus) reasonRef.current?.focus();
+  }, [focus]);
   const expiresAt = hold.lock?.expiresAt ?? new Date().toISOString();
   const [left, setLeft] = useState(() => secondsUntil(expiresAt));
   const [reason, setReason] = useState('');
@@ -103,6 +113,7 @@ function HoldCard({
       </p>
       <label htmlFor={reasonId}>Reason for the visit (optional)</label>
       <textarea
+        ref={reasonRef}
         id={reasonId}
         rows={2}
         maxLength={1000}

@@ -111,6 +111,7 @@ export default function PatientPortal() {
   }, []);
 
   const [busy, setBusy] = useState<string | null>(null);
+  const [focusHold, setFocusHold] = useState<string | null>(null);
   const [rescheduling, setRescheduling] = useState<Appointment | null>(null);
   const [move, setMove] = useState<Slot | null>(null);
   const [, lockSlot] = useMutation(LOCK_SLOT);
@@ -163,6 +164,7 @@ export default function PatientPortal() {
         },
       };
       setHolds((all) => [...all.filter((h) => h.id !== held.id), held]);
+      setFocusHold(held.id);
       setNotice({
         tone: 'info',
         text: `${held.startTime} on ${shortDate(held.date)} is held for you. Confirm it below before the countdown ends.`,
@@ -426,6 +428,7 @@ export default function PatientPortal() {
                   onBook={onBook}
                   onRelease={onRelease}
                   onExpired={onExpired}
+                  focusId={focusHold}
                   onLastMinute={(h) => say(`One minute left to confirm ${h.startTime}.`)}
                 />
               </div>
