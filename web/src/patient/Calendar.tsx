@@ -3,6 +3,7 @@ import { useMemo } from 'react';
 import { useQuery } from 'urql';
 import { addDays } from '../lib/time';
 import { dayMonth, longDate, shortDate, weekday } from './dates';
+import type { LiveCount } from './DayGrid';
 import { AVAILABILITY, type DoctorSummary } from './operations';
 
 const SPAN = 28;
@@ -21,9 +22,11 @@ interface Props {
   selected: string;
   onFrom: (from: string) => void;
   onSelect: (date: string) => void;
+  /** The open day's count from its live grid, newer than this query's. */
+  live?: LiveCount | null;
 }
 
-export default function Calendar({ doctor, today, from, selected, onFrom, onSelect }: Props) {
+export default function Calendar({ doctor, today, from, selected, onFrom, onSelect, live }: Props) {
   const to = addDays(from, SPAN - 1);
   const [{ data, error }] = useQuery<Data>({
     query: AVAILABILITY,
@@ -33,6 +36,8 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
     context: useMemo(() => ({ additionalTypenames: ['Slot'] }), []),
   });
   const counts = new Map((data?.doctor?.availability ?? []).map((d) => [d.date, d.bookable]));
+  if (live && live.doctorId === doctor.id && counts.has(live.date))
+    counts.set(live.date, live.bookable);
   const next = data?.doctor?.nextAvailableSlot;
   const days = Array.from({ length: SPAN }, (_, i) => addDays(from, i));
   const lastBookable = addDays(today, doctor.maxDaysAhead);

@@ -20,6 +20,13 @@ interface SlotEventData {
   slotUpdates: { kind: string; at: string; slot: Slot | null };
 }
 
+/** The open day's bookable count as the live grid sees it. */
+export interface LiveCount {
+  doctorId: string;
+  date: string;
+  bookable: number;
+}
+
 interface Props {
   doctor: DoctorSummary;
   date: string;
@@ -28,6 +35,7 @@ interface Props {
   rescheduling: boolean;
   onPick: (slot: Slot, state: CellState) => void;
   onChange?: (message: string) => void;
+  onBookable?: (count: LiveCount) => void;
 }
 
 export default function DayGrid({
@@ -37,6 +45,7 @@ export default function DayGrid({
   rescheduling,
   onPick,
   onChange,
+  onBookable,
 }: Props) {
   const [{ data, fetching, error }, refetch] = useQuery<{ doctor: { daySlots: Slot[] } | null }>({
     query: DAY_SLOTS,
@@ -106,6 +115,9 @@ export default function DayGrid({
 
   const ready = !!data && !fetching && connected && readFor.current === `${epoch}:${resyncs}`;
   const bookable = slots.filter((s) => cellState(s, doctor, now) === 'AVAILABLE').length;
+  useEffect(() => {
+    if (data) onBookable?.({ doctorId: doctor.id, date, bookable });
+  }, [data, doctor.id, date, bookable, onBookable]);
 
   return (
     <section className="pp-card" aria-labelledby="pp-day-title">

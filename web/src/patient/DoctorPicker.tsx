@@ -14,9 +14,17 @@ interface Props {
   doctorId: string | null;
   onSpecialty: (id: string) => void;
   onDoctor: (doctor: DoctorSummary) => void;
+  /** While rescheduling: a move stays within the appointment's specialty. */
+  specialtyFixed?: boolean;
 }
 
-export default function DoctorPicker({ specialtyId, doctorId, onSpecialty, onDoctor }: Props) {
+export default function DoctorPicker({
+  specialtyId,
+  doctorId,
+  onSpecialty,
+  onDoctor,
+  specialtyFixed = false,
+}: Props) {
   const [specialties] = useQuery<{ specialties: Specialty[] }>({ query: SPECIALTIES });
   const [doctors] = useQuery<{ doctors: DoctorSummary[] }>({
     query: DOCTORS,
@@ -31,6 +39,7 @@ export default function DoctorPicker({ specialtyId, doctorId, onSpecialty, onDoc
         id="pp-specialty"
         data-testid="specialty-select"
         value={specialtyId}
+        disabled={specialtyFixed}
         onChange={(e) => onSpecialty(e.target.value)}
       >
         <option value="">All specialties</option>

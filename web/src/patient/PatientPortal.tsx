@@ -10,7 +10,7 @@ import { navigate, readPatientLink, useRoute } from '../lib/routes';
 import { addDays, todayIn } from '../lib/time';
 import Calendar from './Calendar';
 import { shortDate } from './dates';
-import DayGrid from './DayGrid';
+import DayGrid, { type LiveCount } from './DayGrid';
 import DoctorPicker from './DoctorPicker';
 import Emergency from './Emergency';
 import Holds from './Holds';
@@ -112,6 +112,8 @@ export default function PatientPortal() {
 
   const [busy, setBusy] = useState<string | null>(null);
   const [focusHold, setFocusHold] = useState<string | null>(null);
+  // The open day's bookable count as the live grid sees it, shown in the calendar at once.
+  const [liveCount, setLiveCount] = useState<LiveCount | null>(null);
   const [rescheduling, setRescheduling] = useState<Appointment | null>(null);
   const [move, setMove] = useState<Slot | null>(null);
   const [, lockSlot] = useMutation(LOCK_SLOT);
@@ -296,8 +298,9 @@ export default function PatientPortal() {
     setMove(null);
   }, [rescheduling, move, reschedule, dropHold]);
 
+  // Errors speak through their own role="alert"; other notices through the shared announcer.
   useEffect(() => {
-    if (notice) say(notice.text);
+    if (notice && notice.tone !== 'error') say(notice.text);
   }, [notice, say]);
 
   const specialtyLocked = useMemo(() => rescheduling?.doctor.specialty.id ?? null, [rescheduling]);
@@ -308,7 +311,7 @@ export default function PatientPortal() {
       {notice && (
         <div
           className={`pp-notice pp-notice-${notice.tone}`}
-          role={notice.tone === 'error' ? 'alert' : 'status'}
+          role={notice.tone === 'error' ? 'alert' : undefined}
           data-testid="patient-notice"
           data-tone={notice.tone}
           data-code={notice.code ?? ''}
@@ -371,6 +374,7 @@ export default function PatientPortal() {
                 if (!specialtyLocked) setSpecialtyId(id);
               }}
               onDoctor={chooseDoctor}
+              specialtyFixed={!!specialtyLocked}
             />
             {route.doctor && doctorQuery.data && !doctorQuery.data.doctor && (
               <p role="alert" className="pp-error">
@@ -387,6 +391,7 @@ export default function PatientPortal() {
                 selected={date}
                 onFrom={setCalFrom}
                 onSelect={chooseDate}
+                live={liveCount}
               />
             </div>
           )}
@@ -411,6 +416,7 @@ export default function PatientPortal() {
                 rescheduling={!!rescheduling}
                 onPick={onPick}
                 onChange={say}
+                onBookable={setLiveCount}
               />
             ) : (
               <section className="pp-card">
