@@ -27,6 +27,8 @@ interface Props {
   onCancel: (appointment: Appointment, reason: string) => void;
   onReschedule: (appointment: Appointment) => void;
   onChange?: (message: string) => void;
+  /** Hold the list back while a deep link's grid loads (its subscription starts at once). */
+  later?: boolean;
 }
 
 export default function MyAppointments({
@@ -35,10 +37,12 @@ export default function MyAppointments({
   onCancel,
   onReschedule,
   onChange,
+  later = false,
 }: Props) {
   const [{ data, error }, refetch] = useQuery<{ myAppointments: Appointment[] }>({
     query: MY_APPOINTMENTS,
     requestPolicy: 'cache-and-network',
+    pause: later,
     // An empty list carries no __typename: name it, so bookings refresh the list.
     context: useMemo(() => ({ additionalTypenames: ['Appointment'] }), []),
   });

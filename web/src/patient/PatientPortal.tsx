@@ -68,10 +68,19 @@ export default function PatientPortal() {
   const isPatient = role === 'PATIENT';
   const [route, setRoute] = useSelection();
   const [picked, setPicked] = useState<DoctorSummary | null>(null);
+  // A deep link's day grid is the page's purpose: its one query goes first, alone, and the
+  // rest (doctor lists, holds, appointments) follow once it is drawn (bench B9's < 1 s).
+  const [gridDrawn, setGridDrawn] = useState(false);
+  const later = !!route.doctor && !!route.date && !gridDrawn;
+  useEffect(() => {
+    if (!later) return;
+    const timer = window.setTimeout(() => setGridDrawn(true), 3000); // never wait for ever
+    return () => window.clearTimeout(timer);
+  }, [later]);
   const [doctorQuery] = useQuery<{ doctor: DoctorSummary | null }>({
     query: DOCTOR,
     variables: { id: route.doctor ?? '' },
-    pause: !route.doctor || picked?.id === route.doctor,
+    pause: later || !route.doctor || picked?.id === route.doctor,
   });
   const doctor =
     picked && picked.id === route.doctor
@@ -100,7 +109,7 @@ export default function PatientPortal() {
   const [holds, setHolds] = useState<HeldSlot[]>([]);
   const [locks] = useQuery<{ myLocks: HeldSlot[] }>({
     query: MY_LOCKS,
-    pause: !isPatient,
+    pause: later || !isPatient,
     requestPolicy: 'network-only',
   });
   useEffect(() => {
@@ -136,7 +145,7 @@ export default function PatientPortal() {
   );
 
   const onPick = useCallback(
-    async (slot: Slot, _state: CellState) => {
+    async (slot: Slot, _state: CellState, doctor: DoctorSummary) => {
       if (!isPatient) {
         setNotice({ tone: 'info', text: 'Sign in as a patient to book a time.' });
         return;
@@ -155,7 +164,6 @@ export default function PatientPortal() {
         return;
       }
       const locked: Slot = result.data.lockSlot;
-      if (!doctor) return;
       const held: HeldSlot = {
         ...locked,
         doctor: {
@@ -172,7 +180,7 @@ export default function PatientPortal() {
         text: `${held.startTime} on ${shortDate(held.date)} is held for you. Confirm it below before the countdown ends.`,
       });
     },
-    [isPatient, rescheduling, lockSlot, doctor],
+    [isPatient, rescheduling, lockSlot],
   );
 
   const onBook = useCallback(
@@ -368,6 +376,7 @@ export default function PatientPortal() {
         <div className="pp-col">
           <div className="pp-area-find">
             <DoctorPicker
+              later={later}
               specialtyId={specialtyLocked ?? specialtyId}
               doctorId={doctor?.id ?? route.doctor}
               onSpecialty={(id) => {
@@ -407,16 +416,17 @@ export default function PatientPortal() {
         </div>
         <div className="pp-col">
           <div className="pp-area-grid">
-            {doctor && date ? (
+            {route.doctor && date ? (
               <DayGrid
-                key={`${doctor.id}:${date}`}
-                doctor={doctor}
+                key={`${route.doctor}:${date}`}
+                doctorId={route.doctor}
                 date={date}
                 busySlotId={busy}
                 rescheduling={!!rescheduling}
                 onPick={onPick}
                 onChange={say}
                 onBookable={setLiveCount}
+                onSettled={() => setGridDrawn(true)}
               />
             ) : (
               <section className="pp-card">
@@ -440,6 +450,7 @@ export default function PatientPortal() {
               </div>
               <div className="pp-area-mine">
                 <MyAppointments
+                  later={later}
                   busyId={busy}
                   rescheduling={rescheduling?.id ?? null}
                   onCancel={onCancel}

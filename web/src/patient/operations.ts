@@ -172,12 +172,13 @@ export const AVAILABILITY = gql`
 export const DAY_SLOTS = gql`
   query PatientDaySlots($id: ID!, $date: Date!) {
     doctor(id: $id) {
-      id
+      ...PatientDoctor
       daySlots(date: $date) {
         ...PatientSlot
       }
     }
   }
+  ${DOCTOR_FIELDS}
   ${SLOT_FIELDS}
 `;
 
