@@ -55,13 +55,20 @@ export default function DayGrid({
   // each RESYNC reads it again. One query brings the doctor's zone and booking window too, so a
   // deep link draws its grid without waiting for the doctor list.
   const { epoch, connected } = useSocket();
+  // A socket that cannot connect (a proxy without WebSockets) must not hide the day: read it
+  // anyway after a while, and say that it is not live.
+  const [gaveUpWaiting, setGaveUpWaiting] = useState(false);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setGaveUpWaiting(true), 2500);
+    return () => window.clearTimeout(timer);
+  }, []);
   const [{ data, fetching, error }, refetch] = useQuery<{
     doctor: (DoctorSummary & { daySlots: Slot[] }) | null;
   }>({
     query: DAY_SLOTS,
     variables: { id: doctorId, date },
     requestPolicy: 'cache-and-network',
-    pause: epoch === 0,
+    pause: epoch === 0 && !gaveUpWaiting,
     context: useMemo(() => ({ additionalTypenames: ['Slot'] }), []),
   });
   const [resyncs, setResyncs] = useState(0);
@@ -143,6 +150,11 @@ export default function DayGrid({
           ? `Times in ${zoneLabel(doctor.timezone)}, the doctor's time zone. ${bookable} of ${slots.length} times bookable.`
           : 'Loading the day…'}
       </p>
+      {doctor && !connected && (
+        <p className="pp-warn" role="status" data-testid="grid-offline">
+          Live updates are reconnecting; times shown may be out of date.
+        </p>
+      )}
       {rescheduling && <p className="pp-hint">Pick the new time for your appointment.</p>}
       {error && !data && (
         <p role="alert" className="pp-error">
