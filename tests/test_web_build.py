@@ -14,13 +14,14 @@ from pathlib import Path
 from app.web.client_files import CLIENT_DIR
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+SKIPPED = {"node_modules", "dist"}  # installed packages; a build for another host
 
 
 def _source_files(directory: Path) -> list[Path]:
     files: list[Path] = []
     for entry in sorted(directory.iterdir()):
         name = entry.name
-        if name.startswith(".") or name == "node_modules" or name.endswith(".tsbuildinfo"):
+        if name in SKIPPED or name.startswith(".") or name.endswith(".tsbuildinfo"):
             continue
         if entry.is_dir():
             files.extend(_source_files(entry))
