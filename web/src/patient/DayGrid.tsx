@@ -14,10 +14,10 @@ import {
   type CellState,
   type SlotEvents,
 } from './slotState';
-import { useSocket } from './socket';
+import { useRereadWhenLive, useSocket } from './socket';
 
 interface SlotEventData {
-  slotUpdates: { kind: string; at: string; slot: Slot | null };
+  slotUpdates: { kind: string; at: string; slot: Slot };
 }
 
 /** The open day's bookable count as the live grid sees it. */
@@ -38,6 +38,8 @@ interface Props {
   onBookable?: (count: LiveCount) => void;
   /** Called once the day is drawn (or could not be read). */
   onSettled?: () => void;
+  /** How many eventsMissed notices the page has had: each one reads the day again. */
+  missed: number;
 }
 
 export default function DayGrid({
@@ -49,6 +51,7 @@ export default function DayGrid({
   onChange,
   onBookable,
   onSettled,
+  missed,
 }: Props) {
   // The day is read once the socket is up, so its subscription is live before the read and no
   // change falls between the two; each reconnection (events may have been lost meanwhile) and
@@ -71,33 +74,17 @@ export default function DayGrid({
     pause: epoch === 0 && !gaveUpWaiting,
     context: useMemo(() => ({ additionalTypenames: ['Slot'] }), []),
   });
-  const [resyncs, setResyncs] = useState(0);
   const [events] = useSubscription<SlotEventData, SlotEvents>(
     { query: SLOT_UPDATES, variables: { doctorId, date } },
     (previous = {}, event) => {
       const slot = event.slotUpdates.slot;
-      if (!slot) {
-        // "You may have missed events": read the day again.
-        setResyncs((n) => n + 1);
-        return previous;
-      }
       return {
         ...previous,
         [slot.id]: { slot, seenAt: Date.now(), removed: event.slotUpdates.kind === 'REMOVED' },
       };
     },
   );
-  const readFor = useRef('');
-  useEffect(() => {
-    if (epoch === 0) return;
-    const key = `${epoch}:${resyncs}`;
-    if (readFor.current === '')
-      readFor.current = key; // the first read, unpaused just now
-    else if (readFor.current !== key) {
-      readFor.current = key;
-      refetch({ requestPolicy: 'network-only' });
-    }
-  }, [epoch, resyncs, refetch]);
+  useRereadWhenLive(epoch, missed, gaveUpWaiting, refetch);
   const doctor = data?.doctor ?? null;
 
   const snapshotAt = useMemo(() => Date.now(), [data]);

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { zoneLabel } from '../lib/time';
 import { shortDate } from './dates';
+import { useRereadWhenLive, useSocket } from './socket';
 import { APPOINTMENT_UPDATES, MY_APPOINTMENTS, type Appointment } from './operations';
 
 const ACTIVE = new Set(['SCHEDULED', 'CONFIRMED', 'IN_PROGRESS']);
@@ -17,7 +18,7 @@ const STATUS_TEXT: Record<Appointment['status'], string> = {
 };
 
 interface EventData {
-  appointmentUpdates: { kind: string; at: string; appointment: Appointment | null };
+  appointmentUpdates: { kind: string; at: string; appointment: Appointment };
 }
 type Seen = Record<string, { appointment: Appointment; seenAt: number }>;
 
@@ -29,6 +30,8 @@ interface Props {
   onChange?: (message: string) => void;
   /** Hold the list back while a deep link's grid loads (its subscription starts at once). */
   later?: boolean;
+  /** How many eventsMissed notices the page has had: each one reads the list again. */
+  missed: number;
 }
 
 export default function MyAppointments({
@@ -38,6 +41,7 @@ export default function MyAppointments({
   onReschedule,
   onChange,
   later = false,
+  missed,
 }: Props) {
   const [{ data, error }, refetch] = useQuery<{ myAppointments: Appointment[] }>({
     query: MY_APPOINTMENTS,
@@ -46,14 +50,13 @@ export default function MyAppointments({
     // An empty list carries no __typename: name it, so bookings refresh the list.
     context: useMemo(() => ({ additionalTypenames: ['Appointment'] }), []),
   });
+  // Re-read after a reconnection or an eventsMissed notice: what came meanwhile is lost.
+  const { epoch } = useSocket();
+  useRereadWhenLive(epoch, missed, !later, refetch);
   const [events] = useSubscription<EventData, Seen>(
     { query: APPOINTMENT_UPDATES },
     (previous = {}, event) => {
       const appointment = event.appointmentUpdates.appointment;
-      if (!appointment) {
-        refetch({ requestPolicy: 'network-only' });
-        return previous;
-      }
       return { ...previous, [appointment.id]: { appointment, seenAt: Date.now() } };
     },
   );

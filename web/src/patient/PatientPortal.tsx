@@ -1,7 +1,7 @@
 /** The patient portal: find a doctor, pick a day and a time, hold it, book it, and manage the
  * appointments, all live. Deep link: `#/patient?doctor=<id>&date=<YYYY-MM-DD>`. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { useMutation, useQuery, type CombinedError } from 'urql';
+import { useMutation, useQuery, useSubscription, type CombinedError } from 'urql';
 import { useAnnounce } from '../lib/announce';
 import { useAuth } from '../lib/auth';
 import { describeError, errorCode } from '../lib/errors';
@@ -19,6 +19,7 @@ import {
   BOOK,
   CANCEL,
   DOCTOR,
+  EVENTS_MISSED,
   LOCK_SLOT,
   MY_LOCKS,
   RESCHEDULE,
@@ -118,6 +119,12 @@ export default function PatientPortal() {
   const dropHold = useCallback((slotId: string) => {
     setHolds((all) => all.filter((h) => h.id !== slotId));
   }, []);
+
+  // One eventsMissed subscription for the page; each notice re-reads the grid and the list.
+  const [{ data: missed = 0 }] = useSubscription<unknown, number>(
+    { query: EVENTS_MISSED, pause: !role },
+    (count = 0) => count + 1,
+  );
 
   const [busy, setBusy] = useState<string | null>(null);
   const [focusHold, setFocusHold] = useState<string | null>(null);
@@ -427,6 +434,7 @@ export default function PatientPortal() {
                 onChange={say}
                 onBookable={setLiveCount}
                 onSettled={() => setGridDrawn(true)}
+                missed={missed}
               />
             ) : (
               <section className="pp-card">
@@ -451,6 +459,7 @@ export default function PatientPortal() {
               <div className="pp-area-mine">
                 <MyAppointments
                   later={later}
+                  missed={missed}
                   busyId={busy}
                   rescheduling={rescheduling?.id ?? null}
                   onCancel={onCancel}

@@ -301,3 +301,13 @@ export const EMERGENCY = gql`
     }
   }
 `;
+
+/** "Re-query what you show": the server may have missed or delayed events (docs/API.md). */
+export const EVENTS_MISSED = gql`
+  subscription PatientEventsMissed {
+    eventsMissed {
+      at
+      reason
+    }
+  }
+`;
