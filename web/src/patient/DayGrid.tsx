@@ -120,8 +120,8 @@ export default function DayGrid({
 
   const ready = !!doctor && !fetching && connected;
   useEffect(() => {
-    if (ready || error) onSettled?.();
-  }, [ready, error, onSettled]);
+    if (ready || error || (data && !data.doctor)) onSettled?.();
+  }, [ready, error, data, onSettled]);
   const bookable = doctor
     ? slots.filter((s) => cellState(s, doctor, now) === 'AVAILABLE').length
     : 0;
@@ -135,7 +135,9 @@ export default function DayGrid({
       <p className="pp-muted">
         {doctor
           ? `Times in ${zoneLabel(doctor.timezone)}, the doctor's time zone. ${bookable} of ${slots.length} times bookable.`
-          : 'Loading the day…'}
+          : data && !fetching
+            ? 'This doctor was not found; choose another.'
+            : 'Loading the day…'}
       </p>
       {doctor && !connected && (
         <p className="pp-warn" role="status" data-testid="grid-offline">
