@@ -110,7 +110,7 @@ export default function DayGrid({
       const state = cellState(slot, doctor, now);
       after.set(slot.id, state);
       const was = before.get(slot.id);
-      if (was && was !== state && state !== 'PAST') {
+      if (was && was !== state && state !== 'PAST' && state !== 'MINE') {
         changed.push(`${slot.startTime} is now ${STATE_TEXT[state]}`);
       }
     }

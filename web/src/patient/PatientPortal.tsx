@@ -90,9 +90,12 @@ export default function PatientPortal() {
         ? (doctorQuery.data?.doctor ?? null)
         : null;
   const [specialtyId, setSpecialtyId] = useState('');
+  // A deep-linked doctor brings its specialty into the picker, once per doctor (so the patient
+  // can still widen the list to all specialties afterwards).
+  const doctorSpecialty = doctor?.specialty.id;
   useEffect(() => {
-    if (doctor && !specialtyId) setSpecialtyId(doctor.specialty.id);
-  }, [doctor, specialtyId]);
+    if (doctorSpecialty) setSpecialtyId((current) => current || doctorSpecialty);
+  }, [doctor?.id, doctorSpecialty]);
 
   const today = doctor ? todayIn(doctor.timezone) : '';
   const date = route.date ?? today;
@@ -311,7 +314,7 @@ export default function PatientPortal() {
     });
     setRescheduling(null);
     setMove(null);
-  }, [rescheduling, move, reschedule, dropHold]);
+  }, [rescheduling, move, reschedule, dropHold, doctor]);
 
   // Errors speak through their own role="alert"; other notices through the shared announcer.
   useEffect(() => {
