@@ -117,6 +117,13 @@ async def test_two_patients_see_a_hold_greyed_within_a_second_and_then_booked(
     # The bound: from A's lock taking effect to B seeing it greyed, within 1 s.
     await expect(cell(page_b, slots[0])).to_have_attribute("data-state", "LOCKED", timeout=1000)
     await expect(cell(page_b, slots[0])).to_have_attribute("aria-disabled", "true")
+    # Not by colour alone: its name says so, and B's live region announces the change.
+    await expect(cell(page_b, slots[0])).to_have_accessible_name(
+        f"{slots[0]['startTime']} to {slots[0]['endTime']}, held by another patient"
+    )
+    await expect(page_b.get_by_test_id("announcer-polite")).to_contain_text(
+        f"{slots[0]['startTime']} is now held by another patient"
+    )
     await expect(cell(page_a, slots[0])).to_have_attribute("data-state", "MINE")
     await expect(countdown).to_have_text(re.compile(r"^[45]:[0-5]\d$"))
     first = await countdown.text_content()
@@ -259,7 +266,9 @@ async def test_a_refusal_is_explained_lock_limit_reached(
     # Releasing one hold makes room: the same time can then be held.
     await page.get_by_test_id("hold").first.get_by_role("button", name="Release").click()
     await expect(page.get_by_test_id("lock-countdown")).to_have_count(1)
-    await cell(page, slots[2]).click()
+    # By keyboard this time: the cells are buttons in the tab order.
+    await cell(page, slots[2]).focus()
+    await page.keyboard.press("Enter")
     await expect(cell(page, slots[2])).to_have_attribute("data-state", "MINE")
     await expect(page.get_by_test_id("lock-countdown")).to_have_count(2)
 
