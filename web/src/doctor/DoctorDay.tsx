@@ -81,7 +81,7 @@ function AppointmentRow({
 
   return (
     <li
-      className={`doctor-appointment status-${appointment.status.toLowerCase()}`}
+      className={`doctor-appointment appointment-${appointment.status.toLowerCase()}`}
       data-testid="doctor-appointment"
       data-appointment-id={appointment.id}
       data-status={appointment.status}
