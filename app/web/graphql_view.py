@@ -10,7 +10,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -28,6 +28,7 @@ from app.observability import metrics
 from app.request_id import current_request_id
 from app.schema.context import Context
 from app.settings import get_settings
+from app.web.client_files import page_response
 from app.web.payload_cache import PayloadCache
 
 
@@ -94,6 +95,11 @@ class BookingGraphQL(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyGraphQLWSHandler
     graphql_transport_ws_handler_class = TransportWSHandler
     payload_cache = PayloadCache()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the locally built page (web/graphiql.html), not Strawberry's CDN one:
+        it must load on networks that cannot reach a public CDN."""
+        return page_response("graphiql.html")
 
     def encode_json(self, data: object) -> str:
         return self.payload_cache.encode(data)

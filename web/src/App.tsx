@@ -1,0 +1,86 @@
+// The shell: sign-in when signed out, otherwise a header and the view the hash names. Each
+// view is its own lazily loaded chunk, so a patient never downloads the admin board.
+import { Suspense, lazy, useEffect } from 'react';
+
+import SignIn from './SignIn';
+import { AnnouncerProvider } from './lib/announce';
+import { AuthProvider, useAuth, type Role } from './lib/auth';
+import { navigate, routeHash, useRoute, type View } from './lib/routes';
+
+const PatientPortal = lazy(() => import('./patient/PatientPortal'));
+const AdminBoard = lazy(() => import('./admin/AdminBoard'));
+const DoctorDay = lazy(() => import('./doctor/DoctorDay'));
+
+const HOME: Record<Role, View> = { PATIENT: 'patient', ADMIN: 'admin', DOCTOR: 'doctor' };
+const TITLES: Record<View, string> = {
+  patient: 'Book an appointment',
+  admin: 'Live board',
+  doctor: "Doctor's day",
+};
+/** Which views each role may open (the API enforces it; this only hides dead ends). */
+const ALLOWED: Record<Role, readonly View[]> = {
+  PATIENT: ['patient'],
+  ADMIN: ['admin', 'patient'],
+  DOCTOR: ['doctor'],
+};
+
+function Shell() {
+  const { user, role, logout } = useAuth();
+  const route = useRoute();
+
+  useEffect(() => {
+    if (role && (!route.view || !ALLOWED[role].includes(route.view))) {
+      navigate(HOME[role], {}, { replace: true });
+    }
+  }, [role, route.view]);
+
+  useEffect(() => {
+    document.title = route.view ? `${TITLES[route.view]} · AayuLink` : 'AayuLink Booking';
+  }, [route.view]);
+
+  if (!user || !role) return <SignIn />;
+  const view = route.view && ALLOWED[role].includes(route.view) ? route.view : HOME[role];
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <span className="brand">AayuLink</span>
+        {ALLOWED[role].length > 1 && (
+          <nav aria-label="Views">
+            {ALLOWED[role].map((name) => (
+              <a key={name} href={routeHash(name)} aria-current={name === view ? 'page' : undefined}>
+                {TITLES[name]}
+              </a>
+            ))}
+          </nav>
+        )}
+        <span className="who" data-testid="signed-in-user">
+          {user.name} <span className="role">({role.toLowerCase()})</span>
+        </span>
+        <button type="button" className="btn btn-quiet" onClick={() => void logout()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<p role="status">Loading…</p>}>
+          {view === 'patient' && <PatientPortal />}
+          {view === 'admin' && <AdminBoard />}
+          {view === 'doctor' && <DoctorDay />}
+        </Suspense>
+      </main>
+    </>
+  );
+}
+
+export default function App() {
+  return (
+    <AnnouncerProvider>
+      <AuthProvider>
+        <Shell />
+      </AuthProvider>
+    </AnnouncerProvider>
+  );
+}

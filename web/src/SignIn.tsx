@@ -1,0 +1,101 @@
+// Sign in, or register as a patient: the API's `login` / `register`, messages via describeError.
+import { useId, useState, type FormEvent } from 'react';
+
+import { useAnnounce } from './lib/announce';
+import { useAuth } from './lib/auth';
+import { describeError, errorDetail } from './lib/errors';
+
+type Mode = 'signin' | 'register';
+
+export default function SignIn() {
+  const { login, register } = useAuth();
+  const announce = useAnnounce();
+  const [mode, setMode] = useState<Mode>('signin');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [phone, setPhone] = useState('');
+  const [error, setError] = useState<{ text: string; field?: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const errorId = `${id}-error`;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const user = mode === 'signin' ? await login(email, password) : await register({ email, password, name, phone });
+      announce(`Signed in as ${user.name}`);
+    } catch (caught) {
+      const text = describeError(caught);
+      setError({ text, field: errorDetail(caught)?.field?.replace(/^input\./, '') });
+      announce(text, { assertive: true });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const invalid = (field: string) => (error?.field === field ? true : undefined);
+
+  return (
+    <main id="main" className="signin">
+      <h1>AayuLink Booking</h1>
+      <div className="tabs" role="tablist" aria-label="Sign in or register">
+        {(['signin', 'register'] as const).map((m) => (
+          <button
+            key={m}
+            type="button"
+            role="tab"
+            aria-selected={mode === m}
+            className={mode === m ? 'tab active' : 'tab'}
+            onClick={() => {
+              setMode(m);
+              setError(null);
+            }}
+          >
+            {m === 'signin' ? 'Sign in' : 'Register'}
+          </button>
+        ))}
+      </div>
+      <form className="card" onSubmit={submit} aria-describedby={error ? errorId : undefined} data-testid={`${mode}-form`}>
+        {mode === 'register' && (
+          <label className="field">
+            Full name
+            <input name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} aria-invalid={invalid('name')} />
+          </label>
+        )}
+        <label className="field">
+          Email
+          <input name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={invalid('email')} />
+        </label>
+        <label className="field">
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-invalid={invalid('password')}
+          />
+        </label>
+        {mode === 'register' && (
+          <label className="field">
+            Phone (optional)
+            <input name="phone" type="tel" autoComplete="tel" value={phone} onChange={(e) => setPhone(e.target.value)} aria-invalid={invalid('phone')} />
+          </label>
+        )}
+        {error && (
+          <p id={errorId} className="error" role="alert">
+            {error.text}
+          </p>
+        )}
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? 'Please wait…' : mode === 'signin' ? 'Sign in' : 'Create account'}
+        </button>
+      </form>
+    </main>
+  );
+}
