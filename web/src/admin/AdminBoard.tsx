@@ -1,8 +1,9 @@
 // The admin's view (#/admin): the live board for a chosen date, with the appointment feed
 // and emergency alerts, and the management of specialties, doctors and schedules.
-import { useCallback, useRef, useState, type KeyboardEvent } from 'react';
+import { useRef, useState, type KeyboardEvent } from 'react';
+import { useAnnounce } from '../lib/announce';
 import { useAuth } from '../lib/auth';
-import { addDays, todayIn } from './dates';
+import { addDays, todayIn } from '../lib/time';
 import { DoctorsPanel } from './DoctorsPanel';
 import { EmergencyAlerts } from './EmergencyAlerts';
 import { LiveBoard } from './LiveBoard';
@@ -19,17 +20,11 @@ const TABS = [
 
 type TabId = (typeof TABS)[number]['id'];
 
-/** One polite live region for the board's changes; the last message wins. */
-function useStatusMessage(): [string, (text: string) => void] {
-  const [message, setMessage] = useState('');
-  return [message, useCallback((text: string) => setMessage(text), [])];
-}
-
 export default function AdminBoard() {
   const { user } = useAuth();
   const [tab, setTab] = useState<TabId>('board');
   const [date, setDate] = useState(() => todayIn());
-  const [message, announce] = useStatusMessage();
+  const announce = useAnnounce();
   const tabRefs = useRef<Record<string, HTMLButtonElement | null>>({});
 
   if (user?.role !== 'ADMIN') {
@@ -75,9 +70,6 @@ export default function AdminBoard() {
           ))}
         </div>
       </div>
-      <p className="sr-only" role="status" aria-live="polite" data-testid="board-announcement">
-        {message}
-      </p>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'board' && (
           <>
@@ -103,7 +95,7 @@ export default function AdminBoard() {
               </button>
             </div>
             {/* A new board per date: its subscription and state are the date's. */}
-            <LiveBoard key={date} date={date} onAnnounce={announce} />
+            <LiveBoard key={date} date={date} onAnnounce={(text) => announce(text)} />
           </>
         )}
         {tab === 'specialties' && <SpecialtiesPanel />}

@@ -3,6 +3,7 @@
 // sound until acknowledged, and a log of the ones already seen. Used by the admin board
 // and the doctor's day; both roles receive `emergencyRequests`.
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { useAnnounce } from '../lib/announce';
 import { Alarm } from './alarm';
 import { clockIn } from './dates';
 import { useLiveEvents } from './live';
@@ -17,14 +18,17 @@ export function EmergencyAlerts({ showLog = true }: { showLog?: boolean }) {
   const [sound, setSound] = useState<'off' | 'playing' | 'blocked'>('off');
   const dialog = useRef<HTMLDialogElement>(null);
   const alarm = useMemo(() => new Alarm(), []);
+  const announce = useAnnounce();
 
   useLiveEvents(EMERGENCY_REQUESTS, NO_VARIABLES, {
-    onEvent: (data) =>
+    onEvent: ({ emergencyRequests: emergency }) => {
       setWaiting((queue) =>
-        queue.some((e) => e.id === data.emergencyRequests.id)
-          ? queue
-          : [...queue, data.emergencyRequests],
-      ),
+        queue.some((e) => e.id === emergency.id) ? queue : [...queue, emergency],
+      );
+      announce(`Emergency request from ${emergency.patient.name}: ${emergency.message}`, {
+        assertive: true,
+      });
+    },
   });
 
   const current = waiting[0];

@@ -6,8 +6,9 @@ import { useClient } from 'urql';
 import { describeError } from '../lib/errors';
 import { dayAppointments } from './appointments';
 import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
-import { clockIn, longDate } from './dates';
-import { useLiveEvents } from './live';
+import { formatDate, zoneLabel } from '../lib/time';
+import { clockIn } from './dates';
+import { useLiveEvents, useSocket } from './live';
 import {
   APPOINTMENT_EVENTS,
   BOARD_DOCTORS,
@@ -61,11 +62,16 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [specialty, setSpecialty] = useState('');
   const generation = useRef(0);
+  const socket = useSocket();
+  const socketEpoch = useRef(socket.epoch);
+  socketEpoch.current = socket.epoch;
+  const [loadedEpoch, setLoadedEpoch] = useState(-1);
   const doctorNames = useRef<Record<string, string>>({});
   doctorNames.current = Object.fromEntries(state.doctors.map((d) => [d.id, d.name]));
 
   const load = useCallback(async () => {
     const mine = ++generation.current;
+    const epoch = socketEpoch.current;
     const issuedAt = performance.now();
     dispatch({ type: 'loading', at: issuedAt });
     try {
@@ -76,15 +82,18 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
       if (mine !== generation.current) return;
       if (doctors.error) throw doctors.error;
       dispatch({ type: 'loaded', issuedAt, doctors: doctors.data!.doctors, appointments });
+      setLoadedEpoch(epoch);
       setError(null);
     } catch (caught) {
       if (mine === generation.current) setError(describeError(caught));
     }
   }, [client, date]);
 
+  // On mount, and again each time the socket (re)connects: events sent while it was down
+  // are lost.
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, socket.epoch]);
 
   const slotStatus = useLiveEvents(
     SLOT_EVENTS,
@@ -130,7 +139,9 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
     },
   );
 
-  const live = slotStatus === 'live' && appointmentStatus === 'live';
+  const live = socket.connected && slotStatus === 'live' && appointmentStatus === 'live';
+  // Ready for a test or a screen reader: drawn from a read made after the socket connected.
+  const ready = state.ready && live && loadedEpoch === socket.epoch;
   const specialties = [
     ...new Map(state.doctors.map((d) => [d.specialty.id, d.specialty.name])).entries(),
   ].sort((a, b) => a[1].localeCompare(b[1]));
@@ -140,7 +151,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
     <div className="board-layout">
       <section className="panel board" aria-labelledby="board-title">
         <header className="board-header">
-          <h2 id="board-title">Slots on {longDate(date)}</h2>
+          <h2 id="board-title">Slots on {formatDate(date)}</h2>
           <span
             className={live ? 'live-badge live' : 'live-badge'}
             data-testid="live-status"
@@ -175,7 +186,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
             {error}
           </p>
         )}
-        <div data-testid="admin-board" data-ready={state.ready} aria-busy={!state.ready}>
+        <div data-testid="admin-board" data-ready={ready} aria-busy={!state.ready}>
           {!state.ready && !error && <p className="muted">Loading the board…</p>}
           {state.ready && rows.length === 0 && <p className="muted">No active doctors.</p>}
           {rows.map((doctor) => {
@@ -196,7 +207,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
                   {doctor.name}
                   <span className="muted">
                     {' '}
-                    {doctor.specialty.name} · times in {doctor.timezone}
+                    {doctor.specialty.name} · times in {zoneLabel(doctor.timezone)}
                   </span>
                 </h3>
                 <p className="board-counts muted">

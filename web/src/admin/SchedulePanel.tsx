@@ -4,7 +4,7 @@
 // keyboard than pairs of time pickers.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, type CombinedError } from 'urql';
-import { addDays, todayIn } from './dates';
+import { addDays, todayIn } from '../lib/time';
 import { FormError, invalid } from './forms';
 import {
   CLEAR_DATE_OVERRIDE,

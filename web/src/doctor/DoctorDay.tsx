@@ -4,9 +4,9 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { dayAppointments } from '../admin/appointments';
-import { addDays, longDate, todayIn } from '../admin/dates';
+import { addDays, formatDate, todayIn, zoneLabel } from '../lib/time';
 import { EmergencyAlerts } from '../admin/EmergencyAlerts';
-import { useLiveEvents } from '../admin/live';
+import { useLiveEvents, useSocket } from '../admin/live';
 import {
   APPOINTMENT_EVENTS,
   ME,
@@ -15,6 +15,7 @@ import {
   type BoardAppointment,
   type Me,
 } from '../admin/operations';
+import { useAnnounce } from '../lib/announce';
 import { describeError } from '../lib/errors';
 import '../admin/admin.css';
 import { dayReducer, initialDay, ordered } from './dayState';
@@ -143,24 +144,32 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
   const [state, dispatch] = useReducer(dayReducer, { date, doctorId: doctor.id }, initialDay);
   const [error, setError] = useState<string | null>(null);
   const generation = useRef(0);
+  const socket = useSocket();
+  const socketEpoch = useRef(socket.epoch);
+  socketEpoch.current = socket.epoch;
+  const [loadedEpoch, setLoadedEpoch] = useState(-1);
 
   const load = useCallback(async () => {
     const mine = ++generation.current;
+    const epoch = socketEpoch.current;
     const issuedAt = performance.now();
     dispatch({ type: 'loading', at: issuedAt });
     try {
       const appointments = await dayAppointments(client, date, doctor.id);
       if (mine !== generation.current) return;
       dispatch({ type: 'loaded', issuedAt, appointments });
+      setLoadedEpoch(epoch);
       setError(null);
     } catch (caught) {
       if (mine === generation.current) setError(describeError(caught));
     }
   }, [client, date, doctor.id]);
 
+  // On mount, and again each time the socket (re)connects: events sent while it was down
+  // are lost.
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, socket.epoch]);
 
   const status = useLiveEvents(
     APPOINTMENT_EVENTS,
@@ -181,17 +190,19 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
     },
   );
 
+  const live = socket.connected && status === 'live';
+  const ready = state.ready && live && loadedEpoch === socket.epoch;
   const list = ordered(state);
   const active = list.filter((a) => a.status !== 'CANCELLED');
   return (
     <section className="panel" aria-labelledby="day-title">
       <header className="board-header">
-        <h2 id="day-title">{longDate(date)}</h2>
-        <span className={status === 'live' ? 'live-badge live' : 'live-badge'} data-testid="live-status" data-live={status === 'live'}>
-          {status === 'live' ? 'Live' : 'Reconnecting…'}
+        <h2 id="day-title">{formatDate(date)}</h2>
+        <span className={live ? 'live-badge live' : 'live-badge'} data-testid="live-status" data-live={live}>
+          {live ? 'Live' : 'Reconnecting…'}
         </span>
         <span className="muted">
-          {active.length} appointment{active.length === 1 ? '' : 's'} · times in {doctor.timezone}
+          {active.length} appointment{active.length === 1 ? '' : 's'} · times in {zoneLabel(doctor.timezone)}
         </span>
       </header>
       {error && (
@@ -199,7 +210,7 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
           {error}
         </p>
       )}
-      <ol className="doctor-day" data-testid="doctor-day" data-ready={state.ready} aria-busy={!state.ready}>
+      <ol className="doctor-day" data-testid="doctor-day" data-ready={ready} aria-busy={!state.ready}>
         {!state.ready && !error && <li className="muted">Loading…</li>}
         {state.ready && list.length === 0 && <li className="muted">No appointments this day.</li>}
         {list.map((a) => (
@@ -220,8 +231,8 @@ export default function DoctorDay() {
   const [me] = useQuery({ query: ME, variables: NO_VARIABLES, requestPolicy: 'network-only' });
   const doctor = me.data?.me?.doctor ?? null;
   const [date, setDate] = useState<string | null>(null);
-  const [message, setMessage] = useState('');
-  const announce = useCallback((text: string) => setMessage(text), []);
+  const say = useAnnounce();
+  const announce = useCallback((text: string) => say(text), [say]);
   const day = date ?? (doctor ? todayIn(doctor.timezone) : null);
 
   if (me.error) {
@@ -262,9 +273,6 @@ export default function DoctorDay() {
           Today
         </button>
       </div>
-      <p className="sr-only" role="status" aria-live="polite" data-testid="day-announcement">
-        {message}
-      </p>
       <Day key={day} doctor={doctor} date={day} onAnnounce={announce} />
       <EmergencyAlerts />
     </div>
