@@ -186,7 +186,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
             {error}
           </p>
         )}
-        <div data-testid="admin-board" data-ready={ready} aria-busy={!state.ready}>
+        <div data-testid="admin-board" data-date={date} data-ready={ready} aria-busy={!state.ready}>
           {!state.ready && !error && <p className="muted">Loading the board…</p>}
           {state.ready && rows.length === 0 && <p className="muted">No active doctors.</p>}
           {rows.map((doctor) => {

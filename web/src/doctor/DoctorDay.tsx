@@ -210,7 +210,7 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
           {error}
         </p>
       )}
-      <ol className="doctor-day" data-testid="doctor-day" data-ready={ready} aria-busy={!state.ready}>
+      <ol className="doctor-day" data-testid="doctor-day" data-date={date} data-ready={ready} aria-busy={!state.ready}>
         {!state.ready && !error && <li className="muted">Loading…</li>}
         {state.ready && list.length === 0 && <li className="muted">No appointments this day.</li>}
         {list.map((a) => (
