@@ -268,6 +268,7 @@ export function DoctorsPanel() {
   const [specialtyList] = useQuery({ query: SPECIALTIES, variables: NO_VARIABLES, requestPolicy: 'cache-and-network' });
   const [created, create] = useMutation(CREATE_DOCTOR);
   const [formKey, setFormKey] = useState(0);
+  const [adding, setAdding] = useState(false);
   const [notice, setNotice] = useState('');
   const specialties = specialtyList.data?.specialties ?? [];
   const reload = () => refetch({ requestPolicy: 'network-only' });
@@ -284,9 +285,17 @@ export function DoctorsPanel() {
   return (
     <section className="panel" aria-labelledby="doctors-title">
       <h2 id="doctors-title">Doctors</h2>
-      {specialtyList.data && (
-        <details className="new-doctor" open={doctors.data?.doctors.length === 0}>
-          <summary>New doctor</summary>
+      <button
+        type="button"
+        className="primary"
+        aria-expanded={adding}
+        aria-controls="new-doctor"
+        onClick={() => setAdding((open) => !open)}
+      >
+        New doctor
+      </button>
+      {adding && specialtyList.data && (
+        <div id="new-doctor">
           <DoctorForm
             key={formKey}
             initial={draftOf(null, specialties)}
@@ -295,8 +304,9 @@ export function DoctorsPanel() {
             busy={created.fetching}
             error={created.error}
             onSubmit={(draft) => void add(draft)}
+            onCancel={() => setAdding(false)}
           />
-        </details>
+        </div>
       )}
       <p role="status" className="notice">
         {notice}
