@@ -8,6 +8,7 @@ run:
 test:
 	@scripts/bootstrap.sh
 	@scripts/ensure-redis.sh
+	@scripts/ensure-chromium.sh
 	.venv/bin/python -m pytest
 
 lint:

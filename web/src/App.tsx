@@ -1,13 +1,15 @@
-// The shell: sign-in when signed out, otherwise a header and the view the hash names. Each
-// view is its own lazily loaded chunk, so a patient never downloads the admin board.
+// The shell: sign-in when signed out, otherwise a header and the view the hash names. The
+// admin and doctor views are lazily loaded chunks, so a patient never downloads them.
 import { Suspense, lazy, useEffect } from 'react';
 
 import SignIn from './SignIn';
+// Eager: the patient portal is the default view, and a lazy chunk would add a round trip
+// before its day grid can draw (bench B9). The admin and doctor views load on demand.
+import PatientPortal from './patient/PatientPortal';
 import { AnnouncerProvider } from './lib/announce';
 import { AuthProvider, useAuth, type Role } from './lib/auth';
 import { navigate, routeHash, useRoute, type View } from './lib/routes';
 
-const PatientPortal = lazy(() => import('./patient/PatientPortal'));
 const AdminBoard = lazy(() => import('./admin/AdminBoard'));
 const DoctorDay = lazy(() => import('./doctor/DoctorDay'));
 

@@ -28,8 +28,11 @@ export default function SignIn() {
       const user = mode === 'signin' ? await login(email, password) : await register({ email, password, name, phone });
       announce(`Signed in as ${user.name}`);
     } catch (caught) {
-      const text = describeError(caught);
-      setError({ text, field: errorDetail(caught)?.field?.replace(/^input\./, '') });
+      const detail = errorDetail(caught);
+      // A refused sign-in is UNAUTHENTICATED too; the server's words fit it better here.
+      const text =
+        detail?.code === 'UNAUTHENTICATED' ? `${detail.message}.` : describeError(caught);
+      setError({ text, field: detail?.field?.replace(/^input\./, '') });
       announce(text, { assertive: true });
     } finally {
       setBusy(false);

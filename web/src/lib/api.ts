@@ -196,6 +196,75 @@ export function getWsClient(): WsClient {
   return wsClient;
 }
 
+type WsPayload = Parameters<WsClient['subscribe']>[0];
+/** urql's observer of subscription results (methods: checked bivariantly, as urql's are). */
+interface ResultSink {
+  next(value: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+function unauthenticated(result: unknown): boolean {
+  const errors = (result as { errors?: { extensions?: { code?: unknown } }[] } | null)?.errors;
+  return !!errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
+}
+
+/**
+ * The server ends a subscription with UNAUTHENTICATED once the token it connected with
+ * expires (a laptop that slept through the refresh). Refresh, and subscribe again on the new
+ * connection, instead of showing the view an error; the view re-queries on reconnect.
+ */
+function resubscribingOnExpiry(
+  ws: WsClient,
+  input: WsPayload,
+  sink: ResultSink,
+): { unsubscribe(): void } {
+  let active = true;
+  let attempt = 0;
+  let stop = () => {};
+  const start = () => {
+    const mine = ++attempt;
+    // Callbacks of an ended attempt (its late `complete`) must not reach the view.
+    const current = () => active && mine === attempt;
+    stop = ws.subscribe(input, {
+      next(value) {
+        if (!current()) return;
+        if (unauthenticated(value) && getSession()) {
+          attempt++; // this attempt is over, whatever it says next
+          void refreshSession()
+            .catch(() => null)
+            .then((session) => {
+              if (!active) return;
+              if (session) {
+                // The new token restarts the socket (subscribeSession); resubscribe on it.
+                start();
+                for (const listener of reconnectListeners) listener();
+              } else {
+                sink.next(value);
+                sink.complete();
+              }
+            });
+          return;
+        }
+        sink.next(value);
+      },
+      error(error) {
+        if (current()) sink.error(error);
+      },
+      complete() {
+        if (current()) sink.complete();
+      },
+    });
+  };
+  start();
+  return {
+    unsubscribe() {
+      active = false;
+      stop();
+    },
+  };
+}
+
 // --- urql -----------------------------------------------------------------------------------
 
 let refreshTimer: number | undefined;
@@ -247,8 +316,7 @@ export function createApiClient(): Client {
           const input = { ...request, query: request.query || '' };
           return {
             subscribe(sink) {
-              const unsubscribe = ws.subscribe(input, sink);
-              return { unsubscribe };
+              return resubscribingOnExpiry(ws, input, sink);
             },
           };
         },

@@ -109,8 +109,10 @@ function seconds(value: unknown): number | null {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
+/** "input.licenseNumber" -> "License number". */
 function humanField(field: string): string {
-  return field.replace(/^input\./, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const words = field.replace(/^input\./, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /**
