@@ -3,18 +3,20 @@ clinic makes around the page under test, and opening the staff views on a given 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from typing import Any
 
 from playwright.async_api import Locator, Page, expect
 
-from tests.browser.support import WebUser
+from tests.browser.support import WebUser, make_patient
 from tests.graphql_client import GraphQL
 
 LOCK = """mutation($slotId: ID!, $key: String) {
   lockSlot(slotId: $slotId, idempotencyKey: $key) { id state lock { expiresAt } }
 }"""
+UNLOCK = """mutation($slotId: ID!) { unlockSlot(slotId: $slotId) { id state } }"""
 BOOK = """mutation($input: BookAppointmentInput!) {
   bookAppointment(input: $input) { id status slot { id } }
 }"""
@@ -106,3 +108,48 @@ def doctor_row(page: Page, appointment_id: str) -> Locator:
     return page.locator(
         f'[data-testid="doctor-appointment"][data-appointment-id="{appointment_id}"]'
     )
+
+
+# No protocol message says when a subscription is registered on the server, so a test that
+# needs a page to hear the next event first makes probe events until the page shows one.
+PROBE_WITHIN_S = 20.0  # a liveness bound, polled; never a speed target
+PROBE_STEP_MS = 1500
+
+
+async def until_board_follows(gql: GraphQL, page: Page, spare_slot_id: str) -> None:
+    """A probe patient locks and unlocks a spare slot until the board shows the hold."""
+    prober = await make_patient(gql, "Probe Patient")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PROBE_WITHIN_S
+    cell = board_cell(page, spare_slot_id)
+    while True:
+        await gql(LOCK, {"slotId": spare_slot_id, "key": key()}, prober.token)
+        try:
+            await expect(cell).to_have_attribute("data-state", "LOCKED", timeout=PROBE_STEP_MS)
+            break
+        except AssertionError:
+            if loop.time() > deadline:
+                raise
+        finally:
+            await gql(UNLOCK, {"slotId": spare_slot_id}, prober.token)
+    await expect(cell).to_have_attribute("data-state", "AVAILABLE")
+
+
+async def until_doctor_day_follows(
+    gql: GraphQL, page: Page, patient: WebUser, spare_slot_id: str
+) -> str:
+    """`patient` books the spare slot (cancelling each unseen try) until the doctor's day shows
+    the booking; returns that appointment's id, still SCHEDULED."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PROBE_WITHIN_S
+    while True:
+        booked = await book(gql, patient, spare_slot_id, reason="Probe")
+        try:
+            await expect(doctor_row(page, booked["id"])).to_have_attribute(
+                "data-status", "SCHEDULED", timeout=PROBE_STEP_MS
+            )
+            return str(booked["id"])
+        except AssertionError:
+            await cancel(gql, patient, booked["id"])
+            if loop.time() > deadline:
+                raise

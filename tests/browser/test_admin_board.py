@@ -19,6 +19,7 @@ from tests.browser.staff import (
     lock,
     open_admin_board,
     send_emergency,
+    until_board_follows,
 )
 from tests.browser.support import (
     WebUser,
@@ -38,10 +39,11 @@ async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
 ) -> None:
     clinic = await make_clinic(web_gql, web_admin)
     day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(4, first="10:00"))
+    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(5, first="10:00"))
     patient = await make_patient(web_gql, name=unique("Ravi "))
     page = await (await new_context("desktop", web_admin)).new_page()
     await open_admin_board(page, day)
+    await until_board_follows(web_gql, page, slots[4]["id"])
 
     row = page.locator(f'[data-testid="board-row"][data-doctor-id="{clinic.doctor_id}"]')
     await expect(row).to_contain_text(clinic.doctor_name)
@@ -73,18 +75,23 @@ async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
     await expect(
         feed.locator(f'[data-kind="CANCELLED"][data-appointment-id="{booked["id"]}"]')
     ).to_have_count(1)
-    await expect(row).to_contain_text("4 slots: 0 booked, 0 held, 4 free")
+    await expect(row).to_contain_text("5 slots: 0 booked, 0 held, 5 free")
     await shot(page)
 
 
 async def test_emergency_request_is_an_alert_with_sound_that_must_be_acknowledged(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
+    clinic = await make_clinic(web_gql, web_admin)
+    day = today_in(clinic.timezone) + timedelta(days=1)
+    (spare,) = await make_slots(web_gql, web_admin, clinic, day, day_times(1))
     patient = await make_patient(web_gql, name=unique("Meera "))
     context = await new_context("desktop", web_admin)
     await context.add_init_script(COUNT_BEEPS)
     page = await context.new_page()
-    await open_admin_board(page, today_in("UTC"))
+    await open_admin_board(page, day)
+    # Emergencies come over the same socket as the board's slot events.
+    await until_board_follows(web_gql, page, spare["id"])
     # Browsers play sound only on a page the user has interacted with; staff have clicked.
     await page.get_by_role("tab", name="Live board").click()
 
