@@ -6,7 +6,7 @@ import { useClient } from 'urql';
 import { describeError } from '../lib/errors';
 import { dayAppointments } from './appointments';
 import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
-import { formatDate, zoneLabel } from '../lib/time';
+import { formatDate, localZone, zoneLabel } from '../lib/time';
 import { clockIn } from './dates';
 import { useLiveEvents, useSocket } from './live';
 import {
@@ -18,6 +18,8 @@ import {
 } from './operations';
 
 const FEED_LENGTH = 40;
+/** When an event happened is told in the viewer's own zone; an appointment's time in its doctor's. */
+const viewerZone = localZone();
 const STATE_LABEL: Record<string, string> = {
   AVAILABLE: 'Free',
   LOCKED: 'Held',
@@ -40,19 +42,26 @@ interface FeedItem {
   appointment: BoardAppointment;
 }
 
-function cellDetail(cell: Cell, booking: BoardAppointment | undefined, zone: string): string {
+/** Who is on a cell (admins may see it) and a short note: until when, status, past... */
+function cellDetail(
+  cell: Cell,
+  booking: BoardAppointment | undefined,
+  zone: string,
+): { who?: string; note: string } {
   if (cell.state === 'LOCKED' && cell.lock) {
-    const who = cell.lock.patient?.name ?? 'a patient';
-    return `held by ${who} until ${clockIn(cell.lock.expiresAt, zone)}`;
+    return {
+      who: cell.lock.patient?.name ?? 'a patient',
+      note: `until ${clockIn(cell.lock.expiresAt, zone)}`,
+    };
   }
   if (cell.state === 'BOOKED') {
     return booking
-      ? `${booking.patient.name}, ${booking.status.toLowerCase().replace('_', ' ')}`
-      : 'booked';
+      ? { who: booking.patient.name, note: booking.status.toLowerCase().replace('_', ' ') }
+      : { note: '' };
   }
-  if (cell.state === 'UNAVAILABLE') return '';
-  if (Date.parse(cell.startsAt) < Date.now()) return 'past';
-  return cell.lastKind === 'RELEASED' ? 'released' : '';
+  if (cell.state === 'UNAVAILABLE') return { note: '' };
+  if (Date.parse(cell.startsAt) < Date.now()) return { note: 'past' };
+  return { note: cell.lastKind === 'RELEASED' ? 'released' : '' };
 }
 
 export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (text: string) => void }) {
@@ -220,28 +229,34 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
                     {cells.map((cell) => {
                       const booking = state.bookings[cell.id];
                       const detail = cellDetail(cell, booking, doctor.timezone);
-                      const holder =
-                        cell.state === 'LOCKED'
-                          ? cell.lock?.patient?.name
-                          : cell.state === 'BOOKED'
-                            ? booking?.patient.name
-                            : undefined;
+                      const holder = detail.who;
+                      const said = [
+                        STATE_LABEL[cell.state],
+                        cell.state === 'LOCKED' ? 'by' : '',
+                        detail.who ?? '',
+                        detail.note,
+                      ]
+                        .filter(Boolean)
+                        .join(' ');
                       return (
                         <li
                           // A new key per change replays the highlight animation.
                           key={`${cell.id}-${cell.lastAt ?? ''}`}
-                          className={`board-cell state-${cell.state.toLowerCase()}${cell.lastAt ? ' changed' : ''}${detail === 'past' ? ' past' : ''}`}
+                          className={`board-cell state-${cell.state.toLowerCase()}${cell.lastAt ? ' changed' : ''}${detail.note === 'past' ? ' past' : ''}`}
                           data-testid="board-cell"
                           data-slot-id={cell.id}
                           data-state={cell.state}
                           data-event={cell.lastKind}
                           data-holder={holder}
                           data-appointment-id={cell.state === 'BOOKED' ? booking?.id : undefined}
-                          title={`${cell.startTime}–${cell.endTime} (${doctor.timezone}): ${STATE_LABEL[cell.state]} ${detail}`}
+                          title={`${cell.startTime}–${cell.endTime} (${doctor.timezone}): ${said}`}
                         >
-                          <span className="cell-time">{cell.startTime}</span>
-                          <span className="cell-state">{STATE_LABEL[cell.state]}</span>
-                          <span className="cell-detail">{detail}</span>
+                          <span className="cell-head">
+                            <span className="cell-time">{cell.startTime}</span>
+                            <span className="cell-state">{STATE_LABEL[cell.state]}</span>
+                          </span>
+                          {detail.who && <span className="cell-who">{detail.who}</span>}
+                          {detail.note && <span className="cell-detail">{detail.note}</span>}
                         </li>
                       );
                     })}
@@ -254,6 +269,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
       </section>
       <section className="panel feed" aria-labelledby="feed-title">
         <h2 id="feed-title">Appointment events</h2>
+        <p className="muted feed-zone">Received at, in {zoneLabel(viewerZone)}</p>
         <ol data-testid="appointment-feed" role="log" aria-live="polite" className="feed-list">
           {feed.length === 0 && <li className="muted">No events since this page was opened.</li>}
           {feed.map((item) => {
@@ -266,7 +282,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
                 data-appointment-id={a.id}
                 data-status={a.status}
               >
-                <time dateTime={item.at}>{clockIn(item.at, a.doctor.timezone, true)}</time>{' '}
+                <time dateTime={item.at}>{clockIn(item.at, viewerZone, true)}</time>{' '}
                 <strong>{a.patient.name}</strong> {EVENT_LABEL[item.kind] ?? item.kind.toLowerCase()}{' '}
                 {a.doctor.name}, {a.appointmentDate} {a.appointmentTime} ({a.doctor.timezone}):{' '}
                 <span className={`status status-${a.status.toLowerCase()}`}>{a.status}</span>
