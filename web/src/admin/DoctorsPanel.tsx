@@ -315,7 +315,8 @@ export function DoctorsPanel() {
       <ul className="managed-list" data-testid="doctor-list">
         {doctors.data?.doctors.map((d) => (
           <DoctorRow
-            key={`${d.id}-${d.updatedAt}`}
+            // By id only: a refetch must not close a form being filled in.
+            key={d.id}
             doctor={d}
             specialties={specialties}
             onSaved={(message) => {

@@ -52,7 +52,15 @@ function SpecialtyRow({ specialty, onSaved }: { specialty: Specialty; onSaved: (
             {!specialty.isActive && <span className="tag">inactive</span>}
           </span>
           <span className="row-actions">
-            <button type="button" onClick={() => setEditing(true)} aria-label={`Edit ${specialty.name}`}>
+            <button
+              type="button"
+              onClick={() => {
+                setName(specialty.name);
+                setDescription(specialty.description ?? '');
+                setEditing(true);
+              }}
+              aria-label={`Edit ${specialty.name}`}
+            >
               Edit
             </button>
             <button
