@@ -57,9 +57,23 @@ async def test_hashed_assets_are_cached_for_a_year_and_gzipped(
     assert reply.headers["content-type"].startswith("text/javascript")
     assert reply.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert reply.headers["content-encoding"] == "gzip"
-    missing = await http.get(f"{origin(server_a)}/assets/no-such-file.js")
-    assert missing.status_code == 404
-    assert missing.headers["cache-control"] == "no-store"
+    assert reply.headers["vary"] == "Accept-Encoding"
+    again = await http.get(
+        f"{origin(server_a)}/{scripts[0]}", headers={"If-None-Match": reply.headers["etag"]}
+    )
+    assert again.status_code == 304
+    plain = await http.get(f"{origin(server_a)}/{scripts[0]}", headers={"Accept-Encoding": ""})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == reply.content  # httpx decoded the gzipped one
+    for missing_path in (
+        "/assets/no-such-file.js",
+        "/assets/../client_files.py",
+        "/assets/%2e%2e/client_files.py",
+        "/assets/sub/dir.js",
+    ):
+        missing = await http.get(f"{origin(server_a)}{missing_path}")
+        assert missing.status_code == 404, missing_path
+        assert missing.headers["cache-control"] == "no-store"
 
 
 async def test_the_api_keeps_its_own_headers(http: httpx.AsyncClient, server_a: ApiServer) -> None:

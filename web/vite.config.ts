@@ -31,6 +31,9 @@ export default defineConfig({
       },
     },
   },
+  // GraphiQL's Monaco workers are `?worker` imports that dependency pre-bundling cannot load;
+  // `npm run dev` is for the client app (GraphiQL is the API server's, at /graphql).
+  optimizeDeps: { entries: ['index.html'], exclude: ['graphiql', '@graphiql/react'] },
   server: {
     // `npm run dev` proxies the API so the dev page and /graphql share one origin.
     proxy: {

@@ -1,22 +1,25 @@
 """The web client (web/, built into app/web/client/) served at `/`, and GraphiQL's page.
 
 The build is package data, so `pip install` and `make run` serve it without Node.js. Hashed
-assets are cached for a year; the two HTML pages are revalidated on every load so a new build
-is picked up at once.
+assets are cached for a year (and gzipped once, in memory); the two HTML pages are revalidated
+on every load so a new build is picked up at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import hashlib
+import mimetypes
 import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.routing import Route
 
 CLIENT_DIR = Path(__file__).parent / "client"
 
@@ -67,29 +70,69 @@ def page_response(name: str) -> Response:
     return HTMLResponse(_page(name, mtime), headers=PAGE_HEADERS)
 
 
-class HashedAssets(StaticFiles):
-    """Vite names every asset by its content hash, so a cached copy never goes stale."""
+@dataclass(frozen=True)
+class Asset:
+    raw: bytes
+    gzipped: bytes | None
+    media_type: str
+    etag: str
 
-    def file_response(
-        self,
-        full_path: str | os.PathLike[str],
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["Cache-Control"] = IMMUTABLE
-        return response
+
+# Every name Vite writes: a word, a dash, the content hash, an extension; no path separators.
+ASSET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml", "font/")
+_assets: dict[str, Asset] = {}
+
+
+def _load_asset(name: str) -> Asset | None:
+    path = CLIENT_DIR / "assets" / name
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    gzipped = None
+    if media_type.startswith(COMPRESSIBLE):
+        packed = gzip.compress(raw, compresslevel=9, mtime=0)
+        gzipped = packed if len(packed) < len(raw) else None
+    return Asset(raw, gzipped, media_type, f'"{hashlib.sha256(raw).hexdigest()[:32]}"')
+
+
+async def client_asset(request: Request) -> Response:
+    """A hashed asset, gzipped once and kept in memory.
+
+    Hand-written instead of StaticFiles + GZipMiddleware: those compress again on every cold
+    load (the React chunk each time a new browser opens the portal), and the build's files never
+    change under their names, so one compression at the best level serves every later request.
+    The cache holds only files of the build, so its size is the build's.
+    """
+    name = request.path_params["name"]
+    if not ASSET_NAME.fullmatch(name):
+        return PlainTextResponse("Not Found", status_code=404)
+    asset = _assets.get(name)
+    if asset is None:
+        asset = await asyncio.to_thread(_load_asset, name)
+        if asset is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        _assets[name] = asset
+    headers = {"Cache-Control": IMMUTABLE, "ETag": asset.etag, "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    if asset.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.raw, media_type=asset.media_type, headers=headers)
 
 
 async def client_index(_: Request) -> Response:
     return page_response("index.html")
 
 
-def client_routes() -> list[Route | Mount]:
-    """`/` and `/assets/*`; gzip (level 6: quick on a busy core) for the text assets."""
-    assets = HashedAssets(directory=CLIENT_DIR / "assets", check_dir=False)
+def client_routes() -> list[Route]:
+    """`/` and `/assets/<name>`."""
     return [
         Route("/", client_index, methods=["GET", "HEAD"]),
-        Mount("/assets", app=GZipMiddleware(assets, minimum_size=1024, compresslevel=6)),
+        Route("/assets/{name:path}", client_asset, methods=["GET", "HEAD"]),
     ]

@@ -59,7 +59,7 @@ function Shell() {
             ))}
           </nav>
         )}
-        <span className="who" data-testid="signed-in-user">
+        <span className="who" data-testid="signed-in-user" title={`${user.name} (${role.toLowerCase()})`}>
           {user.name} <span className="role">({role.toLowerCase()})</span>
         </span>
         <button type="button" className="btn btn-quiet" onClick={() => void logout()}>

@@ -6,6 +6,7 @@ import { useAuth } from './lib/auth';
 import { describeError, errorDetail } from './lib/errors';
 
 type Mode = 'signin' | 'register';
+const MODES: readonly Mode[] = ['signin', 'register'];
 
 export default function SignIn() {
   const { login, register } = useAuth();
@@ -39,29 +40,49 @@ export default function SignIn() {
     }
   }
 
+  const choose = (next: Mode) => {
+    setMode(next);
+    setError(null);
+  };
   const invalid = (field: string) => (error?.field === field ? true : undefined);
 
   return (
     <main id="main" className="signin">
       <h1>AayuLink Booking</h1>
       <div className="tabs" role="tablist" aria-label="Sign in or register">
-        {(['signin', 'register'] as const).map((m) => (
+        {MODES.map((m) => (
           <button
             key={m}
+            id={`${id}-tab-${m}`}
             type="button"
             role="tab"
             aria-selected={mode === m}
+            aria-controls={`${id}-panel`}
+            tabIndex={mode === m ? 0 : -1}
             className={mode === m ? 'tab active' : 'tab'}
-            onClick={() => {
-              setMode(m);
-              setError(null);
+            onClick={() => choose(m)}
+            onKeyDown={(event) => {
+              // The tabs pattern: arrow keys move between tabs, Tab moves into the form.
+              if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+              event.preventDefault();
+              const next = MODES[(MODES.indexOf(m) + 1) % MODES.length];
+              choose(next);
+              document.getElementById(`${id}-tab-${next}`)?.focus();
             }}
           >
             {m === 'signin' ? 'Sign in' : 'Register'}
           </button>
         ))}
       </div>
-      <form className="card" onSubmit={submit} aria-describedby={error ? errorId : undefined} data-testid={`${mode}-form`}>
+      <form
+        id={`${id}-panel`}
+        role="tabpanel"
+        aria-labelledby={`${id}-tab-${mode}`}
+        className="card"
+        onSubmit={submit}
+        aria-describedby={error ? errorId : undefined}
+        data-testid={`${mode}-form`}
+      >
         {mode === 'register' && (
           <label className="field">
             Full name

@@ -79,20 +79,31 @@ const REFRESH_MUTATION = `mutation Refresh($refreshToken: String!) {
 let refreshing: Promise<Session | null> | null = null;
 
 /**
- * Rotates the tokens once however many callers ask at the same time (the old refresh token
- * stops working after one use, so two parallel refreshes would sign the user out).
- * Resolves to the new session, or null when the session is gone (signed out).
+ * Rotates the tokens once however many callers ask at the same time: the old refresh token
+ * stops working after one use, and presenting a spent one revokes the login everywhere, so
+ * two parallel refreshes (two views, or two tabs whose timers fire together) would sign the
+ * user out. Within the page a shared promise, across tabs a Web Lock; whoever gets the lock
+ * second finds the rotated session in storage and adopts it. Resolves to the new session, or
+ * null when the session is gone (signed out).
  */
 export function refreshSession(): Promise<Session | null> {
-  refreshing ??= doRefresh().finally(() => {
+  const replacing = getSession()?.accessToken;
+  refreshing ??= withRefreshLock(() => doRefresh(replacing)).finally(() => {
     refreshing = null;
   });
   return refreshing;
 }
 
-async function doRefresh(): Promise<Session | null> {
-  const session = getSession();
+async function withRefreshLock(run: () => Promise<Session | null>): Promise<Session | null> {
+  // Web Locks exist in secure contexts (https, localhost); elsewhere one tab at a time is luck.
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  return locks ? await locks.request('aayulink.refresh', run) : run();
+}
+
+async function doRefresh(replacing: string | undefined): Promise<Session | null> {
+  const session = reloadStoredSession();
   if (!session) return null;
+  if (session.accessToken !== replacing) return session; // another tab rotated meanwhile
   try {
     const data = await rawRequest<{ refreshToken: AuthPayload }>(REFRESH_MUTATION, {
       refreshToken: session.refreshToken,
@@ -102,9 +113,6 @@ async function doRefresh(): Promise<Session | null> {
     return next;
   } catch (error) {
     if (error instanceof ApiError && error.code !== 'NETWORK_ERROR' && error.code !== 'RATE_LIMITED') {
-      // Another tab may have rotated first: its tokens are in storage.
-      const latest = reloadStoredSession();
-      if (latest && latest.refreshToken !== session.refreshToken) return latest;
       setSession(null);
       return null;
     }
@@ -143,8 +151,9 @@ let wsClient: WsClient | null = null;
 let restartWs: () => void = () => {};
 
 /**
- * The one graphql-ws client of the page: lazy (connects on the first subscription), retrying
- * forever, with the current access token in every `connection_init`. The restart recipe is
+ * The one graphql-ws client of the page, retrying forever, with the current access token in
+ * every `connection_init`. Signed in, it connects at once (every view subscribes, and the
+ * handshake then overlaps the first render and query); signed out, on the first subscription. The restart recipe is
  * graphql-ws's own ("restartable client"): close with 4205 and let the client reconnect.
  */
 export function getWsClient(): WsClient {
@@ -153,7 +162,8 @@ export function getWsClient(): WsClient {
   let lastToken: string | null = null;
   wsClient = createWsClient({
     url: apiWsUrl(),
-    lazy: true,
+    lazy: !getSession(),
+    onNonLazyError: () => {}, // retried forever; views show their own connection state
     keepAlive: 20_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
@@ -280,6 +290,8 @@ function scheduleRefresh(session: Session | null): void {
 }
 subscribeSession(scheduleRefresh);
 scheduleRefresh(getSession());
+// A returning signed-in user: open the socket while the page is still rendering.
+if (getSession()) getWsClient();
 
 /**
  * A new urql client (and so an empty cache): make one per signed-in user, so one user's data
