@@ -30,8 +30,6 @@ def slot_listener(
         own = actor.doctor_id
 
     def wants(event: Event) -> bool:
-        if isinstance(event, Resync):
-            return True  # carries nothing but "re-query": everyone may hear it
         if not isinstance(event, SlotChanged):
             return False
         slot = event.slot
@@ -53,14 +51,22 @@ def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable
         raise Forbidden("Doctors follow only their own appointments")
 
     def wants(event: Event) -> bool:
-        if isinstance(event, Resync):
-            return True
         if not isinstance(event, AppointmentChanged):
             return False
         appointment, previous = event.appointment, event.previous_doctor_id
         return can_see(caller, appointment, previous) and (
             doctor is None or doctor in (appointment.doctor_id, previous)
         )
+
+    return wants
+
+
+def missed_events_listener(actor: Actor | None) -> Callable[[Event], bool]:
+    """Any signed-in user: a notice says only "re-query", whatever feeds one follows."""
+    require_actor(actor)
+
+    def wants(event: Event) -> bool:
+        return isinstance(event, Resync)
 
     return wants
 

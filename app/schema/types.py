@@ -22,7 +22,14 @@ from app.models import Slot as SlotDoc
 from app.models import Specialty as SpecialtyDoc
 from app.models import User as UserDoc
 from app.schema.context import Info
-from app.schema.enums import AppointmentEventKind, AppointmentStatus, Role, SlotEventKind, SlotState
+from app.schema.enums import (
+    AppointmentEventKind,
+    AppointmentStatus,
+    EventsMissedReason,
+    Role,
+    SlotEventKind,
+    SlotState,
+)
 from app.schema.scheduling_types import DateOverride, Schedule
 
 if TYPE_CHECKING:
@@ -411,16 +418,20 @@ class EmergencyRequest:
 @strawberry.type
 class SlotEvent:
     kind: SlotEventKind
-    slot: Slot | None = strawberry.field(
-        description="The slot as changed; null only when kind is RESYNC."
-    )
+    slot: Slot
     at: datetime
 
 
 @strawberry.type
 class AppointmentEvent:
     kind: AppointmentEventKind
-    appointment: Appointment | None = strawberry.field(
-        description="The appointment as changed; null only when kind is RESYNC."
-    )
+    appointment: Appointment
     at: datetime
+
+
+@strawberry.type(description="Live events may have been missed or delayed: re-query what you show.")
+class EventsMissed:
+    at: datetime = strawberry.field(description="When this server noticed.")
+    reason: EventsMissedReason = strawberry.field(
+        description="Why, for logs and support; the remedy is the same for every reason."
+    )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Locator, Page, expect
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Locator, Page, expect
 
 from tests.browser.conftest import NewContext
 from tests.browser.support import (
@@ -26,6 +27,7 @@ from tests.browser.support import (
     make_patient,
     make_slots,
     patient_link,
+    storage_state,
     today_in,
 )
 from tests.graphql_client import GraphQL, unique
@@ -33,6 +35,7 @@ from tests.servers import ApiServer
 from tests.subscriptions_client import connect, until_ready
 
 Shot = Callable[..., Awaitable[Path]]
+SHORT_LOCK_SECONDS = 8
 
 LOCK = "mutation($slotId: ID!) { lockSlot(slotId: $slotId) { id state } }"
 UNLOCK = "mutation($slotId: ID!) { unlockSlot(slotId: $slotId) { id state } }"
@@ -114,6 +117,13 @@ async def test_two_patients_see_a_hold_greyed_within_a_second_and_then_booked(
     # The issue's bound: from A's lock taking effect to B seeing it greyed, within 1 s.
     await expect(cell(page_b, slots[0])).to_have_attribute("data-state", "LOCKED", timeout=1000)
     await expect(cell(page_b, slots[0])).to_have_attribute("aria-disabled", "true")
+    # Not by colour alone: its name says so, and B's live region announces the change.
+    await expect(cell(page_b, slots[0])).to_have_accessible_name(
+        f"{slots[0]['startTime']} to {slots[0]['endTime']}, held by another patient"
+    )
+    await expect(page_b.get_by_test_id("announcer-polite")).to_contain_text(
+        f"{slots[0]['startTime']} is now held by another patient"
+    )
     await expect(cell(page_a, slots[0])).to_have_attribute("data-state", "MINE")
     await expect(countdown).to_have_text(re.compile(r"^[45]:[0-5]\d$"))
     first = await countdown.text_content()
@@ -256,7 +266,9 @@ async def test_a_refusal_is_explained_lock_limit_reached(
     # Releasing one hold makes room: the same time can then be held.
     await page.get_by_test_id("hold").first.get_by_role("button", name="Release").click()
     await expect(page.get_by_test_id("lock-countdown")).to_have_count(1)
-    await cell(page, slots[2]).click()
+    # By keyboard this time: the cells are buttons in the tab order.
+    await cell(page, slots[2]).focus()
+    await page.keyboard.press("Enter")
     await expect(cell(page, slots[2])).to_have_attribute("data-state", "MINE")
     await expect(page.get_by_test_id("lock-countdown")).to_have_count(2)
 
@@ -297,3 +309,65 @@ async def test_an_emergency_request_from_the_portal_reaches_the_clinic(
         "doctor": {"id": clinic.doctor_id},
     }
     await shot(page, "sent")
+
+
+def record_console_error(message: ConsoleMessage, problems: list[str]) -> None:
+    if message.type == "error":
+        problems.append(message.text)
+
+
+@pytest.fixture(scope="module")
+def short_lock_server(store_uri: str, db_name: str, log_dir: Path) -> Iterator[ApiServer]:
+    """A second API process on the same store and Redis whose holds last seconds, not minutes."""
+    server = ApiServer(
+        store_uri, db_name, env={"SLOT_LOCK_TTL_SECONDS": str(SHORT_LOCK_SECONDS)}
+    ).start(log_dir)
+    yield server
+    server.stop()
+
+
+async def test_a_hold_left_to_expire_frees_the_time_for_everyone(
+    browser: Browser,
+    short_lock_server: ApiServer,
+    web_gql: GraphQL,
+    web_admin: WebUser,
+    shot: Shot,
+) -> None:
+    base_url = f"http://127.0.0.1:{short_lock_server.port}"
+    clinic, day, slots = await clinic_day(web_gql, web_admin, count=2)
+    patient_a, patient_b = await asyncio.gather(make_patient(web_gql), make_patient(web_gql))
+    problems: list[str] = []
+    contexts = [
+        await browser.new_context(
+            base_url=base_url,
+            storage_state=storage_state(base_url, user),  # type: ignore[arg-type]
+        )
+        for user in (patient_a, patient_b)
+    ]
+    try:
+        page_a, page_b = [await context.new_page() for context in contexts]
+        for page in (page_a, page_b):  # as the shared new_context fixture does
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.on("console", lambda message: record_console_error(message, problems))
+        await asyncio.gather(
+            open_day(page_a, base_url, clinic, day), open_day(page_b, base_url, clinic, day)
+        )
+        gql = GraphQL(web_gql.http, short_lock_server.url)
+        await until_following(gql, [page_a, page_b], slots[1])
+
+        await cell(page_a, slots[0]).click()
+        await expect(page_a.get_by_test_id("lock-countdown")).to_have_text(re.compile(r"^0:0\d$"))
+        await expect(cell(page_b, slots[0])).to_have_attribute("data-state", "LOCKED")
+        await shot(page_a, "held")
+        # Nobody books: the countdown runs out, the portal says so, and the server's release
+        # reaches the other patient too.
+        notice = page_a.get_by_test_id("patient-notice")
+        await expect(notice).to_contain_text("ran out", timeout=SHORT_LOCK_SECONDS * 1000 + 5000)
+        await expect(page_a.get_by_test_id("lock-countdown")).to_have_count(0)
+        await expect(cell(page_a, slots[0])).to_have_attribute("data-state", "AVAILABLE")
+        await expect(cell(page_b, slots[0])).to_have_attribute("data-state", "AVAILABLE")
+        await shot(page_a, "expired")
+        assert not problems, problems
+    finally:
+        for context in contexts:
+            await context.close()

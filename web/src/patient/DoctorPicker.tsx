@@ -16,6 +16,8 @@ interface Props {
   onDoctor: (doctor: DoctorSummary) => void;
   /** While rescheduling: a move stays within the appointment's specialty. */
   specialtyFixed?: boolean;
+  /** Hold the lists back while a deep link's grid loads. */
+  later?: boolean;
 }
 
 export default function DoctorPicker({
@@ -24,11 +26,16 @@ export default function DoctorPicker({
   onSpecialty,
   onDoctor,
   specialtyFixed = false,
+  later = false,
 }: Props) {
-  const [specialties] = useQuery<{ specialties: Specialty[] }>({ query: SPECIALTIES });
+  const [specialties] = useQuery<{ specialties: Specialty[] }>({
+    query: SPECIALTIES,
+    pause: later,
+  });
   const [doctors] = useQuery<{ doctors: DoctorSummary[] }>({
     query: DOCTORS,
     variables: useMemo(() => ({ specialtyId: specialtyId || null }), [specialtyId]),
+    pause: later,
   });
   const list = doctors.data?.doctors ?? [];
   return (

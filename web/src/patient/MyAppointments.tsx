@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { zoneLabel } from '../lib/time';
 import { shortDate } from './dates';
+import { useRereadWhenLive, useSocket } from './socket';
 import { APPOINTMENT_UPDATES, MY_APPOINTMENTS, type Appointment } from './operations';
 
 const ACTIVE = new Set(['SCHEDULED', 'CONFIRMED', 'IN_PROGRESS']);
@@ -17,7 +18,7 @@ const STATUS_TEXT: Record<Appointment['status'], string> = {
 };
 
 interface EventData {
-  appointmentUpdates: { kind: string; at: string; appointment: Appointment | null };
+  appointmentUpdates: { kind: string; at: string; appointment: Appointment };
 }
 type Seen = Record<string, { appointment: Appointment; seenAt: number }>;
 
@@ -27,6 +28,10 @@ interface Props {
   onCancel: (appointment: Appointment, reason: string) => void;
   onReschedule: (appointment: Appointment) => void;
   onChange?: (message: string) => void;
+  /** Hold the list back while a deep link's grid loads (its subscription starts at once). */
+  later?: boolean;
+  /** How many eventsMissed notices the page has had: each one reads the list again. */
+  missed: number;
 }
 
 export default function MyAppointments({
@@ -35,21 +40,23 @@ export default function MyAppointments({
   onCancel,
   onReschedule,
   onChange,
+  later = false,
+  missed,
 }: Props) {
   const [{ data, error }, refetch] = useQuery<{ myAppointments: Appointment[] }>({
     query: MY_APPOINTMENTS,
     requestPolicy: 'cache-and-network',
+    pause: later,
     // An empty list carries no __typename: name it, so bookings refresh the list.
     context: useMemo(() => ({ additionalTypenames: ['Appointment'] }), []),
   });
+  // Re-read after a reconnection or an eventsMissed notice: what came meanwhile is lost.
+  const { epoch } = useSocket();
+  useRereadWhenLive(epoch, missed, !later, refetch);
   const [events] = useSubscription<EventData, Seen>(
     { query: APPOINTMENT_UPDATES },
     (previous = {}, event) => {
       const appointment = event.appointmentUpdates.appointment;
-      if (!appointment) {
-        refetch({ requestPolicy: 'network-only' });
-        return previous;
-      }
       return { ...previous, [appointment.id]: { appointment, seenAt: Date.now() } };
     },
   );

@@ -1,7 +1,7 @@
 /** The patient portal: find a doctor, pick a day and a time, hold it, book it, and manage the
  * appointments, all live. Deep link: `#/patient?doctor=<id>&date=<YYYY-MM-DD>`. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { useMutation, useQuery, type CombinedError } from 'urql';
+import { useMutation, useQuery, useSubscription, type CombinedError } from 'urql';
 import { useAnnounce } from '../lib/announce';
 import { useAuth } from '../lib/auth';
 import { describeError, errorCode } from '../lib/errors';
@@ -19,6 +19,7 @@ import {
   BOOK,
   CANCEL,
   DOCTOR,
+  EVENTS_MISSED,
   LOCK_SLOT,
   MY_LOCKS,
   RESCHEDULE,
@@ -68,10 +69,19 @@ export default function PatientPortal() {
   const isPatient = role === 'PATIENT';
   const [route, setRoute] = useSelection();
   const [picked, setPicked] = useState<DoctorSummary | null>(null);
+  // A deep link's day grid is the page's purpose: its one query goes first, alone, and the
+  // rest (doctor lists, holds, appointments) follow once it is drawn (bench B9's < 1 s).
+  const [gridDrawn, setGridDrawn] = useState(false);
+  const later = !!route.doctor && !!route.date && !gridDrawn;
+  useEffect(() => {
+    if (!later) return;
+    const timer = window.setTimeout(() => setGridDrawn(true), 3000); // never wait for ever
+    return () => window.clearTimeout(timer);
+  }, [later]);
   const [doctorQuery] = useQuery<{ doctor: DoctorSummary | null }>({
     query: DOCTOR,
     variables: { id: route.doctor ?? '' },
-    pause: !route.doctor || picked?.id === route.doctor,
+    pause: later || !route.doctor || picked?.id === route.doctor,
   });
   const doctor =
     picked && picked.id === route.doctor
@@ -80,9 +90,12 @@ export default function PatientPortal() {
         ? (doctorQuery.data?.doctor ?? null)
         : null;
   const [specialtyId, setSpecialtyId] = useState('');
+  // A deep-linked doctor brings its specialty into the picker, once per doctor (so the patient
+  // can still widen the list to all specialties afterwards).
+  const doctorSpecialty = doctor?.specialty.id;
   useEffect(() => {
-    if (doctor && !specialtyId) setSpecialtyId(doctor.specialty.id);
-  }, [doctor, specialtyId]);
+    if (doctorSpecialty) setSpecialtyId((current) => current || doctorSpecialty);
+  }, [doctor?.id, doctorSpecialty]);
 
   const today = doctor ? todayIn(doctor.timezone) : '';
   const date = route.date ?? today;
@@ -100,7 +113,7 @@ export default function PatientPortal() {
   const [holds, setHolds] = useState<HeldSlot[]>([]);
   const [locks] = useQuery<{ myLocks: HeldSlot[] }>({
     query: MY_LOCKS,
-    pause: !isPatient,
+    pause: later || !isPatient,
     requestPolicy: 'network-only',
   });
   useEffect(() => {
@@ -109,6 +122,12 @@ export default function PatientPortal() {
   const dropHold = useCallback((slotId: string) => {
     setHolds((all) => all.filter((h) => h.id !== slotId));
   }, []);
+
+  // One eventsMissed subscription for the page; each notice re-reads the grid and the list.
+  const [{ data: missed = 0 }] = useSubscription<unknown, number>(
+    { query: EVENTS_MISSED, pause: !role },
+    (count = 0) => count + 1,
+  );
 
   const [busy, setBusy] = useState<string | null>(null);
   const [focusHold, setFocusHold] = useState<string | null>(null);
@@ -136,7 +155,7 @@ export default function PatientPortal() {
   );
 
   const onPick = useCallback(
-    async (slot: Slot, _state: CellState) => {
+    async (slot: Slot, _state: CellState, doctor: DoctorSummary) => {
       if (!isPatient) {
         setNotice({ tone: 'info', text: 'Sign in as a patient to book a time.' });
         return;
@@ -155,7 +174,6 @@ export default function PatientPortal() {
         return;
       }
       const locked: Slot = result.data.lockSlot;
-      if (!doctor) return;
       const held: HeldSlot = {
         ...locked,
         doctor: {
@@ -172,7 +190,7 @@ export default function PatientPortal() {
         text: `${held.startTime} on ${shortDate(held.date)} is held for you. Confirm it below before the countdown ends.`,
       });
     },
-    [isPatient, rescheduling, lockSlot, doctor],
+    [isPatient, rescheduling, lockSlot],
   );
 
   const onBook = useCallback(
@@ -296,7 +314,7 @@ export default function PatientPortal() {
     });
     setRescheduling(null);
     setMove(null);
-  }, [rescheduling, move, reschedule, dropHold]);
+  }, [rescheduling, move, reschedule, dropHold, doctor]);
 
   // Errors speak through their own role="alert"; other notices through the shared announcer.
   useEffect(() => {
@@ -368,6 +386,7 @@ export default function PatientPortal() {
         <div className="pp-col">
           <div className="pp-area-find">
             <DoctorPicker
+              later={later}
               specialtyId={specialtyLocked ?? specialtyId}
               doctorId={doctor?.id ?? route.doctor}
               onSpecialty={(id) => {
@@ -407,16 +426,18 @@ export default function PatientPortal() {
         </div>
         <div className="pp-col">
           <div className="pp-area-grid">
-            {doctor && date ? (
+            {route.doctor && date ? (
               <DayGrid
-                key={`${doctor.id}:${date}`}
-                doctor={doctor}
+                key={`${route.doctor}:${date}`}
+                doctorId={route.doctor}
                 date={date}
                 busySlotId={busy}
                 rescheduling={!!rescheduling}
                 onPick={onPick}
                 onChange={say}
                 onBookable={setLiveCount}
+                onSettled={() => setGridDrawn(true)}
+                missed={missed}
               />
             ) : (
               <section className="pp-card">
@@ -440,6 +461,8 @@ export default function PatientPortal() {
               </div>
               <div className="pp-area-mine">
                 <MyAppointments
+                  later={later}
+                  missed={missed}
                   busyId={busy}
                   rescheduling={rescheduling?.id ?? null}
                   onCancel={onCancel}

@@ -172,12 +172,13 @@ export const AVAILABILITY = gql`
 export const DAY_SLOTS = gql`
   query PatientDaySlots($id: ID!, $date: Date!) {
     doctor(id: $id) {
-      id
+      ...PatientDoctor
       daySlots(date: $date) {
         ...PatientSlot
       }
     }
   }
+  ${DOCTOR_FIELDS}
   ${SLOT_FIELDS}
 `;
 
@@ -297,6 +298,16 @@ export const EMERGENCY = gql`
     sendEmergencyRequest(input: $input) {
       id
       createdAt
+    }
+  }
+`;
+
+/** "Re-query what you show": the server may have missed or delayed events (docs/API.md). */
+export const EVENTS_MISSED = gql`
+  subscription PatientEventsMissed {
+    eventsMissed {
+      at
+      reason
     }
   }
 `;
