@@ -7,7 +7,7 @@ import { useAnnounce } from '../lib/announce';
 import { Alarm } from './alarm';
 import { clockIn } from './dates';
 import { useLiveEvents } from './live';
-import { EMERGENCY_REQUESTS, type Emergency } from './operations';
+import { EMERGENCY_REQUESTS, EVENTS_MISSED, type Emergency } from './operations';
 
 const NO_VARIABLES = {};
 const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -29,6 +29,13 @@ export function EmergencyAlerts({ showLog = true }: { showLog?: boolean }) {
         assertive: true,
       });
     },
+  });
+
+  // Emergencies cannot be read again: when the server says events may have been missed,
+  // the staff are told to check with the front desk instead.
+  const [missedAt, setMissedAt] = useState<string | null>(null);
+  useLiveEvents(EVENTS_MISSED, NO_VARIABLES, {
+    onEvent: ({ eventsMissed }) => setMissedAt(eventsMissed.at),
   });
 
   const current = waiting[0];
@@ -144,6 +151,12 @@ export function EmergencyAlerts({ showLog = true }: { showLog?: boolean }) {
       {showLog && (
         <section className="panel emergency-log" aria-labelledby="emergency-log-title">
           <h2 id="emergency-log-title">Emergencies</h2>
+          {missedAt && (
+            <p role="status" className="warning" data-testid="emergencies-maybe-missed">
+              Live updates were interrupted at {clockIn(missedAt, viewerZone)} ({viewerZone}): an
+              emergency request sent then may not have reached this screen.
+            </p>
+          )}
           {seen.length === 0 ? (
             <p className="muted">None since this page was opened.</p>
           ) : (

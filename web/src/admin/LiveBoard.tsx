@@ -12,12 +12,14 @@ import { useLiveEvents, useSocket } from './live';
 import {
   APPOINTMENT_EVENTS,
   BOARD_DOCTORS,
+  EVENTS_MISSED,
   SLOT_EVENTS,
   type AppointmentEventData,
   type BoardAppointment,
 } from './operations';
 
 const FEED_LENGTH = 40;
+const NO_VARIABLES = {};
 /** When an event happened is told in the viewer's own zone; an appointment's time in its doctor's. */
 const viewerZone = localZone();
 const STATE_LABEL: Record<string, string> = {
@@ -109,10 +111,6 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
     { date },
     {
       onEvent: ({ slotUpdates: event }) => {
-        if (!event.slot) {
-          void load(); // RESYNC: events may have been missed.
-          return;
-        }
         dispatch({ type: 'slot', receivedAt: performance.now(), event });
         if (event.slot.doctor.id in doctorNames.current) {
           const name = doctorNames.current[event.slot.doctor.id];
@@ -131,10 +129,6 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
     { doctorId: null },
     {
       onEvent: ({ appointmentUpdates: event }: AppointmentEventData) => {
-        if (!event.appointment) {
-          void load();
-          return;
-        }
         dispatch({ type: 'appointment', receivedAt: performance.now(), event });
         const appointment = event.appointment;
         setFeed((items) =>
@@ -147,6 +141,9 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
       onResubscribe: () => void load(),
     },
   );
+
+  // The server says it may have missed events: read the day again.
+  useLiveEvents(EVENTS_MISSED, NO_VARIABLES, { onEvent: () => void load() });
 
   const live = socket.connected && slotStatus === 'live' && appointmentStatus === 'live';
   // Ready for a test or a screen reader: drawn from a read made after the socket connected.

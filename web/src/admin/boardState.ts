@@ -63,7 +63,7 @@ export function initialBoard(date: string): BoardState {
 
 function applySlot(state: BoardState, event: SlotEvent): BoardState {
   const slot = event.slot;
-  if (!slot || slot.date !== state.date) return state;
+  if (slot.date !== state.date) return state;
   const cells = { ...state.cells };
   if (event.kind === 'REMOVED') delete cells[slot.id];
   else cells[slot.id] = { ...slot, lastKind: event.kind, lastAt: event.at };
@@ -72,7 +72,6 @@ function applySlot(state: BoardState, event: SlotEvent): BoardState {
 
 function applyAppointment(state: BoardState, event: AppointmentEvent): BoardState {
   const appointment = event.appointment;
-  if (!appointment) return state;
   const bookings: Record<string, BoardAppointment> = {};
   for (const [slotId, booking] of Object.entries(state.bookings)) {
     if (booking.id !== appointment.id) bookings[slotId] = booking;

@@ -116,11 +116,10 @@ export type SlotEventKind =
   | 'UNLOCKED'
   | 'BOOKED'
   | 'RELEASED'
-  | 'AVAILABILITY_CHANGED'
-  | 'RESYNC';
+  | 'AVAILABILITY_CHANGED';
 
 export interface SlotEventData {
-  slotUpdates: { kind: SlotEventKind; at: string; slot: BoardSlot | null };
+  slotUpdates: { kind: SlotEventKind; at: string; slot: BoardSlot };
 }
 
 export const SLOT_EVENTS = gql<SlotEventData, { date: string }>`
@@ -137,14 +136,13 @@ export type AppointmentEventKind =
   | 'CONFIRMED'
   | 'CANCELLED'
   | 'STATUS_CHANGED'
-  | 'RESCHEDULED'
-  | 'RESYNC';
+  | 'RESCHEDULED';
 
 export interface AppointmentEventData {
   appointmentUpdates: {
     kind: AppointmentEventKind;
     at: string;
-    appointment: BoardAppointment | null;
+    appointment: BoardAppointment;
   };
 }
 
@@ -174,6 +172,13 @@ export const EMERGENCY_REQUESTS = gql<{ emergencyRequests: Emergency }, Record<s
       specialty { id name }
       doctor { id name }
     }
+  }
+`;
+
+/** Said when this server may have missed or delayed events of the other subscriptions. */
+export const EVENTS_MISSED = gql<{ eventsMissed: { at: string; reason: string } }, Record<string, never>>`
+  subscription StaffEventsMissed {
+    eventsMissed { at reason }
   }
 `;
 

@@ -9,6 +9,7 @@ import { EmergencyAlerts } from '../admin/EmergencyAlerts';
 import { useLiveEvents, useSocket } from '../admin/live';
 import {
   APPOINTMENT_EVENTS,
+  EVENTS_MISSED,
   ME,
   UPDATE_STATUS,
   type AppointmentStatus,
@@ -176,10 +177,6 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
     { doctorId: doctor.id },
     {
       onEvent: ({ appointmentUpdates: event }) => {
-        if (!event.appointment) {
-          void load(); // RESYNC: events may have been missed.
-          return;
-        }
         dispatch({ type: 'event', receivedAt: performance.now(), event });
         const a = event.appointment;
         if (a.appointmentDate === date) {
@@ -189,6 +186,9 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
       onResubscribe: () => void load(),
     },
   );
+
+  // The server says it may have missed events: read the day again.
+  useLiveEvents(EVENTS_MISSED, NO_VARIABLES, { onEvent: () => void load() });
 
   const live = socket.connected && status === 'live';
   const ready = state.ready && live && loadedEpoch === socket.epoch;

@@ -48,14 +48,11 @@ export function dayReducer(state: DayState, action: DayAction): DayState {
         received: [],
       };
       for (const item of state.received) {
-        if (item.receivedAt >= action.issuedAt && item.event.appointment) {
-          next = put(next, item.event.appointment);
-        }
+        if (item.receivedAt >= action.issuedAt) next = put(next, item.event.appointment);
       }
       return next;
     }
     case 'event': {
-      if (!action.event.appointment) return state;
       const next = put(state, action.event.appointment);
       return state.loadingSince === null
         ? next
