@@ -151,9 +151,9 @@ let wsClient: WsClient | null = null;
 let restartWs: () => void = () => {};
 
 /**
- * The one graphql-ws client of the page, retrying forever, with the current access token in
- * every `connection_init`. Signed in, it connects at once (every view subscribes, and the
- * handshake then overlaps the first render and query); signed out, on the first subscription. The restart recipe is
+ * The one graphql-ws client of the page: lazy (connects on the first subscription, so a view
+ * that watches its `connected` events from its first render sees the first connection),
+ * retrying forever, with the current access token in every `connection_init`. The restart recipe is
  * graphql-ws's own ("restartable client"): close with 4205 and let the client reconnect.
  */
 export function getWsClient(): WsClient {
@@ -162,8 +162,7 @@ export function getWsClient(): WsClient {
   let lastToken: string | null = null;
   wsClient = createWsClient({
     url: apiWsUrl(),
-    lazy: !getSession(),
-    onNonLazyError: () => {}, // retried forever; views show their own connection state
+    lazy: true,
     keepAlive: 20_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
@@ -290,8 +289,6 @@ function scheduleRefresh(session: Session | null): void {
 }
 subscribeSession(scheduleRefresh);
 scheduleRefresh(getSession());
-// A returning signed-in user: open the socket while the page is still rendering.
-if (getSession()) getWsClient();
 
 /**
  * A new urql client (and so an empty cache): make one per signed-in user, so one user's data
