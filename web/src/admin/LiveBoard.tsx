@@ -8,7 +8,8 @@ import { dayAppointments } from './appointments';
 import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
 import { formatDate, localZone, zoneLabel } from '../lib/time';
 import { clockIn } from './dates';
-import { useLiveEvents, useSocket } from './live';
+import { useSocket } from '../lib/live';
+import { useLiveEvents } from './live';
 import {
   APPOINTMENT_EVENTS,
   BOARD_DOCTORS,

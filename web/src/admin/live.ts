@@ -6,9 +6,8 @@
 // server ends them with UNAUTHENTICATED when the access token expires), it subscribes
 // again after a short pause and says so through onResubscribe, so the view re-queries what
 // it shows: events may have been missed in between.
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useClient, type AnyVariables, type TypedDocumentNode } from 'urql';
-import { getWsClient } from '../lib/api';
 
 export type LiveStatus = 'live' | 'retrying';
 
@@ -64,34 +63,4 @@ export function useLiveEvents<Data, Vars extends AnyVariables>(
   }, [client, query, key, attempt, options.pause]);
 
   return status;
-}
-
-// --- The page's WebSocket ------------------------------------------------------------------
-// Events sent while the socket is down are lost, so a live view re-reads what it shows each
-// time the socket (re)connects (`epoch` grows), and says it is ready only while connected.
-
-let socket = { epoch: 0, connected: false };
-const socketListeners = new Set<() => void>();
-let watching = false;
-
-function watchSocket(): void {
-  if (watching) return;
-  watching = true;
-  const client = getWsClient();
-  const set = (next: typeof socket) => {
-    socket = next;
-    for (const listener of socketListeners) listener();
-  };
-  client.on('connected', () => set({ epoch: socket.epoch + 1, connected: true }));
-  client.on('closed', () => set({ ...socket, connected: false }));
-}
-
-function subscribeSocket(listener: () => void): () => void {
-  watchSocket();
-  socketListeners.add(listener);
-  return () => socketListeners.delete(listener);
-}
-
-export function useSocket(): { epoch: number; connected: boolean } {
-  return useSyncExternalStore(subscribeSocket, () => socket);
 }

@@ -6,7 +6,8 @@ import { useClient, useMutation, useQuery } from 'urql';
 import { dayAppointments } from '../admin/appointments';
 import { addDays, formatDate, todayIn, zoneLabel } from '../lib/time';
 import { EmergencyAlerts } from '../admin/EmergencyAlerts';
-import { useLiveEvents, useSocket } from '../admin/live';
+import { useLiveEvents } from '../admin/live';
+import { useSocket } from '../lib/live';
 import {
   APPOINTMENT_EVENTS,
   EVENTS_MISSED,
