@@ -63,6 +63,16 @@ async def test_admin_sets_up_specialty_doctor_schedule_and_day_off_through_the_u
 ) -> None:
     page = await (await new_context("mobile", web_admin)).new_page()
     await page.goto("/#/admin")
+    # The sections are tabs: arrow keys move between them, as the ARIA tabs pattern has it.
+    await page.get_by_role("tab", name="Live board").focus()
+    await page.keyboard.press("ArrowLeft")
+    await expect(page.get_by_role("tab", name="Schedules")).to_be_focused()
+    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press("ArrowRight")
+    await expect(page.get_by_role("tab", name="Specialties")).to_be_focused()
+    await expect(page.get_by_role("tab", name="Specialties")).to_have_attribute(
+        "aria-selected", "true"
+    )
 
     # A specialty, then the same name again: CONFLICT, shown on the form, nothing added.
     specialty = unique("Neurology ")
