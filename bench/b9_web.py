@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Page, Response, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from bench.common import Sizes
 from bench.servers import ROOT, Store, UvicornProcess, api_env
@@ -119,10 +120,15 @@ async def _navigate(page: Page, link: str | None) -> float:
         await page.reload(wait_until="commit")
     else:
         await page.goto(link, wait_until="commit")
-    await page.wait_for_function(
-        "() => window.__gridDrawnAt !== undefined && window.__gridDrawnAt !== null",
-        timeout=30_000,
-    )
+    try:
+        await page.wait_for_function(
+            "() => window.__gridDrawnAt !== undefined && window.__gridDrawnAt !== null",
+            timeout=30_000,
+        )
+    except PlaywrightTimeoutError as exc:
+        raise RuntimeError(
+            f"the patient portal drew no {GRID_SELECTOR} within 30 s of opening {page.url}"
+        ) from exc
     return float(await page.evaluate("window.__gridDrawnAt")) / 1000
 
 
