@@ -40,9 +40,13 @@ async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
     clinic = await make_clinic(web_gql, web_admin)
     day = today_in(clinic.timezone) + timedelta(days=1)
     slots = await make_slots(web_gql, web_admin, clinic, day, day_times(5, first="10:00"))
-    patient = await make_patient(web_gql, name=unique("Ravi "))
+    patient, early = [await make_patient(web_gql, name=unique(n)) for n in ("Ravi ", "Lata ")]
+    await lock(web_gql, early, slots[3]["id"])  # held before the page opens
     page = await (await new_context("desktop", web_admin)).new_page()
     await open_admin_board(page, day)
+    # What the board read shows who holds a time too, not only what events say.
+    await expect(board_cell(page, slots[3]["id"])).to_have_attribute("data-state", "LOCKED")
+    await expect(board_cell(page, slots[3]["id"])).to_have_attribute("data-holder", early.name)
     await until_board_follows(web_gql, page, slots[4]["id"])
 
     row = page.locator(f'[data-testid="board-row"][data-doctor-id="{clinic.doctor_id}"]')
@@ -76,7 +80,7 @@ async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
     await expect(
         feed.locator(f'[data-kind="CANCELLED"][data-appointment-id="{booked["id"]}"]')
     ).to_have_count(1)
-    await expect(row).to_contain_text("5 slots: 0 booked, 0 held, 5 free")
+    await expect(row).to_contain_text("5 slots: 0 booked, 1 held, 4 free")
     await shot(page)
 
 
