@@ -1,9 +1,281 @@
-// Placeholder from the scaffold; replaced by the view's own branch.
-export default function DoctorDay() {
+// The doctor's view (#/doctor): the signed-in doctor's appointments for a day, in its own
+// timezone, with confirm / start / complete / no-show, kept live by `appointmentUpdates`,
+// and emergency requests as an alert to acknowledge.
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useClient, useMutation, useQuery } from 'urql';
+import { dayAppointments } from '../admin/appointments';
+import { addDays, formatDate, todayIn, zoneLabel } from '../lib/time';
+import { EmergencyAlerts } from '../admin/EmergencyAlerts';
+import { useLiveEvents } from '../admin/live';
+import { useSocket } from '../lib/live';
+import {
+  APPOINTMENT_EVENTS,
+  EVENTS_MISSED,
+  ME,
+  UPDATE_STATUS,
+  type AppointmentStatus,
+  type BoardAppointment,
+  type Me,
+} from '../admin/operations';
+import { useAnnounce } from '../lib/announce';
+import { describeError } from '../lib/errors';
+import '../admin/admin.css';
+import { dayReducer, initialDay, ordered } from './dayState';
+
+const NO_VARIABLES = {};
+
+const STATUS_LABEL: Record<AppointmentStatus, string> = {
+  SCHEDULED: 'Scheduled',
+  CONFIRMED: 'Confirmed',
+  IN_PROGRESS: 'In progress',
+  COMPLETED: 'Completed',
+  CANCELLED: 'Cancelled',
+  NO_SHOW: 'No-show',
+};
+
+/** The moves the contract allows a doctor from each status, as buttons. */
+const ACTIONS: Partial<Record<AppointmentStatus, { to: AppointmentStatus; label: string }[]>> = {
+  SCHEDULED: [
+    { to: 'CONFIRMED', label: 'Confirm' },
+    { to: 'NO_SHOW', label: 'No-show' },
+  ],
+  CONFIRMED: [
+    { to: 'IN_PROGRESS', label: 'Start' },
+    { to: 'NO_SHOW', label: 'No-show' },
+  ],
+  IN_PROGRESS: [{ to: 'COMPLETED', label: 'Complete' }],
+};
+
+const EVENT_TEXT: Record<string, string> = {
+  CREATED: 'new booking',
+  CONFIRMED: 'confirmed',
+  CANCELLED: 'cancelled',
+  STATUS_CHANGED: 'status changed',
+  RESCHEDULED: 'rescheduled',
+};
+
+function AppointmentRow({
+  appointment,
+  timezone,
+  onChanged,
+  onAnnounce,
+}: {
+  appointment: BoardAppointment;
+  timezone: string;
+  onChanged: (appointment: BoardAppointment) => void;
+  onAnnounce: (text: string) => void;
+}) {
+  const [update, run] = useMutation(UPDATE_STATUS);
+  const [notes, setNotes] = useState(appointment.notes ?? '');
+  const actions = ACTIONS[appointment.status] ?? [];
+  const who = appointment.patient.name;
+
+  const move = async (to: AppointmentStatus) => {
+    const result = await run({
+      id: appointment.id,
+      status: to,
+      notes: to === 'COMPLETED' && notes.trim() ? notes.trim() : null,
+    });
+    if (result.data) {
+      onChanged(result.data.updateAppointmentStatus);
+      onAnnounce(`${who}, ${appointment.appointmentTime}: ${STATUS_LABEL[to].toLowerCase()}`);
+    }
+  };
+
   return (
-    <section aria-labelledby="view-title">
-      <h1 id="view-title">DoctorDay</h1>
-      <p>Coming soon.</p>
+    <li
+      className={`doctor-appointment appointment-${appointment.status.toLowerCase()}`}
+      data-testid="doctor-appointment"
+      data-appointment-id={appointment.id}
+      data-status={appointment.status}
+    >
+      <div className="appointment-time">
+        <strong>
+          {appointment.appointmentTime}–{appointment.endTime}
+        </strong>
+        <span className="muted"> {timezone}</span>
+      </div>
+      <div className="appointment-who">
+        <strong>{who}</strong>
+        <span className="muted">
+          {' '}
+          {appointment.patient.phone ?? appointment.patient.email ?? ''}
+        </span>
+        {appointment.reasonForVisit && <p className="reason">Reason: {appointment.reasonForVisit}</p>}
+        {appointment.notes && appointment.status === 'COMPLETED' && (
+          <p className="reason">Notes: {appointment.notes}</p>
+        )}
+      </div>
+      <span className={`status status-${appointment.status.toLowerCase()}`} data-testid="appointment-status">
+        {STATUS_LABEL[appointment.status]}
+      </span>
+      {appointment.status === 'IN_PROGRESS' && (
+        <label className="notes">
+          Notes (optional)
+          <textarea rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />
+        </label>
+      )}
+      {actions.length > 0 && (
+        <div className="row-actions">
+          {actions.map((action) => (
+            <button
+              key={action.to}
+              type="button"
+              className={action.to === 'NO_SHOW' ? '' : 'primary'}
+              disabled={update.fetching}
+              onClick={() => void move(action.to)}
+              aria-label={`${action.label}: ${who} at ${appointment.appointmentTime}`}
+              data-action={action.to}
+            >
+              {action.label}
+            </button>
+          ))}
+        </div>
+      )}
+      {update.error && (
+        <p role="alert" className="error">
+          {describeError(update.error)}
+        </p>
+      )}
+    </li>
+  );
+}
+
+function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; date: string; onAnnounce: (text: string) => void }) {
+  const client = useClient();
+  const [state, dispatch] = useReducer(dayReducer, { date, doctorId: doctor.id }, initialDay);
+  const [error, setError] = useState<string | null>(null);
+  const generation = useRef(0);
+  const socket = useSocket();
+  const socketEpoch = useRef(socket.epoch);
+  socketEpoch.current = socket.epoch;
+  const [loadedEpoch, setLoadedEpoch] = useState(-1);
+
+  const load = useCallback(async () => {
+    const mine = ++generation.current;
+    const epoch = socketEpoch.current;
+    const issuedAt = performance.now();
+    dispatch({ type: 'loading', at: issuedAt });
+    try {
+      const appointments = await dayAppointments(client, date, doctor.id);
+      if (mine !== generation.current) return;
+      dispatch({ type: 'loaded', issuedAt, appointments });
+      setLoadedEpoch(epoch);
+      setError(null);
+    } catch (caught) {
+      if (mine === generation.current) setError(describeError(caught));
+    }
+  }, [client, date, doctor.id]);
+
+  // On mount, and again each time the socket (re)connects: events sent while it was down
+  // are lost.
+  useEffect(() => {
+    void load();
+  }, [load, socket.epoch]);
+
+  const status = useLiveEvents(
+    APPOINTMENT_EVENTS,
+    { doctorId: doctor.id },
+    {
+      onEvent: ({ appointmentUpdates: event }) => {
+        dispatch({ type: 'event', receivedAt: performance.now(), event });
+        const a = event.appointment;
+        if (a.appointmentDate === date) {
+          onAnnounce(`${a.patient.name}, ${a.appointmentTime}: ${EVENT_TEXT[event.kind] ?? event.kind.toLowerCase()}`);
+        }
+      },
+      onResubscribe: () => void load(),
+    },
+  );
+
+  // The server says it may have missed events: read the day again.
+  useLiveEvents(EVENTS_MISSED, NO_VARIABLES, { onEvent: () => void load() });
+
+  const live = socket.connected && status === 'live';
+  const ready = state.ready && live && loadedEpoch === socket.epoch;
+  const list = ordered(state);
+  const active = list.filter((a) => a.status !== 'CANCELLED');
+  return (
+    <section className="panel" aria-labelledby="day-title">
+      <header className="board-header">
+        <h2 id="day-title">{formatDate(date)}</h2>
+        <span className={live ? 'live-badge live' : 'live-badge'} data-testid="live-status" data-live={live}>
+          {live ? 'Live' : 'Reconnecting…'}
+        </span>
+        <span className="muted">
+          {active.length} appointment{active.length === 1 ? '' : 's'} · times in {zoneLabel(doctor.timezone)}
+        </span>
+      </header>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <ol className="doctor-day" data-testid="doctor-day" data-date={date} data-ready={ready} aria-busy={!state.ready}>
+        {!state.ready && !error && <li className="muted">Loading…</li>}
+        {state.ready && list.length === 0 && <li className="muted">No appointments this day.</li>}
+        {list.map((a) => (
+          <AppointmentRow
+            key={a.id}
+            appointment={a}
+            timezone={doctor.timezone}
+            onChanged={(changed) => dispatch({ type: 'changed', appointment: changed })}
+            onAnnounce={onAnnounce}
+          />
+        ))}
+      </ol>
     </section>
+  );
+}
+
+export default function DoctorDay() {
+  const [me] = useQuery({ query: ME, variables: NO_VARIABLES, requestPolicy: 'network-only' });
+  const doctor = me.data?.me?.doctor ?? null;
+  const [date, setDate] = useState<string | null>(null);
+  const say = useAnnounce();
+  const announce = useCallback((text: string) => say(text), [say]);
+  const day = date ?? (doctor ? todayIn(doctor.timezone) : null);
+
+  if (me.error) {
+    return (
+      <p role="alert" className="error">
+        {describeError(me.error)}
+      </p>
+    );
+  }
+  if (!me.data) return <p className="muted">Loading…</p>;
+  if (!doctor || !day) {
+    return (
+      <div className="admin-view">
+        <p role="alert">The doctor&apos;s day is for doctors. Sign in with a doctor&apos;s account.</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="admin-view doctor-view" data-testid="doctor-view">
+      <div className="admin-toolbar">
+        <h1>
+          {doctor.name} <span className="muted">{doctor.specialty.name}</span>
+        </h1>
+      </div>
+      <div className="date-bar">
+        <button type="button" onClick={() => setDate(addDays(day, -1))} aria-label="Previous day">
+          ‹
+        </button>
+        <label>
+          Date{' '}
+          <input type="date" name="doctor-date" value={day} required onChange={(e) => e.target.value && setDate(e.target.value)} />
+        </label>
+        <button type="button" onClick={() => setDate(addDays(day, 1))} aria-label="Next day">
+          ›
+        </button>
+        <button type="button" onClick={() => setDate(todayIn(doctor.timezone))}>
+          Today
+        </button>
+      </div>
+      <Day key={day} doctor={doctor} date={day} onAnnounce={announce} />
+      <EmergencyAlerts />
+    </div>
   );
 }

@@ -1,0 +1,155 @@
+"""What the admin, doctor and cross-view browser tests share: the API calls a patient or the
+clinic makes around the page under test, and opening the staff views on a given date."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from typing import Any
+
+from playwright.async_api import Locator, Page, expect
+
+from tests.browser.support import WebUser, make_patient
+from tests.graphql_client import GraphQL
+
+LOCK = """mutation($slotId: ID!, $key: String) {
+  lockSlot(slotId: $slotId, idempotencyKey: $key) { id state lock { expiresAt } }
+}"""
+UNLOCK = """mutation($slotId: ID!) { unlockSlot(slotId: $slotId) { id state } }"""
+BOOK = """mutation($input: BookAppointmentInput!) {
+  bookAppointment(input: $input) { id status slot { id } }
+}"""
+CANCEL = """mutation($id: ID!, $reason: String, $key: String) {
+  cancelAppointment(id: $id, reason: $reason, idempotencyKey: $key) { id status }
+}"""
+APPOINTMENT = """query($id: ID!) {
+  appointment(id: $id) { id status notes }
+}"""
+SEND_EMERGENCY = """mutation($input: EmergencyRequestInput!) {
+  sendEmergencyRequest(input: $input) { id message }
+}"""
+
+# Counts the oscillators the page starts: the alarm is Web Audio, so this is how a test hears it.
+COUNT_BEEPS = """
+window.__beeps = 0;
+const createOscillator = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  const oscillator = createOscillator.call(this);
+  const start = oscillator.start.bind(oscillator);
+  oscillator.start = (...args) => { window.__beeps += 1; return start(...args); };
+  return oscillator;
+};
+"""
+
+
+def key() -> str:
+    return str(uuid.uuid4())
+
+
+async def lock(gql: GraphQL, patient: WebUser, slot_id: str) -> dict[str, Any]:
+    return dict(
+        (await gql(LOCK, {"slotId": slot_id, "key": key()}, patient.token)).data["lockSlot"]
+    )
+
+
+async def book(
+    gql: GraphQL, patient: WebUser, slot_id: str, reason: str = "Check-up"
+) -> dict[str, Any]:
+    reply = await gql(
+        BOOK,
+        {"input": {"slotId": slot_id, "reasonForVisit": reason, "idempotencyKey": key()}},
+        patient.token,
+    )
+    return dict(reply.data["bookAppointment"])
+
+
+async def cancel(gql: GraphQL, who: WebUser, appointment_id: str) -> dict[str, Any]:
+    reply = await gql(
+        CANCEL, {"id": appointment_id, "reason": "Feeling better", "key": key()}, who.token
+    )
+    return dict(reply.data["cancelAppointment"])
+
+
+async def appointment(gql: GraphQL, who: WebUser, appointment_id: str) -> dict[str, Any]:
+    return dict((await gql(APPOINTMENT, {"id": appointment_id}, who.token)).data["appointment"])
+
+
+async def send_emergency(gql: GraphQL, patient: WebUser, message: str) -> str:
+    reply = await gql(SEND_EMERGENCY, {"input": {"message": message}}, patient.token)
+    return str(reply.data["sendEmergencyRequest"]["id"])
+
+
+async def open_admin_board(page: Page, day: date) -> Locator:
+    """The admin board on `day`, once drawn from a read made after its socket connected."""
+    await page.goto("/#/admin")
+    await page.get_by_label("Date", exact=True).fill(day.isoformat())
+    board = page.get_by_test_id("admin-board")
+    await expect(board).to_have_attribute("data-date", day.isoformat())
+    await expect(board).to_have_attribute("data-ready", "true")
+    return board
+
+
+async def open_doctor_day(page: Page, day: date) -> Locator:
+    """The signed-in doctor's day on `day`, once live (as open_admin_board)."""
+    await page.goto("/#/doctor")
+    await page.get_by_label("Date", exact=True).fill(day.isoformat())
+    listing = page.get_by_test_id("doctor-day")
+    await expect(listing).to_have_attribute("data-date", day.isoformat())
+    await expect(listing).to_have_attribute("data-ready", "true")
+    return listing
+
+
+def board_cell(page: Page, slot_id: str) -> Locator:
+    return page.locator(f'[data-testid="board-cell"][data-slot-id="{slot_id}"]')
+
+
+def doctor_row(page: Page, appointment_id: str) -> Locator:
+    return page.locator(
+        f'[data-testid="doctor-appointment"][data-appointment-id="{appointment_id}"]'
+    )
+
+
+# No protocol message says when a subscription is registered on the server, so a test that
+# needs a page to hear the next event first makes probe events until the page shows one.
+PROBE_WITHIN_S = 20.0  # a liveness bound, polled; never a speed target
+PROBE_STEP_MS = 1500
+
+
+async def until_board_follows(gql: GraphQL, page: Page, spare_slot_id: str) -> None:
+    """A probe patient locks and unlocks a spare slot until the board shows the hold."""
+    prober = await make_patient(gql, "Probe Patient")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PROBE_WITHIN_S
+    cell = board_cell(page, spare_slot_id)
+    while True:
+        await gql(LOCK, {"slotId": spare_slot_id, "key": key()}, prober.token)
+        try:
+            await expect(cell).to_have_attribute("data-state", "LOCKED", timeout=PROBE_STEP_MS)
+            break
+        except AssertionError:
+            if loop.time() > deadline:
+                raise
+        finally:
+            await gql(UNLOCK, {"slotId": spare_slot_id}, prober.token)
+    await expect(cell).to_have_attribute("data-state", "AVAILABLE")
+
+
+async def until_doctor_day_follows(
+    gql: GraphQL, page: Page, patient: WebUser, spare_slot_id: str
+) -> str:
+    """`patient` books the spare slot (cancelling each unseen try) until the doctor's day shows
+    the booking; returns that appointment's id, still SCHEDULED."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PROBE_WITHIN_S
+    while True:
+        booked = await book(gql, patient, spare_slot_id, reason="Probe")
+        try:
+            await expect(doctor_row(page, booked["id"])).to_have_attribute(
+                "data-status", "SCHEDULED", timeout=PROBE_STEP_MS
+            )
+            return str(booked["id"])
+        except AssertionError:
+            await cancel(gql, patient, booked["id"])
+            if loop.time() > deadline:
+                raise

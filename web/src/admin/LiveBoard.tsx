@@ -1,0 +1,294 @@
+// The admin's live board for one date: every doctor's slots as cells whose state follows
+// `slotUpdates`, who holds or booked each (admins may see it), and a feed of
+// `appointmentUpdates`. Times are the doctor's wall-clock times, its zone named per row.
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useClient } from 'urql';
+import { describeError } from '../lib/errors';
+import { dayAppointments } from './appointments';
+import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
+import { formatDate, localZone, zoneLabel } from '../lib/time';
+import { clockIn } from './dates';
+import { useSocket } from '../lib/live';
+import { useLiveEvents } from './live';
+import {
+  APPOINTMENT_EVENTS,
+  BOARD_DOCTORS,
+  EVENTS_MISSED,
+  SLOT_EVENTS,
+  type AppointmentEventData,
+  type BoardAppointment,
+} from './operations';
+
+const FEED_LENGTH = 40;
+const NO_VARIABLES = {};
+/** When an event happened is told in the viewer's own zone; an appointment's time in its doctor's. */
+const viewerZone = localZone();
+const STATE_LABEL: Record<string, string> = {
+  AVAILABLE: 'Free',
+  LOCKED: 'Held',
+  BOOKED: 'Booked',
+  UNAVAILABLE: 'Closed',
+};
+
+const EVENT_LABEL: Record<string, string> = {
+  CREATED: 'booked',
+  CONFIRMED: 'confirmed',
+  CANCELLED: 'cancelled',
+  STATUS_CHANGED: 'status changed',
+  RESCHEDULED: 'rescheduled',
+};
+
+interface FeedItem {
+  key: string;
+  kind: string;
+  at: string;
+  appointment: BoardAppointment;
+}
+
+/** Who is on a cell (admins may see it) and a short note: until when, status, past... */
+function cellDetail(
+  cell: Cell,
+  booking: BoardAppointment | undefined,
+  zone: string,
+): { who?: string; note: string } {
+  if (cell.state === 'LOCKED' && cell.lock) {
+    return {
+      who: cell.lock.patient?.name ?? 'a patient',
+      note: `until ${clockIn(cell.lock.expiresAt, zone)}`,
+    };
+  }
+  if (cell.state === 'BOOKED') {
+    return booking
+      ? { who: booking.patient.name, note: booking.status.toLowerCase().replace('_', ' ') }
+      : { note: '' };
+  }
+  if (cell.state === 'UNAVAILABLE') return { note: '' };
+  if (Date.parse(cell.startsAt) < Date.now()) return { note: 'past' };
+  return { note: cell.lastKind === 'RELEASED' ? 'released' : '' };
+}
+
+export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (text: string) => void }) {
+  const client = useClient();
+  const [state, dispatch] = useReducer(boardReducer, date, initialBoard);
+  const [error, setError] = useState<string | null>(null);
+  const [feed, setFeed] = useState<FeedItem[]>([]);
+  const [specialty, setSpecialty] = useState('');
+  const generation = useRef(0);
+  const socket = useSocket();
+  const socketEpoch = useRef(socket.epoch);
+  socketEpoch.current = socket.epoch;
+  const [loadedEpoch, setLoadedEpoch] = useState(-1);
+  const doctorNames = useRef<Record<string, string>>({});
+  doctorNames.current = Object.fromEntries(state.doctors.map((d) => [d.id, d.name]));
+
+  const load = useCallback(async () => {
+    const mine = ++generation.current;
+    const epoch = socketEpoch.current;
+    const issuedAt = performance.now();
+    dispatch({ type: 'loading', at: issuedAt });
+    try {
+      const [doctors, appointments] = await Promise.all([
+        client.query(BOARD_DOCTORS, { date }, { requestPolicy: 'network-only' }).toPromise(),
+        dayAppointments(client, date),
+      ]);
+      if (mine !== generation.current) return;
+      if (doctors.error) throw doctors.error;
+      dispatch({ type: 'loaded', issuedAt, doctors: doctors.data!.doctors, appointments });
+      setLoadedEpoch(epoch);
+      setError(null);
+    } catch (caught) {
+      if (mine === generation.current) setError(describeError(caught));
+    }
+  }, [client, date]);
+
+  // On mount, and again each time the socket (re)connects: events sent while it was down
+  // are lost.
+  useEffect(() => {
+    void load();
+  }, [load, socket.epoch]);
+
+  const slotStatus = useLiveEvents(
+    SLOT_EVENTS,
+    { date },
+    {
+      onEvent: ({ slotUpdates: event }) => {
+        dispatch({ type: 'slot', receivedAt: performance.now(), event });
+        if (event.slot.doctor.id in doctorNames.current) {
+          const name = doctorNames.current[event.slot.doctor.id];
+          const kind = event.kind.toLowerCase().replace('_', ' ');
+          onAnnounce(`${name}, ${event.slot.startTime}: ${kind}`);
+        } else if (event.kind === 'ADDED') {
+          void load(); // a doctor the board does not show yet
+        }
+      },
+      onResubscribe: () => void load(),
+    },
+  );
+
+  const appointmentStatus = useLiveEvents(
+    APPOINTMENT_EVENTS,
+    { doctorId: null },
+    {
+      onEvent: ({ appointmentUpdates: event }: AppointmentEventData) => {
+        dispatch({ type: 'appointment', receivedAt: performance.now(), event });
+        const appointment = event.appointment;
+        setFeed((items) =>
+          [
+            { key: `${appointment.id}-${event.at}-${event.kind}`, kind: event.kind, at: event.at, appointment },
+            ...items,
+          ].slice(0, FEED_LENGTH),
+        );
+      },
+      onResubscribe: () => void load(),
+    },
+  );
+
+  // The server says it may have missed events: read the day again.
+  useLiveEvents(EVENTS_MISSED, NO_VARIABLES, { onEvent: () => void load() });
+
+  const live = socket.connected && slotStatus === 'live' && appointmentStatus === 'live';
+  // Ready for a test or a screen reader: drawn from a read made after the socket connected.
+  const ready = state.ready && live && loadedEpoch === socket.epoch;
+  const specialties = [
+    ...new Map(state.doctors.map((d) => [d.specialty.id, d.specialty.name])).entries(),
+  ].sort((a, b) => a[1].localeCompare(b[1]));
+  const rows = state.doctors.filter((d) => !specialty || d.specialty.id === specialty);
+
+  return (
+    <div className="board-layout">
+      <section className="panel board" aria-labelledby="board-title">
+        <header className="board-header">
+          <h2 id="board-title">Slots on {formatDate(date)}</h2>
+          <span
+            className={live ? 'live-badge live' : 'live-badge'}
+            data-testid="live-status"
+            data-live={live}
+          >
+            {live ? 'Live' : 'Reconnecting…'}
+          </span>
+          <label>
+            Specialty{' '}
+            <select value={specialty} onChange={(e) => setSpecialty(e.target.value)}>
+              <option value="">All</option>
+              {specialties.map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" onClick={() => void load()}>
+            Refresh
+          </button>
+        </header>
+        <ul className="legend" aria-label="Legend">
+          {Object.entries(STATE_LABEL).map(([key, label]) => (
+            <li key={key} className={`cell-swatch state-${key.toLowerCase()}`}>
+              {label}
+            </li>
+          ))}
+        </ul>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <div data-testid="admin-board" data-date={date} data-ready={ready} aria-busy={!state.ready}>
+          {!state.ready && !error && <p className="muted">Loading the board…</p>}
+          {state.ready && rows.length === 0 && <p className="muted">No active doctors.</p>}
+          {rows.map((doctor) => {
+            const cells = cellsOf(state, doctor.id);
+            const counts = cells.reduce<Record<string, number>>(
+              (acc, c) => ({ ...acc, [c.state]: (acc[c.state] ?? 0) + 1 }),
+              {},
+            );
+            return (
+              <section
+                key={doctor.id}
+                className="board-row"
+                data-testid="board-row"
+                data-doctor-id={doctor.id}
+                aria-labelledby={`row-${doctor.id}`}
+              >
+                <h3 id={`row-${doctor.id}`} className="board-doctor">
+                  {doctor.name}
+                  <span className="muted">
+                    {' '}
+                    {doctor.specialty.name} · times in {zoneLabel(doctor.timezone)}
+                  </span>
+                </h3>
+                <p className="board-counts muted">
+                  {cells.length === 0
+                    ? 'No slots this day.'
+                    : `${cells.length} slots: ${counts.BOOKED ?? 0} booked, ${counts.LOCKED ?? 0} held, ${counts.AVAILABLE ?? 0} free`}
+                </p>
+                {cells.length > 0 && (
+                  <ul className="board-cells">
+                    {cells.map((cell) => {
+                      const booking = state.bookings[cell.id];
+                      const detail = cellDetail(cell, booking, doctor.timezone);
+                      const holder = detail.who;
+                      const said = [
+                        STATE_LABEL[cell.state],
+                        cell.state === 'LOCKED' ? 'by' : '',
+                        detail.who ?? '',
+                        detail.note,
+                      ]
+                        .filter(Boolean)
+                        .join(' ');
+                      return (
+                        <li
+                          // A new key per change replays the highlight animation.
+                          key={`${cell.id}-${cell.lastAt ?? ''}`}
+                          className={`board-cell state-${cell.state.toLowerCase()}${cell.lastAt ? ' changed' : ''}${detail.note === 'past' ? ' past' : ''}`}
+                          data-testid="board-cell"
+                          data-slot-id={cell.id}
+                          data-state={cell.state}
+                          data-event={cell.lastKind}
+                          data-holder={holder}
+                          data-appointment-id={cell.state === 'BOOKED' ? booking?.id : undefined}
+                          title={`${cell.startTime}–${cell.endTime} (${doctor.timezone}): ${said}`}
+                        >
+                          <span className="cell-head">
+                            <span className="cell-time">{cell.startTime}</span>
+                            <span className="cell-state">{STATE_LABEL[cell.state]}</span>
+                          </span>
+                          {detail.who && <span className="cell-who">{detail.who}</span>}
+                          {detail.note && <span className="cell-detail">{detail.note}</span>}
+                        </li>
+                      );
+                    })}
+                  </ul>
+                )}
+              </section>
+            );
+          })}
+        </div>
+      </section>
+      <section className="panel feed" aria-labelledby="feed-title">
+        <h2 id="feed-title">Appointment events</h2>
+        <p className="muted feed-zone">Received at, in {zoneLabel(viewerZone)}</p>
+        <ol data-testid="appointment-feed" role="log" aria-live="polite" className="feed-list">
+          {feed.length === 0 && <li className="muted">No events since this page was opened.</li>}
+          {feed.map((item) => {
+            const a = item.appointment;
+            return (
+              <li
+                key={item.key}
+                data-testid="feed-item"
+                data-kind={item.kind}
+                data-appointment-id={a.id}
+                data-status={a.status}
+              >
+                <time dateTime={item.at}>{clockIn(item.at, viewerZone, true)}</time>{' '}
+                <strong>{a.patient.name}</strong> {EVENT_LABEL[item.kind] ?? item.kind.toLowerCase()}{' '}
+                {a.doctor.name}, {a.appointmentDate} {a.appointmentTime} ({a.doctor.timezone}):{' '}
+                <span className={`status status-${a.status.toLowerCase()}`}>{a.status}</span>
+              </li>
+            );
+          })}
+        </ol>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,373 @@
+// A doctor's weekly working hours (`setSchedule`) and its days off or other one-day hours
+// (`setDateOverride` / `clearDateOverride`). Hours are typed as "09:00-12:30, 13:30-17:00"
+// in the doctor's own timezone: one text box per weekday is quicker to fill with a
+// keyboard than pairs of time pickers.
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, type CombinedError } from 'urql';
+import { addDays, todayIn } from '../lib/time';
+import { FormError, invalid } from './forms';
+import {
+  CLEAR_DATE_OVERRIDE,
+  DOCTOR_SCHEDULE,
+  MANAGED_DOCTORS,
+  SET_DATE_OVERRIDE,
+  SET_SCHEDULE,
+  WEEKDAYS,
+  type ScheduleChange,
+  type TimeRange,
+  type Weekday,
+} from './operations';
+
+const NO_VARIABLES = {};
+const OVERRIDES_AHEAD_DAYS = 365;
+const RANGE = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/;
+
+function pad(time: string): string {
+  return time.length === 4 ? `0${time}` : time;
+}
+
+/** "09:00-12:30, 13:30-17:00" as ranges; throws a message naming what is wrong. */
+export function parseRanges(text: string): TimeRange[] {
+  const parts = text
+    .split(/[,;]/)
+    .map((part) => part.trim())
+    .filter(Boolean);
+  return parts.map((part) => {
+    const match = RANGE.exec(part);
+    if (!match) throw new Error(`"${part}" is not a range like 09:00-12:30`);
+    return { start: pad(match[1]), end: pad(match[2]) };
+  });
+}
+
+export function formatRanges(ranges: TimeRange[]): string {
+  return ranges.map((r) => `${r.start}-${r.end}`).join(', ');
+}
+
+function titleCase(day: Weekday): string {
+  return day.charAt(0) + day.slice(1).toLowerCase();
+}
+
+function ChangeSummary({ change }: { change: ScheduleChange | null }) {
+  if (!change) return null;
+  return (
+    <div role="status" className="notice" data-testid="schedule-result">
+      <p>
+        Saved: {change.slotsAdded} slots added, {change.slotsRemoved} removed; bookable through{' '}
+        {change.horizonEnd}.
+      </p>
+      {change.conflicts.length > 0 && (
+        <>
+          <p className="warning">
+            {change.conflicts.length} booked appointment(s) now fall outside the working hours. They
+            were kept; contact the patients:
+          </p>
+          <ul>
+            {change.conflicts.map((c) => (
+              <li key={c.id}>
+                {c.appointmentDate} {c.appointmentTime}, {c.patient.name}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+interface WeeklyDraft {
+  hours: Record<Weekday, string>;
+  slotMinutes: string;
+  bufferMinutes: string;
+  validFrom: string;
+  validUntil: string;
+}
+
+function emptyWeek(): Record<Weekday, string> {
+  return Object.fromEntries(WEEKDAYS.map((d) => [d, ''])) as Record<Weekday, string>;
+}
+
+function DoctorSchedule({ doctorId }: { doctorId: string }) {
+  const [today] = useState(() => todayIn());
+  const [schedule, refetch] = useQuery({
+    query: DOCTOR_SCHEDULE,
+    variables: { id: doctorId, from: today, to: addDays(today, OVERRIDES_AHEAD_DAYS) },
+    requestPolicy: 'network-only',
+  });
+  const [saved, save] = useMutation(SET_SCHEDULE);
+  const [overrideSaved, saveOverride] = useMutation(SET_DATE_OVERRIDE);
+  const [cleared, clearOverride] = useMutation(CLEAR_DATE_OVERRIDE);
+  const [draft, setDraft] = useState<WeeklyDraft>({
+    hours: emptyWeek(),
+    slotMinutes: '30',
+    bufferMinutes: '0',
+    validFrom: '',
+    validUntil: '',
+  });
+  const [parseError, setParseError] = useState<{ field: string; message: string } | null>(null);
+  const [change, setChange] = useState<ScheduleChange | null>(null);
+  const [overrideDraft, setOverrideDraft] = useState({ date: '', hours: '', reason: '' });
+  const [overrideParseError, setOverrideParseError] = useState<string | null>(null);
+  const [overrideChange, setOverrideChange] = useState<ScheduleChange | null>(null);
+  const doctor = schedule.data?.doctor;
+
+  // Fill the form with the saved schedule once it is read.
+  useEffect(() => {
+    const current = doctor?.schedule;
+    if (!current) return;
+    const hours = emptyWeek();
+    for (const day of current.weekly) hours[day.weekday] = formatRanges(day.ranges);
+    setDraft({
+      hours,
+      slotMinutes: String(current.slotMinutes),
+      bufferMinutes: String(current.bufferMinutes),
+      validFrom: current.validFrom,
+      validUntil: current.validUntil ?? '',
+    });
+  }, [doctor?.schedule]);
+
+  const reload = () => refetch({ requestPolicy: 'network-only' });
+
+  const submitWeekly = async (event: FormEvent) => {
+    event.preventDefault();
+    setParseError(null);
+    const weekly: { weekday: Weekday; ranges: TimeRange[] }[] = [];
+    for (const weekday of WEEKDAYS) {
+      try {
+        const ranges = parseRanges(draft.hours[weekday]);
+        if (ranges.length > 0) weekly.push({ weekday, ranges });
+      } catch (caught) {
+        setParseError({ field: weekday, message: `${titleCase(weekday)}: ${(caught as Error).message}` });
+        return;
+      }
+    }
+    const result = await save({
+      doctorId,
+      input: {
+        slotMinutes: Number(draft.slotMinutes),
+        bufferMinutes: Number(draft.bufferMinutes || 0),
+        weekly,
+        validFrom: draft.validFrom || null,
+        validUntil: draft.validUntil || null,
+      },
+    });
+    if (!result.error && result.data) {
+      setChange(result.data.setSchedule);
+      reload();
+    }
+  };
+
+  const submitOverride = async (event: FormEvent) => {
+    event.preventDefault();
+    setOverrideParseError(null);
+    let ranges: TimeRange[];
+    try {
+      ranges = parseRanges(overrideDraft.hours);
+    } catch (caught) {
+      setOverrideParseError((caught as Error).message);
+      return;
+    }
+    const result = await saveOverride({
+      doctorId,
+      date: overrideDraft.date,
+      ranges,
+      reason: overrideDraft.reason.trim() || null,
+    });
+    if (!result.error && result.data) {
+      setOverrideChange(result.data.setDateOverride);
+      setOverrideDraft({ date: '', hours: '', reason: '' });
+      reload();
+    }
+  };
+
+  const clear = async (date: string) => {
+    const result = await clearOverride({ doctorId, date });
+    if (!result.error && result.data) {
+      setOverrideChange(result.data.clearDateOverride);
+      reload();
+    }
+  };
+
+  if (schedule.error) return <FormError error={schedule.error} />;
+  if (!doctor) return <p className="muted">Loading…</p>;
+  const weeklyError: CombinedError | undefined = saved.error;
+
+  return (
+    <div className="schedule-editor" data-testid="schedule-editor" data-doctor-id={doctor.id}>
+      <form onSubmit={(e) => void submitWeekly(e)} aria-label={`Weekly hours of ${doctor.name}`}>
+        <h3>Weekly hours</h3>
+        <p className="muted">
+          Times in {doctor.timezone}. Leave a day empty when {doctor.name} does not work. Several ranges:
+          09:00-12:30, 13:30-17:00.
+          {doctor.schedule
+            ? ` Last changed ${doctor.schedule.updatedAt.slice(0, 10)}.`
+            : ' No weekly schedule yet: slots are only those made by hand.'}
+        </p>
+        <div className="weekly-grid">
+          {WEEKDAYS.map((weekday) => (
+            <label key={weekday}>
+              {titleCase(weekday)}
+              <input
+                name={`hours-${weekday.toLowerCase()}`}
+                value={draft.hours[weekday]}
+                placeholder="day off"
+                onChange={(e) =>
+                  setDraft((d) => ({ ...d, hours: { ...d.hours, [weekday]: e.target.value } }))
+                }
+                aria-invalid={parseError?.field === weekday || undefined}
+              />
+            </label>
+          ))}
+        </div>
+        <div className="weekly-grid">
+          <label>
+            Slot length, minutes
+            <input
+              name="slot-minutes"
+              type="number"
+              min="5"
+              max="480"
+              required
+              value={draft.slotMinutes}
+              onChange={(e) => setDraft((d) => ({ ...d, slotMinutes: e.target.value }))}
+              {...invalid(weeklyError, 'slotMinutes')}
+            />
+          </label>
+          <label>
+            Gap after each slot, minutes
+            <input
+              name="buffer-minutes"
+              type="number"
+              min="0"
+              max="240"
+              value={draft.bufferMinutes}
+              onChange={(e) => setDraft((d) => ({ ...d, bufferMinutes: e.target.value }))}
+              {...invalid(weeklyError, 'bufferMinutes')}
+            />
+          </label>
+          <label>
+            Valid from (blank: today)
+            <input
+              name="valid-from"
+              type="date"
+              value={draft.validFrom}
+              onChange={(e) => setDraft((d) => ({ ...d, validFrom: e.target.value }))}
+              {...invalid(weeklyError, 'validFrom')}
+            />
+          </label>
+          <label>
+            Valid until (blank: open-ended)
+            <input
+              name="valid-until"
+              type="date"
+              value={draft.validUntil}
+              onChange={(e) => setDraft((d) => ({ ...d, validUntil: e.target.value }))}
+              {...invalid(weeklyError, 'validUntil')}
+            />
+          </label>
+        </div>
+        <button type="submit" className="primary" disabled={saved.fetching}>
+          {saved.fetching ? 'Saving…' : 'Save weekly hours'}
+        </button>
+        {parseError && (
+          <p role="alert" className="error">
+            {parseError.message}
+          </p>
+        )}
+        <FormError error={weeklyError} />
+        <ChangeSummary change={change} />
+      </form>
+
+      <form onSubmit={(e) => void submitOverride(e)} aria-label={`Day off or other hours for ${doctor.name}`}>
+        <h3>Days off and one-day hours</h3>
+        <div className="weekly-grid">
+          <label>
+            Date
+            <input
+              name="override-date"
+              type="date"
+              required
+              min={today}
+              value={overrideDraft.date}
+              onChange={(e) => setOverrideDraft((d) => ({ ...d, date: e.target.value }))}
+              {...invalid(overrideSaved.error, 'date')}
+            />
+          </label>
+          <label>
+            Hours that day (blank: day off)
+            <input
+              name="override-hours"
+              value={overrideDraft.hours}
+              placeholder="day off"
+              onChange={(e) => setOverrideDraft((d) => ({ ...d, hours: e.target.value }))}
+              aria-invalid={overrideParseError ? true : undefined}
+              {...invalid(overrideSaved.error, 'ranges')}
+            />
+          </label>
+          <label>
+            Reason (optional)
+            <input
+              name="override-reason"
+              value={overrideDraft.reason}
+              onChange={(e) => setOverrideDraft((d) => ({ ...d, reason: e.target.value }))}
+              {...invalid(overrideSaved.error, 'reason')}
+            />
+          </label>
+        </div>
+        <button type="submit" className="primary" disabled={overrideSaved.fetching}>
+          {overrideDraft.hours.trim() ? 'Set hours for that day' : 'Mark day off'}
+        </button>
+        {overrideParseError && (
+          <p role="alert" className="error">
+            {overrideParseError}
+          </p>
+        )}
+        <FormError error={overrideSaved.error ?? cleared.error} />
+        <ChangeSummary change={overrideChange} />
+      </form>
+      <h4>Coming up</h4>
+      {doctor.dateOverrides.length === 0 ? (
+        <p className="muted">No days off or special hours in the next year.</p>
+      ) : (
+        <ul className="managed-list" data-testid="override-list">
+          {doctor.dateOverrides.map((o) => (
+            <li key={o.date} className="row-line" data-date={o.date}>
+              <span>
+                <strong>{o.date}</strong>{' '}
+                {o.ranges.length === 0 ? 'day off' : formatRanges(o.ranges)}
+                {o.reason && <span className="muted"> ({o.reason})</span>}
+              </span>
+              <button type="button" onClick={() => void clear(o.date)} aria-label={`Clear ${o.date}`}>
+                Clear
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function SchedulePanel() {
+  const [doctors] = useQuery({ query: MANAGED_DOCTORS, variables: NO_VARIABLES, requestPolicy: 'cache-and-network' });
+  const [doctorId, setDoctorId] = useState('');
+  const list = (doctors.data?.doctors ?? []).filter((d) => d.isActive);
+
+  return (
+    <section className="panel" aria-labelledby="schedules-title">
+      <h2 id="schedules-title">Schedules</h2>
+      <label>
+        Doctor{' '}
+        <select name="schedule-doctor" value={doctorId} onChange={(e) => setDoctorId(e.target.value)}>
+          <option value="">Choose a doctor…</option>
+          {list.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name} ({d.specialty.name}, {d.timezone})
+            </option>
+          ))}
+        </select>
+      </label>
+      {doctors.error && <FormError error={doctors.error} />}
+      {doctorId && <DoctorSchedule key={doctorId} doctorId={doctorId} />}
+    </section>
+  );
+}
