@@ -297,6 +297,10 @@ async def test_an_emergency_request_from_the_portal_reaches_the_clinic(
         page = await (await new_context("desktop", patient)).new_page()
         await open_day(page, base_url, clinic, day)
         await page.get_by_role("button", name="Send an emergency request").click()
+        # A deep link draws the grid before the doctor's profile: wait until the form names it.
+        await expect(page.locator(".pp-emergency")).to_contain_text(
+            f"This goes to {clinic.doctor_name}"
+        )
         await page.get_by_label("What is happening?").fill(message)
         await page.get_by_role("button", name="Send now").click()
         await expect(page.get_by_test_id("patient-notice")).to_contain_text(
