@@ -37,6 +37,10 @@ class LocalBroker:
     async def start(self) -> None:
         return None
 
+    def delivery_epoch(self) -> int | None:
+        """Every event of this process reaches its hub: one epoch, for ever."""
+        return 0
+
     async def publish(self, event: Event) -> None:
         self.hub.deliver(event)
 
@@ -75,11 +79,21 @@ class RedisBroker:
         self.owes_resync = False  # a publish failed since the last notice went out
         self.listener: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        # One more each time the subscription is (re)established: what was heard before a
+        # break may lack events, so the read model keeps nothing across epochs.
+        self.link_epoch = 0
 
     async def start(self) -> None:
         self.listener = asyncio.create_task(self._listen(), name="redis-events")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.connected.wait(), timeout=3)
+
+    def delivery_epoch(self) -> int | None:
+        """The current subscription's epoch, or None while events may be going missing:
+        the subscription is down, or Redis failed a moment ago (a publish or a ping)."""
+        if not self.connected.is_set() or self.respite.resting:
+            return None
+        return self.link_epoch
 
     async def publish(self, event: Event) -> None:
         await self.publish_many([event])
@@ -122,6 +136,7 @@ class RedisBroker:
             try:
                 await pubsub.subscribe(self.channel)  # bounded by the socket timeouts
                 await self._ping(pubsub)
+                self.link_epoch += 1
                 self.connected.set()
                 self.respite.recovered()
                 backoff = 0.1
