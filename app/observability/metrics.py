@@ -149,8 +149,10 @@ def event_dropped(topic: str) -> None:
     EVENTS_DROPPED.labels(topic).inc()
 
 
-def read_model_read(from_memory: bool) -> None:
-    READ_MODEL_READS.labels("memory" if from_memory else "store").inc()
+def read_model_read(from_memory: bool, reused: bool = False) -> None:
+    """`reused`: a whole answer given again (app/web/answer_cache.py)."""
+    source = "answer" if reused else "memory" if from_memory else "store"
+    READ_MODEL_READS.labels(source).inc()
 
 
 def locks_expired(count: int) -> None:

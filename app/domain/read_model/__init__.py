@@ -27,6 +27,11 @@ def set_read_model(model: ReadModel | None) -> None:
     _model = model
 
 
+def current_model() -> ReadModel | None:
+    """The process's read model, serving or not (None when switched off or not started)."""
+    return _model
+
+
 def serving_model() -> ReadModel | None:
     """The read model when it may answer now, or None: read the store."""
     model = _model
@@ -53,4 +58,4 @@ async def announce_stale(
     )
 
 
-__all__ = ["ReadModel", "announce_stale", "serving_model", "set_read_model"]
+__all__ = ["ReadModel", "announce_stale", "current_model", "serving_model", "set_read_model"]

@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
+from app.domain.read_model import answers
+
 
 @dataclass(eq=False)
 class _Load[K: Hashable, V]:
@@ -35,10 +37,14 @@ class KeyedCache[K: Hashable, V]:
         load: Callable[[list[K]], Awaitable[dict[K, V]]],
         max_age_seconds: float,
         empty: Callable[[], V],
+        group: Callable[[K], Hashable] | None = None,
     ) -> None:
         self.load = load
         self.max_age = max_age_seconds
         self.empty = empty  # the value of a key the store has nothing for
+        # Keys of one group are read again together: when one has aged out, so have its
+        # siblings (read in the same batch), and one read beats one per key.
+        self.group = group
         self.entries: dict[K, tuple[float, V]] = {}
         self.loading: dict[K, _Load[K, V]] = {}
         self.loads = 0  # batch reads started, for the tests' and metrics' sake
@@ -47,6 +53,8 @@ class KeyedCache[K: Hashable, V]:
         entry = self.entries.get(key)
         if entry is None or time.monotonic() - entry[0] >= self.max_age:
             return None
+        # An answer made of this entry is not given again once the entry ages out.
+        answers.note_fresh_until(entry[0] + self.max_age)
         return entry[1]
 
     async def get_many(self, keys: Iterable[K]) -> dict[K, V]:
@@ -64,7 +72,7 @@ class KeyedCache[K: Hashable, V]:
             else:
                 missing.append(key)
         if missing:
-            load = self._start(missing)
+            load = self._start(missing + self._aged_siblings(missing))
             for key in missing:
                 joined[key] = load
         for key, load in joined.items():
@@ -72,6 +80,25 @@ class KeyedCache[K: Hashable, V]:
             values = await asyncio.shield(load.task)
             found[key] = values.get(key, self.empty())
         return found
+
+    def _aged_siblings(self, missing: list[K]) -> list[K]:
+        """Held keys of the missing keys' groups that have aged out too; long-aged ones are
+        forgotten here, so what nobody asks for again does not stay in memory."""
+        if self.group is None:
+            return []
+        now = time.monotonic()
+        for key in [k for k, (t, _) in self.entries.items() if now - t >= 3 * self.max_age]:
+            del self.entries[key]
+        groups = {self.group(key) for key in missing}
+        asked = set(missing)
+        return [
+            key
+            for key, (started, _) in self.entries.items()
+            if now - started >= self.max_age
+            and key not in asked
+            and key not in self.loading
+            and self.group(key) in groups
+        ]
 
     def _start(self, keys: list[K]) -> _Load[K, V]:
         started = time.monotonic()

@@ -70,7 +70,9 @@ class ReadModel:
 
     def __init__(self, max_age_seconds: float) -> None:
         self.max_age_seconds = max_age_seconds
-        self.days: KeyedCache[DayKey, SlotsById] = KeyedCache(_read_days, max_age_seconds, dict)
+        self.days: KeyedCache[DayKey, SlotsById] = KeyedCache(
+            _read_days, max_age_seconds, dict, group=lambda key: key[1]
+        )
         self.doctors: KeyedCache[str, dict[PydanticObjectId, Doctor]] = KeyedCache(
             _read_doctors, max_age_seconds, dict
         )

@@ -19,11 +19,16 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from app.domain import validation
-from app.domain.booking.policy import BookingWindow, booking_window
+from app.domain.booking.policy import (
+    BookingWindow,
+    booking_window,
+    max_days_ahead,
+    min_notice_minutes,
+)
 from app.domain.catalog.doctors import list_doctors
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, NotFound
-from app.domain.read_model import ReadModel, serving_model
+from app.domain.read_model import ReadModel, answers, serving_model
 from app.domain.slots.management import bookable_slots
 from app.domain.slots.ordering import by_start
 from app.domain.slots.state import is_open, open_for
@@ -59,11 +64,36 @@ def open_now(slots: Iterable[Slot], now: datetime) -> list[Slot]:
     return by_start(slot for slot in slots if is_open(slot, now))
 
 
+def next_change(slots: Iterable[Slot], doctor: Doctor, now: datetime) -> datetime | None:
+    """The first instant from `now` at which the clock alone could change which of these slots
+    a patient may book: a start, a booking-window edge, a lock's expiry. Nothing else changes
+    without an event, so an answer made of them holds until then (app/web/answer_cache.py)."""
+    notice = timedelta(minutes=min_notice_minutes(doctor))
+    ahead = timedelta(days=max_days_ahead(doctor))
+    instants = [
+        instant
+        for slot in slots
+        for instant in (
+            slot.starts_at,
+            slot.starts_at - notice,
+            slot.starts_at - ahead,
+            slot.booking_lock.expires_at,
+        )
+        if instant is not None and instant >= now
+    ]
+    return min(instants, default=None)
+
+
 async def bookable_in_memory(
     model: ReadModel, keys: Sequence[tuple[PydanticObjectId, date]], now: datetime
 ) -> list[list[Slot]]:
     """Each (doctor, date)'s open slots from the read model, before the booking window."""
-    held = await model.live_slots(keys)
+    held, doctors = await asyncio.gather(model.live_slots(keys), model.all_doctors())
+    for key in keys:
+        doctor = doctors.get(key[0])
+        change = now if doctor is None else next_change(held[key], doctor, now)
+        if change is not None:
+            answers.note_valid_until(change)
     return [open_now(held[key], now) for key in keys]
 
 
