@@ -45,8 +45,7 @@ class OperationObserver(SchemaExtension):
         outcome = codes[0] if codes else "OK"
         is_subscription = kind is OperationType.SUBSCRIPTION
         metrics.operation_finished(name, outcome, None if is_subscription else seconds, codes)
-        if kind is OperationType.QUERY and not codes:
-            answers.note_clean_query(name)
+        answers.note_operation(name, kind is OperationType.QUERY and not codes)
         log.info(
             "%s %s in %.1f ms",
             name,

@@ -23,6 +23,7 @@ from app.domain.read_model.answers import Answer
 
 MAX_KEPT = 1024
 MAX_BODY_BYTES = 256 * 1024
+MAX_TOTAL_BYTES = 16 * 1024 * 1024  # what all kept answers may hold together
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,10 @@ def is_anonymous_post(scope: Scope) -> bool:
 
 
 def request_key(scope: Scope, body: bytes) -> bytes:
-    content_type = next((v for n, v in scope.get("headers", []) if n == b"content-type"), b"")
-    return b"\0".join((scope.get("path", "").encode(), content_type, body))
+    """The path, the headers Strawberry's answer depends on, and the body."""
+    headers = dict(scope.get("headers", []))
+    parts = (headers.get(b"content-type", b""), headers.get(b"accept", b""), body)
+    return b"\0".join((scope.get("path", "").encode(), *parts))
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -74,13 +77,14 @@ class AnswerCache:
 
     def __init__(self) -> None:
         self.entries: OrderedDict[bytes, Kept] = OrderedDict()
+        self.bytes = 0
 
     def get(self, key: bytes) -> Kept | None:
         kept = self.entries.get(key)
         if kept is None:
             return None
         if not self._current(kept.answer) or not kept.answer.still_holds(utcnow()):
-            del self.entries[key]
+            self._forget(key)
             return None
         self.entries.move_to_end(key)
         return kept
@@ -96,16 +100,23 @@ class AnswerCache:
         body = bytes(response.body)
         if (
             answer.operation is None
+            or answer.single_use
             or answer.touched_store
             or response.status_code != 200
             or len(body) > MAX_BODY_BYTES
             or not self._current(answer)
         ):
             return
+        self._forget(key)
         self.entries[key] = Kept(body, response.media_type or "application/json", answer)
-        self.entries.move_to_end(key)
-        while len(self.entries) > MAX_KEPT:
-            self.entries.popitem(last=False)
+        self.bytes += len(key) + len(body)
+        while len(self.entries) > MAX_KEPT or self.bytes > MAX_TOTAL_BYTES:
+            self._forget(next(iter(self.entries)))
+
+    def _forget(self, key: bytes) -> None:
+        kept = self.entries.pop(key, None)
+        if kept is not None:
+            self.bytes -= len(key) + len(kept.body)
 
     @staticmethod
     def _current(answer: Answer) -> bool:

@@ -24,6 +24,7 @@ class Answer:
     fresh_until: float | None = None  # time.monotonic() when the oldest entry it read ages out
     touched_store: bool = False
     operation: str | None = None  # set once the operation ran as a query with no error
+    single_use: bool = False  # an operation of the request was not a clean query
 
     def note_valid_until(self, instant: datetime) -> None:
         if self.valid_until is None or instant < self.valid_until:
@@ -74,8 +75,14 @@ def note_fresh_until(monotonic: float) -> None:
         answer.note_fresh_until(monotonic)
 
 
-def note_clean_query(operation: str) -> None:
-    """Called once the operation ran: a query, with no error."""
+def note_operation(operation: str, clean_query: bool) -> None:
+    """Called once each operation of the request ran; only a query with no error (and no
+    other operation in the same request that was not one) leaves the answer reusable."""
     answer = _current.get()
-    if answer is not None:
+    if answer is None:
+        return
+    if clean_query and not answer.single_use:
         answer.operation = operation
+    else:
+        answer.single_use = True
+        answer.operation = None

@@ -20,6 +20,7 @@ class _Load[K: Hashable, V]:
     """One batch read in flight; a key changed meanwhile is served from it but not kept."""
 
     task: asyncio.Task[dict[K, V]]
+    started: float  # time.monotonic() when the read began: what it returns is aged from then
     stale: set[K] = field(default_factory=set)
     all_stale: bool = False
 
@@ -78,6 +79,7 @@ class KeyedCache[K: Hashable, V]:
         for key, load in joined.items():
             # Shielded: a cancelled request must not cancel the read others wait for.
             values = await asyncio.shield(load.task)
+            answers.note_fresh_until(load.started + self.max_age)
             found[key] = values.get(key, self.empty())
         return found
 
@@ -103,7 +105,7 @@ class KeyedCache[K: Hashable, V]:
     def _start(self, keys: list[K]) -> _Load[K, V]:
         started = time.monotonic()
         self.loads += 1
-        load: _Load[K, V] = _Load(asyncio.ensure_future(self.load(keys)))
+        load: _Load[K, V] = _Load(asyncio.ensure_future(self.load(keys)), started)
         for key in keys:
             self.loading[key] = load
 
