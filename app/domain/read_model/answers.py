@@ -56,6 +56,13 @@ def current() -> Answer | None:
     return _current.get()
 
 
+def since(now: datetime) -> datetime:
+    """The earliest "now" the current answer may have been computed at: instants of time
+    rules from then on must bound it (a DataLoader reads the clock later than the request)."""
+    answer = _current.get()
+    return now if answer is None else min(now, answer.started_at)
+
+
 def note_store_command() -> None:
     """Called by the store command listener: the answer read the store, so it is single-use."""
     answer = _current.get()

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 
 from app.domain.read_model import answers
 
+# An aged entry is kept this long as a hint of what to re-read together (its group's
+# siblings), then forgotten: what nobody asks for again does not stay in memory.
+FORGET_AFTER_MAX_AGES = 10
+FORGET_AFTER_SECONDS = 300.0
+
 
 @dataclass(eq=False)
 class _Load[K: Hashable, V]:
@@ -84,12 +89,13 @@ class KeyedCache[K: Hashable, V]:
         return found
 
     def _aged_siblings(self, missing: list[K]) -> list[K]:
-        """Held keys of the missing keys' groups that have aged out too; long-aged ones are
-        forgotten here, so what nobody asks for again does not stay in memory."""
+        """Held keys of the missing keys' groups that have aged out too (long-aged ones are
+        forgotten here)."""
         if self.group is None:
             return []
         now = time.monotonic()
-        for key in [k for k, (t, _) in self.entries.items() if now - t >= 3 * self.max_age]:
+        forget_after = max(FORGET_AFTER_MAX_AGES * self.max_age, FORGET_AFTER_SECONDS)
+        for key in [k for k, (t, _) in self.entries.items() if now - t >= forget_after]:
             del self.entries[key]
         groups = {self.group(key) for key in missing}
         asked = set(missing)

@@ -89,9 +89,10 @@ async def bookable_in_memory(
 ) -> list[list[Slot]]:
     """Each (doctor, date)'s open slots from the read model, before the booking window."""
     held, doctors = await asyncio.gather(model.live_slots(keys), model.all_doctors())
+    start = answers.since(now)
     for key in keys:
         doctor = doctors.get(key[0])
-        change = now if doctor is None else next_change(held[key], doctor, now)
+        change = start if doctor is None else next_change(held[key], doctor, start)
         if change is not None:
             answers.note_valid_until(change)
     return [open_now(held[key], now) for key in keys]
