@@ -104,6 +104,11 @@ class RedisBroker:
         Waits at most the timeout; on failure (or while resting after one) the events go to
         this process's subscribers only, and a resync notice is owed to the others.
         """
+        # This process's read model hears its own changes at once, so a client reads its
+        # own write from the process that made it; the copy coming back through Redis is
+        # applied again, to no effect (app/domain/read_model/model.py).
+        for event in events:
+            self.hub.notify_watchers(event)
         # A large batch may take longer than one timeout on a healthy Redis; it is still
         # bounded, by the socket timeout on each read.
         bound = self.timeout_seconds if len(events) == 1 else None

@@ -48,12 +48,15 @@ class Hub:
         if watcher in self.watchers:
             self.watchers.remove(watcher)
 
-    def deliver(self, event: Event) -> None:
+    def notify_watchers(self, event: Event) -> None:
         for watcher in list(self.watchers):
             try:
                 watcher(event)
             except Exception:
                 log.exception("a watcher failed on a %s event", event.topic)
+
+    def deliver(self, event: Event) -> None:
+        self.notify_watchers(event)
         delivered = 0
         for subscriber in list(self.subscribers):
             if subscriber.overflowed or not subscriber.wants(event):
