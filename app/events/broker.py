@@ -174,8 +174,13 @@ class RedisBroker:
         answer_within = max(self.timeout_seconds, ANSWER_WITHIN_SECONDS)
         await pubsub.ping(_LIVENESS)
         deadline = loop.time() + answer_within
-        while (remaining := deadline - loop.time()) > 0:
-            message = await pubsub.get_message(timeout=remaining)
+        # At least one read, even past the deadline: a process too busy to look for a while
+        # (a burst of requests) finds the answer waiting rather than calling Redis stalled,
+        # which would drop its read model and its subscribers' continuity for nothing.
+        first = True
+        while (remaining := deadline - loop.time()) > 0 or first:
+            first = False
+            message = await pubsub.get_message(timeout=max(remaining, 0))
             if message is None:
                 continue
             if message["type"] == "pong" and message["data"] == _LIVENESS:

@@ -10,6 +10,7 @@ thing, so nothing one caller may see can reach another.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -78,6 +79,30 @@ class AnswerCache:
     def __init__(self) -> None:
         self.entries: OrderedDict[bytes, Kept] = OrderedDict()
         self.bytes = 0
+        # The request running for a key that has no answer kept: the same request arriving
+        # meanwhile waits for it rather than running too (32 at once would each pay the
+        # whole execution, and none would be quicker for it).
+        self.running: dict[bytes, asyncio.Future[None]] = {}
+
+    async def wait_for_running(self, key: bytes) -> Kept | None:
+        running = self.running.get(key)
+        if running is None:
+            return None
+        await asyncio.shield(running)
+        return self.get(key)
+
+    def lead(self, key: bytes) -> Callable[[], None]:
+        """Marks `key` as running; call what it returns once the answer is kept (or not)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.running.setdefault(key, done)
+
+        def finish() -> None:
+            if self.running.get(key) is done:
+                del self.running[key]
+            if not done.done():
+                done.set_result(None)
+
+        return finish
 
     def get(self, key: bytes) -> Kept | None:
         kept = self.entries.get(key)

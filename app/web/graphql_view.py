@@ -120,7 +120,7 @@ class BookingGraphQL(GraphQL[Context, None]):
         started = time.perf_counter()
         body = await read_body(receive)
         key = request_key(scope, body)
-        kept = self.answer_cache.get(key)
+        kept = self.answer_cache.get(key) or await self.answer_cache.wait_for_running(key)
         if kept is not None:
             response: Response = Response(kept.body, media_type=kept.media_type)
             await response(scope, receive, send)
@@ -129,13 +129,16 @@ class BookingGraphQL(GraphQL[Context, None]):
             return
         answer = self.answer_cache.begin()
         token = answers.begin(answer) if answer is not None else None
+        finish = self.answer_cache.lead(key) if answer is not None else None
         try:
             response = await self._respond(scope, replay(body, receive))
+            if answer is not None:
+                self.answer_cache.keep(key, answer, response)
         finally:
             if token is not None:
                 answers.end(token)
-        if answer is not None:
-            self.answer_cache.keep(key, answer, response)
+            if finish is not None:
+                finish()
         await response(scope, receive, send)
 
     async def _respond(self, scope: Scope, receive: Receive) -> Response:
