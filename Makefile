@@ -1,5 +1,5 @@
 # The two commands a fresh machine needs: `make run` and `make test`.
-.PHONY: run test lint schema bench lock
+.PHONY: run test lint schema bench lock web
 
 run:
 	@scripts/bootstrap.sh
@@ -8,6 +8,7 @@ run:
 test:
 	@scripts/bootstrap.sh
 	@scripts/ensure-redis.sh
+	@scripts/ensure-chromium.sh
 	.venv/bin/python -m pytest
 
 lint:
@@ -28,3 +29,7 @@ bench:
 # Re-resolve requirements.lock (and the image's requirements-runtime.lock) from pyproject.toml.
 lock:
 	@scripts/bootstrap.sh --lock
+
+# Rebuild the web client into app/web/client/ (committed, so `make run` needs no Node.js).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build

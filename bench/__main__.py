@@ -33,6 +33,7 @@ from bench import (
     b5_schedules,
     b6_first_start,
     b8_idle_housekeeping,
+    b9_web,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -46,6 +47,7 @@ SCENARIOS = {
     "B5": b5_schedules.run,
     "B6": b6_first_start.run,
     "B8": b8_idle_housekeeping.run,
+    "B9": b9_web.run,
 }
 OPEN_FILES_WANTED = 16384
 

@@ -46,6 +46,7 @@ class Sizes:
     b8_slots: int
     b8_reference_slots: int
     b8_window_s: float
+    b9_navigations: int
 
 
 FULL = Sizes(
@@ -65,6 +66,7 @@ FULL = Sizes(
     b8_slots=50_000,
     b8_reference_slots=1_000,
     b8_window_s=60.0,
+    b9_navigations=7,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -83,6 +85,7 @@ QUICK = Sizes(
     b8_slots=5_000,
     b8_reference_slots=1_000,
     b8_window_s=20.0,
+    b9_navigations=3,
 )
 
 

@@ -4,6 +4,7 @@ history; the server's own changes with no actor; ADMIN's filtered, paginated log
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 from bson import ObjectId
 
-from tests.graphql_client import Api, GraphQL, Person, unique
+from tests.graphql_client import Api, Clinic, GraphQL, Person, unique
 from tests.schedule_helpers import (
     CLEAR_OVERRIDE,
     SET_OVERRIDE,
@@ -22,6 +23,8 @@ from tests.schedule_helpers import (
     today_in,
 )
 from tests.servers import ApiServer
+from tests.subscriptions_client import Payload, connect, until_ready
+from tests.test_rescheduling import colleague
 
 AUDIT_LOG = """query(
   $entityId: ID, $actorId: ID, $from: DateTime, $to: DateTime, $first: Int, $after: String
@@ -37,6 +40,14 @@ AUDIT_LOG = """query(
 HISTORY = """query($id: ID!) {
   appointment(id: $id) {
     id history { action entityId before after requestId actor { id } }
+  }
+}"""
+WHO_ACTED = """query($id: ID!) {
+  appointment(id: $id) {
+    cancelledBy { id email } cancelledByRole
+    history {
+      action before after actor { id email } actorRole actorDoctor { id name }
+    }
   }
 }"""
 MY_HISTORIES = """{ myAppointments { id history { action actor { id } } } }"""
@@ -486,3 +497,152 @@ async def test_a_failed_audit_write_is_logged_and_counted_not_hidden(
 def crash_stamp(now: datetime) -> dict[str, object]:
     """What a booking's claim writes before the process dies, leaving no appointment."""
     return {"booked_at": now, "awaiting_check": True, "updated_at": now}
+
+
+async def _confirmed_moved_and_cancelled_by_staff(
+    api: Api,
+) -> tuple[Clinic, Person, str, dict[str, Any]]:
+    """A patient's booking that its doctor confirmed and an admin moved, then cancelled."""
+    clinic = await api.clinic()
+    first, second = (
+        await api.slot(clinic, "11:00", "11:30"),
+        await api.slot(clinic, "12:00", "12:30"),
+    )
+    patient = await api.patient()
+    appointment_id = (await api.book(first["id"], patient)).data["bookAppointment"]["id"]
+    doctor = Person("", clinic.doctor_token, "", clinic.doctor_email)
+    await send(api, SET_STATUS, {"id": appointment_id, "status": "CONFIRMED"}, doctor)
+    await send(api, RESCHEDULE, {"id": appointment_id, "slotId": second["id"]}, api.admin)
+    await send(api, CANCEL, {"id": appointment_id}, api.admin)
+    return clinic, patient, appointment_id, second
+
+
+async def _as_read_by(api: Api, appointment_id: str, token: str) -> tuple[dict[str, Any], str]:
+    """What the reader gets, and the whole response as text (to look for leaked accounts)."""
+    reply = await api.gql(WHO_ACTED, {"id": appointment_id}, token)
+    return reply.data["appointment"], json.dumps(reply.body)
+
+
+async def test_a_patient_sees_staff_by_role_never_their_accounts(api: Api) -> None:
+    clinic, patient, appointment_id, _ = await _confirmed_moved_and_cancelled_by_staff(api)
+    as_admin, _ = await _as_read_by(api, appointment_id, api.admin.token)
+    doctor_account = as_admin["history"][1]["actor"]
+    assert doctor_account["email"] == clinic.doctor_email
+
+    seen, text = await _as_read_by(api, appointment_id, patient.token)
+    for leaked in (api.admin.id, api.admin.email, doctor_account["id"], clinic.doctor_email):
+        assert leaked not in text, leaked
+    booked, confirmed, moved, cancelled = seen["history"]
+    assert booked["actor"] == {"id": patient.id, "email": patient.email}, "its own account"
+    assert (booked["actorRole"], booked["actorDoctor"]) == ("PATIENT", None)
+    assert booked["after"]["patientId"] == patient.id
+    assert confirmed["actor"] is None and confirmed["actorRole"] == "DOCTOR"
+    assert confirmed["actorDoctor"]["id"] == clinic.doctor_id, "the doctor's public profile"
+    for by_admin in (moved, cancelled):
+        assert (by_admin["actor"], by_admin["actorRole"], by_admin["actorDoctor"]) == (
+            None,
+            "ADMIN",
+            None,
+        )
+    assert cancelled["after"]["status"] == "CANCELLED"
+    assert "cancelledBy" not in cancelled["after"], "the admin's id is left out"
+    assert cancelled["after"]["cancellationReason"] == "ill"
+    assert (seen["cancelledBy"], seen["cancelledByRole"]) == (None, "ADMIN")
+
+
+async def test_an_admin_still_sees_every_account(api: Api) -> None:
+    clinic, patient, appointment_id, _ = await _confirmed_moved_and_cancelled_by_staff(api)
+    seen, _ = await _as_read_by(api, appointment_id, api.admin.token)
+    admin_account = {"id": api.admin.id, "email": api.admin.email}
+    assert [e["actor"] for e in seen["history"][::2]] == [
+        {"id": patient.id, "email": patient.email},
+        admin_account,
+    ]
+    assert seen["history"][1]["actor"]["email"] == clinic.doctor_email
+    assert seen["history"][3]["actor"] == admin_account
+    assert [e["actorRole"] for e in seen["history"]] == ["PATIENT", "DOCTOR", "ADMIN", "ADMIN"]
+    assert seen["history"][3]["after"]["cancelledBy"] == api.admin.id
+    assert (seen["cancelledBy"], seen["cancelledByRole"]) == (admin_account, "ADMIN")
+    # The log shows the same entries in full.
+    logged = await entries(api, entityId=appointment_id)
+    assert logged[3]["actor"] == {"id": api.admin.id, "role": "ADMIN"}
+    assert logged[3]["after"]["cancelledBy"] == api.admin.id
+
+
+async def test_a_doctor_sees_its_own_and_its_patients_accounts_and_admins_by_role(
+    api: Api,
+) -> None:
+    clinic, patient, appointment_id, _ = await _confirmed_moved_and_cancelled_by_staff(api)
+    seen, text = await _as_read_by(api, appointment_id, clinic.doctor_token)
+    assert api.admin.id not in text and api.admin.email not in text
+    booked, confirmed, moved, cancelled = seen["history"]
+    assert booked["actor"] == {"id": patient.id, "email": patient.email}, "its patient"
+    assert booked["after"]["patientId"] == patient.id
+    assert confirmed["actor"]["email"] == clinic.doctor_email, "its own account"
+    assert confirmed["actorDoctor"]["id"] == clinic.doctor_id
+    for by_admin in (moved, cancelled):
+        assert (by_admin["actor"], by_admin["actorRole"]) == (None, "ADMIN")
+    assert "cancelledBy" not in cancelled["after"]
+    assert (seen["cancelledBy"], seen["cancelledByRole"]) == (None, "ADMIN")
+
+
+async def test_a_patient_who_cancels_sees_itself_as_the_canceller(api: Api) -> None:
+    clinic = await api.clinic()
+    slot = await api.slot(clinic, "13:00", "13:30")
+    patient = await api.patient()
+    appointment_id = (await api.book(slot["id"], patient)).data["bookAppointment"]["id"]
+    await send(api, CANCEL, {"id": appointment_id}, patient)
+    seen, _ = await _as_read_by(api, appointment_id, patient.token)
+    assert seen["cancelledBy"] == {"id": patient.id, "email": patient.email}
+    assert seen["cancelledByRole"] == "PATIENT"
+    assert seen["history"][-1]["after"]["cancelledBy"] == patient.id
+    as_doctor, _ = await _as_read_by(api, appointment_id, clinic.doctor_token)
+    assert as_doctor["cancelledBy"] == {"id": patient.id, "email": patient.email}
+
+
+HISTORY_UPDATES = """subscription {
+  appointmentUpdates {
+    kind appointment { id history { action actor { id } actorRole } }
+  }
+}"""
+
+
+async def test_the_doctor_an_appointment_left_sees_its_history_in_the_event_only(
+    api: Api, server_a: ApiServer
+) -> None:
+    """The RESCHEDULED event shows the old doctor the appointment it lost, history included;
+    afterwards the appointment is another doctor's, and not found for this one."""
+    clinic = await api.clinic()
+    other = await colleague(api, clinic)
+    patient = await api.patient()
+    old = await api.slot(clinic, "14:00", "14:30")
+    new = await api.slot(other, "15:00", "15:30")
+    appointment_id = (await api.book(old["id"], patient)).data["bookAppointment"]["id"]
+    probe_slot = (await api.slot(clinic, "16:00", "16:30"))["id"]
+
+    def is_probe(data: Payload) -> bool:
+        """Any other appointment's event: the probes' own, which may arrive late."""
+        return str(data["appointmentUpdates"]["appointment"]["id"]) != appointment_id
+
+    async def probe() -> None:
+        booked = (await api.book(probe_slot, await api.patient())).data["bookAppointment"]["id"]
+        await send(api, CANCEL, {"id": booked}, api.admin)
+
+    async with connect(server_a.ws_url, clinic.doctor_token) as old_doctor_ws:
+        listener = old_doctor_ws.subscribe(HISTORY_UPDATES, skip=is_probe)
+        await until_ready([listener], probe)
+        await send(api, RESCHEDULE, {"id": appointment_id, "slotId": new["id"]}, api.admin)
+        event = (await listener.next())["appointmentUpdates"]
+    assert event["kind"] == "RESCHEDULED"
+    assert event["appointment"]["id"] == appointment_id
+    booked, moved = event["appointment"]["history"]
+    assert (booked["action"], booked["actor"]) == ("appointment.booked", {"id": patient.id})
+    assert (moved["action"], moved["actor"], moved["actorRole"]) == (
+        "appointment.rescheduled",
+        None,
+        "ADMIN",
+    )
+    afterwards = await api.gql(HISTORY, {"id": appointment_id}, clinic.doctor_token)
+    assert afterwards.code == "NOT_FOUND"
+    as_new_doctor = await api.gql(HISTORY, {"id": appointment_id}, other.doctor_token)
+    assert len(as_new_doctor.data["appointment"]["history"]) == 2

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B8")
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B8", "B9")
 
 
 def _number(value: Any) -> bool:
@@ -73,6 +73,10 @@ def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
     for side in ("api", "api_no_compression", "floor", "floor_no_compression"):
         assert _number(scenarios["B4"][side]["rss_idle_bytes"])
         assert _number(scenarios["B4"][side]["growth_per_connection_bytes"])
+    b9 = scenarios["B9"]
+    assert b9["slots_on_the_day"] > 0 and b9["js_files"]
+    for figure in ("js_gzip_kb", "grid_cold_s", "grid_warm_s", "floor_day_slots_s"):
+        assert _number(b9[figure]) and b9[figure] > 0, figure
 
 
 @pytest.mark.timeout(660)

@@ -1,8 +1,10 @@
-"""Redis stalls instead of going away: mutations keep answering, subscribers hear RESYNC.
+"""Redis stalls instead of going away: mutations keep answering, `eventsMissed` tells.
 
 A private `redis-server` is stopped with SIGSTOP (its port stays open and every command
-hangs) or paused for writes with CLIENT PAUSE, under two API processes with a subscriber
-on each. The latency bound is derived from REDIS_TIMEOUT_SECONDS, not a performance claim.
+hangs) or paused for writes with CLIENT PAUSE, under two API processes with subscribers
+on each: `eventsMissed` hears that events may have been missed, while `slotUpdates` and
+`appointmentUpdates` go on and only ever carry their slot or appointment. The latency
+bound is derived from REDIS_TIMEOUT_SECONDS, not a performance claim.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ import redis
 
 from tests.graphql_client import Api, Clinic, GraphQL, Person, Response, future_day
 from tests.servers import ApiServer, RedisProcess
-from tests.subscriptions_client import Subscription, connect, until_ready
+from tests.subscriptions_client import (
+    PROTOCOLS,
+    Connection,
+    Subscription,
+    connect,
+    error_codes,
+    first_error,
+    until_ready,
+)
 
 REDIS_TIMEOUT_SECONDS = 1.0
 FAULT_ENV = {
@@ -35,7 +45,7 @@ FAULT_ENV = {
 ANSWER_BOUND_SECONDS = 3 * REDIS_TIMEOUT_SECONDS + 2
 STALL_SECONDS = 10.0
 PAUSE_MILLISECONDS = 4000
-RESYNC_WAIT_SECONDS = 30.0  # a bound on a wait, polled; never a threshold
+NOTICE_WAIT_SECONDS = 30.0  # a bound on a wait, polled; never a threshold
 
 SLOT_UPDATES = """subscription($doctorId: ID) {
   slotUpdates(doctorId: $doctorId) { kind at slot { id date state } }
@@ -43,6 +53,11 @@ SLOT_UPDATES = """subscription($doctorId: ID) {
 APPOINTMENT_UPDATES = """subscription($doctorId: ID) {
   appointmentUpdates(doctorId: $doctorId) { kind at appointment { id appointmentDate } }
 }"""
+EVENTS_MISSED = "subscription { eventsMissed { at reason } }"
+KINDS = {
+    "slotUpdates": ("slot", {"ADDED", "REMOVED", "LOCKED", "UNLOCKED", "BOOKED", "RELEASED"}),
+    "appointmentUpdates": ("appointment", {"CREATED", "CONFIRMED", "CANCELLED", "RESCHEDULED"}),
+}
 
 
 class Times:
@@ -98,6 +113,7 @@ class Scene:
         self.servers = servers
         self.probe_times = Times(future_day(11))
         self.times = Times(future_day(12))
+        self.heard: list[dict[str, Any]] = []  # every slot and appointment event, probes too
 
     async def setup(self) -> None:
         gql = GraphQL(self.http, self.servers[0].url)
@@ -115,17 +131,34 @@ class Scene:
         assert booked.data["bookAppointment"]["status"] == "SCHEDULED"
 
     def is_probe(self, data: dict[str, Any]) -> bool:
+        self.heard.append(data)
         event = data.get("slotUpdates") or data["appointmentUpdates"]
         document = event.get("slot") or event.get("appointment") or {}
         return document.get("date", document.get("appointmentDate")) == self.probe_times.day
 
-    async def subscribe(self, stack: AsyncExitStack, server: ApiServer) -> list[Subscription]:
+    async def subscribe(
+        self, stack: AsyncExitStack, server: ApiServer
+    ) -> tuple[list[Subscription], Subscription]:
+        """Slot and appointment subscriptions (to wait on with `until_ready`) and, sent
+        before them on the same connection, an `eventsMissed` one (no change can probe it)."""
         connection = await stack.enter_async_context(connect(server.ws_url, self.admin.token))
+        missed = missed_events(connection, f"missed {server.port}")
         variables = {"doctorId": self.clinic.doctor_id}
-        return [
+        updates = [
             connection.subscribe(query, variables, skip=self.is_probe, name=f"{name} {server.port}")
             for name, query in (("slots", SLOT_UPDATES), ("appointments", APPOINTMENT_UPDATES))
         ]
+        return updates, missed
+
+    def assert_every_event_carried_its_document(self) -> None:
+        """What `slotUpdates` and `appointmentUpdates` delivered, faults or not: a known
+        kind and its slot or appointment, never a null in their place."""
+        assert self.heard
+        for data in self.heard:
+            ((field, event),) = data.items()
+            document, kinds = KINDS[field]
+            assert event["kind"] in kinds, data
+            assert event[document] is not None and event[document]["id"], data
 
     async def new_slot(self, api: Api) -> dict[str, Any]:
         start, end = self.times()
@@ -171,12 +204,20 @@ async def scene(
     yield scene
 
 
-def kind_is(kind: str) -> Callable[[dict[str, Any]], bool]:
+def missed_events(connection: Connection, name: str) -> Subscription:
+    return connection.subscribe(EVENTS_MISSED, name=name)
+
+
+def reason_is(*reasons: str) -> Callable[[dict[str, Any]], bool]:
     def check(data: dict[str, Any]) -> bool:
-        event = data.get("slotUpdates") or data["appointmentUpdates"]
-        return bool(event["kind"] == kind)
+        notice = data["eventsMissed"]
+        assert notice["at"], data
+        return bool(notice["reason"] in reasons)
 
     return check
+
+
+ANY_REASON = reason_is("REDIS_RECONNECTED", "PUBLISH_FAILED")
 
 
 def slot_added(slot_id: str) -> Callable[[dict[str, Any]], bool]:
@@ -190,7 +231,7 @@ def slot_added(slot_id: str) -> Callable[[dict[str, Any]], bool]:
 async def _flowing_again(scene: Scene, slot_subscriptions: list[Subscription]) -> None:
     """A change through the first process reaches every slot subscriber once more."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + RESYNC_WAIT_SECONDS
+    deadline = loop.time() + NOTICE_WAIT_SECONDS
     while True:
         slot = await scene.new_slot(scene.apis[0])
         try:
@@ -206,7 +247,17 @@ async def test_a_stopped_redis_neither_stalls_mutations_nor_hides_missed_events(
     scene: Scene, servers: tuple[ApiServer, ApiServer], private_redis: RedisProcess
 ) -> None:
     async with AsyncExitStack() as stack:
-        subscriptions = [s for server in servers for s in await scene.subscribe(stack, server)]
+        subscriptions: list[Subscription] = []
+        told: list[Subscription] = []
+        for server in servers:
+            updates, missed = await scene.subscribe(stack, server)
+            subscriptions.extend(updates)
+            told.append(missed)
+        # The doctor, who follows emergencyRequests (which has no event kinds), is told too.
+        doctor = await stack.enter_async_context(
+            connect(servers[1].ws_url, scene.clinic.doctor_token)
+        )
+        told.append(missed_events(doctor, "doctor's missed"))
         await until_ready(subscriptions, scene.probe)
 
         answer_times: list[float] = []
@@ -226,26 +277,25 @@ async def test_a_stopped_redis_neither_stalls_mutations_nor_hides_missed_events(
             f"(REDIS_TIMEOUT_SECONDS={REDIS_TIMEOUT_SECONDS}); all: {answer_times}"
         )
 
-        # Every subscriber, on both processes, is told it may have missed events.
-        for subscription in subscriptions:
-            resync = await subscription.next_matching(kind_is("RESYNC"), RESYNC_WAIT_SECONDS)
-            event = resync.get("slotUpdates") or resync["appointmentUpdates"]
-            assert event.get("slot", event.get("appointment")) is None, resync
-            assert event["at"]
+        # Every eventsMissed subscriber, on both processes, is told.
+        for subscription in told:
+            await subscription.next_matching(ANY_REASON, NOTICE_WAIT_SECONDS)
 
-        # And events flow across processes again, on the same subscriptions.
+        # And events flow across processes again, on the same subscriptions, which never
+        # carried anything but changed slots and appointments.
         await _flowing_again(scene, [s for s in subscriptions if s.name.startswith("slots")])
-        assert not any(s.ended for s in subscriptions)
+        assert not any(s.ended for s in [*subscriptions, *told])
+        scene.assert_every_event_carried_its_document()
 
 
-async def test_publishes_that_do_not_get_through_send_every_process_a_resync(
+async def test_publishes_that_do_not_get_through_tell_every_process(
     scene: Scene, servers: tuple[ApiServer, ApiServer], private_redis: RedisProcess
 ) -> None:
     """Redis answers pings but holds writes (PUBLISH among them): no subscription breaks,
     so only the publishing process knows the others missed its event, and says so."""
     async with AsyncExitStack() as stack:
-        on_first = await scene.subscribe(stack, servers[0])
-        on_second = await scene.subscribe(stack, servers[1])
+        on_first, first_told = await scene.subscribe(stack, servers[0])
+        on_second, second_told = await scene.subscribe(stack, servers[1])
         await until_ready([*on_first, *on_second], scene.probe)
 
         control = redis.Redis.from_url(private_redis.url)
@@ -270,12 +320,14 @@ async def test_publishes_that_do_not_get_through_send_every_process_a_resync(
 
         # The first process's own subscriber heard the change at once, from its own process.
         slots_on_first, slots_on_second = on_first[0], on_second[0]
-        local = await slots_on_first.next_matching(kind_is("ADDED"))
-        assert local["slotUpdates"]["slot"]["id"] == slot_id
-        # The second process's subscribers are told through Redis once it takes writes again.
-        for subscription in on_second:
-            await subscription.next_matching(kind_is("RESYNC"), RESYNC_WAIT_SECONDS)
+        await slots_on_first.next_matching(slot_added(slot_id))
+        # Every process's eventsMissed subscribers are told through Redis once it takes
+        # writes again, the second's (which missed the change) among them.
+        for subscription in (second_told, first_told):
+            await subscription.next_matching(reason_is("PUBLISH_FAILED"), NOTICE_WAIT_SECONDS)
         await _flowing_again(scene, [slots_on_first, slots_on_second])
+        assert not any(s.ended for s in [*on_first, *on_second])
+        scene.assert_every_event_carried_its_document()
 
 
 async def test_after_a_restart_the_first_event_through_each_process_gets_across(
@@ -284,8 +336,8 @@ async def test_after_a_restart_the_first_event_through_each_process_gets_across(
     """A restart leaves each process a pooled connection Redis has closed: the first publish
     on it is retried on a fresh one, not delivered to its own process only."""
     async with AsyncExitStack() as stack:
-        on_first = await scene.subscribe(stack, servers[0])
-        on_second = await scene.subscribe(stack, servers[1])
+        on_first, first_told = await scene.subscribe(stack, servers[0])
+        on_second, second_told = await scene.subscribe(stack, servers[1])
         subscriptions = [*on_first, *on_second]
         await until_ready(subscriptions, scene.probe)
         for api in scene.apis:  # each process publishes, so each pools a connection
@@ -293,9 +345,23 @@ async def test_after_a_restart_the_first_event_through_each_process_gets_across(
 
         private_redis.stop()
         private_redis.start()  # the same port: both processes find it again by themselves
-        for subscription in subscriptions:
-            await subscription.next_matching(kind_is("RESYNC"), RESYNC_WAIT_SECONDS)
+        # Nothing was published meanwhile: each process tells its own that its link broke.
+        for subscription in (first_told, second_told):
+            await subscription.next_matching(reason_is("REDIS_RECONNECTED"), NOTICE_WAIT_SECONDS)
 
         for api, elsewhere in ((scene.apis[0], on_second[0]), (scene.apis[1], on_first[0])):
             slot = await scene.new_slot(api)
             await elsewhere.next_matching(slot_added(slot["id"]))
+        assert not any(s.ended for s in [*subscriptions, first_told, second_told])
+        scene.assert_every_event_carried_its_document()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_events_missed_needs_a_signed_in_user(
+    servers: tuple[ApiServer, ApiServer], protocol: str
+) -> None:
+    async with connect(servers[0].ws_url, None, protocol) as anonymous:
+        refused = missed_events(anonymous, "anonymous missed")
+        failure = await refused.failure()
+        assert error_codes(failure) == ["UNAUTHENTICATED"]
+        assert first_error(failure)["message"]

@@ -30,8 +30,6 @@ def slot_listener(
         own = actor.doctor_id
 
     def wants(event: Event) -> bool:
-        if isinstance(event, Resync):
-            return True  # carries nothing but "re-query": everyone may hear it
         if not isinstance(event, SlotChanged):
             return False
         slot = event.slot
@@ -53,14 +51,22 @@ def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable
         raise Forbidden("Doctors follow only their own appointments")
 
     def wants(event: Event) -> bool:
-        if isinstance(event, Resync):
-            return True
         if not isinstance(event, AppointmentChanged):
             return False
         appointment, previous = event.appointment, event.previous_doctor_id
         return can_see(caller, appointment, previous) and (
             doctor is None or doctor in (appointment.doctor_id, previous)
         )
+
+    return wants
+
+
+def missed_events_listener(actor: Actor | None) -> Callable[[Event], bool]:
+    """Any signed-in user: a notice says only "re-query", whatever feeds one follows."""
+    require_actor(actor)
+
+    def wants(event: Event) -> bool:
+        return isinstance(event, Resync)
 
     return wants
 
@@ -86,6 +92,24 @@ async def emergency_listener(actor: Actor | None) -> Callable[[Event], bool]:
     return wants
 
 
-def may_see_history(actor: Actor | None, appointment: Appointment) -> bool:
-    """An appointment's history goes to whoever may see the appointment itself."""
-    return actor is not None and can_see(actor, appointment)
+def may_see_history(
+    actor: Actor | None,
+    appointment: Appointment,
+    previous_doctor_id: PydanticObjectId | None = None,
+) -> bool:
+    """An appointment's history goes wherever the appointment itself does: to its patient,
+    its doctor and admins, and to the doctor it was moved away from in the RESCHEDULED
+    event that tells them (afterwards the appointment, history and all, is not theirs)."""
+    return actor is not None and can_see(actor, appointment, previous_doctor_id)
+
+
+def may_see_account(
+    reader: Actor | None, user_id: PydanticObjectId, appointment: Appointment
+) -> bool:
+    """Whether a reader shown `appointment` may see this user's account (id, email, phone)
+    where it names one (its history's actors, `cancelledBy`): admins see every account,
+    anyone else their own and the appointment's patient, whom `Appointment.patient` shows
+    them anyway. Other accounts (an admin, another doctor) are shown by role only."""
+    if reader is None:
+        return False
+    return reader.is_admin or user_id in (reader.user_id, appointment.patient_id)

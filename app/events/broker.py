@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from app.domain.clock import utcnow
 from app.events.hub import Hub
-from app.events.messages import Event, Resync
+from app.events.messages import Event, EventsMissedReason, Resync
 from app.redis_link import Respite, client_options
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ _EVENT = TypeAdapter(Event)
 _LIVENESS = b"aayulink-liveness"
 # How often the subscription checks that Redis still answers, and how long it waits for
 # an answer (or any message) before counting the link as lost. Lenient: a false alarm
-# costs a reconnect and a RESYNC to every subscriber of the process.
+# costs a reconnect and an `eventsMissed` notice to every subscriber of the process.
 PING_EVERY_SECONDS = 1.0
 ANSWER_WITHIN_SECONDS = 3.0
 
@@ -210,9 +210,9 @@ class RedisBroker:
         When publishes failed, every process's subscribers are told through Redis (this
         one's too); otherwise, or if that fails again, only this process's (`local`).
         """
-        notice = Resync(at=utcnow())
         if self.owes_resync:
             self.owes_resync = False
+            notice = Resync(at=utcnow(), reason=EventsMissedReason.PUBLISH_FAILED)
             try:
                 async with asyncio.timeout(self.timeout_seconds):
                     await self.client.publish(self.channel, _EVENT.dump_json(notice))
@@ -221,7 +221,7 @@ class RedisBroker:
                 self.owes_resync = True
                 log.warning("could not send the resync notice (%r); will retry", exc)
         if local:
-            self.hub.deliver(notice)
+            self.hub.deliver(Resync(at=utcnow(), reason=EventsMissedReason.REDIS_RECONNECTED))
 
     def _dispatch(self, raw: bytes) -> None:
         try:

@@ -20,7 +20,6 @@ class SlotEventKind(StrEnum):
     BOOKED = "BOOKED"
     RELEASED = "RELEASED"
     AVAILABILITY_CHANGED = "AVAILABILITY_CHANGED"
-    RESYNC = "RESYNC"
 
 
 class AppointmentEventKind(StrEnum):
@@ -29,7 +28,6 @@ class AppointmentEventKind(StrEnum):
     CANCELLED = "CANCELLED"
     STATUS_CHANGED = "STATUS_CHANGED"
     RESCHEDULED = "RESCHEDULED"
-    RESYNC = "RESYNC"
 
 
 class SlotChanged(BaseModel):
@@ -54,14 +52,23 @@ class EmergencyRaised(BaseModel):
     at: datetime
 
 
+class EventsMissedReason(StrEnum):
+    """Why a `Resync` went out; clients read it in the `eventsMissed` subscription."""
+
+    REDIS_RECONNECTED = "REDIS_RECONNECTED"  # this process's subscription broke and came back
+    PUBLISH_FAILED = "PUBLISH_FAILED"  # some process's publishes did not reach the others
+
+
 class Resync(BaseModel):
     """Subscribers may have missed events (Redis stalled or a publish did not get through).
 
-    Slot and appointment subscribers see it as kind RESYNC and should re-query.
+    Clients hear it through the `eventsMissed` subscription and should re-query.
     """
 
     topic: Literal["resync"] = "resync"
     at: datetime
+    # A notice that does not say why (made without a reason) counts as a link that came back.
+    reason: EventsMissedReason = EventsMissedReason.REDIS_RECONNECTED
 
 
 class CacheInvalidated(BaseModel):

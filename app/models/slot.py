@@ -55,7 +55,7 @@ class Slot(TimestampedDocument):
     # Copied from the doctor, so every claim's filter can refuse an inactive doctor's slot.
     doctor_is_active: bool = True
     booking_lock: BookingLock = BookingLock()
-    # When the current booking was claimed (or its appointment moved away).
+    # When the current booking was claimed (or its appointment moved away or was cancelled).
     booked_at: datetime | None = None
     # True from a claim until the reconciler has seen the claim's appointment; otherwise not
     # stored, so the sparse `bookings_to_check` index holds only the claims still unchecked.

@@ -8,21 +8,18 @@ from datetime import date
 import strawberry
 
 from app.domain.clock import utcnow
-from app.domain.visibility import appointment_listener, emergency_listener, slot_listener
-from app.events.messages import (
-    AppointmentChanged,
-    AppointmentEventKind,
-    EmergencyRaised,
-    Event,
-    Resync,
-    SlotChanged,
-    SlotEventKind,
+from app.domain.visibility import (
+    appointment_listener,
+    emergency_listener,
+    missed_events_listener,
+    slot_listener,
 )
+from app.events.messages import AppointmentChanged, EmergencyRaised, Event, Resync, SlotChanged
 from app.events.publisher import get_hub
 from app.schema.context import Info
 from app.schema.loaders import Loaders
 from app.schema.types import Appointment as AppointmentType
-from app.schema.types import AppointmentEvent, EmergencyRequest, Slot, SlotEvent
+from app.schema.types import AppointmentEvent, EmergencyRequest, EventsMissed, Slot, SlotEvent
 
 
 async def _events(info: Info, wants: Callable[[Event], bool]) -> AsyncGenerator[Event]:
@@ -53,9 +50,6 @@ class Subscription:
             info.context.actor, doctor_id, specialty_id, date.isoformat() if date else None
         )
         async for event in _events(info, wants):
-            if isinstance(event, Resync):
-                yield SlotEvent(kind=SlotEventKind.RESYNC, slot=None, at=event.at)
-                continue
             assert isinstance(event, SlotChanged)
             yield SlotEvent(
                 kind=event.kind, slot=Slot.from_doc(event.slot, now=utcnow()), at=event.at
@@ -67,15 +61,12 @@ class Subscription:
     ) -> AsyncGenerator[AppointmentEvent]:
         wants = appointment_listener(info.context.actor, doctor_id)
         async for event in _events(info, wants):
-            if isinstance(event, Resync):
-                yield AppointmentEvent(
-                    kind=AppointmentEventKind.RESYNC, appointment=None, at=event.at
-                )
-                continue
             assert isinstance(event, AppointmentChanged)
             yield AppointmentEvent(
                 kind=event.kind,
-                appointment=AppointmentType.from_doc(event.appointment),
+                appointment=AppointmentType.from_doc(
+                    event.appointment, previous_doctor_id=event.previous_doctor_id
+                ),
                 at=event.at,
             )
 
@@ -85,3 +76,14 @@ class Subscription:
         async for event in _events(info, wants):
             assert isinstance(event, EmergencyRaised)
             yield EmergencyRequest.from_doc(event.request)
+
+    @strawberry.subscription(
+        description="Any signed-in user. Told whenever this server may have missed or delayed "
+        "events of the other subscriptions (slotUpdates, appointmentUpdates, emergencyRequests): "
+        "re-query what you show."
+    )
+    async def events_missed(self, info: Info) -> AsyncGenerator[EventsMissed]:
+        wants = missed_events_listener(info.context.actor)
+        async for event in _events(info, wants):
+            assert isinstance(event, Resync)
+            yield EventsMissed(at=event.at, reason=event.reason)

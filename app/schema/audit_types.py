@@ -8,9 +8,12 @@ from typing import Any, Self
 import strawberry
 from strawberry.scalars import JSON
 
+from app.domain.audit.shown import ShownEntry, in_full
 from app.models import AuditEntry as AuditEntryDoc
+from app.models import User as UserDoc
 from app.schema.context import Info
-from app.schema.types import PageInfo, User
+from app.schema.enums import Role
+from app.schema.types import Doctor, PageInfo, User
 
 
 @strawberry.type
@@ -28,27 +31,58 @@ class AuditEntry:
     )
     request_id: str | None
     doc: strawberry.Private[AuditEntryDoc]
+    shows_actor: strawberry.Private[bool]
 
     @classmethod
     def from_doc(cls, doc: AuditEntryDoc) -> Self:
+        """In full: the admins' log."""
+        return cls.from_shown(in_full(doc))
+
+    @classmethod
+    def from_shown(cls, shown: ShownEntry) -> Self:
+        """As the domain decided its reader sees it (app/domain/audit/shown.py)."""
+        doc = shown.entry
         return cls(
             id=strawberry.ID(str(doc.id)),
             at=doc.at,
             action=doc.action,
             entity_type=doc.entity_type,
             entity_id=strawberry.ID(str(doc.entity_id)),
-            before=doc.before,
-            after=doc.after,
+            before=shown.before,
+            after=shown.after,
             request_id=doc.request_id,
             doc=doc,
+            shows_actor=shown.shows_actor,
         )
 
-    @strawberry.field(description="Null: the server (lock expiry, reconciler, roll-forward).")
-    async def actor(self, info: Info) -> User | None:
+    async def _account(self, info: Info) -> UserDoc | None:
         if self.doc.actor_id is None:
             return None
-        found = await info.context.loaders.user.load(self.doc.actor_id)
+        return await info.context.loaders.user.load(self.doc.actor_id)
+
+    @strawberry.field(
+        description="Null: the server itself (lock expiry, reconciler, roll-forward), or, in "
+        "an appointment's history, an account the reader may not see (an admin or another "
+        "doctor, to a patient or doctor): actorRole and actorDoctor say who it was."
+    )
+    async def actor(self, info: Info) -> User | None:
+        if not self.shows_actor:
+            return None
+        found = await self._account(info)
         return User.from_doc(found) if found is not None else None
+
+    @strawberry.field(description="The acting account's role; null only for the server itself.")
+    async def actor_role(self, info: Info) -> Role | None:
+        found = await self._account(info)
+        return found.role if found is not None else None
+
+    @strawberry.field(description="The doctor's public profile when a doctor's account acted.")
+    async def actor_doctor(self, info: Info) -> Doctor | None:
+        found = await self._account(info)
+        if found is None or found.doctor_id is None:
+            return None
+        doctor = await info.context.loaders.doctor.load(found.doctor_id)
+        return Doctor.from_doc(doctor) if doctor is not None else None
 
 
 @strawberry.type

@@ -5,15 +5,21 @@ from __future__ import annotations
 import strawberry
 
 from app.domain.slots.state import SlotState
-from app.events.messages import AppointmentEventKind, SlotEventKind
+from app.events.messages import AppointmentEventKind, EventsMissedReason, SlotEventKind
 from app.models import AppointmentStatus, Role, Weekday
 
 for _enum in (Role, SlotState, AppointmentStatus, SlotEventKind, AppointmentEventKind, Weekday):
     strawberry.enum(_enum)
+strawberry.enum(
+    EventsMissedReason,
+    description="REDIS_RECONNECTED: this server's event link broke and came back; "
+    "PUBLISH_FAILED: some server's events did not reach the others.",
+)
 
 __all__ = [
     "AppointmentEventKind",
     "AppointmentStatus",
+    "EventsMissedReason",
     "Role",
     "SlotEventKind",
     "SlotState",

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 from beanie import PydanticObjectId
 
+from app.domain.audit.shown import history_shown_to
 from app.domain.booking import policy
 from app.domain.booking.appointment_times import end_time_in_zone
 from app.domain.errors import Forbidden
 from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
-from app.domain.visibility import may_see_history
+from app.domain.visibility import may_see_account, may_see_history
 from app.models import Appointment as AppointmentDoc
 from app.models import Doctor as DoctorDoc
 from app.models import EmergencyRequest as EmergencyRequestDoc
@@ -22,7 +23,14 @@ from app.models import Slot as SlotDoc
 from app.models import Specialty as SpecialtyDoc
 from app.models import User as UserDoc
 from app.schema.context import Info
-from app.schema.enums import AppointmentEventKind, AppointmentStatus, Role, SlotEventKind, SlotState
+from app.schema.enums import (
+    AppointmentEventKind,
+    AppointmentStatus,
+    EventsMissedReason,
+    Role,
+    SlotEventKind,
+    SlotState,
+)
 from app.schema.scheduling_types import DateOverride, Schedule
 
 if TYPE_CHECKING:
@@ -296,9 +304,16 @@ class Appointment:
     doc: strawberry.Private[AppointmentDoc]
     # The slot a booking or move just wrote: shown as written, with no read to fail after it.
     written_slot: strawberry.Private[SlotDoc | None] = None
+    # In a RESCHEDULED event: the doctor it left, who is shown it (history too) in that event.
+    previous_doctor_id: strawberry.Private[PydanticObjectId | None] = None
 
     @classmethod
-    def from_doc(cls, doc: AppointmentDoc, written_slot: SlotDoc | None = None) -> Self:
+    def from_doc(
+        cls,
+        doc: AppointmentDoc,
+        written_slot: SlotDoc | None = None,
+        previous_doctor_id: PydanticObjectId | None = None,
+    ) -> Self:
         return cls(
             id=strawberry.ID(str(doc.id)),
             appointment_date=date.fromisoformat(doc.appointment_date),
@@ -315,6 +330,7 @@ class Appointment:
             updated_at=doc.updated_at,
             doc=doc,
             written_slot=written_slot,
+            previous_doctor_id=previous_doctor_id,
         )
 
     @strawberry.field(description='"HH:MM" in the doctor\'s timezone.')
@@ -325,12 +341,24 @@ class Appointment:
         assert doctor is not None, f"doctor {self.doc.doctor_id} is missing"
         return end_time_in_zone(self.doc, doctor.timezone)
 
-    @strawberry.field(description="Who cancelled it; null while it is not cancelled.")
+    @strawberry.field(
+        description="Who cancelled it; null while it is not cancelled, and to a patient or "
+        "doctor when an account other than their own or the patient's did (cancelledByRole "
+        "then says its role)."
+    )
     async def cancelled_by(self, info: Info) -> User | None:
+        who = self.doc.cancelled_by
+        if who is None or not may_see_account(info.context.actor, who, self.doc):
+            return None
+        found = await info.context.loaders.user.load(who)
+        return User.from_doc(found) if found is not None else None
+
+    @strawberry.field(description="The role of the account that cancelled it, for every reader.")
+    async def cancelled_by_role(self, info: Info) -> Role | None:
         if self.doc.cancelled_by is None:
             return None
         found = await info.context.loaders.user.load(self.doc.cancelled_by)
-        return User.from_doc(found) if found is not None else None
+        return found.role if found is not None else None
 
     @strawberry.field
     async def patient(self, info: Info) -> User:
@@ -358,10 +386,11 @@ class Appointment:
     ) -> list[Annotated[AuditEntry, strawberry.lazy("app.schema.audit_types")]]:
         from app.schema.audit_types import AuditEntry
 
-        if not may_see_history(info.context.actor, self.doc):
+        reader = info.context.actor
+        if not may_see_history(reader, self.doc, self.previous_doctor_id):
             raise Forbidden("Only its patient, its doctor or an admin sees its history")
         found = await info.context.loaders.appointment_history.load(self.doc.id)  # type: ignore[arg-type]
-        return [AuditEntry.from_doc(e) for e in found]
+        return [AuditEntry.from_shown(e) for e in history_shown_to(reader, self.doc, found)]
 
 
 @strawberry.type
@@ -411,16 +440,20 @@ class EmergencyRequest:
 @strawberry.type
 class SlotEvent:
     kind: SlotEventKind
-    slot: Slot | None = strawberry.field(
-        description="The slot as changed; null only when kind is RESYNC."
-    )
+    slot: Slot
     at: datetime
 
 
 @strawberry.type
 class AppointmentEvent:
     kind: AppointmentEventKind
-    appointment: Appointment | None = strawberry.field(
-        description="The appointment as changed; null only when kind is RESYNC."
-    )
+    appointment: Appointment
     at: datetime
+
+
+@strawberry.type(description="Live events may have been missed or delayed: re-query what you show.")
+class EventsMissed:
+    at: datetime = strawberry.field(description="When this server noticed.")
+    reason: EventsMissedReason = strawberry.field(
+        description="Why, for logs and support; the remedy is the same for every reason."
+    )

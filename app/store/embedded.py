@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import selectors
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,8 @@ class EmbeddedStoreProcess:
         self.uri: str | None = None
 
     def start(self, timeout: float = 30.0) -> str:
+        """The store's URI once it listens; TimeoutError (an OSError, as the supervisor's
+        restarts expect), with the process stopped, when it has not said so within `timeout`."""
         self._close_output()  # a restart: the previous process's pipe
         self.process = subprocess.Popen(
             [
@@ -114,8 +118,7 @@ class EmbeddedStoreProcess:
             # stop the store before the API has finished with it; the parent stops it last.
             start_new_session=True,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        line = self._first_line(timeout)
         if line.startswith(ERROR_PREFIX):
             self.stop()
             raise RuntimeError(line[len(ERROR_PREFIX) :].strip())
@@ -124,6 +127,29 @@ class EmbeddedStoreProcess:
             raise RuntimeError(f"embedded store did not start: {line!r}")
         self.uri = line[len(READY_PREFIX) :].strip()
         return self.uri
+
+    def _first_line(self, timeout: float) -> str:
+        """The first line the store prints, or "" when it ends first.
+
+        Hand-written: the standard library has no readline with a timeout (communicate()
+        waits for the end of the output). The pipe is read raw, so no text is left in a
+        buffer of its file object."""
+        assert self.process is not None and self.process.stdout is not None
+        pipe = self.process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        received = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(pipe, selectors.EVENT_READ)
+            while b"\n" not in received:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    self.stop()
+                    raise TimeoutError(f"embedded store did not start within {timeout:g} s")
+                chunk = os.read(pipe, 4096)
+                if not chunk:
+                    break
+                received += chunk
+        return received.decode(errors="replace").partition("\n")[0]
 
     def stop(self) -> None:
         if self.process is None:

@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz and /metrics."""
+"""The ASGI application: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics, and the
+web client at `/`."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.domain.audit.recorder import failed_writes
 from app.observability.logs import configure_logging
 from app.schema.schema import build_schema
 from app.settings import get_settings
+from app.web.client_files import client_routes
 from app.web.graphql_view import BookingGraphQL
 from app.web.http_limits import HttpHardeningMiddleware
 from app.web.lifespan import lifespan
@@ -59,7 +61,7 @@ def create_app() -> Starlette:
                 expose_headers=["X-Request-ID"],
             )
         )
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -67,6 +69,7 @@ def create_app() -> Starlette:
     ]
     if settings.metrics_served:
         routes.append(Route("/metrics", metrics_endpoint))
+    routes.extend(client_routes())
     return Starlette(
         routes=routes,
         middleware=middleware,

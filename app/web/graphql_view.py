@@ -38,6 +38,7 @@ from app.web.answer_cache import (
     replay,
     request_key,
 )
+from app.web.client_files import page_response
 from app.web.payload_cache import PayloadCache
 
 
@@ -104,6 +105,11 @@ class BookingGraphQL(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyGraphQLWSHandler
     graphql_transport_ws_handler_class = TransportWSHandler
     payload_cache = PayloadCache()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the locally built page (web/graphiql.html), not Strawberry's CDN one:
+        it must load on networks that cannot reach a public CDN."""
+        return page_response("graphiql.html")
 
     def encode_json(self, data: object) -> str:
         return self.payload_cache.encode(data)

@@ -21,6 +21,7 @@ from app.domain.booking.slot_changes import released_slot
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
+from app.domain.slots.state import check_stamp
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
@@ -176,6 +177,8 @@ async def change_status(
         changes |= {"change_key": keyed.key, "change_request": keyed.request}
 
     async def apply() -> tuple[Appointment, Slot | None]:
+        if cancelling:
+            await _mark_for_check(appointment, now)
         # The current status in the filter makes a concurrent change lose cleanly.
         try:
             updated = await Appointment.get_pymongo_collection().find_one_and_update(
@@ -220,8 +223,20 @@ async def change_status(
     return changed
 
 
+async def _mark_for_check(appointment: Appointment, now: datetime) -> None:
+    """Before the cancel is saved: its future slot (the only kind a cancel frees) awaits the
+    reconciler's check, so a free that then fails, or never runs, is repaired by its next
+    pass. A cancel refused after this leaves the slot held by an active appointment, which
+    the reconciler then merely unmarks."""
+    await Slot.get_pymongo_collection().update_one(
+        {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
+        {"$set": check_stamp(now)},
+    )
+
+
 async def _free_slot(slot_id: PydanticObjectId, now: datetime) -> Slot | None:
-    """The cancel is saved: a store error freeing its slot is logged, not the answer."""
+    """The cancel is saved: a store error freeing its slot is logged, not the answer; the
+    slot was marked for the reconciler (`_mark_for_check`), which frees it."""
     try:
         return await update_slot(
             {"_id": slot_id, "is_booked": True, "starts_at": {"$gt": now}},

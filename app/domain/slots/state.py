@@ -74,3 +74,10 @@ def claim_stamp(now: datetime) -> dict[str, Any]:
     """What every booking claim writes: the reconciler checks the slot until it has seen an
     active appointment on it (a crash between claim and appointment leaves none)."""
     return {"booked_at": now, "awaiting_check": True, "updated_at": now}
+
+
+def check_stamp(now: datetime) -> dict[str, Any]:
+    """What a cancel writes on its booked slot before saving itself: should freeing the slot
+    then fail (or the process die), the reconciler finds it booked for no active appointment
+    and frees it. `updated_at` is left alone: nothing a client sees has changed yet."""
+    return {"booked_at": now, "awaiting_check": True}

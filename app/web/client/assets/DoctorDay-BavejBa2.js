@@ -1,0 +1,1 @@
+import{t as e}from"./react-C1iE8mnY.js";var t=e();function n(){return(0,t.jsxs)(`section`,{"aria-labelledby":`view-title`,children:[(0,t.jsx)(`h1`,{id:`view-title`,children:`DoctorDay`}),(0,t.jsx)(`p`,{children:`Coming soon.`})]})}export{n as default};
