@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     events_channel: str = "aayulink:events"
+    # The per-process read model of bookable slots and the catalogue (app/domain/read_model).
+    read_model_enabled: bool = True
+    read_model_max_age_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"

@@ -38,7 +38,7 @@ from bench.common import (
     run_concurrently,
 )
 from bench.roundtrips import count_round_trips
-from bench.servers import Store, api_processes
+from bench.servers import Store, announce_direct_writes, api_processes
 
 DOCTORS = """query($s: ID!, $d: Date!) {
   doctors(specialtyId: $s, date: $d) {
@@ -303,11 +303,13 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
                 world, store, meter, urls, floor_db, listener, sizes, "small"
             )
             await _add_doctors(world, large - small, sizes)
+            await announce_direct_writes(apis)
             stages["large"] = await _stage(
                 world, store, meter, urls, floor_db, listener, sizes, "large"
             )
             started = time.perf_counter()
             added = await _grow_other_dates([world, noise], sizes)
+            await announce_direct_writes(apis)
             results["load_10x_seconds"] = time.perf_counter() - started
             results["slots_added_on_other_days"] = added
             stages["large_10x"] = await _stage(

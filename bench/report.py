@@ -209,8 +209,9 @@ def _b2(results: dict[str, Any]) -> list[Row]:
                     app["throughput_per_s"],
                     "/s",
                     floor["throughput_per_s"],
-                    target=">= 0.5x floor",
-                    met=ratio >= 0.5,
+                    # Issue 9: the read model serves both at twice the bare store's rate.
+                    target=">= 2x floor",
+                    met=ratio >= 2,
                 ),
                 _row(
                     "B2",

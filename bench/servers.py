@@ -22,7 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import redis.asyncio as redis
+from pydantic import TypeAdapter
 
+from app.domain.clock import utcnow
+from app.events.messages import CacheInvalidated, Event
 from app.store.embedded import EmbeddedStoreProcess, stop_process
 from bench.common import (
     ADMIN_EMAIL,
@@ -193,3 +197,15 @@ async def floor_ws_process(log_dir: Path) -> AsyncIterator[UvicornProcess]:
         yield process
     finally:
         process.stop()
+
+
+async def announce_direct_writes(apis: list[UvicornProcess]) -> None:
+    """The benches write doctors straight to the store, which no API process hears of: this
+    announces it as the app's own writers do, so each process's read model re-reads its
+    catalogue now rather than up to READ_MODEL_MAX_AGE_SECONDS later."""
+    notice = CacheInvalidated(at=utcnow(), catalog=True)
+    client = redis.Redis.from_url(apis[0].env["REDIS_URL"])
+    try:
+        await client.publish(apis[0].env["EVENTS_CHANNEL"], TypeAdapter(Event).dump_json(notice))
+    finally:
+        await client.aclose()

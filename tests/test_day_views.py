@@ -62,12 +62,13 @@ def day(offset: int) -> date:
 
 
 async def set_policy(
-    store: Store, clinic: Clinic, min_notice: int | None = None, max_days: int | None = None
+    api: Api, clinic: Clinic, min_notice: int | None = None, max_days: int | None = None
 ) -> None:
-    """The doctor's booking policy, written straight to the store."""
-    await store["doctors"].update_one(
-        {"_id": ObjectId(clinic.doctor_id)},
-        {"$set": {"min_notice_minutes": min_notice, "max_days_ahead": max_days}},
+    """The doctor's booking policy, through updateDoctor (so every process's read model
+    hears of it); an unset number is the default (no notice, 90 days ahead)."""
+    policy = {"minNoticeMinutes": min_notice or 0, "maxDaysAhead": max_days or 90}
+    succeeds(
+        await api.gql(UPDATE_DOCTOR, {"id": clinic.doctor_id, "input": policy}, api.admin.token)
     )
 
 
@@ -274,11 +275,11 @@ async def test_availability_respects_the_doctors_booking_window(api: Api, store:
     found = await counts(api, clinic, start, far)
     assert (at(found, near), at(found, far), sum(found)) == (1, 2, 3)  # the past slot never counts
 
-    await set_policy(store, clinic, min_notice=15 * 24 * 60)
+    await set_policy(api, clinic, min_notice=15 * 24 * 60)
     found = await counts(api, clinic, start, far)
     assert (at(found, near), at(found, far)) == (0, 2)
 
-    await set_policy(store, clinic, max_days=15)
+    await set_policy(api, clinic, max_days=15)
     found = await counts(api, clinic, start, far)
     assert (at(found, near), at(found, far)) == (1, 0)
 
@@ -333,7 +334,7 @@ async def test_next_available_slot_skips_what_cannot_be_booked(api: Api, store: 
     }
     assert later["id"] != first["id"]
 
-    await set_policy(store, clinic, max_days=4)  # day +5 is beyond it
+    await set_policy(api, clinic, max_days=4)  # day +5 is beyond it
     assert await next_slot(api, clinic) is None
 
 
@@ -343,9 +344,9 @@ async def test_next_available_slot_looks_past_the_minimum_notice_and_far_ahead(
     clinic = await api.clinic()
     await api.slot(clinic, "09:00", "09:30", day=future_day(2))
     far = await api.slot(clinic, "09:00", "09:30", day=future_day(40))
-    await set_policy(store, clinic, min_notice=6 * 24 * 60)
+    await set_policy(api, clinic, min_notice=6 * 24 * 60)
     assert (await next_slot(api, clinic) or {}).get("id") == far["id"]
-    await set_policy(store, clinic, min_notice=6 * 24 * 60, max_days=30)
+    await set_policy(api, clinic, min_notice=6 * 24 * 60, max_days=30)
     assert await next_slot(api, clinic) is None
 
 
@@ -397,11 +398,11 @@ async def test_available_slots_keep_to_the_booking_window(api: Api, store: Store
     assert await listed(near) == {k: [near_slot["id"]] for k in everywhere}
     assert await listed(far) == {k: [far_slot["id"]] for k in everywhere}
 
-    await set_policy(store, clinic, min_notice=5 * 24 * 60)
+    await set_policy(api, clinic, min_notice=5 * 24 * 60)
     assert await listed(near) == {k: [] for k in everywhere}
     assert await listed(far) == {k: [far_slot["id"]] for k in everywhere}
 
-    await set_policy(store, clinic, max_days=10)
+    await set_policy(api, clinic, max_days=10)
     assert await listed(near) == {k: [near_slot["id"]] for k in everywhere}
     assert await listed(far) == {k: [] for k in everywhere}
 

@@ -37,6 +37,10 @@ class LocalBroker:
     async def start(self) -> None:
         return None
 
+    def delivery_epoch(self) -> int | None:
+        """Every event of this process reaches its hub: one epoch, for ever."""
+        return 0
+
     async def publish(self, event: Event) -> None:
         self.hub.deliver(event)
 
@@ -75,11 +79,21 @@ class RedisBroker:
         self.owes_resync = False  # a publish failed since the last notice went out
         self.listener: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        # One more each time the subscription is (re)established: what was heard before a
+        # break may lack events, so the read model keeps nothing across epochs.
+        self.link_epoch = 0
 
     async def start(self) -> None:
         self.listener = asyncio.create_task(self._listen(), name="redis-events")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.connected.wait(), timeout=3)
+
+    def delivery_epoch(self) -> int | None:
+        """The current subscription's epoch, or None while events may be going missing:
+        the subscription is down, or Redis failed a moment ago (a publish or a ping)."""
+        if not self.connected.is_set() or self.respite.resting:
+            return None
+        return self.link_epoch
 
     async def publish(self, event: Event) -> None:
         await self.publish_many([event])
@@ -90,6 +104,11 @@ class RedisBroker:
         Waits at most the timeout; on failure (or while resting after one) the events go to
         this process's subscribers only, and a resync notice is owed to the others.
         """
+        # This process's read model hears its own changes at once, so a client reads its
+        # own write from the process that made it; the copy coming back through Redis is
+        # applied again, to no effect (app/domain/read_model/model.py).
+        for event in events:
+            self.hub.notify_watchers(event)
         # A large batch may take longer than one timeout on a healthy Redis; it is still
         # bounded, by the socket timeout on each read.
         bound = self.timeout_seconds if len(events) == 1 else None
@@ -122,6 +141,7 @@ class RedisBroker:
             try:
                 await pubsub.subscribe(self.channel)  # bounded by the socket timeouts
                 await self._ping(pubsub)
+                self.link_epoch += 1
                 self.connected.set()
                 self.respite.recovered()
                 backoff = 0.1
@@ -154,8 +174,13 @@ class RedisBroker:
         answer_within = max(self.timeout_seconds, ANSWER_WITHIN_SECONDS)
         await pubsub.ping(_LIVENESS)
         deadline = loop.time() + answer_within
-        while (remaining := deadline - loop.time()) > 0:
-            message = await pubsub.get_message(timeout=remaining)
+        # At least one read, even past the deadline: a process too busy to look for a while
+        # (a burst of requests) finds the answer waiting rather than calling Redis stalled,
+        # which would drop its read model and its subscribers' continuity for nothing.
+        first = True
+        while (remaining := deadline - loop.time()) > 0 or first:
+            first = False
+            message = await pubsub.get_message(timeout=max(remaining, 0))
             if message is None:
                 continue
             if message["type"] == "pong" and message["data"] == _LIVENESS:

@@ -37,8 +37,26 @@ class Subscriber:
 class Hub:
     queue_size: int = 256
     subscribers: set[Subscriber] = field(default_factory=set)
+    # Called in order of delivery, before any subscriber: the read model (app/domain/read_model)
+    # must have applied an event before a subscriber told of it re-queries.
+    watchers: list[Callable[[Event], None]] = field(default_factory=list)
+
+    def watch(self, watcher: Callable[[Event], None]) -> None:
+        self.watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[Event], None]) -> None:
+        if watcher in self.watchers:
+            self.watchers.remove(watcher)
+
+    def notify_watchers(self, event: Event) -> None:
+        for watcher in list(self.watchers):
+            try:
+                watcher(event)
+            except Exception:
+                log.exception("a watcher failed on a %s event", event.topic)
 
     def deliver(self, event: Event) -> None:
+        self.notify_watchers(event)
         delivered = 0
         for subscriber in list(self.subscribers):
             if subscriber.overflowed or not subscriber.wants(event):

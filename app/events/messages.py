@@ -71,6 +71,19 @@ class Resync(BaseModel):
     reason: EventsMissedReason = EventsMissedReason.REDIS_RECONNECTED
 
 
+class CacheInvalidated(BaseModel):
+    """A committed change with no per-document event: a doctor or specialty edit, or slots
+    changed in bulk. Per-process read models drop what they hold of it and re-read on demand;
+    subscribers never see it."""
+
+    topic: Literal["invalidate"] = "invalidate"
+    at: datetime
+    catalog: bool = False  # doctors or specialties changed
+    doctor_id: PydanticObjectId | None = None  # this doctor's slots changed...
+    dates: list[str] | None = None  # ...on these dates ("YYYY-MM-DD"); None: any date
+
+
 Event = Annotated[
-    SlotChanged | AppointmentChanged | EmergencyRaised | Resync, Field(discriminator="topic")
+    SlotChanged | AppointmentChanged | EmergencyRaised | Resync | CacheInvalidated,
+    Field(discriminator="topic"),
 ]

@@ -18,6 +18,8 @@ class Broker(Protocol):
 
     async def publish_many(self, events: Sequence[Event]) -> None: ...
 
+    def delivery_epoch(self) -> int | None: ...
+
 
 _broker: Broker | None = None
 _hub = Hub()
@@ -33,6 +35,12 @@ def set_broker(broker: Broker | None, hub: Hub | None = None) -> None:
 def get_hub() -> Hub:
     """This process's subscribers; the broker feeds it."""
     return _hub
+
+
+def delivery_epoch() -> int | None:
+    """Changes the moment this process may have missed an event; None while it may be missing
+    them (or has no broker). The read model serves from memory only within one epoch."""
+    return None if _broker is None else _broker.delivery_epoch()
 
 
 async def publish(*events: Event) -> None:

@@ -85,6 +85,11 @@ EVENTS_DROPPED = Counter(
     "Events a subscriber could not take (its queue was full, so it was ended)",
     ["topic"],
 )
+READ_MODEL_READS = Counter(
+    "aayulink_read_model_reads",
+    "Reads of bookable slots, doctors or specialties, by where they were answered",
+    ["source"],
+)
 LOCK_EXPIRIES = Counter("aayulink_slot_lock_expiries", "Slot locks released by expiry")
 BOOKING_CONFLICTS = Counter(
     "aayulink_booking_conflicts", "Booking refusals by error code", ["code"]
@@ -142,6 +147,12 @@ def events_delivered(topic: str, count: int) -> None:
 
 def event_dropped(topic: str) -> None:
     EVENTS_DROPPED.labels(topic).inc()
+
+
+def read_model_read(from_memory: bool, reused: bool = False) -> None:
+    """`reused`: a whole answer given again (app/web/answer_cache.py)."""
+    source = "answer" if reused else "memory" if from_memory else "store"
+    READ_MODEL_READS.labels(source).inc()
 
 
 def locks_expired(count: int) -> None:

@@ -10,6 +10,7 @@ from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from app.domain.errors import DomainError
+from app.domain.read_model import answers
 from app.observability import metrics
 from app.observability.logs import current_operation, current_user_id
 
@@ -44,6 +45,7 @@ class OperationObserver(SchemaExtension):
         outcome = codes[0] if codes else "OK"
         is_subscription = kind is OperationType.SUBSCRIPTION
         metrics.operation_finished(name, outcome, None if is_subscription else seconds, codes)
+        answers.note_operation(name, kind is OperationType.QUERY and not codes)
         log.info(
             "%s %s in %.1f ms",
             name,
@@ -97,3 +99,16 @@ class OperationObserver(SchemaExtension):
         errors: list[GraphQLError] = list(getattr(result, "errors", None) or [])
         errors = errors or list(self.execution_context.pre_execution_errors or [])
         return [str((error.extensions or {}).get("code", "ERROR")) for error in errors]
+
+
+def record_reused(name: str, seconds: float) -> None:
+    """An anonymous read answered again from app/web/answer_cache.py: measured and logged
+    as the operation it repeats."""
+    metrics.operation_finished(name, "OK", seconds, [])
+    metrics.read_model_read(True, reused=True)
+    log.info(
+        "%s OK in %.1f ms (answer kept)",
+        name,
+        seconds * 1000,
+        extra={"outcome": "OK", "duration_ms": round(seconds * 1000, 2)},
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pymongo import monitoring
 
+from app.domain.read_model import answers
 from app.observability import metrics
 from app.store import outage
 
 
 class StoreCommandTimer(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        return None
+        answers.note_store_command()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         metrics.store_command_finished(event.command_name, event.duration_micros / 1e6, True)

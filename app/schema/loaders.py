@@ -1,4 +1,8 @@
-"""Per-request batching: a list costs one store query per kind of thing, not one per item."""
+"""Per-request batching: a list costs one store query per kind of thing, not one per item.
+
+Doctors, specialties and bookable slots come from the read model when it may answer
+(app/domain/read_model): no store query at all.
+"""
 
 from __future__ import annotations
 
@@ -14,25 +18,49 @@ from strawberry.dataloader import DataLoader
 from app.domain.audit.queries import histories
 from app.domain.catalog.doctors import by_name
 from app.domain.clock import utcnow
+from app.domain.read_model import serving_model
 from app.domain.slots import day_grid
-from app.domain.slots.bookable import next_available_slots
+from app.domain.slots.bookable import bookable_in_memory, next_available_slots
 from app.domain.slots.management import bookable_slots
 from app.models import AuditEntry, Doctor, Slot, Specialty, User
 
 D = TypeVar("D", bound=Document)
 
 
+async def _find_by_id[D: Document](
+    model: type[D], ids: Sequence[PydanticObjectId]
+) -> list[D | None]:
+    found = {doc.id: doc for doc in await model.find({"_id": {"$in": list(ids)}}).to_list()}
+    return [found.get(i) for i in ids]
+
+
 def _by_id[D: Document](model: type[D]) -> DataLoader[PydanticObjectId, D | None]:
     async def load(ids: Sequence[PydanticObjectId]) -> list[D | None]:
-        found = {doc.id: doc for doc in await model.find({"_id": {"$in": list(ids)}}).to_list()}
-        return [found.get(i) for i in ids]
+        return await _find_by_id(model, ids)
 
     return DataLoader(load_fn=load)
+
+
+async def _doctors(ids: Sequence[PydanticObjectId]) -> list[Doctor | None]:
+    model = serving_model()
+    if model is not None:
+        return await model.doctors_by_id(ids)
+    return await _find_by_id(Doctor, ids)
+
+
+async def _specialties(ids: Sequence[PydanticObjectId]) -> list[Specialty | None]:
+    model = serving_model()
+    if model is not None:
+        return await model.specialties_by_id(ids)
+    return await _find_by_id(Specialty, ids)
 
 
 async def _bookable_by_doctor_day(
     keys: Sequence[tuple[PydanticObjectId, date]],
 ) -> list[list[Slot]]:
+    model = serving_model()
+    if model is not None:
+        return await bookable_in_memory(model, keys, utcnow())
     doctors_by_day: dict[date, list[PydanticObjectId]] = defaultdict(list)
     for doctor_id, day in keys:
         doctors_by_day[day].append(doctor_id)
@@ -45,8 +73,18 @@ async def _bookable_by_doctor_day(
 
 async def _active_doctors_by_specialty(ids: Sequence[PydanticObjectId]) -> list[list[Doctor]]:
     grouped: dict[PydanticObjectId, list[Doctor]] = defaultdict(list)
-    query = {"specialty_id": {"$in": list(ids)}, "is_active": True}
-    for doctor in by_name(await Doctor.find(query).to_list()):
+    model = serving_model()
+    if model is not None:
+        wanted = set(ids)
+        found = [
+            d
+            for d in (await model.all_doctors()).values()
+            if d.is_active and d.specialty_id in wanted
+        ]
+    else:
+        query = {"specialty_id": {"$in": list(ids)}, "is_active": True}
+        found = await Doctor.find(query).to_list()
+    for doctor in by_name(found):
         grouped[doctor.specialty_id].append(doctor)
     return [grouped.get(i, []) for i in ids]
 
@@ -62,10 +100,10 @@ def _doctor_key(doctor: Doctor) -> str:
 @dataclass
 class Loaders:
     specialty: DataLoader[PydanticObjectId, Specialty | None] = field(
-        default_factory=lambda: _by_id(Specialty)
+        default_factory=lambda: DataLoader(load_fn=_specialties)
     )
     doctor: DataLoader[PydanticObjectId, Doctor | None] = field(
-        default_factory=lambda: _by_id(Doctor)
+        default_factory=lambda: DataLoader(load_fn=_doctors)
     )
     user: DataLoader[PydanticObjectId, User | None] = field(default_factory=lambda: _by_id(User))
     slot: DataLoader[PydanticObjectId, Slot | None] = field(default_factory=lambda: _by_id(Slot))

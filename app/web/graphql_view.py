@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -24,10 +25,19 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.domain.errors import Unauthenticated
+from app.domain.read_model import answers
 from app.observability import metrics
+from app.observability.operations import record_reused
 from app.request_id import current_request_id
 from app.schema.context import Context
 from app.settings import get_settings
+from app.web.answer_cache import (
+    AnswerCache,
+    is_anonymous_post,
+    read_body,
+    replay,
+    request_key,
+)
 from app.web.client_files import page_response
 from app.web.payload_cache import PayloadCache
 
@@ -104,19 +114,48 @@ class BookingGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         return self.payload_cache.encode(data)
 
+    answer_cache = AnswerCache()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if not is_anonymous_post(scope):
+            await (await self._respond(scope, receive))(scope, receive, send)
+            return
+        started = time.perf_counter()
+        body = await read_body(receive)
+        key = request_key(scope, body)
+        kept = self.answer_cache.get(key) or await self.answer_cache.wait_for_running(key)
+        if kept is not None:
+            response: Response = Response(kept.body, media_type=kept.media_type)
+            await response(scope, receive, send)
+            assert kept.answer.operation is not None
+            record_reused(kept.answer.operation, time.perf_counter() - started)
+            return
+        answer = self.answer_cache.begin()
+        token = answers.begin(answer) if answer is not None else None
+        finish = self.answer_cache.lead(key) if answer is not None else None
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self._respond(scope, replay(body, receive))
+            if answer is not None:
+                self.answer_cache.keep(key, answer, response)
+        finally:
+            if token is not None:
+                answers.end(token)
+            if finish is not None:
+                finish()
+        await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        try:
+            return await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
             # A malformed body still gets a GraphQL-shaped error a client can read.
-            response = JSONResponse(
+            return JSONResponse(
                 {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
                 status_code=exc.status_code,
             )
-        await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
         """Any body that is not a JSON object or batch is a 400, never an unhandled 500.

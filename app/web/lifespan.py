@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from app.domain.auth.accounts import ensure_admin
 from app.domain.housekeeping.loop import run_housekeeping
+from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
 from app.events.hub import Hub
 from app.events.publisher import set_broker
@@ -45,8 +46,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.redis_url
         else LocalBroker(hub)
     )
+    # Watching before the broker starts: no event of this process's life goes unheard.
+    read_model = ReadModel(settings.read_model_max_age_seconds)
+    if settings.read_model_enabled:
+        hub.watch(read_model.apply)
     await broker.start()
     set_broker(broker, hub)
+    set_read_model(read_model if settings.read_model_enabled else None)
     set_rate_limits(build_rate_limits(settings))
     metrics.this_process_serves()
     app.state.readiness = Readiness(settings.redis_url, settings.readiness_timeout_seconds)
@@ -57,6 +63,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     finally:
         stop.set()
         await housekeeping
+        set_read_model(None)
+        hub.unwatch(read_model.apply)
         set_broker(None)
         await app.state.readiness.close()
         await broker.close()

@@ -33,6 +33,7 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
+from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
@@ -138,6 +139,7 @@ async def _claim_and_book(
             await slots.update_one(
                 {"_id": slot.id, "updated_at": now}, {"$set": {"is_booked": False}}
             )
+            await announce_stale(doctor_id=slot.doctor_id, dates=[slot.date])
             if idempotency.is_key_clash(exc):
                 raise SlotAlreadyBooked("You have already booked with this key") from exc
             raise

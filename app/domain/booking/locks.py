@@ -17,6 +17,7 @@ from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.clock import utcnow
 from app.domain.errors import Forbidden, LockLimitReached, SlotLocked
+from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
 from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
 from app.domain.slots.writes import update_slot
@@ -145,12 +146,20 @@ async def _keep_within_limit(
             if len(await _live_locks(patient_id, limit + 1)) <= limit:
                 return
             # Let go under the lease, so the next claim's re-read already sees one fewer.
-            await _release(slot_id, patient_id, forget_key=True)
+            await _let_go(slot_id, patient_id)
     except Exception:
         # No lease, no answer: do not hold one too many.
-        await _release(slot_id, patient_id, forget_key=True)
+        await _let_go(slot_id, patient_id)
         raise
     raise LockLimitReached(limit)
+
+
+async def _let_go(slot_id: PydanticObjectId, patient_id: PydanticObjectId) -> None:
+    """Release a claim refused over the limit. It was never announced, nor is its release:
+    read models that may have read it meanwhile drop that day instead."""
+    released = await _release(slot_id, patient_id, forget_key=True)
+    if released is not None:
+        await announce_stale(doctor_id=released.doctor_id, dates=[released.date])
 
 
 def _unlocked(slot_id: PydanticObjectId, lock: object, action: str) -> Change:

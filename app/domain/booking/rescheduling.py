@@ -46,6 +46,7 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
+from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
@@ -279,6 +280,10 @@ async def _unclaim(
             )
         )
     await Slot.get_pymongo_collection().bulk_write(undo, ordered=False)
+    # No event told of the claim or tells of its undoing: read models drop those days.
+    for slot in (new, old):
+        if slot is not None:
+            await announce_stale(doctor_id=slot["doctor_id"], dates=[slot["date"]])
 
 
 class _AppointmentChanged(Exception):

@@ -14,6 +14,7 @@ from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.specialties import get_specialty
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, NotFound
+from app.domain.read_model import announce_stale
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
@@ -157,6 +158,7 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
             raise
         audit.append(role_granted(login))
     await record(caller, now, *audit)
+    await announce_stale(catalog=True)
     return doctor
 
 
@@ -197,6 +199,8 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
         from app.domain.scheduling.schedules import regenerate_for_new_timezone
 
         await regenerate_for_new_timezone(caller, doctor)
+    # Its slots too: a specialty move rewrote them in bulk, with no event per slot.
+    await announce_stale(catalog=True, doctor_id=doctor.id)
     return doctor
 
 

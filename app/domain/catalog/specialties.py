@@ -9,6 +9,7 @@ from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, NotFound
+from app.domain.read_model import announce_stale
 from app.models import Role, Specialty
 
 AUDITED = {"name", "description", "is_active"}
@@ -45,6 +46,7 @@ async def create_specialty(actor: Actor | None, name: str, description: str | No
     assert specialty.id is not None
     created = specialty.model_dump(include=AUDITED)
     await record(caller, now, Change("specialty.created", "specialty", specialty.id, after=created))
+    await announce_stale(catalog=True)
     return specialty
 
 
@@ -77,4 +79,5 @@ async def update_specialty(
         assert specialty.id is not None
         change = Change("specialty.updated", "specialty", specialty.id, before, after)
         await record(caller, specialty.updated_at, change)
+    await announce_stale(catalog=True)
     return specialty

@@ -14,6 +14,7 @@ from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.catalog.doctors import get_doctor
 from app.domain.clock import utcnow
+from app.domain.read_model import announce_stale
 from app.domain.scheduling.regeneration import (
     ScheduleChangeResult,
     doctor_lease,
@@ -82,6 +83,8 @@ async def set_schedule(
     finally:
         # Recorded even when regenerating fails: the schedule itself has changed by then.
         await record(require_actor(actor), now, *made, *regenerated(doctor.id, result))
+        if made:
+            await announce_stale(catalog=True)  # the doctor document holds the schedule
     assert result is not None
     return result
 

@@ -2,7 +2,9 @@
 
 The store selects open slots (app/domain/slots/state.py open_for); the window comes from
 the doctor's policy (app/domain/booking/policy.py) and is applied here, with the doctor
-document the caller already holds, so no read path pays an extra query for it.
+document the caller already holds, so no read path pays an extra query for it. When the
+read model may answer (app/domain/read_model), the same rules are applied in memory to the
+slots it holds, on every request.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from app.domain import validation
-from app.domain.booking.policy import BookingWindow, booking_window
+from app.domain.booking.policy import (
+    BookingWindow,
+    booking_window,
+    max_days_ahead,
+    min_notice_minutes,
+)
 from app.domain.catalog.doctors import list_doctors
 from app.domain.clock import utcnow
 from app.domain.errors import BadUserInput, NotFound
+from app.domain.read_model import ReadModel, answers, serving_model
 from app.domain.slots.management import bookable_slots
 from app.domain.slots.ordering import by_start
-from app.domain.slots.state import open_for
+from app.domain.slots.state import is_open, open_for
 from app.models import Doctor, Slot
 
 MAX_AVAILABILITY_DAYS = 62
@@ -51,15 +59,63 @@ def _bookable_filter(window: BookingWindow, now: datetime) -> dict[str, Any]:
     return query
 
 
+def open_now(slots: Iterable[Slot], now: datetime) -> list[Slot]:
+    """The read model's slots a patient could claim now, by start (as the store path gives)."""
+    return by_start(slot for slot in slots if is_open(slot, now))
+
+
+def next_change(slots: Iterable[Slot], doctor: Doctor, now: datetime) -> datetime | None:
+    """The first instant from `now` at which the clock alone could change which of these slots
+    a patient may book: a start, a booking-window edge, a lock's expiry. Nothing else changes
+    without an event, so an answer made of them holds until then (app/web/answer_cache.py)."""
+    notice = timedelta(minutes=min_notice_minutes(doctor))
+    ahead = timedelta(days=max_days_ahead(doctor))
+    instants = [
+        instant
+        for slot in slots
+        for instant in (
+            slot.starts_at,
+            slot.starts_at - notice,
+            slot.starts_at - ahead,
+            slot.booking_lock.expires_at,
+        )
+        if instant is not None and instant >= now
+    ]
+    return min(instants, default=None)
+
+
+async def bookable_in_memory(
+    model: ReadModel, keys: Sequence[tuple[PydanticObjectId, date]], now: datetime
+) -> list[list[Slot]]:
+    """Each (doctor, date)'s open slots from the read model, before the booking window."""
+    held, doctors = await asyncio.gather(model.live_slots(keys), model.all_doctors())
+    start = answers.since(now)
+    for key in keys:
+        doctor = doctors.get(key[0])
+        change = start if doctor is None else next_change(held[key], doctor, start)
+        if change is not None:
+            answers.note_valid_until(change)
+    return [open_now(held[key], now) for key in keys]
+
+
 async def doctor_bookable_slots(
     doctor_id: str, day: date, now: datetime | None = None
 ) -> list[Slot]:
     """One doctor's bookable slots on a date; the doctor is read alongside, for its window."""
     doctor_oid = validation.object_id(doctor_id, "doctorId")
-    found, doctor = await asyncio.gather(bookable_slots(day, [doctor_oid]), Doctor.get(doctor_oid))
+    at = now or utcnow()
+    model = serving_model()
+    if model is not None:
+        (doctor,), (found,) = await asyncio.gather(
+            model.doctors_by_id([doctor_oid]), bookable_in_memory(model, [(doctor_oid, day)], at)
+        )
+    else:
+        found, doctor = await asyncio.gather(
+            bookable_slots(day, [doctor_oid]), Doctor.get(doctor_oid)
+        )
     if doctor is None:
         raise NotFound("Doctor", field="doctorId")
-    return in_window(doctor, found, now or utcnow())
+    return in_window(doctor, found, at)
 
 
 async def doctors_bookable_on(
@@ -69,6 +125,11 @@ async def doctors_bookable_on(
     now: datetime | None = None,
 ) -> list[tuple[Doctor, list[Slot]]]:
     """Doctors (by name) with a slot a patient could book on `day`, each with those slots."""
+    model = serving_model()
+    if model is not None:
+        return await _doctors_bookable_in_memory(
+            model, day, specialty_id, include_inactive, now or utcnow()
+        )
     if specialty_id is None:
         open_slots = await bookable_slots(day)
         doctors = await list_doctors(None, open_slots, include_inactive)
@@ -84,6 +145,28 @@ async def doctors_bookable_on(
     at = now or utcnow()
     found = [(doctor, in_window(doctor, by_doctor[doctor.id], at)) for doctor in doctors]  # type: ignore[index]
     return [(doctor, slots) for doctor, slots in found if slots]
+
+
+async def _doctors_bookable_in_memory(
+    model: ReadModel, day: date, specialty_id: str | None, include_inactive: bool, now: datetime
+) -> list[tuple[Doctor, list[Slot]]]:
+    specialty_oid = validation.object_id(specialty_id, "specialtyId") if specialty_id else None
+    doctors = [
+        doctor
+        for doctor in (await model.all_doctors()).values()
+        if (specialty_oid is None or doctor.specialty_id == specialty_oid)
+        and (include_inactive or doctor.is_active)
+    ]
+    keys = [(doctor.id, day) for doctor in doctors]
+    found = await bookable_in_memory(model, keys, now)  # type: ignore[arg-type]
+    listed = [
+        (doctor, in_window(doctor, slots, now))
+        for doctor, slots in zip(doctors, found, strict=True)
+    ]
+    return sorted(
+        ((doctor, slots) for doctor, slots in listed if slots),
+        key=lambda pair: (pair[0].name, str(pair[0].id)),
+    )
 
 
 async def availability(doctor: Doctor, start: date, end: date, now: datetime) -> list[BookableDay]:

@@ -52,6 +52,20 @@ def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, An
     }
 
 
+def is_open(slot: Slot, now: datetime) -> bool:
+    """`open_for(None, now)` tested on a slot in memory (the read model's slots): the same
+    conditions, field by field, so both paths call the same slots bookable."""
+    lock = slot.booking_lock
+    return (
+        not slot.is_removed
+        and slot.doctor_is_active is not False
+        and slot.is_available is True
+        and slot.is_booked is False
+        and slot.starts_at > now
+        and (lock.is_active is not True or (lock.expires_at is not None and lock.expires_at <= now))
+    )
+
+
 # An unlocked slot stores no lock fields, so it stays out of the sparse `live_locks` index.
 NO_LOCK: dict[str, Any] = {}
 
