@@ -32,6 +32,7 @@ from bench import (
     b4_memory,
     b5_schedules,
     b6_first_start,
+    b7_growth,
     b8_idle_housekeeping,
     report,
 )
@@ -45,6 +46,7 @@ SCENARIOS = {
     "B4": b4_memory.run,
     "B5": b5_schedules.run,
     "B6": b6_first_start.run,
+    "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
 }
 OPEN_FILES_WANTED = 16384

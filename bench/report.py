@@ -383,7 +383,78 @@ def _b8(results: dict[str, Any]) -> list[Row]:
     ]
 
 
-BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B5": _b5, "B6": _b6, "B8": _b8}
+def _b7(results: dict[str, Any]) -> list[Row]:
+    small, large, targets = results["small"], results["large"], results["targets"]
+    at = f"{large['slots_in_store']:,} slots"
+    reference = f"@ {small['slots_in_store']:,} slots"
+
+    def growth(key: str, figure: str, value: float, was: float) -> Row:
+        target = targets[key]
+        return _row(
+            "B7",
+            f"{figure} @ {at}",
+            value,
+            "ms",
+            was,
+            reference,
+            target=f"<= {target['limit']:g}x",
+            met=target["met"],
+        )
+
+    doctors = small["doctors_queried"]
+    rows = [
+        growth(
+            "available_slots",
+            "availableSlots: p50 latency",
+            large["available_slots"]["latency"]["p50_ms"],
+            small["available_slots"]["latency"]["p50_ms"],
+        ),
+        growth(
+            "doctors",
+            f"doctors(specialtyId, date) @ {doctors} doctors: p50 latency",
+            large["doctors"]["latency"]["p50_ms"],
+            small["doctors"]["latency"]["p50_ms"],
+        ),
+    ]
+    for key, title in (("lock", "lockSlot"), ("book", "bookAppointment")):
+        rows.append(
+            growth(
+                key,
+                f"{title}: store time per call",
+                large[key]["store_ms_per_call"],
+                small[key]["store_ms_per_call"],
+            )
+        )
+    # Where a booking's store time goes, command by command (appointments grow with slots).
+    commands = large["book"]["store_ms_by_command"]
+    for name in ("find appointments", "insert appointments", "findAndModify slots"):
+        if name in commands:
+            rows.append(
+                _row(
+                    "B7",
+                    f"bookAppointment: {name} store time @ "
+                    f"{large['appointments_in_store']:,} appointments",
+                    commands[name],
+                    "ms",
+                    small["book"]["store_ms_by_command"].get(name, math.nan),
+                    f"@ {small['appointments_in_store']:,}",
+                )
+            )
+    for key, title in (("lock", "lockSlot"), ("book", "bookAppointment")):
+        rows.append(
+            _row(
+                "B7",
+                f"{title}: store round trips @ {at}",
+                large[key]["round_trips"],
+                "",
+                small[key]["round_trips"],
+                reference,
+            )
+        )
+    return rows
+
+
+BUILDERS = {"B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B5": _b5, "B6": _b6, "B7": _b7, "B8": _b8}
 
 
 def rows(scenarios: dict[str, Any]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B8")
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 
 
 def _number(value: Any) -> bool:
@@ -67,6 +67,15 @@ def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
     assert b5["app"]["slots"] == b5["floor"]["slots"] > 0
     assert b5["round_trips"]["days_7"] == b5["round_trips"]["days_60"]
     assert scenarios["B6"]["app"]["slots_seeded"] > 0
+    b7 = scenarios["B7"]
+    assert b7["large"]["slots_in_store"] > b7["small"]["slots_in_store"] > 0
+    for size in ("small", "large"):
+        for query in ("available_slots", "doctors"):
+            assert _number(b7[size][query]["latency"]["p50_ms"])
+        for call in ("lock", "book"):
+            assert b7[size][call]["store_ms_per_call"] > 0
+            assert b7[size][call]["round_trips"] > 0
+    assert all(_number(t["growth"]) for t in b7["targets"].values())
     for size in ("app", "reference"):
         assert _number(scenarios["B8"][size]["store_cpu_percent"])
         assert scenarios["B8"][size]["lease_holders"] == 1
