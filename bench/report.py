@@ -15,6 +15,7 @@ from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 KB = 1024
+VARIANTS = ("lock_then_book", "straight")  # B1's two rushes
 MB = 1024 * 1024
 
 
@@ -59,7 +60,7 @@ def _latency_rows(
 def _b1(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     label = f"{results['patients']} patients, {results['slots']} slots"
-    for variant in ("lock_then_book", "straight"):
+    for variant in VARIANTS:
         app, floor = results[variant]["app"], results[variant]["floor"]
         check = app["check"]
         name = "lock then book" if variant == "lock_then_book" else "straight book"
@@ -125,6 +126,9 @@ def _b1(results: dict[str, Any]) -> list[Row]:
             ),
             _row("B1", "reschedule rush: p50 latency", moved["latency"]["p50_ms"], "ms"),
         ]
+    background = results.get("background")
+    if background:
+        rows += _b1_background(results, background)
     trips = results.get("store_round_trips", {})
     if trips:
         floor = trips["floor"]
@@ -138,6 +142,53 @@ def _b1(results: dict[str, Any]) -> list[Row]:
                 trips["book_straight"]["round_trips"],
                 "",
                 floor["book"],
+            ),
+        ]
+    return rows
+
+
+def _b1_background(results: dict[str, Any], background: dict[str, Any]) -> list[Row]:
+    """The rushes again beside background slots: no slot booked twice, and their pace beside
+    the same rush on a store without them."""
+    rows: list[Row] = []
+    beside = f"with {background['background_slots']:,} background slots"
+    for variant in VARIANTS:
+        app, check = background[variant]["app"], background[variant]["app"]["check"]
+        name = "lock then book" if variant == "lock_then_book" else "straight book"
+        rows += [
+            _row(
+                "B1",
+                f"{name} {beside}: bookings/s",
+                app["bookings_per_s"],
+                "/s",
+                results[variant]["app"]["bookings_per_s"],
+                "without",
+            ),
+            _row(
+                "B1",
+                f"{name} {beside}: p50 latency",
+                app["latency"]["p50_ms"],
+                "ms",
+                results[variant]["app"]["latency"]["p50_ms"],
+                "without",
+            ),
+            _row(
+                "B1",
+                f"{name} {beside}: active appointments",
+                check["active_appointments"],
+                "",
+                check["expected_bookings"],
+                "slots",
+                target="= slots",
+                met=check["correct"],
+            ),
+            _row(
+                "B1",
+                f"{name} {beside}: slots booked twice",
+                check["double_booked_slots"],
+                "",
+                target="0",
+                met=check["double_booked_slots"] == 0,
             ),
         ]
     return rows

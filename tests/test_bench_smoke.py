@@ -92,6 +92,10 @@ def test_b1_found_no_double_booking(results: dict[str, Any]) -> None:
         check = b1[variant]["app"]["check"]
         assert check["double_booked_slots"] == 0, check
         assert check["active_appointments"] == check["expected_bookings"], check
+        check = b1["background"][variant]["app"]["check"]
+        assert check["double_booked_slots"] == 0, check
+        assert check["active_appointments"] == check["expected_bookings"], check
+    assert b1["background"]["slots_in_store"] > b1["background"]["appointments_before"] > 0
     moved = b1["reschedule"]["check"]
     assert moved["double_booked_slots"] == 0, moved
     assert moved["appointments_lost"] == 0, moved
