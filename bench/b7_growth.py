@@ -51,6 +51,7 @@ SEARCH_DAY = 10  # days ahead
 WRITE_DAY = 12
 SLOTS_PER_DOCTOR = 4  # on the searched day
 CONCURRENCY = 4
+BASELINE_READS = 50
 TARGETS = {"available_slots": 1.3, "doctors": 1.3, "lock": 1.5, "book": 1.5}
 
 
@@ -180,10 +181,14 @@ class Samples:
     writes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     read_p50_by_round: dict[str, list[float]] = field(default_factory=dict)
 
+    baseline: list[float] = field(default_factory=list)
+
     async def round(self, store: Store, log_dir: Path, sizes: Sizes, index: int) -> None:
         calls = range(index * sizes.b7_write_calls, (index + 1) * sizes.b7_write_calls)
+        self.baseline += await _baseline(self.world)
         for kind, counted in (await _writes(store, self.world, calls)).items():
             self.writes.setdefault(kind, []).extend(counted)
+        self.baseline += await _baseline(self.world)
         for name, seconds in (await _reads(store, log_dir, self.world, sizes)).items():
             self.reads.setdefault(name, []).extend(seconds)
             self.read_p50_by_round.setdefault(name, []).append(statistics.median(seconds) * 1000)
@@ -202,7 +207,21 @@ class Samples:
                 for name, seconds in self.reads.items()
             },
             **{kind: _write_figures(calls) for kind, calls in self.writes.items()},
+            "store_baseline": latency_summary(self.baseline),
         }
+
+
+async def _baseline(world: World, reads: int = BASELINE_READS) -> list[float]:
+    """A command whose work does not depend on the data's size: a bare PyMongo read of one
+    doctor by `_id` (a direct lookup), one at a time. What it takes longer at the large size
+    is the store (or the machine) being slower for every command, not a read growing."""
+    doctors = world.database["doctors"]
+    seconds: list[float] = []
+    for i in range(reads):
+        started = time.perf_counter()
+        await doctors.find_one({"_id": world.doctors[i % len(world.doctors)]})
+        seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 async def _open(

@@ -491,6 +491,17 @@ def _b7(results: dict[str, Any]) -> list[Row]:
                     f"@ {small['appointments_in_store']:,}",
                 )
             )
+    if "store_baseline" in large:
+        rows.append(
+            _row(
+                "B7",
+                f"store baseline (bare find_one by _id, one at a time): p50 @ {at}",
+                large["store_baseline"]["p50_ms"],
+                "ms",
+                small["store_baseline"]["p50_ms"],
+                reference,
+            )
+        )
     for key, title in (("lock", "lockSlot"), ("book", "bookAppointment")):
         rows.append(
             _row(
