@@ -32,6 +32,7 @@ from bench import (
     b4_memory,
     b5_schedules,
     b6_first_start,
+    b7_growth,
     b8_idle_housekeeping,
     b9_web,
     report,
@@ -46,6 +47,7 @@ SCENARIOS = {
     "B4": b4_memory.run,
     "B5": b5_schedules.run,
     "B6": b6_first_start.run,
+    "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
 }

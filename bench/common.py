@@ -32,6 +32,7 @@ class Sizes:
 
     b1_patients: int
     b1_slots: int
+    b1_background_slots: int
     b2_doctors: tuple[int, int]
     b2_slots_per_doctor: int
     b2_store_growth: int
@@ -43,6 +44,10 @@ class Sizes:
     b3_drain_timeout_s: float
     b4_connections: int
     b5_doctors: int
+    b7_slots: tuple[int, int]
+    b7_doctors: int
+    b7_requests: int
+    b7_write_calls: int
     b8_slots: int
     b8_reference_slots: int
     b8_window_s: float
@@ -52,6 +57,7 @@ class Sizes:
 FULL = Sizes(
     b1_patients=200,
     b1_slots=50,
+    b1_background_slots=50_000,
     b2_doctors=(10, 100),
     b2_slots_per_doctor=1,
     b2_store_growth=10,
@@ -63,6 +69,10 @@ FULL = Sizes(
     b3_drain_timeout_s=60.0,
     b4_connections=1000,
     b5_doctors=100,
+    b7_slots=(1_000, 50_000),
+    b7_doctors=100,
+    b7_requests=200,
+    b7_write_calls=10,
     b8_slots=50_000,
     b8_reference_slots=1_000,
     b8_window_s=60.0,
@@ -71,6 +81,7 @@ FULL = Sizes(
 QUICK = Sizes(
     b1_patients=40,
     b1_slots=10,
+    b1_background_slots=1_000,
     b2_doctors=(5, 20),
     b2_slots_per_doctor=1,
     b2_store_growth=10,
@@ -82,6 +93,10 @@ QUICK = Sizes(
     b3_drain_timeout_s=20.0,
     b4_connections=100,
     b5_doctors=10,
+    b7_slots=(400, 1_500),
+    b7_doctors=20,
+    b7_requests=24,
+    b7_write_calls=3,
     b8_slots=5_000,
     b8_reference_slots=1_000,
     b8_window_s=20.0,

@@ -19,8 +19,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from tqdm import tqdm
 
-from app.models import DOCUMENT_MODELS, Doctor, Role, Slot, Specialty, User
-from bench.common import mint_token
+from app.models import DOCUMENT_MODELS, Appointment, Doctor, Role, Slot, Specialty, User
+from bench.common import future_day, mint_token
 
 BATCH = 25
 Doc = dict[str, Any]
@@ -129,3 +129,60 @@ def slot_docs(
 
 def object_ids(ids: list[Any]) -> list[ObjectId]:
     return [ObjectId(str(i)) for i in ids]
+
+
+BACKGROUND_DOCTORS = 50
+BACKGROUND_SLOTS_PER_DAY = 24  # 06:00-18:00 in 30-minute slots
+BACKGROUND_FIRST_DAY = 30  # days ahead: after every date a scenario queries or books
+BACKGROUND_BATCH = 250
+
+
+async def add_background(database: AsyncDatabase[Doc], slots: int, label: str) -> int:
+    """`slots` slots of doctors of their own, on dates nobody queries, each booked with an
+    appointment: as many appointments as slots. Inserted as built, in batches, so 50,000 of
+    each never sit in memory at once. Returns how many slots it wrote."""
+    if slots <= 0:
+        return 0
+    specialty = await add_specialty(database, f"Background {uuid.uuid4().hex[:6]}")
+    doctors = await add_doctors(database, specialty, BACKGROUND_DOCTORS, f"{label} doctors")
+    booked_at = datetime.now(UTC) - timedelta(days=1)
+    written = 0
+    with tqdm(total=slots, desc=f"{label} slots", unit="doc", leave=False) as bar:
+        day = BACKGROUND_FIRST_DAY
+        while written < slots:
+            for doctor in doctors:
+                batch = slot_docs(
+                    doctor, specialty, future_day(day), BACKGROUND_SLOTS_PER_DAY, first=time(6, 0)
+                )[: slots - written]
+                if not batch:
+                    break
+                for doc in batch:
+                    # Booked long enough ago that neither the start-up migration nor the
+                    # reconciler has anything left to do with it.
+                    doc |= {"is_booked": True, "booked_at": booked_at}
+                await _insert_booked(database, batch)
+                written += len(batch)
+                bar.update(len(batch))
+            day += 1
+    return written
+
+
+async def _insert_booked(database: AsyncDatabase[Doc], slots: list[Doc]) -> None:
+    for start in range(0, len(slots), BACKGROUND_BATCH):
+        batch = slots[start : start + BACKGROUND_BATCH]
+        ids = (await database["slots"].insert_many(batch, ordered=False)).inserted_ids
+        appointments = [
+            Appointment(
+                patient_id=PydanticObjectId(),
+                doctor_id=slot["doctor_id"],
+                slot_id=PydanticObjectId(slot_id),
+                specialty_id=slot["specialty_id"],
+                appointment_date=slot["date"],
+                appointment_time=slot["start_time"],
+                end_time=slot["end_time"],
+                starts_at=slot["starts_at"],
+                ends_at=slot["ends_at"],
+            ).model_dump(by_alias=True, exclude={"id"})
+            for slot, slot_id in zip(batch, ids, strict=True)
+        ]
+        await database["appointments"].insert_many(appointments, ordered=False)

@@ -15,6 +15,7 @@ from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 KB = 1024
+VARIANTS = ("lock_then_book", "straight")  # B1's two rushes
 MB = 1024 * 1024
 
 
@@ -59,7 +60,7 @@ def _latency_rows(
 def _b1(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     label = f"{results['patients']} patients, {results['slots']} slots"
-    for variant in ("lock_then_book", "straight"):
+    for variant in VARIANTS:
         app, floor = results[variant]["app"], results[variant]["floor"]
         check = app["check"]
         name = "lock then book" if variant == "lock_then_book" else "straight book"
@@ -125,6 +126,9 @@ def _b1(results: dict[str, Any]) -> list[Row]:
             ),
             _row("B1", "reschedule rush: p50 latency", moved["latency"]["p50_ms"], "ms"),
         ]
+    background = results.get("background")
+    if background:
+        rows += _b1_background(results, background)
     trips = results.get("store_round_trips", {})
     if trips:
         floor = trips["floor"]
@@ -138,6 +142,53 @@ def _b1(results: dict[str, Any]) -> list[Row]:
                 trips["book_straight"]["round_trips"],
                 "",
                 floor["book"],
+            ),
+        ]
+    return rows
+
+
+def _b1_background(results: dict[str, Any], background: dict[str, Any]) -> list[Row]:
+    """The rushes again beside background slots: no slot booked twice, and their pace beside
+    the same rush on a store without them."""
+    rows: list[Row] = []
+    beside = f"with {background['background_slots']:,} background slots"
+    for variant in VARIANTS:
+        app, check = background[variant]["app"], background[variant]["app"]["check"]
+        name = "lock then book" if variant == "lock_then_book" else "straight book"
+        rows += [
+            _row(
+                "B1",
+                f"{name} {beside}: bookings/s",
+                app["bookings_per_s"],
+                "/s",
+                results[variant]["app"]["bookings_per_s"],
+                "without",
+            ),
+            _row(
+                "B1",
+                f"{name} {beside}: p50 latency",
+                app["latency"]["p50_ms"],
+                "ms",
+                results[variant]["app"]["latency"]["p50_ms"],
+                "without",
+            ),
+            _row(
+                "B1",
+                f"{name} {beside}: active appointments",
+                check["active_appointments"],
+                "",
+                check["expected_bookings"],
+                "slots",
+                target="= slots",
+                met=check["correct"],
+            ),
+            _row(
+                "B1",
+                f"{name} {beside}: slots booked twice",
+                check["double_booked_slots"],
+                "",
+                target="0",
+                met=check["double_booked_slots"] == 0,
             ),
         ]
     return rows
@@ -384,6 +435,88 @@ def _b8(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _b7(results: dict[str, Any]) -> list[Row]:
+    small, large, targets = results["small"], results["large"], results["targets"]
+    at = f"{large['slots_in_store']:,} slots"
+    reference = f"@ {small['slots_in_store']:,} slots"
+
+    def growth(key: str, figure: str, value: float, was: float) -> Row:
+        target = targets[key]
+        return _row(
+            "B7",
+            f"{figure} @ {at}",
+            value,
+            "ms",
+            was,
+            reference,
+            target=f"<= {target['limit']:g}x",
+            met=target["met"],
+        )
+
+    doctors = small["doctors_queried"]
+    rows = [
+        growth(
+            "available_slots",
+            "availableSlots: p50 latency",
+            large["available_slots"]["latency"]["p50_ms"],
+            small["available_slots"]["latency"]["p50_ms"],
+        ),
+        growth(
+            "doctors",
+            f"doctors(specialtyId, date) @ {doctors} doctors: p50 latency",
+            large["doctors"]["latency"]["p50_ms"],
+            small["doctors"]["latency"]["p50_ms"],
+        ),
+    ]
+    for key, title in (("lock", "lockSlot"), ("book", "bookAppointment")):
+        rows.append(
+            growth(
+                key,
+                f"{title}: store time per call",
+                large[key]["store_ms_per_call"],
+                small[key]["store_ms_per_call"],
+            )
+        )
+    # Where a booking's store time goes, command by command (appointments grow with slots).
+    commands = large["book"]["store_ms_by_command"]
+    for name in ("find appointments", "insert appointments", "findAndModify slots"):
+        if name in commands:
+            rows.append(
+                _row(
+                    "B7",
+                    f"bookAppointment: {name} store time @ "
+                    f"{large['appointments_in_store']:,} appointments",
+                    commands[name],
+                    "ms",
+                    small["book"]["store_ms_by_command"].get(name, math.nan),
+                    f"@ {small['appointments_in_store']:,}",
+                )
+            )
+    if "store_baseline" in large:
+        rows.append(
+            _row(
+                "B7",
+                f"store baseline (bare find_one by _id, one at a time): p50 @ {at}",
+                large["store_baseline"]["p50_ms"],
+                "ms",
+                small["store_baseline"]["p50_ms"],
+                reference,
+            )
+        )
+    for key, title in (("lock", "lockSlot"), ("book", "bookAppointment")):
+        rows.append(
+            _row(
+                "B7",
+                f"{title}: store round trips @ {at}",
+                large[key]["round_trips"],
+                "",
+                small[key]["round_trips"],
+                reference,
+            )
+        )
+    return rows
+
+
 def _b9(results: dict[str, Any]) -> list[Row]:
     where = f"{results['slots_on_the_day']} slots, demo data"
     return [
@@ -423,6 +556,7 @@ BUILDERS = {
     "B4": _b4,
     "B5": _b5,
     "B6": _b6,
+    "B7": _b7,
     "B8": _b8,
     "B9": _b9,
 }

@@ -6,7 +6,8 @@ API's environment): it registers a global `pymongo.monitoring.CommandListener` b
 app creates its client, drives the app's lifespan itself, sends each request through
 `httpx.ASGITransport` with its own X-Request-ID, and attributes every command to the request
 whose id is current (`app.request_id.current_request_id`), so the app's housekeeping loop
-never counts. Input: a JSON list of requests on stdin; output: one JSON object on stdout.
+never counts; it also sums the time each command took (the request's store time). Input: a
+JSON list of requests on stdin; output: one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -23,21 +24,37 @@ from app.request_id import current_request_id
 
 
 class _Counter(monitoring.CommandListener):
-    """Commands by the request id current when PyMongo sent them."""
+    """Commands, and the store time they took, by the request id current when PyMongo sent
+    them. Store time is each command's duration as PyMongo measured it (send to reply)."""
 
     def __init__(self) -> None:
         self.by_request: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
         )
+        self.store_ms: dict[str, dict[str, float]] = collections.defaultdict(dict)
+        self.pending: dict[tuple[int, int | None], tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.by_request[current_request_id.get()][event.command_name] += 1
+        request_id = current_request_id.get()
+        self.by_request[request_id][event.command_name] += 1
+        target = event.command.get(event.command_name)
+        what = f"{event.command_name} {target}" if isinstance(target, str) else event.command_name
+        self.pending[(event.request_id, event.operation_id)] = (request_id, what)
+
+    def _finished(
+        self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent
+    ) -> None:
+        found = self.pending.pop((event.request_id, event.operation_id), None)
+        if found is not None:
+            request_id, what = found
+            spent = self.store_ms[request_id]
+            spent[what] = spent.get(what, 0.0) + event.duration_micros / 1000
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
+        self._finished(event)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
+        self._finished(event)
 
 
 async def _count(requests: list[dict[str, Any]], counter: _Counter) -> dict[str, Any]:
@@ -52,7 +69,9 @@ async def _count(requests: list[dict[str, Any]], counter: _Counter) -> dict[str,
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for request in requests:
                 totals: list[int] = []
+                store_ms: list[float] = []
                 commands: collections.Counter[str] = collections.Counter()
+                spent: dict[str, float] = {}
                 errors: list[Any] = []
                 for attempt in range(int(request.get("repeat", 1))):
                     request_id = f"rt{request['name']}{attempt}".replace("_", "")
@@ -69,12 +88,20 @@ async def _count(requests: list[dict[str, Any]], counter: _Counter) -> dict[str,
                     seen = counter.by_request.pop(request_id, collections.Counter())
                     totals.append(sum(seen.values()))
                     commands.update(seen)
+                    timed = counter.store_ms.pop(request_id, {})
+                    store_ms.append(sum(timed.values()))
+                    for what, ms in timed.items():
+                        spent[what] = spent.get(what, 0.0) + ms
                 results[request["name"]] = {
                     "round_trips": sum(totals) / len(totals),
                     "min": min(totals),
                     "max": max(totals),
                     "commands_per_request": {
                         name: n / len(totals) for name, n in sorted(commands.items())
+                    },
+                    "store_ms": sum(store_ms) / len(store_ms),
+                    "store_ms_per_command": {
+                        name: ms / len(store_ms) for name, ms in sorted(spent.items())
                     },
                     "errors": errors,
                 }

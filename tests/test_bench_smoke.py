@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B8", "B9")
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9")
 
 
 def _number(value: Any) -> bool:
@@ -67,6 +67,15 @@ def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
     assert b5["app"]["slots"] == b5["floor"]["slots"] > 0
     assert b5["round_trips"]["days_7"] == b5["round_trips"]["days_60"]
     assert scenarios["B6"]["app"]["slots_seeded"] > 0
+    b7 = scenarios["B7"]
+    assert b7["large"]["slots_in_store"] > b7["small"]["slots_in_store"] > 0
+    for size in ("small", "large"):
+        for query in ("available_slots", "doctors"):
+            assert _number(b7[size][query]["latency"]["p50_ms"])
+        for call in ("lock", "book"):
+            assert b7[size][call]["store_ms_per_call"] > 0
+            assert b7[size][call]["round_trips"] > 0
+    assert all(_number(t["growth"]) for t in b7["targets"].values())
     for size in ("app", "reference"):
         assert _number(scenarios["B8"][size]["store_cpu_percent"])
         assert scenarios["B8"][size]["lease_holders"] == 1
@@ -87,6 +96,10 @@ def test_b1_found_no_double_booking(results: dict[str, Any]) -> None:
         check = b1[variant]["app"]["check"]
         assert check["double_booked_slots"] == 0, check
         assert check["active_appointments"] == check["expected_bookings"], check
+        check = b1["background"][variant]["app"]["check"]
+        assert check["double_booked_slots"] == 0, check
+        assert check["active_appointments"] == check["expected_bookings"], check
+    assert b1["background"]["slots_in_store"] > b1["background"]["appointments_before"] > 0
     moved = b1["reschedule"]["check"]
     assert moved["double_booked_slots"] == 0, moved
     assert moved["appointments_lost"] == 0, moved

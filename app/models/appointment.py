@@ -68,7 +68,11 @@ class Appointment(TimestampedDocument):
                 partialFilterExpression={"change_key": {"$type": "string"}},
                 name="appointment_change_key_unique",
             ),
-            IndexModel([("patient_id", ASCENDING), ("starts_at", ASCENDING)]),
-            IndexModel([("doctor_id", ASCENDING), ("starts_at", ASCENDING)]),
+            # Single-field, not (patient_id, starts_at): the embedded memory engine uses an
+            # index for a single-field equality only, and without one every booking's overlap
+            # check scanned the whole collection (67 ms at 10,000 appointments, growing with
+            # it). A patient's or doctor's appointments are few enough to filter and sort.
+            IndexModel([("patient_id", ASCENDING)], name="patient_appointments"),
+            IndexModel([("doctor_id", ASCENDING)], name="doctor_appointments"),
             IndexModel([("starts_at", ASCENDING), ("_id", ASCENDING)]),
         ]

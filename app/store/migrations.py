@@ -26,7 +26,9 @@ RETIRED_INDEXES = {
         # Replaced by the sparse `live_locks` and `bookings_to_check` indexes.
         "booking_lock.is_active_1_booking_lock.expires_at_1",
         "is_booked_1_updated_at_1",
-    ]
+    ],
+    # Replaced by the single-field `patient_appointments` and `doctor_appointments`.
+    "appointments": ["patient_id_1_starts_at_1", "doctor_id_1_starts_at_1"],
 }
 
 

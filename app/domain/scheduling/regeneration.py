@@ -245,13 +245,16 @@ def added_events(documents: Sequence[dict[str, Any]], now: datetime) -> list[Slo
     ]
 
 
-async def _remove(ids: list[Any], now: datetime) -> list[dict[str, Any]]:
-    """Remove the slots still AVAILABLE; the ones locked or booked meanwhile stay."""
+async def _remove(doctor_id: Any, ids: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """Remove the doctor's slots `ids` still AVAILABLE; the ones locked or booked meanwhile stay.
+
+    The doctor's id comes first in both filters: the embedded store serves an `_id: {$in}`
+    by scanning the whole collection, an equality on `doctor_id` through `doctor_slots`."""
     if not ids:
         return []
     collection = Slot.get_pymongo_collection()
     result = await collection.update_many(
-        {"_id": {"$in": ids}, **still_available(now)},
+        {"doctor_id": doctor_id, "_id": {"$in": ids}, **still_available(now)},
         {
             "$set": {
                 "is_removed": True,
@@ -265,7 +268,7 @@ async def _remove(ids: list[Any], now: datetime) -> list[dict[str, Any]]:
         return []
     # Under the doctor's lease nothing else removes these slots: this stamp is ours.
     return await collection.find(
-        {"_id": {"$in": ids}, "is_removed": True, "updated_at": now}
+        {"doctor_id": doctor_id, "_id": {"$in": ids}, "is_removed": True, "updated_at": now}
     ).to_list()
 
 
@@ -330,7 +333,7 @@ async def regenerate(doctor: Doctor, first_days: int | None = None) -> ScheduleC
                 keep_untouched.add(_identity_of_doc(slot))
             else:
                 to_remove.append(slot)
-    removed = await _remove([s["_id"] for s in to_remove], now)
+    removed = await _remove(doctor.id, [s["_id"] for s in to_remove], now)
     removed_ids = {s["_id"] for s in removed}
     occupied = Occupied(
         [(s["starts_at"], s["ends_at"]) for s in existing if s["_id"] not in removed_ids]

@@ -1,0 +1,280 @@
+"""B7 growth: the same reads and writes with 1,000 and with 50,000 slots in the store.
+
+Each size gets a database of its own in the same store, holding the same measured data (a
+specialty of 100 doctors with a few slots each on the searched day, slots to lock and to book
+on another day) beside background data seeded in bulk inside the store: doctors of their
+own, on dates nobody queries, every slot booked with an appointment, so the appointments grow
+with the slots. Reads are timed over HTTP through two API processes (p50 at a few concurrent
+clients); writes by their store time per call: the duration of every store command the
+request sends, as PyMongo measures it, in a child process that runs the app in-process
+(bench/roundtrips.py), one request at a time. Each figure at the large size is a ratio to the
+same figure at the small size, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from bench import data
+from bench.b1_booking import BOOK, LOCK, WARM
+from bench.common import (
+    Sizes,
+    future_day,
+    graphql,
+    http_client,
+    latency_summary,
+    ratio,
+    run_concurrently,
+)
+from bench.roundtrips import count_round_trips
+from bench.servers import Store, api_processes
+
+DOCTORS = """query($s: ID!, $d: Date!) {
+  doctors(specialtyId: $s, date: $d) {
+    name specialty { name } availableSlots(date: $d) { id startTime state }
+  }
+}"""
+AVAILABLE = """query($doctor: ID!, $d: Date!) {
+  availableSlots(doctorId: $doctor, date: $d) { id startTime state }
+}"""
+SEARCH_DAY = 10  # days ahead
+WRITE_DAY = 12
+SLOTS_PER_DOCTOR = 4  # on the searched day
+CONCURRENCY = 4
+BASELINE_READS = 50
+TARGETS = {"available_slots": 1.3, "doctors": 1.3, "lock": 1.5, "book": 1.5}
+
+
+@dataclass
+class World:
+    """What one size's measurements use; the background is there only to be large."""
+
+    database: AsyncDatabase[data.Doc]
+    specialty: PydanticObjectId
+    doctors: list[PydanticObjectId]
+    lock_slots: list[str]
+    book_slots: list[str]
+    patients: list[data.Patient]
+    slots_in_store: int
+    appointments_in_store: int
+
+
+async def _world(database: AsyncDatabase[data.Doc], size: int, sizes: Sizes, rounds: int) -> World:
+    """The measured data (enough write slots and patients for `rounds` rounds of writes), then
+    background up to `size` slots in all."""
+    specialty = await data.add_specialty(database, "B7 Growth")
+    doctors = await data.add_doctors(database, specialty, sizes.b7_doctors, "B7 doctors")
+    searched: list[data.Doc] = []
+    for doctor in doctors:
+        searched += data.slot_docs(doctor, specialty, future_day(SEARCH_DAY), SLOTS_PER_DOCTOR)
+    await data.insert(database, "slots", searched, "B7 searched slots")
+    calls = sizes.b7_write_calls * rounds
+    docs = data.slot_docs(doctors[0], specialty, future_day(WRITE_DAY), 2 * calls, minutes=15)
+    written = [str(i) for i in await data.insert(database, "slots", docs, "B7 write slots")]
+    patients = await data.add_patients(database, calls, "B7 patients")
+    started = time.perf_counter()
+    await data.add_background(database, size - len(searched) - len(written), "B7 background")
+    seeded = time.perf_counter() - started
+    print(f"   B7 background for {size} slots: {seeded:.0f} s", file=sys.stderr, flush=True)
+    return World(
+        database,
+        specialty,
+        doctors,
+        written[:calls],
+        written[calls:],
+        patients,
+        await database["slots"].estimated_document_count(),
+        await database["appointments"].estimated_document_count(),
+    )
+
+
+async def _writes(store: Store, world: World, calls: range) -> dict[str, list[dict[str, Any]]]:
+    """lockSlot and bookAppointment, each on slots of its own by a patient of its own: what
+    bench/roundtrips.py counted for each call."""
+    requests: list[dict[str, Any]] = [
+        # The first request of the child process pays for its connections: not measured.
+        {"name": "warm", "query": WARM, "variables": {"s": world.lock_slots[calls[0]]}},
+    ]
+    for i in calls:
+        token = world.patients[i].token
+        requests += [
+            {"name": f"lock_{i}", "query": LOCK, "variables": {"s": world.lock_slots[i]}},
+            {
+                "name": f"book_{i}",
+                "query": BOOK,
+                "variables": {"i": {"slotId": world.book_slots[i]}},
+            },
+        ]
+        requests[-2]["token"] = requests[-1]["token"] = token
+    counted = await count_round_trips(store.uri, world.database.name, requests)
+    figures: dict[str, list[dict[str, Any]]] = {}
+    for kind in ("lock", "book"):
+        figures[kind] = [v for k, v in counted.items() if k.startswith(f"{kind}_")]
+        failed = [c["errors"] for c in figures[kind] if c["errors"]]
+        if failed:
+            raise RuntimeError(f"B7 {kind} calls failed: {failed}")
+    return figures
+
+
+def _write_figures(calls: list[dict[str, Any]]) -> dict[str, Any]:
+    commands = sorted({name for c in calls for name in c["store_ms_per_command"]})
+    return {
+        "calls": len(calls),
+        "store_ms_per_call": statistics.median(c["store_ms"] for c in calls),
+        "store_ms_max": max(c["store_ms"] for c in calls),
+        "round_trips": statistics.mean(c["round_trips"] for c in calls),
+        # Median store time of each command the call sends (e.g. "insert appointments").
+        "store_ms_by_command": {
+            name: statistics.median(c["store_ms_per_command"].get(name, 0.0) for c in calls)
+            for name in commands
+        },
+    }
+
+
+async def _reads(store: Store, log_dir: Path, world: World, sizes: Sizes) -> dict[str, list[float]]:
+    """Latencies of availableSlots (one doctor after another) and doctors(specialtyId, date)."""
+    day = future_day(SEARCH_DAY).isoformat()
+    latencies: dict[str, list[float]] = {}
+    async with (
+        api_processes(store.uri, world.database.name, log_dir) as apis,
+        http_client() as http,
+    ):
+        urls = [api.url for api in apis]
+
+        async def available(i: int) -> float:
+            doctor = str(world.doctors[i % len(world.doctors)])
+            started = time.perf_counter()
+            body = await graphql(http, urls[i % 2], AVAILABLE, {"doctor": doctor, "d": day})
+            if body.get("errors") or len(body["data"]["availableSlots"]) != SLOTS_PER_DOCTOR:
+                raise RuntimeError(f"availableSlots answered {body}")
+            return time.perf_counter() - started
+
+        async def doctors(i: int) -> float:
+            started = time.perf_counter()
+            body = await graphql(http, urls[i % 2], DOCTORS, {"s": str(world.specialty), "d": day})
+            if body.get("errors") or len(body["data"]["doctors"]) != len(world.doctors):
+                raise RuntimeError(f"doctors answered {str(body)[:500]}")
+            return time.perf_counter() - started
+
+        for name, call in (("available_slots", available), ("doctors", doctors)):
+            await run_concurrently(max(2 * CONCURRENCY, sizes.b7_requests // 4), CONCURRENCY, call)
+            latencies[name], _ = await run_concurrently(sizes.b7_requests, CONCURRENCY, call)
+    return latencies
+
+
+@dataclass
+class Samples:
+    """One size's raw measurements, from one or more rounds."""
+
+    world: World
+    reads: dict[str, list[float]] = field(default_factory=dict)
+    writes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    read_p50_by_round: dict[str, list[float]] = field(default_factory=dict)
+
+    baseline: list[float] = field(default_factory=list)
+
+    async def round(self, store: Store, log_dir: Path, sizes: Sizes, index: int) -> None:
+        calls = range(index * sizes.b7_write_calls, (index + 1) * sizes.b7_write_calls)
+        self.baseline += await _baseline(self.world)
+        for kind, counted in (await _writes(store, self.world, calls)).items():
+            self.writes.setdefault(kind, []).extend(counted)
+        self.baseline += await _baseline(self.world)
+        for name, seconds in (await _reads(store, log_dir, self.world, sizes)).items():
+            self.reads.setdefault(name, []).extend(seconds)
+            self.read_p50_by_round.setdefault(name, []).append(statistics.median(seconds) * 1000)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "slots_in_store": self.world.slots_in_store,
+            "appointments_in_store": self.world.appointments_in_store,
+            "doctors_queried": len(self.world.doctors),
+            **{
+                name: {
+                    "latency": latency_summary(seconds),
+                    "concurrency": CONCURRENCY,
+                    "p50_ms_by_round": self.read_p50_by_round[name],
+                }
+                for name, seconds in self.reads.items()
+            },
+            **{kind: _write_figures(calls) for kind, calls in self.writes.items()},
+            "store_baseline": latency_summary(self.baseline),
+        }
+
+
+async def _baseline(world: World, reads: int = BASELINE_READS) -> list[float]:
+    """A command whose work does not depend on the data's size: a bare PyMongo read of one
+    doctor by `_id` (a direct lookup), one at a time. What it takes longer at the large size
+    is the store (or the machine) being slower for every command, not a read growing."""
+    doctors = world.database["doctors"]
+    seconds: list[float] = []
+    for i in range(reads):
+        started = time.perf_counter()
+        await doctors.find_one({"_id": world.doctors[i % len(world.doctors)]})
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+async def _open(
+    store: Store, size: int
+) -> tuple[AsyncMongoClient[data.Doc], AsyncDatabase[data.Doc]]:
+    return await data.open_database(store.uri, f"bench_b7_{size}_{uuid.uuid4().hex[:6]}")
+
+
+async def _drop(client: AsyncMongoClient[data.Doc], database: AsyncDatabase[data.Doc]) -> None:
+    """Later scenarios should not share the store with 100,000 documents they never use."""
+    await client.drop_database(database.name)
+    await client.close()
+
+
+def _targets(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
+    growth = {
+        "available_slots": ratio(
+            large["available_slots"]["latency"]["p50_ms"],
+            small["available_slots"]["latency"]["p50_ms"],
+        ),
+        "doctors": ratio(
+            large["doctors"]["latency"]["p50_ms"], small["doctors"]["latency"]["p50_ms"]
+        ),
+        "lock": ratio(large["lock"]["store_ms_per_call"], small["lock"]["store_ms_per_call"]),
+        "book": ratio(large["book"]["store_ms_per_call"], small["book"]["store_ms_per_call"]),
+    }
+    return {
+        name: {"growth": value, "limit": TARGETS[name], "met": value <= TARGETS[name]}
+        for name, value in growth.items()
+    }
+
+
+async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
+    """The small size is measured before and after the large one (its reference brackets it
+    in time, so a machine busier for a while moves both alike); the large one's database is
+    dropped before the second small round, so that round runs beside no more than the first."""
+    small_size, large_size = sizes.b7_slots
+    small_client, small_db = await _open(store, small_size)
+    try:
+        small = Samples(await _world(small_db, small_size, sizes, rounds=2))
+        await small.round(store, log_dir, sizes, 0)
+        large_client, large_db = await _open(store, large_size)
+        try:
+            large = Samples(await _world(large_db, large_size, sizes, rounds=1))
+            await large.round(store, log_dir, sizes, 0)
+        finally:
+            await _drop(large_client, large_db)
+        await small.round(store, log_dir, sizes, 1)
+    finally:
+        await _drop(small_client, small_db)
+    small_figures, large_figures = small.figures(), large.figures()
+    return {
+        "small": small_figures,
+        "large": large_figures,
+        "targets": _targets(small_figures, large_figures),
+    }
