@@ -280,10 +280,10 @@ async def _unclaim(
             )
         )
     await Slot.get_pymongo_collection().bulk_write(undo, ordered=False)
-    # No event told of the claim or tells of its undoing: read models drop those days.
-    for slot in (new, old):
-        if slot is not None:
-            await announce_stale(doctor_id=slot["doctor_id"], dates=[slot["date"]])
+    # No event told of the claim or tells of its undoing: read models drop that day. The old
+    # slot stayed booked throughout (only its reconciler stamp came and went), so no reader
+    # could have seen it change; `old` holds just its id and updated_at.
+    await announce_stale(doctor_id=new["doctor_id"], dates=[new["date"]])
 
 
 class _AppointmentChanged(Exception):
