@@ -27,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bench import data
 from bench.b1_booking import BOOK, LOCK, WARM
+from bench.b2_search import AVAILABLE, DOCTORS
 from bench.common import (
     Sizes,
     future_day,
@@ -39,14 +40,6 @@ from bench.common import (
 from bench.roundtrips import count_round_trips
 from bench.servers import Store, api_processes
 
-DOCTORS = """query($s: ID!, $d: Date!) {
-  doctors(specialtyId: $s, date: $d) {
-    name specialty { name } availableSlots(date: $d) { id startTime state }
-  }
-}"""
-AVAILABLE = """query($doctor: ID!, $d: Date!) {
-  availableSlots(doctorId: $doctor, date: $d) { id startTime state }
-}"""
 SEARCH_DAY = 10  # days ahead
 WRITE_DAY = 12
 SLOTS_PER_DOCTOR = 4  # on the searched day

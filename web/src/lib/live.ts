@@ -2,6 +2,7 @@
 // server restart, token rotation) are not replayed, so a live view re-reads what it shows
 // each time the socket (re)connects, and calls itself ready only while it is connected.
 import { useEffect, useRef, useSyncExternalStore } from 'react';
+import type { OperationContext } from 'urql';
 
 import { getWsClient, onReconnect } from './api';
 
@@ -48,4 +49,30 @@ function subscribeSocket(listener: () => void): () => void {
 /** `{ epoch, connected }` of the page's WebSocket, re-rendering on every change. */
 export function useSocket(): SocketState {
   return useSyncExternalStore(subscribeSocket, () => socket);
+}
+
+/**
+ * Re-reads a live view's query (network-only) after each reconnection of the socket and each
+ * eventsMissed notice: events sent meanwhile are not replayed. `readEarly`: the first read may
+ * have happened before the socket was up (then the first connection re-reads too).
+ */
+export function useRereadWhenLive(
+  epoch: number,
+  missed: number,
+  readEarly: boolean,
+  reexecute: (context?: Partial<OperationContext>) => void,
+): void {
+  const seen = useRef<string | null>(null);
+  const early = useRef(false);
+  if (epoch === 0 && readEarly) early.current = true;
+  useEffect(() => {
+    if (epoch === 0) return;
+    const key = `${epoch}:${missed}`;
+    if (seen.current === null) {
+      seen.current = key;
+      if (!early.current) return; // the first read came after the socket was up
+    } else if (seen.current === key) return;
+    seen.current = key;
+    reexecute({ requestPolicy: 'network-only' });
+  }, [epoch, missed, reexecute]);
 }

@@ -14,7 +14,7 @@ import {
   type CellState,
   type SlotEvents,
 } from './slotState';
-import { useRereadWhenLive, useSocket } from './socket';
+import { useRereadWhenLive, useSocket } from '../lib/live';
 
 interface SlotEventData {
   slotUpdates: { kind: string; at: string; slot: Slot };

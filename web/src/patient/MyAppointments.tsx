@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { zoneLabel } from '../lib/time';
 import { shortDate } from './dates';
-import { useRereadWhenLive, useSocket } from './socket';
+import { useRereadWhenLive, useSocket } from '../lib/live';
 import { APPOINTMENT_UPDATES, MY_APPOINTMENTS, type Appointment } from './operations';
 
 const ACTIVE = new Set(['SCHEDULED', 'CONFIRMED', 'IN_PROGRESS']);
