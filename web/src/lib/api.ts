@@ -158,8 +158,10 @@ let restartWs: () => void = () => {};
  */
 export function getWsClient(): WsClient {
   if (wsClient) return wsClient;
-  let restartRequested = false;
   let lastToken: string | null = null;
+  // While connectionParams runs (it may rotate the tokens itself: a token inside the refresh
+  // margin), a rotation needs no restart: the init it sends reads the session afterwards.
+  let initialising = false;
   wsClient = createWsClient({
     url: apiWsUrl(),
     lazy: true,
@@ -172,20 +174,23 @@ export function getWsClient(): WsClient {
       await new Promise((resolve) => setTimeout(resolve, ms));
     },
     connectionParams: async () => {
-      lastToken = await freshAccessToken();
+      initialising = true;
+      try {
+        await freshAccessToken();
+      } finally {
+        initialising = false;
+      }
+      lastToken = getSession()?.accessToken ?? null;
       return lastToken ? { Authorization: `Bearer ${lastToken}` } : {};
     },
     on: {
       opened: (socket) => {
         const ws = socket as WebSocket;
+        // A socket not open yet (or closing) sends, or reconnects with, the session's token
+        // as it is then: only an open one needs restarting.
         restartWs = () => {
           if (ws.readyState === WebSocket.OPEN) ws.close(4205, 'Client Restart');
-          else restartRequested = true;
         };
-        if (restartRequested) {
-          restartRequested = false;
-          restartWs();
-        }
       },
       connected: (_socket, _payload, wasRetry) => {
         if (wasRetry) for (const listener of reconnectListeners) listener();
@@ -200,7 +205,7 @@ export function getWsClient(): WsClient {
   });
   // Sign-in, sign-out and every rotation: reconnect with the new token.
   subscribeSession((session) => {
-    if ((session?.accessToken ?? null) !== lastToken) restartWs();
+    if (!initialising && (session?.accessToken ?? null) !== lastToken) restartWs();
   });
   return wsClient;
 }
