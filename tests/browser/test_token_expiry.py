@@ -98,6 +98,19 @@ class SocketLog:
     def _on_received(self, payload: str | bytes) -> None:
         self.received.append(json.loads(payload))
 
+    def summary(self) -> str:
+        """For failure messages: when each init went out, with its token's expiry."""
+        inits = [
+            f"{t:.1f} (token expires {expiry_of(token):.0f})" if token else f"{t:.1f} (no token)"
+            for t, token in self.inits
+        ]
+        kinds = [
+            str(m.get("type"))
+            + (f":{(m.get('payload') or {}).get('errors')}" if m.get("type") == "next" else "")
+            for m in self.received[-12:]
+        ]
+        return f"inits sent at {inits}; last frames heard {kinds}"
+
     def slot_states_heard(self, slot_id: str, since: int = 0) -> list[str]:
         """States of `slot_id` in slotUpdates events received from `since` (a frame index)."""
         states = []
@@ -126,11 +139,13 @@ def cell(page: Page, slot: dict[str, Any]) -> Locator:
     return page.locator(f'[data-testid="slot-cell"][data-slot-id="{slot["id"]}"]')
 
 
-async def poll(condition: Callable[[], bool], what: str, within: float = WITHIN_SECONDS) -> None:
+async def poll(
+    condition: Callable[[], bool], what: str | Callable[[], str], within: float = WITHIN_SECONDS
+) -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:g} s: {what}")
+            raise AssertionError(f"not within {within:g} s: {what() if callable(what) else what}")
         await asyncio.sleep(0.1)
 
 
@@ -211,7 +226,7 @@ async def test_past_the_access_tokens_expiry_the_socket_reconnects_with_a_fresh_
     # (1) The socket reconnected with a token other than the first, issued after it.
     await poll(
         lambda: any(t > first_expiry and token != first_token for t, token in log.inits),
-        "a connection_init with a new token after the first one expired",
+        lambda: f"a connection_init with a new token after the first one expired; {log.summary()}",
     )
     later_tokens = [token for t, token in log.inits if t > first_expiry]
     assert all(later_tokens), "a connection_init after the expiry carried no token"
