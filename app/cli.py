@@ -122,13 +122,16 @@ def _serve(workers: int) -> None:
         if supervisor:
             supervisor.stop()
             log.info("store stopped")
-    if supervisor and supervisor.gave_up:
-        print(
-            f"serve stopped: the embedded store died and could not be restarted on "
-            f"{settings.data_dir} after {settings.store_restart_attempts} attempts (see the log)",
-            file=sys.stderr,
-        )
-        sys.exit(STORE_LOST_EXIT_CODE)
+            if supervisor.gave_up:
+                # Exits from `finally` on purpose: a worker that failed to start while the
+                # store was gone (exit 3 on its way out) failed because of it; 4 says why.
+                print(
+                    f"serve stopped: the embedded store died and could not be restarted on "
+                    f"{settings.data_dir} after {settings.store_restart_attempts} attempts "
+                    "(see the log)",
+                    file=sys.stderr,
+                )
+                sys.exit(STORE_LOST_EXIT_CODE)
 
 
 def create_admin(email: str | None, password: str | None) -> None:
