@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,3 +188,17 @@ class RedisProcess:
         if self.process is not None:
             self.thaw()  # a stopped process would not hear SIGTERM
             stop_process(self.process)
+
+
+@contextmanager
+def server_pair(
+    store_uri: str, db_name: str, log_dir: Path, env: dict[str, str]
+) -> Iterator[tuple[ApiServer, ApiServer]]:
+    """Two API processes on the session's store with the same settings, both stopped after."""
+    with ExitStack() as stack:
+        servers = []
+        for _ in range(2):
+            server = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
+            stack.callback(server.stop)
+            servers.append(server)
+        yield servers[0], servers[1]

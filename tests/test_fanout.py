@@ -13,7 +13,6 @@ import json
 import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +40,7 @@ from tests.graphql_client import (
     future_day,
     unique,
 )
-from tests.servers import ApiServer, RedisProcess
+from tests.servers import ApiServer, RedisProcess, server_pair
 
 Store = AsyncDatabase[dict[str, Any]]
 
@@ -223,26 +222,12 @@ def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     server.stop()
 
 
-@contextmanager
-def _server_pair(
-    store_uri: str, db_name: str, log_dir: Path, env: dict[str, str]
-) -> Iterator[tuple[ApiServer, ApiServer]]:
-    """Two API processes on the session's store with the same settings, both stopped after."""
-    with ExitStack() as stack:
-        servers = []
-        for _ in range(2):
-            server = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
-            stack.callback(server.stop)
-            servers.append(server)
-        yield servers[0], servers[1]
-
-
 @pytest.fixture
 def outage_servers(
     private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
     """Two API processes on the session's store whose events go through the private Redis."""
-    with _server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as pair:
+    with server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as pair:
         yield pair
 
 
@@ -255,7 +240,7 @@ def short_ttl_servers(
     store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
     """Two API processes with 2-second locks; the housekeeping lease holder sweeps every 0.3 s."""
-    with _server_pair(store_uri, db_name, log_dir, SHORT_TTL_ENV) as pair:
+    with server_pair(store_uri, db_name, log_dir, SHORT_TTL_ENV) as pair:
         yield pair
 
 

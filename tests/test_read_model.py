@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 from tests.graphql_client import Api, Clinic, GraphQL, future_day
 from tests.metrics_scrape import scrape, total
 from tests.schedule_helpers import every_day, set_schedule
-from tests.servers import ApiServer, RedisProcess
+from tests.servers import ApiServer, RedisProcess, server_pair
 
 # Generous bounds for slow shared machines; each poll reports how long it took.
 FAN_OUT_BOUND_SECONDS = 10.0
@@ -90,18 +89,6 @@ async def until[T](
             return time.monotonic() - started
         await asyncio.sleep(0.05)
     raise AssertionError(f"{what}: not seen within {bound}s (last read: {last!r})")
-
-
-def pair(
-    store_uri: str, db_name: str, log_dir: Path, env: dict[str, str]
-) -> Iterator[tuple[ApiServer, ApiServer]]:
-    with ExitStack() as stack:
-        servers = []
-        for _ in range(2):
-            server = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
-            stack.callback(server.stop)
-            servers.append(server)
-        yield servers[0], servers[1]
 
 
 # --- two processes on the shared Redis --------------------------------------------------
@@ -199,7 +186,8 @@ def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
 def outage_pair(
     private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
-    yield from pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url})
+    with server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as servers:
+        yield servers
 
 
 @pytest.mark.parametrize("outage", ["stopped", "stalled"])
