@@ -19,6 +19,7 @@ from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
 from app.settings import get_settings
+from app.store.chunks import gather_in
 
 
 @dataclass
@@ -70,15 +71,16 @@ async def list_doctors(
 ) -> list[Doctor]:
     """Doctors of a specialty; with `bookable_slots` (a date was asked), only those with one."""
     query: dict[str, object] = {}
-    if bookable_slots is not None:
-        if not bookable_slots:
-            return []
-        # The slots were already chosen by specialty: a slot's specialty is what patients search.
-        query["_id"] = {"$in": list({slot.doctor_id for slot in bookable_slots})}
-    elif specialty_id is not None:
-        query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
     if not include_inactive:
         query["is_active"] = True
+    if bookable_slots is not None:
+        # The slots were already chosen by specialty: a slot's specialty is what patients search.
+        ids = [slot.doctor_id for slot in bookable_slots]
+        return by_name(
+            await gather_in(ids, lambda some: Doctor.find({"_id": some, **query}).to_list())
+        )
+    if specialty_id is not None:
+        query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
     return by_name(await Doctor.find(query).to_list())
 
 
