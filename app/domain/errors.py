@@ -127,3 +127,14 @@ class SubscriberTooSlow(DomainError):
 
     def __init__(self) -> None:
         super().__init__("This subscription fell too far behind and was ended; resubscribe")
+
+
+class ChangeNotApplied(DomainError):
+    """A change of several writes failed half-way and every write it made was undone."""
+
+    code = "CHANGE_NOT_APPLIED"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The {what} could not be completed and was undone: nothing changed. Try again."
+        )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.domain import emergencies
+from app.domain import doctor_changes, emergencies
 from app.domain.auth import accounts as auth
 from app.domain.booking import appointments, locks, rescheduling
 from app.domain.booking import bookings as booking
@@ -183,7 +183,8 @@ class Mutation:
     async def update_doctor(
         self, info: Info, id: strawberry.ID, input: DoctorUpdateInput
     ) -> Doctor:
-        return Doctor.from_doc(await doctors.update_doctor(info.context.actor, id, input.fields()))
+        updated = await doctor_changes.update_doctor(info.context.actor, id, input.fields())
+        return Doctor.from_doc(updated)
 
     @strawberry.mutation
     async def create_slot(self, info: Info, doctor_id: strawberry.ID, input: SlotInput) -> Slot:

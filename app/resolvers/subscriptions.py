@@ -86,4 +86,5 @@ class Subscription:
         wants = missed_events_listener(info.context.actor)
         async for event in _events(info, wants):
             assert isinstance(event, Resync)
-            yield EventsMissed(at=event.at, reason=event.reason)
+            doctor = None if event.doctor_id is None else strawberry.ID(str(event.doctor_id))
+            yield EventsMissed(at=event.at, reason=event.reason, doctor_id=doctor)

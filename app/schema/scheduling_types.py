@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
-from app.domain.scheduling.regeneration import ScheduleChangeResult
+from app.domain.scheduling.regeneration_steps import ScheduleChangeResult
 from app.models import DateOverride as DateOverrideDoc
 from app.models import Schedule as ScheduleDoc
 from app.models import TimeRange as TimeRangeDoc

@@ -158,6 +158,8 @@ class ReadModel:
             self.days.change((slot.doctor_id, slot.date), _newer(slot))
         elif isinstance(event, CacheInvalidated):
             self._invalidate(event)
+        elif isinstance(event, Resync) and event.doctor_id is not None:
+            self._invalidate(CacheInvalidated(at=event.at, doctor_id=event.doctor_id))
         elif isinstance(event, Resync):
             self.clear()
         else:
