@@ -93,6 +93,7 @@ class DoctorChange:
                     "specialty_moved",
                     {"specialty_id": self.before.specialty_id, "is_booked": False},
                     {"specialty_id": self.after.specialty_id},
+                    {"specialty_id": self.before.specialty_id},
                 )
             )
         if self.availability_changed:
@@ -101,6 +102,7 @@ class DoctorChange:
                     "availability_switched",
                     {"is_removed": False},
                     {"doctor_is_active": self.after.is_active},
+                    {"doctor_is_active": self.before.is_active},
                 )
             )
         return steps
@@ -130,13 +132,14 @@ class DoctorChange:
 
         return Step("doctor_saved", do, undo)
 
-    def _rewrite(self, name: str, only: dict[str, Any], changes: dict[str, Any]) -> Step:
+    def _rewrite(
+        self, name: str, only: dict[str, Any], changes: dict[str, Any], previous: dict[str, Any]
+    ) -> Step:
         """`changes` on the doctor's future slots matching `only`, a week of dates per
-        update_many; the undo finds them by this change's `updated_at` stamp."""
+        update_many; the undo finds them by this change's `updated_at` stamp and sets
+        `previous` again."""
         collection = Slot.get_pymongo_collection()
         doctor_id, now = self.after.id, self.now
-        previous = {k: getattr(self.before, k) for k in changes if hasattr(self.before, k)}
-        previous |= {k: v for k, v in only.items() if k in changes}
 
         async def do() -> None:
             for window in _windows(now, self.before.horizon_end):
