@@ -17,7 +17,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
-from app.domain.errors import ChangeNotApplied, DomainError
+from app.core.errors import ChangeNotApplied, DomainError
 from app.models import Doctor
 from app.settings import get_settings
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import Conflict
 from app.domain.all_or_nothing import Step, run_all_or_nothing
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
@@ -25,8 +27,6 @@ from app.domain.catalog.doctors import (
     duplicate_field,
     get_doctor,
 )
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict
 from app.domain.read_model import announce_stale
 from app.domain.scheduling.regeneration import doctor_lease, plan_regeneration
 from app.domain.scheduling.regeneration_steps import Regeneration

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from beanie import PydanticObjectId
 from pymongo.errors import BulkWriteError
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.scheduling.generator import PlannedSlot, plan_slots
 from app.events.messages import SlotChanged, SlotEventKind
 from app.models import DateOverride, Doctor, Slot, SlotSource

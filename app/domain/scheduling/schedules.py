@@ -9,13 +9,13 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.core.clock import utcnow
+from app.core.errors import NotFound
 from app.domain import validation
 from app.domain.all_or_nothing import Step, fields_step, run_all_or_nothing
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.catalog.doctors import get_doctor
-from app.domain.clock import utcnow
-from app.domain.errors import NotFound
 from app.domain.read_model import announce_stale
 from app.domain.scheduling.regeneration import doctor_lease, doctor_today, plan_regeneration
 from app.domain.scheduling.regeneration_steps import Regeneration, ScheduleChangeResult

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from beanie import PydanticObjectId
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.events.messages import EventsMissedReason, Resync, SlotChanged
 from app.events.publisher import publish
 
