@@ -102,20 +102,15 @@ class Regeneration:
         by scanning the whole collection, an equality on `doctor_id` through `doctor_slots`."""
         now, collection = self.plan.now, Slot.get_pymongo_collection()
         by_id = {s["_id"]: s for s in self.plan.removable}
+        removal = {"is_removed": True, "is_available": False, "booking_lock": NO_LOCK}
         for piece in chunked(by_id):
             result = await collection.update_many(
                 {"doctor_id": self.doctor_id, "_id": one_of(piece), **still_available(now)},
-                {
-                    "$set": {
-                        "is_removed": True,
-                        "is_available": False,
-                        "booking_lock": NO_LOCK,
-                        "updated_at": now,
-                    }
-                },
+                {"$set": {**removal, "updated_at": now}},
             )
             if result.modified_count == len(piece):
-                self.removed += [by_id[i] for i in piece]
+                # Every one went: each is what was read, as the update left it.
+                self.removed += [{**by_id[i], **removal, "updated_at": now} for i in piece]
             elif result.modified_count:
                 # Under the doctor's lease nothing else removes these slots: the stamp is ours.
                 self.removed += await collection.find(
