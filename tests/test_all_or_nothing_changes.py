@@ -165,6 +165,21 @@ async def test_a_day_off_and_its_clearing_that_fail_change_nothing(
     assert (await snapshot(sqlite_store, clinic.doctor_id))["overrides"] == []
 
 
+async def test_a_change_removing_hundreds_of_slots_removes_them_in_pieces(
+    apis: dict[str, Api], sqlite_store: Any
+) -> None:
+    """480 slot ids: more than one filter of app/store/chunks.py, past what the SQLite
+    engine takes in one `$in` with the removal's other conditions."""
+    api = apis["healthy"]
+    clinic = await api.clinic()
+    made = await set_schedule(api, clinic, slotMinutes=15, weekly=every_day(("09:00", "12:00")))
+    assert made.data["setSchedule"]["slotsAdded"] >= 59 * 12
+    narrowed = await set_schedule(api, clinic, slotMinutes=15, weekly=every_day(("09:00", "10:00")))
+    assert narrowed.data["setSchedule"]["slotsRemoved"] >= 59 * 8
+    starts = {s["start_time"] for s in await live_slots(sqlite_store, clinic.doctor_id)}
+    assert starts == {"09:00", "09:15", "09:30", "09:45"}
+
+
 async def test_a_time_zone_move_that_fails_half_way_changes_nothing(
     apis: dict[str, Api], sqlite_store: Any
 ) -> None:

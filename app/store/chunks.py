@@ -1,9 +1,10 @@
 """Every list that goes into a store filter goes through here, a bounded piece at a time.
 
 mongoeco's SQLite engine turns each `$in` value into its own clause, and SQLite refuses an
-expression deeper than 1,000 levels: past about 492 values the query fails. A real MongoDB
-takes longer lists, but one filter per 500 values costs it nothing measurable, so every
-store runs the same chunked path.
+expression deeper than 1,000 levels: past about 492 values the query fails, and fewer when
+the filter has other conditions (a regeneration's removal of 500 slot ids failed). 200
+leaves room for them. A real MongoDB takes longer lists, but one filter per 200 values
+costs it little, so every store runs the same chunked path.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 200
 
 
 def chunked[T](values: Iterable[T], size: int = CHUNK_SIZE) -> Iterator[list[T]]:

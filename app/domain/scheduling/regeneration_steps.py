@@ -1,7 +1,7 @@
 """A regeneration's writes as all-or-nothing steps, and what it announces once they stand.
 
 Removing comes before adding: a new slot may take the start instant of one that goes, and
-the unique slot key refuses two live slots there. Every write is bulk and chunked (500 ids
+the unique slot key refuses two live slots there. Every write is bulk and chunked (200 ids
 a command, app/store/chunks.py); each undo finds exactly what its step wrote.
 """
 
