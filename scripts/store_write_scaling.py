@@ -113,13 +113,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=30, help="writes per kind and size")
     parser.add_argument("--engine", choices=("sqlite", "memory"), default="sqlite")
     parser.add_argument("--uri", help="measure this running store instead of starting one")
+    parser.add_argument("--synchronous", choices=("NORMAL", "FULL"), default="NORMAL")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.uri:
         asyncio.run(measure(args.uri, sizes, args.count))
         return
     with tempfile.TemporaryDirectory() as data_dir:
-        store = EmbeddedStoreProcess(args.engine, Path(data_dir))
+        store = EmbeddedStoreProcess(args.engine, Path(data_dir), synchronous=args.synchronous)
         try:
             asyncio.run(measure(store.start(), sizes, args.count))
         finally:
