@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     rate_limit_login_address: str = "60/15 minutes"
     rate_limit_register_address: str = "20/hour"
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # Test-only (honoured only with APP_ENV=test): a rotation waits this long between
+    # spending the old refresh token and writing the new one, so a test can interleave a replay.
+    test_refresh_pause_seconds: float = Field(default=0.0, ge=0, le=30)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -139,6 +142,10 @@ class Settings(BaseSettings):
         ):
             raise ValueError("JWT_SECRET must be set to a secret of 32+ characters in production")
         return self
+
+    @property
+    def refresh_pause(self) -> float:
+        return self.test_refresh_pause_seconds if self.app_env == "test" else 0.0
 
     @property
     def graphiql_enabled(self) -> bool:

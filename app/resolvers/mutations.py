@@ -9,6 +9,7 @@ import strawberry
 
 from app.domain import emergencies
 from app.domain.auth import accounts as auth
+from app.domain.auth.actor import require_actor
 from app.domain.booking import appointments, locks, rescheduling
 from app.domain.booking import bookings as booking
 from app.domain.catalog import doctors, specialties
@@ -76,6 +77,23 @@ class Mutation:
     @strawberry.mutation
     async def logout(self, refresh_token: str) -> bool:
         return await auth.logout(refresh_token)
+
+    @strawberry.mutation(
+        description="Signed in: ends every session of your account (its refresh and access "
+        "tokens and live subscriptions, on every device); the number of sessions ended."
+    )
+    async def logout_everywhere(self, info: Info) -> int:
+        return await auth.logout_everywhere(require_actor(info.context.actor))
+
+    @strawberry.mutation(
+        description="Signed in: ends every session of your account, then signs you in anew.",
+        extensions=[RateLimited("login_address", by_address=True)],
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> AuthPayload:
+        actor = require_actor(info.context.actor)
+        return _auth_payload(await auth.change_password(actor, current_password, new_password))
 
     @strawberry.mutation(
         description="patientId: an ADMIN booking on a patient's behalf.",

@@ -28,7 +28,7 @@ from app.domain.errors import Unauthenticated
 from app.domain.read_model import answers
 from app.observability import metrics
 from app.observability.operations import record_reused
-from app.request_id import current_request_id
+from app.request_id import current_client_address, current_request_id
 from app.schema.context import Context
 from app.settings import get_settings
 from app.web.answer_cache import (
@@ -173,6 +173,7 @@ class BookingGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client.host if request.client else "unknown"
+        current_client_address.set(client)
         return Context(
             headers_authorization=request.headers.get("authorization"),
             request_id=current_request_id.get(),

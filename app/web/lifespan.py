@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
+from app.domain.auth import revocations
 from app.domain.auth.accounts import ensure_admin
+from app.domain.auth.sessions import load_recent_ends
 from app.domain.housekeeping.loop import run_housekeeping
 from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
@@ -48,9 +50,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     )
     # Watching before the broker starts: no event of this process's life goes unheard.
     read_model = ReadModel(settings.read_model_max_age_seconds)
+    hub.watch(revocations.apply)
     if settings.read_model_enabled:
         hub.watch(read_model.apply)
     await broker.start()
+    await load_recent_ends()
     set_broker(broker, hub)
     set_read_model(read_model if settings.read_model_enabled else None)
     set_rate_limits(build_rate_limits(settings))
@@ -65,6 +69,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await housekeeping
         set_read_model(None)
         hub.unwatch(read_model.apply)
+        hub.unwatch(revocations.apply)
         set_broker(None)
         await app.state.readiness.close()
         await broker.close()
