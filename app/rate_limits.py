@@ -60,9 +60,10 @@ class RateLimits:
         raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def build_rate_limits(settings: Settings) -> RateLimits:
-    # One prefix per database: deployments (and test sessions) sharing a Redis count apart.
-    prefix = f"aayulink-rl:{settings.mongodb_db}"
+def build_rate_limits(settings: Settings, redis_prefix: str) -> RateLimits:
+    """`redis_prefix`: this deployment's (app/redis_link.py), so deployments sharing a Redis
+    count apart."""
+    prefix = f"{redis_prefix}:rl"
     if settings.redis_url:
         # redis-py rather than the default coredis: the same client, timeouts and retry
         # policy as the event broker.

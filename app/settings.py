@@ -38,7 +38,11 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
-    events_channel: str = "aayulink:events"
+    # Every Redis key and channel starts with this; unset: "aayulink:<id of this store>", so
+    # deployments sharing one Redis never hear or count each other (app/store/deployment.py).
+    redis_key_prefix: str | None = Field(default=None, min_length=1, max_length=100)
+    # Unset: "<prefix>:events". Set only to join processes that do not share a store.
+    events_channel: str | None = Field(default=None, min_length=1, max_length=200)
     # The per-process read model of bookable slots and the catalogue (app/domain/read_model).
     read_model_enabled: bool = True
     read_model_max_age_seconds: float = Field(default=10.0, gt=0, le=3600)
@@ -125,6 +129,11 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError('must be a rate like "30/minute" or "10/15 minutes"') from None
         return value
+
+    @field_validator("redis_key_prefix", "events_channel", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("housekeeping_lease_seconds")
     @classmethod
