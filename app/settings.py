@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=5000, ge=1)
     query_cost_list_size: int = Field(default=10, ge=1)
     max_query_length: int = Field(default=100_000, ge=1)
+    # Counted on the parsed document before validation (app/schema/selection_limits.py).
+    max_query_selections: int = Field(default=500, ge=10, le=100_000)
+    max_query_field_repeats: int = Field(default=5, ge=1, le=1000)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     ws_connection_init_timeout_seconds: float = 10.0

@@ -1,0 +1,97 @@
+"""B10 hostile documents: what 8 anonymous clients sending costly documents do to an honest one.
+
+Each hostile client sends, back to back, the document of issue 20 (one field repeated 495
+times, 7 KB, under the token cap), made unique each time so no cache helps. An honest client
+asks for the specialty list sequentially, first alone (the reference) and then while the
+hostile clients run, against one API process. The figure is the rise in its p99; beside
+it, the rise when the same 8 clients send a trivial valid document instead (what 8 busy
+clients cost anyway), so a loaded machine's figure can be read as a ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.common import Sizes, error_code, graphql, http_client, latency_summary
+from bench.servers import Store, api_processes
+
+HOSTILE_CLIENTS = 8
+REPEATS = 495
+HONEST = "{ specialties { id name } }"
+BENIGN = "{ __typename }"
+TARGET_RISE_MS = 50.0
+
+
+def hostile_document(n: int) -> str:
+    return "{ doctors { " + "specialty { id } " * REPEATS + "} }" + f"\n# {n}"
+
+
+async def _honest(url: str, seconds: float) -> list[float]:
+    timings: list[float] = []
+    async with http_client() as client:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            body = await graphql(client, url, HONEST)
+            timings.append(time.perf_counter() - started)
+            assert not body.get("errors"), body
+    return timings
+
+
+async def _sender(
+    url: str, stop: asyncio.Event, codes: Counter[str | None], worker: int, hostile: bool
+) -> None:
+    async with http_client() as client:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            query = hostile_document(worker * 1_000_000 + n) if hostile else BENIGN
+            body = await graphql(client, url, query)
+            codes[error_code(body)] += 1
+
+
+async def _honest_beside(
+    url: str, window_s: float, hostile: bool
+) -> tuple[list[float], Counter[str | None]]:
+    """The honest client's timings while 8 others send (hostile or benign) documents."""
+    stop = asyncio.Event()
+    codes: Counter[str | None] = Counter()
+    senders = [
+        asyncio.create_task(_sender(url, stop, codes, worker, hostile))
+        for worker in range(HOSTILE_CLIENTS)
+    ]
+    await asyncio.sleep(1.0)  # under way before the honest window opens
+    try:
+        return await _honest(url, window_s), codes
+    finally:
+        stop.set()
+        await asyncio.gather(*senders)
+
+
+async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
+    window_s = 20.0 if sizes.b8_window_s >= 20 else 8.0
+    db_name = f"aayulink_bench_b10_{uuid.uuid4().hex[:6]}"
+    async with api_processes(store.uri, db_name, log_dir, count=1) as processes:
+        url = processes[0].url
+        await _honest(url, 2.0)  # warm-up: caches and connections
+        alone = await _honest(url, window_s)
+        busy, _ = await _honest_beside(url, window_s, hostile=False)
+        attacked, codes = await _honest_beside(url, window_s, hostile=True)
+    reference, under_attack = latency_summary(alone), latency_summary(attacked)
+    beside_benign = latency_summary(busy)
+    return {
+        "hostile_clients": HOSTILE_CLIENTS,
+        "window_s": window_s,
+        "honest_alone": reference,
+        "honest_beside_benign": beside_benign,
+        "honest_under_attack": under_attack,
+        "p99_rise_ms": under_attack["p99_ms"] - reference["p99_ms"],
+        "benign_p99_rise_ms": beside_benign["p99_ms"] - reference["p99_ms"],
+        "hostile_answers": {str(code): count for code, count in codes.items()},
+        "target_rise_ms": TARGET_RISE_MS,
+    }
