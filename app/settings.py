@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     rate_limit_login_account: str = "10/15 minutes"
     rate_limit_login_address: str = "60/15 minutes"
     rate_limit_register_address: str = "20/hour"
+    # Registrations naming a taken email, per address: the contract answers CONFLICT, so this
+    # bounds how fast an address can learn which emails have accounts.
+    rate_limit_register_taken: str = "5/hour"
+    # An address that signed in to an account is "known" to it this long: there the right
+    # password passes even while the account is over RATE_LIMIT_LOGIN_ACCOUNT.
+    rate_limit_login_known_days: int = Field(default=30, ge=1, le=365)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     # Test-only (honoured only with APP_ENV=test): a rotation waits this long between
     # spending the old refresh token and writing the new one, so a test can interleave a replay.
@@ -123,6 +129,7 @@ class Settings(BaseSettings):
         "rate_limit_login_account",
         "rate_limit_login_address",
         "rate_limit_register_address",
+        "rate_limit_register_taken",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

@@ -11,6 +11,9 @@ clients cost anyway), so a loaded machine's figure can be read as a ratio.
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
+import sys
 import time
 import uuid
 from collections import Counter
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Sizes, error_code, graphql, http_client, latency_summary
-from bench.servers import Store, api_processes
+from bench.servers import ROOT, Store, api_processes
 
 HOSTILE_CLIENTS = 8
 REPEATS = 495
@@ -55,22 +58,40 @@ async def _sender(
             codes[error_code(body)] += 1
 
 
+async def _send_until_stopped(url: str, hostile: bool) -> None:
+    """The 8 senders, in a process of their own so their work does not slow the honest
+    client's measurements; SIGTERM stops them, and the answers' codes go to stdout."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    codes: Counter[str | None] = Counter()
+    await asyncio.gather(
+        *(_sender(url, stop, codes, worker, hostile) for worker in range(HOSTILE_CLIENTS))
+    )
+    print(json.dumps({str(code): count for code, count in codes.items()}), flush=True)
+
+
 async def _honest_beside(
     url: str, window_s: float, hostile: bool
-) -> tuple[list[float], Counter[str | None]]:
-    """The honest client's timings while 8 others send (hostile or benign) documents."""
-    stop = asyncio.Event()
-    codes: Counter[str | None] = Counter()
-    senders = [
-        asyncio.create_task(_sender(url, stop, codes, worker, hostile))
-        for worker in range(HOSTILE_CLIENTS)
-    ]
-    await asyncio.sleep(1.0)  # under way before the honest window opens
+) -> tuple[list[float], dict[str, int]]:
+    """The honest client's timings while 8 others send (hostile or benign) documents, and
+    the codes the others were answered with."""
+    senders = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.b10_hostile_documents",
+        url,
+        "hostile" if hostile else "benign",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
     try:
-        return await _honest(url, window_s), codes
+        await asyncio.sleep(2.0)  # under way before the honest window opens
+        timings = await _honest(url, window_s)
     finally:
-        stop.set()
-        await asyncio.gather(*senders)
+        senders.send_signal(signal.SIGTERM)
+        out, _ = await senders.communicate()
+    codes: dict[str, int] = json.loads(out or b"{}")
+    return timings, codes
 
 
 async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
@@ -80,7 +101,7 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
         url = processes[0].url
         await _honest(url, 2.0)  # warm-up: caches and connections
         alone = await _honest(url, window_s)
-        busy, _ = await _honest_beside(url, window_s, hostile=False)
+        busy, benign_codes = await _honest_beside(url, window_s, hostile=False)
         attacked, codes = await _honest_beside(url, window_s, hostile=True)
     reference, under_attack = latency_summary(alone), latency_summary(attacked)
     beside_benign = latency_summary(busy)
@@ -92,6 +113,11 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
         "honest_under_attack": under_attack,
         "p99_rise_ms": under_attack["p99_ms"] - reference["p99_ms"],
         "benign_p99_rise_ms": beside_benign["p99_ms"] - reference["p99_ms"],
-        "hostile_answers": {str(code): count for code, count in codes.items()},
+        "hostile_answers": codes,
+        "benign_answers": benign_codes,
         "target_rise_ms": TARGET_RISE_MS,
     }
+
+
+if __name__ == "__main__":
+    asyncio.run(_send_until_stopped(sys.argv[1], sys.argv[2] == "hostile"))

@@ -573,7 +573,14 @@ def _b10(results: dict[str, Any]) -> list[Row]:
             target=f"< {target:g} ms",
             met=results["p99_rise_ms"] < target,
         ),
-        _row("B10", "hostile documents answered in the window", refused, ""),
+        _row(
+            "B10",
+            "hostile documents answered in the window",
+            refused,
+            "",
+            sum(results["benign_answers"].values()),
+            "benign documents",
+        ),
     ]
 
 

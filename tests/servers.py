@@ -74,6 +74,7 @@ class ApiServer:
             "RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
             "RATE_LIMIT_LOGIN_ADDRESS": "100000/minute",
             "RATE_LIMIT_REGISTER_ADDRESS": "100000/minute",
+            "RATE_LIMIT_REGISTER_TAKEN": "100000/minute",
             # Session-wide logins outlive a slow run; expiry tests set their own short TTL.
             "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
             **self.env,

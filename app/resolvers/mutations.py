@@ -61,14 +61,16 @@ class Mutation:
         description="Creates a PATIENT account and signs it in.",
         extensions=[RateLimited("register_address", by_address=True)],
     )
-    async def register(self, input: RegisterInput) -> AuthPayload:
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         return _auth_payload(
-            await auth.register(input.email, input.password, input.name, input.phone)
+            await auth.register(
+                input.email, input.password, input.name, input.phone, info.context.client_key
+            )
         )
 
     @strawberry.mutation(extensions=[RateLimited("login_address", by_address=True)])
-    async def login(self, email: str, password: str) -> AuthPayload:
-        return _auth_payload(await auth.login(email, password))
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        return _auth_payload(await auth.login(email, password, info.context.client_key))
 
     @strawberry.mutation(description="Rotates: the old refresh token stops working.")
     async def refresh_token(self, refresh_token: str) -> AuthPayload:
