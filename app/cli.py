@@ -90,6 +90,9 @@ def _serve(workers: int) -> None:
         os.environ["MONGODB_URI"] = supervisor.start()
         get_settings.cache_clear()
     try:
+        from app.domain.auth.signing_secret import signing_secret
+
+        signing_secret()  # made once here, before the workers read it
         if get_settings().seed_on_start:
             from app.domain.demo_data import seed_if_empty
 
@@ -223,6 +226,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "serve":
+        from app.settings import SettingsError, get_settings
+
+        try:
+            get_settings()
+        except SettingsError as exc:  # a refusal to start, said in one line, not a traceback
+            print(f"serve: {exc}", file=sys.stderr)
+            sys.exit(2)
         serve(args.workers)
     elif args.command == "seed":
         from app.domain.demo_data import seed_demo_data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,7 +12,19 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+# Published (in this repository's history and docs): refused wherever the server can be
+# reached from another machine, whatever APP_ENV says.
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+DEMO_PASSWORDS = frozenset({"admin-demo-pass", "doctor-demo-pass", "patient-demo-pass"})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 class Settings(BaseSettings):
@@ -47,7 +60,9 @@ class Settings(BaseSettings):
     read_model_enabled: bool = True
     read_model_max_age_seconds: float = Field(default=10.0, gt=0, le=3600)
 
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # Unset: a random secret generated once and kept in DATA_DIR/jwt-secret (not in production,
+    # where every host must share one: set it there). See app/domain/auth/signing_secret.py.
+    jwt_secret: str | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "aayulink-booking"
     jwt_audience: str = "aayulink-clients"
@@ -140,7 +155,7 @@ class Settings(BaseSettings):
             raise ValueError('must be a rate like "30/minute" or "10/15 minutes"') from None
         return value
 
-    @field_validator("redis_key_prefix", "events_channel", mode="before")
+    @field_validator("redis_key_prefix", "events_channel", "jwt_secret", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if value == "" else value
@@ -157,9 +172,34 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.app_env == "production" and (
-            self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32
+            self.jwt_secret is None
+            or self.jwt_secret == DEFAULT_JWT_SECRET
+            or len(self.jwt_secret) < 32
         ):
             raise ValueError("JWT_SECRET must be set to a secret of 32+ characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_published_secrets_beyond_loopback(self) -> Settings:
+        """Whoever can reach the server must not be able to sign tokens or sign in as admin
+        with what this repository publishes; on loopback only the developer can."""
+        if is_loopback(self.host):
+            return self
+        problems = []
+        if self.jwt_secret == DEFAULT_JWT_SECRET:
+            problems.append("JWT_SECRET is the published development secret")
+        if self.admin_password in DEMO_PASSWORDS:
+            problems.append("ADMIN_PASSWORD is a published demo password")
+        if self.seed_on_start:
+            problems.append(
+                "the demo data (SEED_DEMO_DATA, on by default in development) signs in with "
+                "published passwords"
+            )
+        if problems:
+            raise ValueError(
+                f"HOST={self.host} listens beyond loopback, but {'; '.join(problems)}: "
+                "change them, or listen on HOST=127.0.0.1"
+            )
         return self
 
     @property

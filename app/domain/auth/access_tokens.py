@@ -10,6 +10,7 @@ from bson import ObjectId
 
 from app.domain.auth import revocations
 from app.domain.auth.actor import Actor
+from app.domain.auth.signing_secret import signing_secret
 from app.domain.clock import utcnow
 from app.domain.errors import Unauthenticated
 from app.models import Role, User
@@ -32,7 +33,7 @@ def issue_access_token(user: User, session_id: str) -> str:
     }
     if user.doctor_id:
         claims["doctorId"] = str(user.doctor_id)
-    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+    return jwt.encode(claims, signing_secret(), algorithm=settings.jwt_algorithm)
 
 
 def actor_from_access_token(token: str) -> Actor:
@@ -41,7 +42,7 @@ def actor_from_access_token(token: str) -> Actor:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            signing_secret(),
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
