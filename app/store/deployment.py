@@ -14,7 +14,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 
 COLLECTION = "deployment"
 _IDENTITY = "identity"

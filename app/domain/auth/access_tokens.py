@@ -8,11 +8,11 @@ import jwt
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.core.clock import utcnow
+from app.core.errors import Unauthenticated
 from app.domain.auth import revocations
 from app.domain.auth.actor import Actor
 from app.domain.auth.signing_secret import signing_secret
-from app.domain.clock import utcnow
-from app.domain.errors import Unauthenticated
 from app.models import Role, User
 from app.settings import get_settings
 

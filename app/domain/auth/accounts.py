@@ -8,14 +8,14 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app import rate_limits
+from app.core.clock import utcnow
+from app.core.errors import BadUserInput, Conflict, Unauthenticated
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth import login_throttle, sessions
 from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.auth.sessions import Session, start_session
-from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput, Conflict, Unauthenticated
 from app.models import Role, User
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
 
+from app.core.errors import Forbidden, Unauthenticated
 from app.domain.auth import revocations
-from app.domain.errors import Forbidden, Unauthenticated
 from app.models import Role
 
 

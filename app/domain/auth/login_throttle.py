@@ -11,7 +11,7 @@ out. Guessing from a known address stays bounded by the per-address limit
 from __future__ import annotations
 
 from app import rate_limits
-from app.domain.errors import RateLimited
+from app.core.errors import RateLimited
 
 BUCKET = "login_account"
 KNOWN = "login_known"

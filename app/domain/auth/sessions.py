@@ -17,10 +17,10 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.core.clock import utcnow
+from app.core.errors import Unauthenticated
 from app.domain.auth import revocations
 from app.domain.auth.access_tokens import issue_access_token
-from app.domain.clock import utcnow
-from app.domain.errors import Unauthenticated
 from app.events.messages import SessionsRevoked
 from app.events.publisher import publish
 from app.models import RefreshToken, User
