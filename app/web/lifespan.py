@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from app.domain.auth import revocations
 from app.domain.auth.accounts import ensure_admin
-from app.domain.auth.sessions import load_recent_ends
+from app.domain.auth.sessions import load_recent_ends, reload_after_resync
 from app.domain.housekeeping.loop import run_housekeeping
 from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
@@ -59,6 +59,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # Watching before the broker starts: no event of this process's life goes unheard.
     read_model = ReadModel(settings.read_model_max_age_seconds)
     hub.watch(revocations.apply)
+    hub.watch(reload_after_resync)
     if settings.read_model_enabled:
         hub.watch(read_model.apply)
     await broker.start()
@@ -78,6 +79,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         set_read_model(None)
         hub.unwatch(read_model.apply)
         hub.unwatch(revocations.apply)
+        hub.unwatch(reload_after_resync)
         set_broker(None)
         await app.state.readiness.close()
         await broker.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from app.core.clock import utcnow
 from app.core.errors import Unauthenticated
 from app.domain.auth import revocations
 from app.domain.auth.access_tokens import issue_access_token
-from app.events.messages import SessionsRevoked
+from app.events.messages import Event, Resync, SessionsRevoked
 from app.events.publisher import publish
 from app.models import RefreshToken, User
 from app.settings import get_settings
 
+log = logging.getLogger(__name__)
 # `$in` lists go to the store in pieces this size (the SQLite engine fails past ~492 values).
 _CHUNK = 400
 _REFUSED = "Refresh token is invalid, expired or revoked"
@@ -154,6 +156,26 @@ async def load_recent_ends() -> None:
     cursor = collection.find({"revoked_at": {"$gt": since}}, {"family_id": 1, "_id": 0})
     families = {str(doc["family_id"]) async for doc in cursor}
     revocations.mark_ended(families)
+
+
+_reloads: set[asyncio.Task[None]] = set()
+
+
+def reload_after_resync(event: Event) -> None:
+    """The hub's watcher: after a `Resync` an end announced meanwhile may have been missed,
+    so the recent ends are read from the store again."""
+    if not isinstance(event, Resync):
+        return
+    task = asyncio.get_running_loop().create_task(_reload_quietly())
+    _reloads.add(task)
+    task.add_done_callback(_reloads.discard)
+
+
+async def _reload_quietly() -> None:
+    try:
+        await load_recent_ends()
+    except Exception:  # the store is away too: the next resync or start tries again
+        log.warning("could not re-read ended sessions after a resync", exc_info=True)
 
 
 def refused() -> Unauthenticated:
