@@ -179,3 +179,18 @@ async def test_logout_ends_a_live_subscription_in_the_other_process(
         await gql_b(LOGOUT, {"refreshToken": refresh})
         ended = await events.failure(within=ANNOUNCE_BOUND_SECONDS)
         assert error_codes(ended) == ["UNAUTHENTICATED"]
+
+
+async def test_a_process_started_after_a_logout_refuses_the_sessions_tokens(
+    http: httpx.AsyncClient, gql: GraphQL, store_uri: str, db_name: str, log_dir: Path
+) -> None:
+    """It heard no announcement: it reads the recent ends from the store as it starts."""
+    _, access, refresh = await signed_in(gql)
+    await gql(LOGOUT, {"refreshToken": refresh})
+    late = ApiServer(store_uri, db_name).start(log_dir)
+    try:
+        reply = await GraphQL(http, late.url)(ME, token=access)
+        assert reply.code == "UNAUTHENTICATED"
+        assert "ended" in reply.error["message"]
+    finally:
+        late.stop()
