@@ -1,4 +1,4 @@
-"""Accounts and sessions: register, login, rotating refresh tokens, logout."""
+"""Accounts: register, login, logout, password changes; sessions themselves are in sessions.py."""
 
 from __future__ import annotations
 
