@@ -579,6 +579,41 @@ def _b9(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _b10(results: dict[str, Any]) -> list[Row]:
+    alone, attacked = results["honest_alone"], results["honest_under_attack"]
+    target = results["target_rise_ms"]
+    hostile = results["hostile_clients"]
+    refused = sum(results["hostile_answers"].values())
+    return [
+        _row(
+            "B10",
+            f"honest p99 while {hostile} clients send 495-field documents",
+            attacked["p99_ms"],
+            "ms",
+            alone["p99_ms"],
+            "alone",
+        ),
+        _row(
+            "B10",
+            "rise of the honest p99 under the hostile documents",
+            results["p99_rise_ms"],
+            "ms",
+            results["benign_p99_rise_ms"],
+            f"{hostile} clients sending unique {{ __typename }}",
+            target=f"< {target:g} ms",
+            met=results["p99_rise_ms"] < target,
+        ),
+        _row(
+            "B10",
+            "hostile documents answered in the window",
+            refused,
+            "",
+            sum(results["benign_answers"].values()),
+            "benign documents",
+        ),
+    ]
+
+
 BUILDERS = {
     "B1": _b1,
     "B2": _b2,
@@ -589,6 +624,7 @@ BUILDERS = {
     "B7": _b7,
     "B8": _b8,
     "B9": _b9,
+    "B10": _b10,
 }
 
 
