@@ -9,7 +9,7 @@ from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, 
 from pymongo.errors import PyMongoError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, ServiceUnavailable
 from app.request_id import current_request_id
 from app.settings import get_settings
 from app.store import outage
@@ -69,6 +69,8 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code, **original.extensions}
+        if isinstance(original, ServiceUnavailable):
+            extensions["requestId"] = current_request_id.get()
         message = original.message
     elif original is None or isinstance(
         original, GraphQLError | InvalidOperationTypeError | CannotGetOperationTypeError
