@@ -18,7 +18,7 @@ import logging
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.request_id import current_request_id
+from app.core.request_id import current_request_id
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
