@@ -21,7 +21,15 @@ from pymongo import AsyncMongoClient
 
 from tests import booking_rush
 from tests.booking_rush import Rush
-from tests.graphql_client import CREATE_SPECIALTY, Api, GraphQL, Person, Response, unique
+from tests.graphql_client import (
+    CREATE_SPECIALTY,
+    LOGIN,
+    Api,
+    GraphQL,
+    Person,
+    Response,
+    unique,
+)
 from tests.serve_process import Serve
 from tests.test_store_supervision import (
     PATIENTS,
@@ -224,3 +232,70 @@ async def test_a_booking_the_full_disk_cut_short_is_finished_by_its_retry(
             await client.close()
     finally:
         server.stop()
+
+
+REFRESH = """mutation($token: String!) {
+  refreshToken(refreshToken: $token) { accessToken refreshToken }
+}"""
+SESSIONS = 12
+PASSWORD = "patient-password"  # what Api.patient registers with
+
+
+async def test_sign_in_and_refresh_on_a_full_disk(
+    http: httpx.AsyncClient, small_disk: Path, tmp_path: Path
+) -> None:
+    env = {**RUSH_ENV, "STORE_TIMEOUT_SECONDS": "5"}
+    server = Serve(small_disk / "data", tmp_path / "serve.log", env=env).start()
+    try:
+        gql = GraphQL(http, server.url)
+        api = Api(gql, await Api.login_admin(gql))
+        people = [await api.patient(f"Session {i}") for i in range(SESSIONS)]
+
+        ballast = _fill(small_disk)
+        # Sign-in writes a refresh token: a session, or SERVICE_UNAVAILABLE when the disk
+        # refuses it (a nearly full SQLite store still takes the odd small write).
+        signed_in = await gql(LOGIN, {"email": people[0].email, "password": PASSWORD})
+        if signed_in.body.get("errors"):
+            assert signed_in.code == "SERVICE_UNAVAILABLE", signed_in.body
+            assert signed_in.error["extensions"]["retryAfter"] == 2, signed_in.body
+        # A live access token keeps reading.
+        me = await _read(gql, "{ me { id } }", people[0].token)
+        assert me["me"]["id"] == people[0].id
+        refreshed = await asyncio.gather(
+            *(gql(REFRESH, {"token": p.refresh_token}) for p in people)
+        )
+        for reply in refreshed:
+            if reply.body.get("errors"):
+                assert reply.code == "SERVICE_UNAVAILABLE", reply.body
+
+        ballast.unlink()
+        # A refresh the disk refused is unspent, and works when sent again, unless the disk
+        # refused the unspending too: then that session ends (UNAUTHENTICATED, sign in again).
+        # Never anything else, and never an error for a session whose refresh went through.
+        for person, reply in zip(people, refreshed, strict=True):
+            token = (
+                person.refresh_token
+                if reply.body.get("errors")
+                else reply.data["refreshToken"]["refreshToken"]
+            )
+            again = await _retried(gql, REFRESH, {"token": token})
+            if not again.body.get("errors"):
+                assert again.data["refreshToken"]["accessToken"]
+            else:
+                assert reply.body.get("errors"), again.body
+                assert again.code == "UNAUTHENTICATED", again.body
+        signed_in = await _retried(gql, LOGIN, {"email": people[0].email, "password": PASSWORD})
+        assert signed_in.data["login"]["accessToken"]
+    finally:
+        server.stop()
+
+
+async def _retried(gql: GraphQL, query: str, variables: dict[str, Any]) -> Response:
+    """Sent again after retryAfter while the store still says SERVICE_UNAVAILABLE."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        reply = await gql(query, variables)
+        if not reply.body.get("errors") or reply.code != "SERVICE_UNAVAILABLE":
+            return reply
+        assert time.monotonic() < deadline, reply.body
+        await asyncio.sleep(reply.error["extensions"]["retryAfter"])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Unauthenticated
@@ -129,7 +130,19 @@ async def refresh(refresh_token: str) -> Session:
     user = await User.get(spent["user_id"])
     if user is None:
         raise Unauthenticated("Refresh token is invalid, expired or revoked")
-    return await _start_session(user, family_id=spent["family_id"])
+    try:
+        return await _start_session(user, family_id=spent["family_id"])
+    except ConnectionFailure:
+        raise  # the next token may have been saved: unspending this one could fork the family
+    except PyMongoError:
+        # The store refused the next token (a full disk): unspend this one, or the client's
+        # retry would look like a reuse and revoke the family. Should this write fail too,
+        # the session ends: the client signs in again.
+        with contextlib.suppress(PyMongoError):
+            await collection.update_one(
+                {"_id": spent["_id"], "rotated_at": now}, {"$set": {"rotated_at": None}}
+            )
+        raise
 
 
 async def logout(refresh_token: str) -> bool:
