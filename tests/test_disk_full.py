@@ -11,12 +11,14 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from bson import ObjectId
 from pymongo import AsyncMongoClient
 
 from tests import booking_rush
@@ -250,6 +252,24 @@ async def test_sign_in_and_refresh_on_a_full_disk(
         gql = GraphQL(http, server.url)
         api = Api(gql, await Api.login_admin(gql))
         people = [await api.patient(f"Session {i}") for i in range(SESSIONS)]
+        slot = await api.slot(await api.clinic())
+        # A lease on the last patient's bookings that its holder could not release (the
+        # store refused the write): as app/store/guards.py leaves it, for a minute.
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            _store_uri(server), tz_aware=True
+        )
+        try:
+            await client["aayulink"].users.update_one(
+                {"_id": ObjectId(people[-1].id)},
+                {
+                    "$set": {
+                        "guard_token": ObjectId(),
+                        "guard_until": datetime.now(UTC) + timedelta(minutes=1),
+                    }
+                },
+            )
+        finally:
+            await client.close()
 
         ballast = _fill(small_disk)
         # Sign-in writes a refresh token: a session, or SERVICE_UNAVAILABLE when the disk
@@ -267,6 +287,13 @@ async def test_sign_in_and_refresh_on_a_full_disk(
         for reply in refreshed:
             if reply.body.get("errors"):
                 assert reply.code == "SERVICE_UNAVAILABLE", reply.body
+
+        # The patient waits for the lease; the store refusing writes is why it runs out.
+        await _until_a_write_is_refused(api)
+        blocked = await api.book(slot["id"], people[-1], idempotencyKey=str(uuid.uuid4()))
+        assert blocked.code == "SERVICE_UNAVAILABLE", blocked.body
+        assert blocked.error["extensions"]["retryAfter"] == 2, blocked.body
+        assert blocked.error["extensions"]["requestId"], blocked.body
 
         ballast.unlink()
         # A refresh the disk refused is unspent, and works when sent again, unless the disk
@@ -288,6 +315,16 @@ async def test_sign_in_and_refresh_on_a_full_disk(
         assert signed_in.data["login"]["accessToken"]
     finally:
         server.stop()
+
+
+async def _until_a_write_is_refused(api: Api) -> None:
+    """A nearly full store still takes the odd small write; each one it takes fills it more."""
+    for _ in range(50):
+        created = await _create_specialty(api)
+        if created.body.get("errors"):
+            assert created.code == "SERVICE_UNAVAILABLE", created.body
+            return
+    raise AssertionError("the full disk took 50 writes")
 
 
 async def _retried(gql: GraphQL, query: str, variables: dict[str, Any]) -> Response:
