@@ -35,7 +35,7 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
-    b10_hostile_documents,
+    b13_hostile_documents,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -51,7 +51,7 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
-    "B10": b10_hostile_documents.run,
+    "B13": b13_hostile_documents.run,
 }
 OPEN_FILES_WANTED = 16384
 

@@ -549,14 +549,14 @@ def _b9(results: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _b10(results: dict[str, Any]) -> list[Row]:
+def _b13(results: dict[str, Any]) -> list[Row]:
     alone, attacked = results["honest_alone"], results["honest_under_attack"]
     target = results["target_rise_ms"]
     hostile = results["hostile_clients"]
     refused = sum(results["hostile_answers"].values())
     return [
         _row(
-            "B10",
+            "B13",
             f"honest p99 while {hostile} clients send 495-field documents",
             attacked["p99_ms"],
             "ms",
@@ -564,7 +564,7 @@ def _b10(results: dict[str, Any]) -> list[Row]:
             "alone",
         ),
         _row(
-            "B10",
+            "B13",
             "rise of the honest p99 under the hostile documents",
             results["p99_rise_ms"],
             "ms",
@@ -574,7 +574,7 @@ def _b10(results: dict[str, Any]) -> list[Row]:
             met=results["p99_rise_ms"] < target,
         ),
         _row(
-            "B10",
+            "B13",
             "hostile documents answered in the window",
             refused,
             "",
@@ -594,7 +594,7 @@ BUILDERS = {
     "B7": _b7,
     "B8": _b8,
     "B9": _b9,
-    "B10": _b10,
+    "B13": _b13,
 }
 
 
