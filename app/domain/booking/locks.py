@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import Forbidden, LockLimitReached, OutsideBookingWindow, SlotLocked
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
@@ -14,8 +16,6 @@ from app.domain.booking import idempotency
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_within_window
-from app.domain.clock import utcnow
-from app.domain.errors import Forbidden, LockLimitReached, OutsideBookingWindow, SlotLocked
 from app.domain.read_model import announce_stale, serving_model
 from app.domain.slots.management import get_slot
 from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
