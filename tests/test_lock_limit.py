@@ -28,6 +28,8 @@ LOCK_ROUND_TRIPS = {"first": 3, "renew": 2, "second": 3, "over": 6}
 # Reads the catalogue into the read model, where lockSlot then finds the doctor.
 DOCTORS = "query($s: ID!, $d: Date!) { doctors(specialtyId: $s, date: $d) { id } }"
 LOCK = "mutation($s: ID!, $p: ID) { lockSlot(slotId: $s, patientId: $p) { id } }"
+BOOK = "mutation($i: BookAppointmentInput!) { bookAppointment(input: $i) { id } }"
+BOOK_ROUND_TRIPS = 7
 
 
 def clock(minutes: int) -> str:
@@ -121,6 +123,12 @@ async def test_lock_slot_store_round_trips(store_uri: str) -> None:
             {"name": "renew", "query": LOCK, "variables": {"s": slots[0]}, "token": patient.token},
             {"name": "second", "query": LOCK, "variables": {"s": slots[1]}, "token": patient.token},
             {"name": "over", "query": LOCK, "variables": {"s": slots[2]}, "token": patient.token},
+            {
+                "name": "book",
+                "query": BOOK,
+                "variables": {"i": {"slotId": slots[0]}},
+                "token": patient.token,
+            },
         ]
         counts = await count_round_trips(store_uri, db_name, requests)
     finally:
@@ -131,3 +139,8 @@ async def test_lock_slot_store_round_trips(store_uri: str) -> None:
     for name, expected in LOCK_ROUND_TRIPS.items():
         assert counts[name]["round_trips"] == expected, (name, counts[name])
     assert [counts[n]["errors"] for n in LOCK_ROUND_TRIPS] == [[], [], [], ["LOCK_LIMIT_REACHED"]]
+    # Booking the held slot: the slot, the patient's lease, the overlap read, the claim, the
+    # appointment, its audit entries, the lease's release; the doctor's booking window from
+    # the read model (8 when the doctor was read from the store).
+    assert counts["book"]["errors"] == [], counts["book"]
+    assert counts["book"]["round_trips"] == BOOK_ROUND_TRIPS, counts["book"]

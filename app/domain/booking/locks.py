@@ -15,14 +15,14 @@ from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
-from app.domain.booking.policy import require_within_window
-from app.domain.read_model import announce_stale, serving_model
+from app.domain.booking.policy import policy_doctor, require_within_window
+from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
 from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
 from app.domain.slots.writes import claim_slot, update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
-from app.models import Doctor, Role, Slot, User
+from app.models import Role, Slot, User
 from app.settings import get_settings
 from app.store.guards import guarded
 
@@ -121,15 +121,10 @@ async def _why_refused(
 
 async def _keep_within_window(actor: Actor, before: Slot, claimed: Slot, now: datetime) -> None:
     """A patient holds only slots inside its doctor's booking window; outside it, the slot
-    gets back the lock it had (none, or this patient's earlier one), unannounced. The doctor
-    comes from the read model when it may answer (no round trip)."""
+    gets back the lock it had (none, or this patient's earlier one), unannounced."""
     if actor.role is not Role.PATIENT or claimed.starts_at <= now:
         return
-    model = serving_model()
-    if model is not None:
-        (doctor,) = await model.doctors_by_id([claimed.doctor_id])
-    else:
-        doctor = await Doctor.get(claimed.doctor_id)
+    doctor = await policy_doctor(claimed.doctor_id)
     if doctor is None:
         return
     try:
