@@ -78,7 +78,8 @@ async def migrate(database: AsyncDatabase[dict[str, Any]]) -> None:
         LEASE_ID,  # type: ignore[arg-type]
         "store migration",
         lease_seconds=LEASE_SECONDS,
-        wait_seconds=LEASE_SECONDS,
+        wait_seconds=LEASE_SECONDS + 60,  # past a crashed holder's lease: take it over
+        poll_seconds=(0.2, 0.5),
     ):
         for name in await _pending(marks, steps):
             await steps[name](database)
