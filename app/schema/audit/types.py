@@ -11,9 +11,10 @@ from strawberry.scalars import JSON
 from app.domain.audit.shown import ShownEntry, in_full
 from app.models import AuditEntry as AuditEntryDoc
 from app.models import User as UserDoc
+from app.schema.catalog.types import Doctor, User
 from app.schema.context import Info
 from app.schema.enums import Role
-from app.schema.types import Doctor, PageInfo, User
+from app.schema.paging import PageInfo
 
 
 @strawberry.type
