@@ -47,6 +47,7 @@ from bench.servers import Store, api_processes
 LOCK = "mutation($s: ID!) { lockSlot(slotId: $s) { id } }"
 BOOK = "mutation($i: BookAppointmentInput!) { bookAppointment(input: $i) { id } }"
 WARM = "query($s: ID!) { slot(id: $s) { id state } }"
+CATALOGUE = "query($s: ID!, $d: Date!) { doctors(specialtyId: $s, date: $d) { id } }"
 VARIANTS = ("lock_then_book", "straight")
 LEASE_SECONDS = 10
 FLOOR_BOOK_OPS = 6  # slot read, lease take, overlap read, claim, insert, lease release
@@ -265,6 +266,12 @@ async def _round_trips(
     first, second = (str(i) for i in await data.insert(database, "slots", docs, "B1 spare slots"))
     one, two = await data.add_patients(database, 2, "B1 spare patients")
     requests = [
+        # The read model's catalogue, where a patient write finds its doctor's window.
+        {
+            "name": "catalogue",
+            "query": CATALOGUE,
+            "variables": {"s": str(specialty), "d": future_day(20).isoformat()},
+        },
         {"name": "lock", "query": LOCK, "variables": {"s": first}, "token": one.token},
         {
             "name": "book_after_lock",

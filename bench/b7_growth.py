@@ -138,6 +138,12 @@ async def _writes(store: Store, world: World, calls: range) -> dict[str, list[di
     requests: list[dict[str, Any]] = [
         # The first request of the child process pays for its connections: not measured.
         {"name": "warm", "query": WARM, "variables": {"s": world.lock_slots[calls[0]]}},
+        # The read model's catalogue, where a patient write finds its doctor's window.
+        {
+            "name": "warm_catalogue",
+            "query": DOCTORS,
+            "variables": {"s": str(world.specialty), "d": future_day(SEARCH_DAY).isoformat()},
+        },
     ]
     for i in calls:
         token = world.patients[i].token
