@@ -36,7 +36,8 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
-    b10_rush,
+    b10_hostile_documents,
+    b11_rush,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -52,7 +53,8 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
-    "B10": b10_rush.run,
+    "B10": b10_hostile_documents.run,
+    "B11": b11_rush.run,
 }
 OPEN_FILES_WANTED = 16384
 

@@ -53,7 +53,7 @@ class Sizes:
     b8_reference_slots: int
     b8_window_s: float
     b9_navigations: int
-    b10_doctor_slots: int
+    b11_doctor_slots: int
 
 
 FULL = Sizes(
@@ -80,7 +80,7 @@ FULL = Sizes(
     b8_reference_slots=1_000,
     b8_window_s=60.0,
     b9_navigations=7,
-    b10_doctor_slots=3_000,
+    b11_doctor_slots=3_000,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -106,7 +106,7 @@ QUICK = Sizes(
     b8_reference_slots=1_000,
     b8_window_s=20.0,
     b9_navigations=3,
-    b10_doctor_slots=600,
+    b11_doctor_slots=600,
 )
 
 
