@@ -707,6 +707,12 @@ def _b11(results: dict[str, Any]) -> list[Row]:
             _row("B11", f"{at}: requests/s", run["requests_per_s"], "/s"),
             _row("B11", f"{at}: store ms per operation", run["store_ms_per_operation"], "ms"),
             _row("B11", f"{at}: store process CPU", run.get("store_cpu_s", math.nan), "s"),
+            _row(
+                "B11",
+                f"{at}: store process CPU per operation (its ceiling: 1000 / this ops/s)",
+                run.get("store_cpu_s", math.nan) * 1000 / (2 * run["patients"]),
+                "ms",
+            ),
         ]
     rows.append(
         _row(
