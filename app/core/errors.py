@@ -214,3 +214,12 @@ class ChangeNotApplied(DomainError):
         super().__init__(
             f"The {what} could not be completed and was undone: nothing changed. Try again."
         )
+
+
+class ServiceUnavailable(DomainError):
+    """The store, not the request, stopped this change: the same request may succeed later."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retryAfter=retry_after)
