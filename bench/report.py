@@ -253,7 +253,37 @@ def _b5(results: dict[str, Any]) -> list[Row]:
             target="equal",
             met=trips["days_60"] == trips["days_7"] and not trips["errors"],
         ),
+        *_b5_changes(results.get("changes")),
     ]
+
+
+def _b5_changes(changes: dict[str, Any] | None) -> list[Row]:
+    """Each change's answer time on SQLite against its target; an error misses it."""
+    if not changes:
+        return []
+    about = {
+        "schedule_narrowed": f"08:00-20:00 -> 09:00-18:00, {changes['regular_slots']} slots",
+        "day_off": "a day off, same doctor",
+        "deactivated": f"deactivate a doctor with {changes['dense_slots']} slots",
+        "reactivated": "reactivate it",
+        "specialty_moved": "move it to another specialty",
+        "timezone_moved": "move it to another time zone",
+    }
+    rows = []
+    for name, target in changes["targets"].items():
+        took = changes["seconds"].get(name, math.nan)
+        error = changes["errors"].get(name)
+        rows.append(
+            _row(
+                "B5",
+                f"{about[name]} ({changes['engine']}), s" + (f" [{error}]" if error else ""),
+                took,
+                "s",
+                target=f"<= {target:g} s",
+                met=error is None and took <= target,
+            )
+        )
+    return rows
 
 
 def _b6(results: dict[str, Any]) -> list[Row]:

@@ -75,6 +75,11 @@ class ErrorCode(StrEnum):
         "Added: the store cannot be reached or refuses writes; retry after `retryAfter` "
         "seconds (a mutation with an idempotencyKey is safe to retry).",
     )
+    CHANGE_NOT_APPLIED = (
+        "CHANGE_NOT_APPLIED",
+        "Added: a schedule, date override or doctor change failed half-way and everything "
+        "it had written was undone: nothing changed. Try again.",
+    )
 
 
 class DomainError(Exception):
@@ -198,6 +203,17 @@ class SubscriberTooSlow(DomainError):
 
     def __init__(self) -> None:
         super().__init__("This subscription fell too far behind and was ended; resubscribe")
+
+
+class ChangeNotApplied(DomainError):
+    """A change of several writes failed half-way and every write it made was undone."""
+
+    code = ErrorCode.CHANGE_NOT_APPLIED
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The {what} could not be completed and was undone: nothing changed. Try again."
+        )
 
 
 class ServiceUnavailable(DomainError):
