@@ -14,6 +14,7 @@ from app.domain.booking import bookings as booking
 from app.domain.catalog import doctors, specialties
 from app.domain.scheduling import schedules
 from app.domain.slots import management as slots
+from app.resolvers.front_desk import FrontDeskMutation
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
 from app.schema.inputs import (
@@ -55,7 +56,7 @@ def _auth_payload(session: auth.Session) -> AuthPayload:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(FrontDeskMutation):
     @strawberry.mutation(
         description="Creates a PATIENT account and signs it in.",
         extensions=[RateLimited("register_address", by_address=True)],

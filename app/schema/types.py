@@ -12,6 +12,7 @@ from app.domain.audit.shown import history_shown_to
 from app.domain.booking import policy
 from app.domain.booking.appointment_times import end_time_in_zone
 from app.domain.errors import Forbidden
+from app.domain.patients import phones
 from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
@@ -58,9 +59,11 @@ async def _user(info: Info, user_id: PydanticObjectId) -> User:
 @strawberry.type
 class User:
     id: strawberry.ID
-    email: str
+    email: str | None = strawberry.field(
+        description="Null for a walk-in registered at the front desk (who cannot sign in)."
+    )
     name: str
-    phone: str | None
+    phone: str | None = strawberry.field(description="International format; stored in E.164.")
     role: Role
     created_at: datetime
     doc: strawberry.Private[UserDoc]
@@ -71,7 +74,7 @@ class User:
             id=strawberry.ID(str(doc.id)),
             email=doc.email,
             name=doc.name,
-            phone=doc.phone,
+            phone=phones.shown(doc.phone),
             role=doc.role,
             created_at=doc.created_at,
             doc=doc,

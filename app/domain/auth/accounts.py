@@ -18,7 +18,9 @@ from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.clock import utcnow
 from app.domain.errors import Conflict, Unauthenticated
+from app.domain.patients import directory, phones
 from app.models import RefreshToken, Role, User
+from app.models.patient_keys import keys_for
 from app.settings import get_settings
 
 
@@ -63,14 +65,24 @@ async def create_user(
         email=validation.email(email),
         password_hash=await hash_password(validation.password(password)),
         name=validation.text(name, "name", validation.NAME_MAX),
-        phone=validation.phone(phone),
+        # A doctor's login copies the doctor's phone, checked as the catalogue checks it.
+        phone=phones.parse(phone) if role is Role.PATIENT else validation.phone(phone),
         role=role,
         doctor_id=doctor_id,
     )
+    return await insert_user(user)
+
+
+async def insert_user(user: User) -> User:
+    """A patient gets its search keys in the same write, and the patient directory moves."""
+    if user.role is Role.PATIENT:
+        user.search_keys = keys_for(user.name, user.email, user.phone)
     try:
         await user.insert()
     except DuplicateKeyError as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
+    if user.role is Role.PATIENT:
+        await directory.bump()
     return user
 
 

@@ -1,0 +1,107 @@
+"""Each API process's index of patients by search key, kept current through one store counter.
+
+Why not a store query: on the embedded store (mongoeco 4.11, SQLite engine) neither a
+multikey index nor a range on a scalar index serves a prefix search (`$gte/$lt` on an array is
+planned as a whole-array comparison and finds nothing; `$elemMatch` and anchored `$regex` run
+in Python over every document; measured in docs/front-desk.md). So the keys are stored on
+each user (`User.search_keys`) and served here from a sorted list (bisect, not a scan). Every
+write that changes a patient's keys bumps the `patient_directory` counter after it; a search
+reads that counter (one `_id` lookup) and reloads the patients when it moved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo.asynchronous.database import AsyncDatabase
+
+from app.models import Role, User
+from app.models.patient_keys import COUNTERS, DIRECTORY_COUNTER, fold
+
+# A bump lost to a store error half-way is caught up with after this long anyway.
+MAX_AGE_SECONDS = 300.0
+
+
+def _counters() -> AsyncDatabase[dict[str, Any]]:
+    return User.get_pymongo_collection().database
+
+
+async def bump() -> None:
+    """After a patient's keys were written: every process reloads at its next search."""
+    await _counters()[COUNTERS].update_one(
+        {"_id": DIRECTORY_COUNTER}, {"$inc": {"version": 1}}, upsert=True
+    )
+
+
+async def _version() -> int:
+    found = await _counters()[COUNTERS].find_one({"_id": DIRECTORY_COUNTER})
+    return int(found["version"]) if found else 0
+
+
+class PatientDirectory:
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.loaded_at = 0.0
+        self.keys: list[str] = []
+        self.owners: list[PydanticObjectId] = []
+        self.patients: dict[PydanticObjectId, User] = {}
+        self.order: dict[PydanticObjectId, tuple[str, str]] = {}
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> PatientDirectory:
+        version = await _version()
+        if version == self.version and time.monotonic() - self.loaded_at < MAX_AGE_SECONDS:
+            return self
+        async with self._lock:
+            if version != self.version or time.monotonic() - self.loaded_at >= MAX_AGE_SECONDS:
+                # The counter was read before the patients: a write after this read bumps it
+                # again, so the next search reloads whatever this load missed.
+                self._hold(await User.find({"role": Role.PATIENT.value}).to_list())
+                self.version = version
+                self.loaded_at = time.monotonic()
+        return self
+
+    def _hold(self, patients: Iterable[User]) -> None:
+        pairs: list[tuple[str, PydanticObjectId]] = []
+        self.patients = {}
+        self.order = {}
+        for patient in patients:
+            assert patient.id is not None
+            self.patients[patient.id] = patient
+            self.order[patient.id] = sort_key(patient)
+            pairs.extend((key, patient.id) for key in patient.search_keys)
+        pairs.sort()
+        self.keys = [key for key, _ in pairs]
+        self.owners = [owner for _, owner in pairs]
+
+    def matching(self, term: str) -> set[PydanticObjectId]:
+        start = bisect.bisect_left(self.keys, term)
+        end = bisect.bisect_left(self.keys, term + "\U0010ffff", lo=start)
+        return set(self.owners[start:end])
+
+    def search(self, terms: list[str]) -> list[User]:
+        """Patients matching every term, in name order (ties by id)."""
+        found: set[PydanticObjectId] | None = None
+        for term in sorted(terms, key=len, reverse=True):  # the longest is the most selective
+            owners = self.matching(term)
+            found = owners if found is None else found & owners
+            if not found:
+                return []
+        ordered = sorted(found or (), key=lambda owner: self.order[owner])
+        return [self.patients[owner] for owner in ordered]
+
+
+def sort_key(patient: User) -> tuple[str, str]:
+    return (fold(patient.name), str(patient.id))
+
+
+_DIRECTORY = PatientDirectory()
+
+
+async def directory() -> PatientDirectory:
+    return await _DIRECTORY.current()
