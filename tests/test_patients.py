@@ -142,9 +142,17 @@ async def test_the_start_up_migration_keys_patients_stored_before_search(
         }
     )
     assert await found(api, surname) == []
+    counter = await store["counters"].find_one({"_id": "patient_directory"})
     await key_patients(store)
+    stored = await store["users"].find_one({"name": f"Old {surname}"})
+    assert stored is not None
+    assert {"old", surname, f"{surname}@old.example.com", "12345678"} <= set(stored["search_keys"])
+    moved = await store["counters"].find_one({"_id": "patient_directory"})
+    assert moved is not None and moved["version"] > (counter or {"version": 0})["version"]
+    # Running processes pick the backfill up at their next reload: here, a registration's.
+    await walk_in(api, name=f"New {surname}", phone="+91 98123 40000")
     assert await found(api, f"old {surname}") == [f"Old {surname}"]
-    assert await found(api, f"{surname} 981234") == [f"Old {surname}"]
+    assert await found(api, f"{surname} 981234") == [f"New {surname}", f"Old {surname}"]
 
 
 REFUSED_PATIENTS = [

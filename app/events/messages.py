@@ -81,6 +81,7 @@ class CacheInvalidated(BaseModel):
     catalog: bool = False  # doctors or specialties changed
     doctor_id: PydanticObjectId | None = None  # this doctor's slots changed...
     dates: list[str] | None = None  # ...on these dates ("YYYY-MM-DD"); None: any date
+    patients: bool = False  # a patient's search keys changed (app/domain/patients/directory.py)
 
 
 Event = Annotated[

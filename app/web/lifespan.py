@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from app.domain.auth.accounts import ensure_admin
 from app.domain.housekeeping.loop import run_housekeeping
+from app.domain.patients.directory import the_directory
 from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
 from app.events.hub import Hub
@@ -50,6 +51,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     read_model = ReadModel(settings.read_model_max_age_seconds)
     if settings.read_model_enabled:
         hub.watch(read_model.apply)
+    patients = the_directory()
+    hub.watch(patients.apply)
+    patients.watching = True
     await broker.start()
     set_broker(broker, hub)
     set_read_model(read_model if settings.read_model_enabled else None)
@@ -65,6 +69,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await housekeeping
         set_read_model(None)
         hub.unwatch(read_model.apply)
+        patients.watching = False
+        hub.unwatch(patients.apply)
         set_broker(None)
         await app.state.readiness.close()
         await broker.close()

@@ -1,12 +1,15 @@
-"""Each API process's index of patients by search key, kept current through one store counter.
+"""Each API process's index of patients by search key, kept current by events and a counter.
 
 Why not a store query: on the embedded store (mongoeco 4.11, SQLite engine) neither a
 multikey index nor a range on a scalar index serves a prefix search (`$gte/$lt` on an array is
 planned as a whole-array comparison and finds nothing; `$elemMatch` and anchored `$regex` run
 in Python over every document; measured in docs/front-desk.md). So the keys are stored on
-each user (`User.search_keys`) and served here from a sorted list (bisect, not a scan). Every
-write that changes a patient's keys bumps the `patient_directory` counter after it; a search
-reads that counter (one `_id` lookup) and reloads the patients when it moved.
+each user (`User.search_keys`) and served here from a sorted list (bisect, not a scan).
+
+Every write that changes a patient's keys then bumps the `patient_directory` counter and
+announces it (`CacheInvalidated(patients=True)`, heard by every process). While this process
+hears every event (one delivery epoch, as the read model) a search needs no store read; while
+it may be missing events it reads the counter (one `_id` lookup) and reloads when it moved.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.domain.read_model import announce_stale
+from app.events.messages import CacheInvalidated, Event, Resync
+from app.events.publisher import delivery_epoch
 from app.models import Role, User
 from app.models.patient_keys import COUNTERS, DIRECTORY_COUNTER, fold
 
@@ -36,6 +42,7 @@ async def bump() -> None:
     await _counters()[COUNTERS].update_one(
         {"_id": DIRECTORY_COUNTER}, {"$inc": {"version": 1}}, upsert=True
     )
+    await announce_stale(patients=True)
 
 
 async def _version() -> int:
@@ -52,18 +59,38 @@ class PatientDirectory:
         self.patients: dict[PydanticObjectId, User] = {}
         self.order: dict[PydanticObjectId, tuple[str, str]] = {}
         self._lock = asyncio.Lock()
+        self.watching = False  # fed by this process's event hub (app/web/lifespan.py)
+        self.generation = 0  # one more on every announced change to a patient's keys
+        self.heard: tuple[int | None, int] | None = None  # (epoch, generation) when loaded
+
+    def apply(self, event: Event) -> None:
+        """A hub watcher: an announced patient change, or a resync, makes it reload."""
+        if isinstance(event, Resync) or (isinstance(event, CacheInvalidated) and event.patients):
+            self.generation += 1
+
+    def _fresh(self, epoch: int | None) -> bool:
+        young = time.monotonic() - self.loaded_at < MAX_AGE_SECONDS
+        heard_all = epoch is not None and self.heard == (epoch, self.generation)
+        return young and self.watching and heard_all
 
     async def current(self) -> PatientDirectory:
-        version = await _version()
-        if version == self.version and time.monotonic() - self.loaded_at < MAX_AGE_SECONDS:
+        epoch = delivery_epoch()
+        if self._fresh(epoch):
             return self
         async with self._lock:
-            if version != self.version or time.monotonic() - self.loaded_at >= MAX_AGE_SECONDS:
-                # The counter was read before the patients: a write after this read bumps it
-                # again, so the next search reloads whatever this load missed.
+            epoch = delivery_epoch()
+            if self._fresh(epoch):
+                return self
+            # Counter and generation are read before the patients: a change after these
+            # reads moves them again, so the next search reloads whatever this load missed.
+            generation = self.generation
+            version = await _version()
+            young = time.monotonic() - self.loaded_at < MAX_AGE_SECONDS
+            if version != self.version or not young or self.heard != (epoch, generation):
                 self._hold(await User.find({"role": Role.PATIENT.value}).to_list())
                 self.version = version
                 self.loaded_at = time.monotonic()
+            self.heard = (epoch, generation)
         return self
 
     def _hold(self, patients: Iterable[User]) -> None:
@@ -105,3 +132,8 @@ _DIRECTORY = PatientDirectory()
 
 async def directory() -> PatientDirectory:
     return await _DIRECTORY.current()
+
+
+def the_directory() -> PatientDirectory:
+    """This process's directory, for the lifespan to feed from its event hub."""
+    return _DIRECTORY
