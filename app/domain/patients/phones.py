@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from app.domain.errors import BadUserInput
+from app.core.errors import BadUserInput
 from app.settings import get_settings
 
 PHONE_MAX = 40  # longer than any real number written with spaces; refused before parsing

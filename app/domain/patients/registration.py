@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from app.core.clock import utcnow
+from app.core.errors import BadUserInput
 from app.domain import validation
 from app.domain.audit.recorder import record
 from app.domain.auth.accounts import insert_user, role_granted
 from app.domain.auth.actor import Actor, require_role
-from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput
 from app.domain.patients import phones
 from app.models import Role, User
 

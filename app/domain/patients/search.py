@@ -7,8 +7,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from app.core.errors import BadUserInput
 from app.domain.auth.actor import Actor, require_role
-from app.domain.errors import BadUserInput
 from app.domain.patients.directory import directory, sort_key
 from app.domain.patients.search_keys import terms_of
 from app.models import Role, User

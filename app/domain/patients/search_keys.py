@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.domain.errors import BadUserInput
+from app.core.errors import BadUserInput
 from app.models.patient_keys import WORD, digits, fold
 
 SEARCH_MAX = 100
