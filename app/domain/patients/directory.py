@@ -57,7 +57,7 @@ class PatientDirectory:
         self.keys: list[str] = []
         self.owners: list[PydanticObjectId] = []
         self.patients: dict[PydanticObjectId, User] = {}
-        self.order: dict[PydanticObjectId, tuple[str, str]] = {}
+        self.rank: dict[PydanticObjectId, int] = {}  # place in name order
         self._lock = asyncio.Lock()
         self.watching = False  # fed by this process's event hub (app/web/lifespan.py)
         self.generation = 0  # one more on every announced change to a patient's keys
@@ -87,24 +87,28 @@ class PatientDirectory:
             version = await _version()
             young = time.monotonic() - self.loaded_at < MAX_AGE_SECONDS
             if version != self.version or not young or self.heard != (epoch, generation):
-                self._hold(await User.find({"role": Role.PATIENT.value}).to_list())
+                self._hold(await _read_patients())
                 self.version = version
                 self.loaded_at = time.monotonic()
             self.heard = (epoch, generation)
         return self
 
     def _hold(self, patients: Iterable[User]) -> None:
-        pairs: list[tuple[str, PydanticObjectId]] = []
+        held = sorted(patients, key=sort_key)
         self.patients = {}
-        self.order = {}
-        for patient in patients:
+        self.rank = {}
+        keys: list[str] = []
+        owners: list[PydanticObjectId] = []
+        for rank, patient in enumerate(held):
             assert patient.id is not None
             self.patients[patient.id] = patient
-            self.order[patient.id] = sort_key(patient)
-            pairs.extend((key, patient.id) for key in patient.search_keys)
-        pairs.sort()
-        self.keys = [key for key, _ in pairs]
-        self.owners = [owner for _, owner in pairs]
+            self.rank[patient.id] = rank
+            keys.extend(patient.search_keys)
+            owners.extend([patient.id] * len(patient.search_keys))
+        # Sorted by key alone: ties keep name order, and strings compare fast.
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        self.keys = [keys[i] for i in order]
+        self.owners = [owners[i] for i in order]
 
     def matching(self, term: str) -> set[PydanticObjectId]:
         start = bisect.bisect_left(self.keys, term)
@@ -119,8 +123,19 @@ class PatientDirectory:
             found = owners if found is None else found & owners
             if not found:
                 return []
-        ordered = sorted(found or (), key=lambda owner: self.order[owner])
+        ordered = sorted(found or (), key=self.rank.__getitem__)
         return [self.patients[owner] for owner in ordered]
+
+
+async def _read_patients() -> list[User]:
+    """Every patient, without password hashes, built without validation: the store holds
+    what the app wrote (10,000 validated documents cost seconds of this process's CPU)."""
+    found = (
+        await User.get_pymongo_collection()
+        .find({"role": Role.PATIENT.value}, {"password_hash": 0})
+        .to_list(None)
+    )
+    return [User.model_construct(id=doc.pop("_id"), **doc) for doc in found]
 
 
 def sort_key(patient: User) -> tuple[str, str]:
