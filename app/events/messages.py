@@ -28,6 +28,7 @@ class AppointmentEventKind(StrEnum):
     CANCELLED = "CANCELLED"
     STATUS_CHANGED = "STATUS_CHANGED"
     RESCHEDULED = "RESCHEDULED"
+    CHECKED_IN = "CHECKED_IN"
 
 
 class SlotChanged(BaseModel):

@@ -1,14 +1,15 @@
-"""The front desk's operations: find and register patients."""
+"""The front desk's operations: find and register patients, check them in."""
 
 from __future__ import annotations
 
 import strawberry
 
+from app.domain.booking.check_in import check_in
 from app.domain.patients.registration import register_patient
 from app.domain.patients.search import search_patients
 from app.schema.context import Info
 from app.schema.front_desk_types import PatientInput, UserConnection, UserEdge
-from app.schema.types import PageInfo, User
+from app.schema.types import Appointment, PageInfo, User
 
 
 @strawberry.type
@@ -40,3 +41,10 @@ class FrontDeskMutation:
     @strawberry.mutation(description="ADMIN (front desk): a walk-in patient; email optional.")
     async def register_patient(self, info: Info, input: PatientInput) -> User:
         return User.from_doc(await register_patient(info.context.actor, input.fields()))
+
+    @strawberry.mutation(
+        description="ADMIN or its DOCTOR: the patient arrived. SCHEDULED or CONFIRMED, from "
+        "CHECK_IN_OPENS_MINUTES before the start; checking in twice returns the first."
+    )
+    async def check_in_appointment(self, info: Info, id: strawberry.ID) -> Appointment:
+        return Appointment.from_doc(await check_in(info.context.actor, id))

@@ -33,6 +33,7 @@ from app.schema.enums import (
     SlotState,
 )
 from app.schema.scheduling_types import DateOverride, Schedule
+from app.settings import get_settings
 
 if TYPE_CHECKING:
     from app.schema.audit_types import AuditEntry
@@ -159,6 +160,10 @@ class Doctor:
     @strawberry.field
     async def specialty(self, info: Info) -> Specialty:
         return await _specialty(info, self.doc.specialty_id)
+
+    @strawberry.field(description="ISO 4217 code of consultationFee (the CLINIC_CURRENCY).")
+    def consultation_fee_currency(self) -> str:
+        return get_settings().clinic_currency
 
     @strawberry.field(description="Booking policy: how many minutes ahead a patient must book.")
     def min_notice_minutes(self) -> int:
@@ -302,6 +307,10 @@ class Appointment:
     ends_at: datetime
     cancelled_at: datetime | None
     cancellation_reason: str | None
+    checked_in_at: datetime | None = strawberry.field(
+        description="The patient arrived (front desk or doctor)."
+    )
+    no_show_at: datetime | None
     created_at: datetime
     updated_at: datetime
     doc: strawberry.Private[AppointmentDoc]
@@ -329,6 +338,8 @@ class Appointment:
             ends_at=doc.ends_at,
             cancelled_at=doc.cancelled_at,
             cancellation_reason=doc.cancellation_reason,
+            checked_in_at=doc.checked_in_at,
+            no_show_at=doc.no_show_at,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
             doc=doc,
