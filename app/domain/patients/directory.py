@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -55,9 +56,11 @@ class PatientDirectory:
         self.version: int | None = None
         self.loaded_at = 0.0
         self.keys: list[str] = []
-        self.owners: list[PydanticObjectId] = []
+        self.owners: list[int] = []
         self.patients: dict[PydanticObjectId, User] = {}
         self.rank: dict[PydanticObjectId, int] = {}  # place in name order
+        self.in_order: list[User] = []
+        self.sort_keys: list[tuple[str, str]] = []
         self._lock = asyncio.Lock()
         self.watching = False  # fed by this process's event hub (app/web/lifespan.py)
         self.generation = 0  # one more on every announced change to a patient's keys
@@ -95,36 +98,45 @@ class PatientDirectory:
 
     def _hold(self, patients: Iterable[User]) -> None:
         held = sorted(patients, key=sort_key)
+        self.in_order = held
+        self.sort_keys = [sort_key(patient) for patient in held]
         self.patients = {}
         self.rank = {}
         keys: list[str] = []
-        owners: list[PydanticObjectId] = []
+        owners: list[int] = []  # by rank: sets of small ints intersect fast
         for rank, patient in enumerate(held):
             assert patient.id is not None
             self.patients[patient.id] = patient
             self.rank[patient.id] = rank
             keys.extend(patient.search_keys)
-            owners.extend([patient.id] * len(patient.search_keys))
+            owners.extend([rank] * len(patient.search_keys))
         # Sorted by key alone: ties keep name order, and strings compare fast.
         order = sorted(range(len(keys)), key=keys.__getitem__)
         self.keys = [keys[i] for i in order]
         self.owners = [owners[i] for i in order]
 
-    def matching(self, term: str) -> set[PydanticObjectId]:
+    def matching(self, term: str) -> set[int]:
         start = bisect.bisect_left(self.keys, term)
         end = bisect.bisect_left(self.keys, term + "\U0010ffff", lo=start)
         return set(self.owners[start:end])
 
-    def search(self, terms: list[str]) -> list[User]:
-        """Patients matching every term, in name order (ties by id)."""
-        found: set[PydanticObjectId] | None = None
+    def search(
+        self, terms: list[str], after: tuple[str, str] | None, limit: int
+    ) -> tuple[list[User], bool]:
+        """Up to `limit` patients matching every term, in name order after `after`, and
+        whether more follow. Only the page is ordered: a short prefix can match thousands."""
+        found: set[int] | None = None
         for term in sorted(terms, key=len, reverse=True):  # the longest is the most selective
             owners = self.matching(term)
             found = owners if found is None else found & owners
             if not found:
-                return []
-        ordered = sorted(found or (), key=self.rank.__getitem__)
-        return [self.patients[owner] for owner in ordered]
+                return [], False
+        ranks = list(found or ())
+        if after is not None:
+            floor = bisect.bisect_right(self.sort_keys, after)
+            ranks = [rank for rank in ranks if rank >= floor]
+        page = heapq.nsmallest(limit + 1, ranks)
+        return [self.in_order[rank] for rank in page[:limit]], len(page) > limit
 
 
 async def _read_patients() -> list[User]:

@@ -46,10 +46,5 @@ async def search_patients(
         raise BadUserInput(f"first must be between 1 and {PAGE_MAX}", field="first")
     terms = terms_of(search)
     position = _after(after) if after is not None else None
-    found = (await directory()).search(terms)
-    if position is not None:
-        found = [user for user in found if sort_key(user) > position]
-    items = found[:first]
-    return PatientPage(
-        items=items, cursors=[_cursor(u) for u in items], has_next_page=len(found) > first
-    )
+    items, more = (await directory()).search(terms, position, first)
+    return PatientPage(items=items, cursors=[_cursor(u) for u in items], has_next_page=more)
