@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.store.migrations import key_patients
 from tests.graphql_client import REGISTER, Api, GraphQL
+from tests.servers import ApiServer
 
 Store = AsyncDatabase[dict[str, Any]]
 
@@ -102,6 +104,24 @@ async def test_a_patient_registered_on_one_process_is_found_on_the_other(
     assert await found(api, surname, gql_b) == [patient["name"]]
 
 
+async def test_patients_registered_after_a_search_join_it_in_name_order(
+    api: Api, gql_b: GraphQL
+) -> None:
+    surname = word()
+    for first_name in ("Meera", "Bina"):
+        await walk_in(api, name=f"{first_name} {surname}", phone="+91 98000 00001")
+    assert await found(api, surname, gql_b) == [f"Bina {surname}", f"Meera {surname}"]
+    for first_name in ("Zoya", "Amit", "Kavya"):
+        await walk_in(api, name=f"{first_name} {surname}", phone="+91 98000 00002")
+    names = [f"{n} {surname}" for n in ("Amit", "Bina", "Kavya", "Meera", "Zoya")]
+    for gql in (api.gql, gql_b):
+        assert await found(api, surname, gql) == names
+        page = await gql(PATIENTS, {"search": surname, "first": 2}, api.admin.token)
+        cursor = page.data["patients"]["pageInfo"]["endCursor"]
+        rest = await gql(PATIENTS, {"search": surname, "after": cursor}, api.admin.token)
+        assert [e["node"]["name"] for e in rest.data["patients"]["edges"]] == names[2:]
+
+
 async def test_self_registered_patients_are_found_and_doctors_are_not(api: Api) -> None:
     surname = word()
     reply = await api.gql(
@@ -128,7 +148,7 @@ async def test_self_registered_patients_are_found_and_doctors_are_not(api: Api) 
 
 
 async def test_the_start_up_migration_keys_patients_stored_before_search(
-    api: Api, store: Store
+    api: Api, store: Store, store_uri: str, db_name: str, log_dir: Path
 ) -> None:
     surname = word()
     await store["users"].insert_one(
@@ -149,10 +169,14 @@ async def test_the_start_up_migration_keys_patients_stored_before_search(
     assert {"old", surname, f"{surname}@old.example.com", "12345678"} <= set(stored["search_keys"])
     moved = await store["counters"].find_one({"_id": "patient_directory"})
     assert moved is not None and moved["version"] > (counter or {"version": 0})["version"]
-    # Running processes pick the backfill up at their next reload: here, a registration's.
-    await walk_in(api, name=f"New {surname}", phone="+91 98123 40000")
-    assert await found(api, f"old {surname}") == [f"Old {surname}"]
-    assert await found(api, f"{surname} 981234") == [f"New {surname}", f"Old {surname}"]
+    # A process started after the migration (as every process runs it at start-up) finds it.
+    started = ApiServer(store_uri, db_name).start(log_dir)
+    try:
+        fresh = GraphQL(api.gql.http, started.url)
+        assert await found(api, f"old {surname}", fresh) == [f"Old {surname}"]
+        assert await found(api, f"{surname} 981234", fresh) == [f"Old {surname}"]
+    finally:
+        started.stop()
 
 
 REFUSED_PATIENTS = [

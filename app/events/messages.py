@@ -83,6 +83,7 @@ class CacheInvalidated(BaseModel):
     doctor_id: PydanticObjectId | None = None  # this doctor's slots changed...
     dates: list[str] | None = None  # ...on these dates ("YYYY-MM-DD"); None: any date
     patients: bool = False  # a patient's search keys changed (app/domain/patients/directory.py)
+    patient_id: PydanticObjectId | None = None  # ...a new patient's, added without a reload
 
 
 Event = Annotated[

@@ -82,7 +82,7 @@ async def insert_user(user: User) -> User:
     except DuplicateKeyError as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
     if user.role is Role.PATIENT:
-        await directory.bump()
+        await directory.bump(new_patient=user.id)
     return user
 
 

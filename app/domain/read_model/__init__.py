@@ -46,6 +46,7 @@ async def announce_stale(
     doctor_id: PydanticObjectId | None = None,
     dates: Iterable[str] | None = None,
     patients: bool = False,
+    patient_id: PydanticObjectId | None = None,
 ) -> None:
     """After a committed change no per-document event describes (a doctor or specialty
     edit, slots written in bulk): every process's read model drops what it held of it."""
@@ -56,6 +57,7 @@ async def announce_stale(
             doctor_id=doctor_id,
             dates=None if dates is None else sorted(set(dates)),
             patients=patients,
+            patient_id=patient_id,
         )
     )
 
