@@ -36,6 +36,7 @@ from bench import (
     b8_idle_housekeeping,
     b9_web,
     b11_patients,
+    b13_hostile_documents,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -52,6 +53,7 @@ SCENARIOS = {
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
     "B11": b11_patients.run,
+    "B13": b13_hostile_documents.run,
 }
 OPEN_FILES_WANTED = 16384
 

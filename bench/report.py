@@ -549,6 +549,41 @@ def _b9(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _b13(results: dict[str, Any]) -> list[Row]:
+    alone, attacked = results["honest_alone"], results["honest_under_attack"]
+    target = results["target_rise_ms"]
+    hostile = results["hostile_clients"]
+    refused = sum(results["hostile_answers"].values())
+    return [
+        _row(
+            "B13",
+            f"honest p99 while {hostile} clients send 495-field documents",
+            attacked["p99_ms"],
+            "ms",
+            alone["p99_ms"],
+            "alone",
+        ),
+        _row(
+            "B13",
+            "rise of the honest p99 under the hostile documents",
+            results["p99_rise_ms"],
+            "ms",
+            results["benign_p99_rise_ms"],
+            f"{hostile} clients sending unique {{ __typename }}",
+            target=f"< {target:g} ms",
+            met=results["p99_rise_ms"] < target,
+        ),
+        _row(
+            "B13",
+            "hostile documents answered in the window",
+            refused,
+            "",
+            sum(results["benign_answers"].values()),
+            "benign documents",
+        ),
+    ]
+
+
 def _b11(results: dict[str, Any]) -> list[Row]:
     where = f"{results['patients']:,} patients, {results['concurrency']} clients"
     app, floor = results["app"], results["floor"]
@@ -592,6 +627,7 @@ BUILDERS = {
     "B8": _b8,
     "B9": _b9,
     "B11": _b11,
+    "B13": _b13,
 }
 
 

@@ -7,9 +7,11 @@ import strawberry
 from app.domain.booking.check_in import check_in
 from app.domain.patients.registration import register_patient
 from app.domain.patients.search import search_patients
+from app.schema.booking.types import Appointment
+from app.schema.catalog.types import User
 from app.schema.context import Info
 from app.schema.front_desk_types import PatientInput, UserConnection, UserEdge
-from app.schema.types import Appointment, PageInfo, User
+from app.schema.paging import PageInfo
 
 
 @strawberry.type

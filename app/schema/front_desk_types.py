@@ -7,7 +7,8 @@ from datetime import date
 import strawberry
 
 from app.domain.patients.registration import PatientFields
-from app.schema.types import PageInfo, User
+from app.schema.catalog.types import User
+from app.schema.paging import PageInfo
 
 
 @strawberry.type
