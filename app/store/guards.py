@@ -40,12 +40,14 @@ async def guarded(
     lease_seconds: float = LEASE_SECONDS,
     wait_seconds: float = WAIT_SECONDS,
     lease: str = "guard",
+    poll_seconds: tuple[float, float] = (0.005, 0.03),
 ) -> AsyncIterator[None]:
     """Hold the lease on `document_id` for the block; a crashed holder's lease just expires.
 
     Long work (regenerating a doctor's slots) asks for a longer lease; a caller that would
     rather skip than wait passes wait_seconds=0. `lease` names the fields, so one document
     can carry leases for unrelated rules (a patient's bookings, a patient's slot locks).
+    A long holder's waiters poll less often (`poll_seconds`), so as not to load the store.
     """
     token_field, until_field = f"{lease}_token", f"{lease}_until"
     token = ObjectId()
@@ -68,7 +70,7 @@ async def guarded(
             break
         if time.monotonic() > deadline:
             raise _waited_out(what)
-        await asyncio.sleep(random.uniform(0.005, 0.03))
+        await asyncio.sleep(random.uniform(*poll_seconds))
     try:
         yield
     finally:
