@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     booking_max_days_ahead: int = Field(default=90, ge=1)
     cancellation_cutoff_minutes: int = Field(default=0, ge=0)
 
+    # The front desk and the visit itself (docs/front-desk.md).
+    default_phone_region: str = Field(default="IN", pattern=r"^[A-Z]{2}$")
+    clinic_currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
+    check_in_opens_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    visit_start_early_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    no_show_grace_minutes: int = Field(default=10, ge=0, le=24 * 60)
+
     admin_email: str | None = None
     admin_password: str | None = None
     seed_demo_data: bool | None = None

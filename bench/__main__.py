@@ -36,6 +36,7 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
+    b11_patients,
     b12_rush,
     b13_hostile_documents,
     report,
@@ -53,6 +54,7 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
+    "B11": b11_patients.run,
     "B12": b12_rush.run,
     "B13": b13_hostile_documents.run,
 }

@@ -709,6 +709,38 @@ def _b13(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _b11(results: dict[str, Any]) -> list[Row]:
+    where = f"{results['patients']:,} patients, {results['concurrency']} clients"
+    app, floor = results["app"], results["floor"]
+    return [
+        _row(
+            "B11",
+            f"patients(search:): p50 latency ({where})",
+            app["p50_ms"],
+            "ms",
+            floor["p50_ms"],
+            "find_one by email",
+            target=f"< {results['target_ms']:.0f} ms",
+            met=app["p50_ms"] < results["target_ms"],
+        ),
+        _row("B11", "patients(search:): p99 latency", app["p99_ms"], "ms", floor["p99_ms"]),
+        _row(
+            "B11",
+            "patients(search:): p50 beside the cheapest GraphQL request",
+            app["p50_ms"],
+            "ms",
+            results["bare_graphql"]["p50_ms"],
+            "{ __typename }",
+        ),
+        _row(
+            "B11",
+            "patients(search:): first search after a registration (directory reload)",
+            max(results["search_after_registration_ms"]),
+            "ms",
+        ),
+    ]
+
+
 def _b12(results: dict[str, Any]) -> list[Row]:
     """The rush at each API process count; targets at the count B1 also runs."""
     rows: list[Row] = []
@@ -767,6 +799,7 @@ BUILDERS = {
     "B7": _b7,
     "B8": _b8,
     "B9": _b9,
+    "B11": _b11,
     "B12": _b12,
     "B13": _b13,
 }

@@ -28,6 +28,7 @@ class AppointmentEventKind(StrEnum):
     CANCELLED = "CANCELLED"
     STATUS_CHANGED = "STATUS_CHANGED"
     RESCHEDULED = "RESCHEDULED"
+    CHECKED_IN = "CHECKED_IN"
 
 
 class SlotChanged(BaseModel):
@@ -86,6 +87,8 @@ class CacheInvalidated(BaseModel):
     catalog: bool = False  # doctors or specialties changed
     doctor_id: PydanticObjectId | None = None  # this doctor's slots changed...
     dates: list[str] | None = None  # ...on these dates ("YYYY-MM-DD"); None: any date
+    patients: bool = False  # a patient's search keys changed (app/domain/patients/directory.py)
+    patient_id: PydanticObjectId | None = None  # ...a new patient's, added without a reload
 
 
 class SessionsRevoked(BaseModel):

@@ -40,6 +40,8 @@ class Appointment(TimestampedDocument):
     cancellation_reason: str | None = None
     cancelled_at: datetime | None = None
     cancelled_by: PydanticObjectId | None = None
+    checked_in_at: datetime | None = None  # the patient arrived (front desk or doctor)
+    no_show_at: datetime | None = None  # when it was marked NO_SHOW; None again once undone
     # "<patient id>|<client key>": a retried booking finds its first appointment by it.
     idempotency_key: str | None = None
     # The latest keyed cancel or reschedule: "<caller id>|<client key>" and what it asked for.

@@ -16,7 +16,9 @@ from app.domain.auth import login_throttle, sessions
 from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.auth.sessions import Session, start_session
+from app.domain.patients import directory, phones
 from app.models import Role, User
+from app.models.patient_keys import keys_for
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +37,24 @@ async def create_user(
         email=validation.email(email),
         password_hash=await hash_password(validation.password(password)),
         name=validation.text(name, "name", validation.NAME_MAX),
-        phone=validation.phone(phone),
+        # A doctor's login copies the doctor's phone, checked as the catalogue checks it.
+        phone=phones.parse(phone) if role is Role.PATIENT else validation.phone(phone),
         role=role,
         doctor_id=doctor_id,
     )
+    return await insert_user(user)
+
+
+async def insert_user(user: User) -> User:
+    """A patient gets its search keys in the same write, and the patient directory moves."""
+    if user.role is Role.PATIENT:
+        user.search_keys = keys_for(user.name, user.email, user.phone)
     try:
         await user.insert()
     except DuplicateKeyError as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
+    if user.role is Role.PATIENT:
+        await directory.bump(new_patient=user.id)
     return user
 
 
@@ -72,7 +84,7 @@ async def register(
         raise
     assert user.id is not None
     await record(Actor(user_id=user.id, role=user.role), user.created_at, role_granted(user))
-    await login_throttle.signed_in(user.email, address)
+    await login_throttle.signed_in(user.email or email, address)
     return await start_session(user)
 
 

@@ -21,6 +21,7 @@ from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.slot_changes import released_slot
 from app.domain.booking.status_rules import can_transition, may_set
+from app.domain.booking.visit_times import require_in_time, visit_changes
 from app.domain.paging import Page, PageRequest, read_page
 from app.domain.slots.state import check_stamp
 from app.domain.slots.writes import update_slot
@@ -150,7 +151,9 @@ async def change_status(
     now = utcnow()
     if cancelling:
         require_before_cutoff(caller, appointment, now)
+    require_in_time(appointment, requested, now)
     changes: dict[str, Any] = {"status": requested.value, "updated_at": now}
+    changes |= visit_changes(appointment, requested, now)
     if cancelling:
         changes |= {"cancelled_at": now, "cancelled_by": caller.user_id}
     changes |= clinical_field_changes(caller.role, notes, virtual_meeting_link)

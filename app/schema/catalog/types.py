@@ -13,6 +13,7 @@ import strawberry
 from beanie import PydanticObjectId
 
 from app.domain.booking import policy
+from app.domain.patients import phones
 from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
@@ -23,6 +24,7 @@ from app.models import User as UserDoc
 from app.schema.context import Info
 from app.schema.enums import Role, SlotState
 from app.schema.scheduling.hours import DateOverride, Schedule
+from app.settings import get_settings
 
 
 async def load_specialty(info: Info, specialty_id: PydanticObjectId) -> Specialty:
@@ -46,9 +48,11 @@ async def load_user(info: Info, user_id: PydanticObjectId) -> User:
 @strawberry.type
 class User:
     id: strawberry.ID
-    email: str
+    email: str | None = strawberry.field(
+        description="Null for a walk-in registered at the front desk (who cannot sign in)."
+    )
     name: str
-    phone: str | None
+    phone: str | None = strawberry.field(description="International format; stored in E.164.")
     role: Role
     created_at: datetime
     doc: strawberry.Private[UserDoc]
@@ -59,7 +63,7 @@ class User:
             id=strawberry.ID(str(doc.id)),
             email=doc.email,
             name=doc.name,
-            phone=doc.phone,
+            phone=phones.shown(doc.phone),
             role=doc.role,
             created_at=doc.created_at,
             doc=doc,
@@ -135,6 +139,10 @@ class Doctor:
     @strawberry.field
     async def specialty(self, info: Info) -> Specialty:
         return await load_specialty(info, self.doc.specialty_id)
+
+    @strawberry.field(description="ISO 4217 code of consultationFee (the CLINIC_CURRENCY).")
+    def consultation_fee_currency(self) -> str:
+        return get_settings().clinic_currency
 
     @strawberry.field(description="Booking policy: how many minutes ahead a patient must book.")
     def min_notice_minutes(self) -> int:
