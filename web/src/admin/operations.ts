@@ -62,6 +62,7 @@ export interface BoardAppointment {
   endTime: string;
   reasonForVisit: string | null;
   notes: string | null;
+  checkedInAt: string | null;
   patient: Person & { phone: string | null };
   doctor: { id: string; name: string; timezone: string };
   slot: { id: string };
@@ -74,7 +75,7 @@ const SLOT_FIELDS = `
 `;
 
 const APPOINTMENT_FIELDS = `
-  id status appointmentDate appointmentTime endTime reasonForVisit notes
+  id status appointmentDate appointmentTime endTime reasonForVisit notes checkedInAt
   patient { id name email phone }
   doctor { id name timezone }
   slot { id }
