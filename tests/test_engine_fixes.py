@@ -344,3 +344,27 @@ async def test_a_write_costs_the_store_about_the_same_at_1k_and_50k_documents(
     assert large < 2.5 * small, (
         f"store CPU per write: {small * 1000:.2f} ms at 1k, {large * 1000:.2f} ms at 50k"
     )
+
+
+def test_an_answer_found_on_an_older_snapshot_lasts_only_until_the_next_write(
+    tmp_path: Path,
+) -> None:
+    """A reader on its own snapshot connection may not see a write already refreshed; its
+    "no array here" must not outlive the collection's next write."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "snapshot.sqlite"))
+    client = mongoeco.MongoClient(engine)
+    coll = client["snap"]["c"]
+    coll.insert_many([{"n": i, "tags": "plain"} for i in range(5)])
+    reader = engine._create_sqlite_connection()
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM documents").fetchone()  # the snapshot starts here
+    coll.insert_one({"n": 5, "tags": ["a", "b"]})
+    with engine._bind_connection(reader):
+        assert engine._field_is_top_level_array_in_collection("snap", "c", "tags") is False
+    reader.rollback()
+    reader.close()
+    coll.insert_one({"n": 6, "tags": "plain"})  # a write with no array of its own
+    assert coll.count_documents({"tags": "b"}) == 1
+    assert engine._field_is_top_level_array_in_collection("snap", "c", "tags") is True
+    client.close()
