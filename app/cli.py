@@ -28,7 +28,11 @@ def _with_store(work: Callable[[], Awaitable[object]]) -> object:
     embedded = None
     uri = settings.mongodb_uri
     if not uri:
-        embedded = EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir)
+        embedded = EmbeddedStoreProcess(
+            settings.embedded_store_engine,
+            settings.data_dir,
+            synchronous=settings.sqlite_synchronous,
+        )
         uri = embedded.start()
 
     async def run() -> object:
@@ -81,7 +85,11 @@ def _serve(workers: int) -> None:
     supervisor = None
     if not settings.mongodb_uri:
         supervisor = StoreSupervisor(
-            EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir),
+            EmbeddedStoreProcess(
+                settings.embedded_store_engine,
+                settings.data_dir,
+                synchronous=settings.sqlite_synchronous,
+            ),
             attempts=settings.store_restart_attempts,
             first_delay_seconds=settings.store_restart_backoff_seconds,
             # uvicorn's own SIGTERM handling, single worker or many: drain, then stop.
@@ -220,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     store_cmd.add_argument("--engine", choices=["sqlite", "memory"], default="sqlite")
     store_cmd.add_argument("--data-dir", type=Path, default=Path("./data"))
     store_cmd.add_argument("--port", type=int, default=0)
+    store_cmd.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -241,6 +250,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "embedded-store":
         from app.store.embedded import run_embedded_store
 
-        asyncio.run(run_embedded_store(args.engine, args.data_dir, args.port))
+        asyncio.run(run_embedded_store(args.engine, args.data_dir, args.port, args.synchronous))
     else:  # pragma: no cover - argparse refuses unknown commands
         sys.exit(2)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     mongodb_db: str = "aayulink"
     data_dir: Path = Path("./data")
     embedded_store_engine: Literal["sqlite", "memory"] = "sqlite"
+    # NORMAL: an acknowledged write survives a store crash; FULL: a power cut too (docs/store.md).
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     store_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
     store_restart_attempts: int = Field(default=5, ge=0, le=100)
@@ -95,6 +97,11 @@ class Settings(BaseSettings):
     rate_limit_login_address: str = "60/15 minutes"
     rate_limit_register_address: str = "20/hour"
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
