@@ -21,14 +21,13 @@ from app.core.errors import (
     DomainError,
     NotFound,
     SlotAlreadyBooked,
-    SlotLocked,
     SlotUnavailable,
 )
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import ClaimRefused, refusal, should_retry
+from app.domain.booking.claims import ClaimRefused, claim_for
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
@@ -43,10 +42,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, Slot, User
-from app.store.guards import guarded
-
-CLAIM_ATTEMPTS = 3
+from app.models import Appointment, Slot
 
 
 @dataclass
@@ -152,18 +148,8 @@ async def _claim_and_book(
         await record(caller, now, *booking_changes(appointment))
         return booked, appointment
 
-    for _ in range(CLAIM_ATTEMPTS):
-        try:
-            # The patient's lease keeps its overlap check true until its appointment is written.
-            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await claim_and_book()
-        except ClaimRefused as refused:
-            error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
-            if not should_retry(error):
-                raise error from None
-        except DuplicateKeyError as exc:
-            raise SlotAlreadyBooked() from exc
-    raise SlotLocked(None)
+    assert slot.id is not None
+    return await claim_for(patient, slot.id, claim_and_book)
 
 
 def booking_changes(appointment: Appointment) -> list[Change]:
