@@ -73,7 +73,7 @@ def _serve(workers: int) -> None:
     from app.settings import get_settings
     from app.store.embedded import EmbeddedStoreProcess
     from app.store.supervisor import STORE_LOST_EXIT_CODE, StoreSupervisor
-    from app.web.server import run
+    from app.web.server import run, shutdown_grace
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -98,6 +98,9 @@ def _serve(workers: int) -> None:
         os.environ["MONGODB_URI"] = supervisor.start()
         get_settings.cache_clear()
     try:
+        from app.domain.auth.signing_secret import signing_secret
+
+        signing_secret()  # made once here, before the workers read it
         if get_settings().seed_on_start:
             from app.domain.demo_data import seed_if_empty
 
@@ -123,7 +126,7 @@ def _serve(workers: int) -> None:
                 # No "server: uvicorn" header: it tells an attacker what to look up.
                 server_header=False,
                 ws_max_size=settings.max_request_bytes,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                timeout_graceful_shutdown=shutdown_grace(settings),
             )
         )
     finally:
@@ -232,9 +235,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "serve":
-        from app.settings import get_settings
+        from app.settings import SettingsError, get_settings
 
-        serve(get_settings().workers if args.workers is None else args.workers)
+        try:
+            workers = get_settings().workers if args.workers is None else args.workers
+        except SettingsError as exc:  # a refusal to start, said in one line, not a traceback
+            print(f"serve: {exc}", file=sys.stderr)
+            sys.exit(2)
+        serve(workers)
     elif args.command == "seed":
         from app.domain.demo_data import seed_demo_data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.domain.auth import accounts as auth
+from app.domain.auth.actor import require_actor
 from app.models import User as UserDoc
 from app.schema.auth.inputs import RegisterInput
 from app.schema.auth.types import AuthPayload
@@ -40,14 +41,16 @@ class AuthMutation:
         description="Creates a PATIENT account and signs it in.",
         extensions=[RateLimited("register_address", by_address=True)],
     )
-    async def register(self, input: RegisterInput) -> AuthPayload:
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         return _auth_payload(
-            await auth.register(input.email, input.password, input.name, input.phone)
+            await auth.register(
+                input.email, input.password, input.name, input.phone, info.context.client_key
+            )
         )
 
     @strawberry.mutation(extensions=[RateLimited("login_address", by_address=True)])
-    async def login(self, email: str, password: str) -> AuthPayload:
-        return _auth_payload(await auth.login(email, password))
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        return _auth_payload(await auth.login(email, password, info.context.client_key))
 
     @strawberry.mutation(description="Rotates: the old refresh token stops working.")
     async def refresh_token(self, refresh_token: str) -> AuthPayload:
@@ -56,3 +59,20 @@ class AuthMutation:
     @strawberry.mutation
     async def logout(self, refresh_token: str) -> bool:
         return await auth.logout(refresh_token)
+
+    @strawberry.mutation(
+        description="Signed in: ends every session of your account (its refresh and access "
+        "tokens and live subscriptions, on every device); the number of sessions ended."
+    )
+    async def logout_everywhere(self, info: Info) -> int:
+        return await auth.logout_everywhere(require_actor(info.context.actor))
+
+    @strawberry.mutation(
+        description="Signed in: ends every session of your account, then signs you in anew.",
+        extensions=[RateLimited("login_address", by_address=True)],
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> AuthPayload:
+        actor = require_actor(info.context.actor)
+        return _auth_payload(await auth.change_password(actor, current_password, new_password))

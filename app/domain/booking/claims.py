@@ -18,18 +18,24 @@ CLAIM_ATTEMPTS = 3
 
 
 async def claim_for[T](
-    patient: PydanticObjectId, slot_id: PydanticObjectId, attempt: Callable[[], Awaitable[T]]
+    patient: PydanticObjectId,
+    slot_id: PydanticObjectId,
+    attempt: Callable[[Slot | None], Awaitable[T]],
+    claim_key: str | None = None,
 ) -> T:
     """Runs `attempt` (which claims the slot with one atomic update, or raises ClaimRefused)
     under the patient's lease, which keeps its overlap check true until the appointment is
-    written; a refusal that the slot's state no longer explains is tried again."""
+    written. A refusal that the slot's state no longer explains is tried again; one that is
+    this booking's own unfinished claim (same `claim_key`) is handed to `attempt` to finish."""
+    resumed: Slot | None = None
     for _ in range(CLAIM_ATTEMPTS):
         try:
             async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await attempt()
+                return await attempt(resumed)
         except ClaimRefused as refused:
-            error = await refusal(slot_id, patient, refused.at)
-            if not should_retry(error):
+            error = await refusal(slot_id, patient, refused.at, claim_key)
+            resumed = error.slot if isinstance(error, Resume) else None
+            if resumed is None and not should_retry(error):
                 raise error from None
         except DuplicateKeyError as exc:
             raise SlotAlreadyBooked() from exc
@@ -37,9 +43,13 @@ async def claim_for[T](
 
 
 async def refusal(
-    slot_id: PydanticObjectId, patient_id: PydanticObjectId, now: datetime
+    slot_id: PydanticObjectId,
+    patient_id: PydanticObjectId,
+    now: datetime,
+    claim_key: str | None = None,
 ) -> Exception:
-    """The error that explains the refusal; a retry marker when the slot is claimable again."""
+    """The error that explains the refusal; a retry marker when the slot is claimable again,
+    a resume marker when the slot holds this booking's own unfinished claim."""
     slot = await Slot.get(slot_id)
     if slot is None:
         return NotFound("Slot", field="slotId")
@@ -48,6 +58,8 @@ async def refusal(
     if slot.is_removed or not slot.is_available or not slot.doctor_is_active:
         return SlotUnavailable("The slot is not available")
     if slot.is_booked:
+        if claim_key is not None and slot.claim_key == claim_key:
+            return Resume(slot)
         return SlotAlreadyBooked()
     if lock_is_live(slot, now) and slot.booking_lock.patient_id != patient_id:
         return SlotLocked(slot.booking_lock.expires_at)
@@ -60,6 +72,15 @@ class ClaimRefused(Exception):
     def __init__(self, at: datetime) -> None:
         super().__init__("slot claim refused")
         self.at = at
+
+
+class Resume(Exception):
+    """The slot is booked by this booking's own claim, which an earlier attempt (with the same
+    idempotency key) made but could not finish: finish it instead of refusing the patient."""
+
+    def __init__(self, slot: Slot) -> None:
+        super().__init__("resume the booking's own claim")
+        self.slot = slot
 
 
 class _Retry(Exception):

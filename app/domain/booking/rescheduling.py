@@ -191,7 +191,7 @@ async def _move(
 
     assert slot.id is not None
     try:
-        return await claim_for(patient, slot.id, move)
+        return await claim_for(patient, slot.id, lambda _: move())
     except _AppointmentChanged:
         current = await Appointment.get(appointment.id)
         if current is None or current.status not in MOVABLE:

@@ -31,6 +31,9 @@ class AuditEntry:
         graphql_type=JSON | None, description="The changed fields only, as they became."
     )
     request_id: str | None
+    address: str | None = strawberry.field(
+        description="The client's address, on security events (sign-in, sign-out); admins only."
+    )
     doc: strawberry.Private[AuditEntryDoc]
     shows_actor: strawberry.Private[bool]
 
@@ -52,6 +55,7 @@ class AuditEntry:
             before=shown.before,
             after=shown.after,
             request_id=doc.request_id,
+            address=doc.address if shown.shows_address else None,
             doc=doc,
             shows_actor=shown.shows_actor,
         )
