@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
-from app.models import Appointment, EmergencyRequest, Slot
+from app.models import Appointment, EmergencyRequest, Notification, Slot
 
 
 class SlotEventKind(StrEnum):
@@ -52,6 +52,14 @@ class EmergencyRaised(BaseModel):
     at: datetime
 
 
+class NotificationSent(BaseModel):
+    """An in-app notification reached its recipient's inbox: only that user hears it."""
+
+    topic: Literal["notification"] = "notification"
+    notification: Notification
+    at: datetime
+
+
 class EventsMissedReason(StrEnum):
     """Why a `Resync` went out; clients read it in the `eventsMissed` subscription."""
 
@@ -84,6 +92,11 @@ class CacheInvalidated(BaseModel):
 
 
 Event = Annotated[
-    SlotChanged | AppointmentChanged | EmergencyRaised | Resync | CacheInvalidated,
+    SlotChanged
+    | AppointmentChanged
+    | EmergencyRaised
+    | NotificationSent
+    | Resync
+    | CacheInvalidated,
     Field(discriminator="topic"),
 ]

@@ -160,6 +160,17 @@ def locks_expired(count: int) -> None:
         LOCK_EXPIRIES.inc(count)
 
 
+NOTIFICATIONS = Counter(
+    "aayulink_notifications",
+    "Notification deliveries settled, by channel and status (PENDING: failed, to be retried)",
+    ["channel", "status"],
+)
+
+
+def notification_settled(channel: str, status: str) -> None:
+    NOTIFICATIONS.labels(channel, status).inc()
+
+
 def multiprocess_dir() -> Path | None:
     value = os.environ.get(MULTIPROC_ENV)
     return Path(value) if value else None

@@ -14,6 +14,7 @@ from app.domain.booking import bookings as booking
 from app.domain.catalog import doctors, specialties
 from app.domain.scheduling import schedules
 from app.domain.slots import management as slots
+from app.resolvers.notifications import NotificationMutation
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
 from app.schema.inputs import (
@@ -55,14 +56,16 @@ def _auth_payload(session: auth.Session) -> AuthPayload:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(NotificationMutation):
     @strawberry.mutation(
         description="Creates a PATIENT account and signs it in.",
         extensions=[RateLimited("register_address", by_address=True)],
     )
     async def register(self, input: RegisterInput) -> AuthPayload:
         return _auth_payload(
-            await auth.register(input.email, input.password, input.name, input.phone)
+            await auth.register(
+                input.email, input.password, input.name, input.phone, input.timezone
+            )
         )
 
     @strawberry.mutation(extensions=[RateLimited("login_address", by_address=True)])

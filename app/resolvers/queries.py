@@ -14,6 +14,7 @@ from app.domain.catalog import doctors, specialties
 from app.domain.slots import bookable
 from app.domain.slots import management as slots
 from app.models import User as UserDoc
+from app.resolvers.notifications import NotificationQuery
 from app.schema.audit_types import AuditEntry, AuditEntryConnection, AuditEntryEdge
 from app.schema.context import Info
 from app.schema.enums import AppointmentStatus
@@ -30,7 +31,7 @@ from app.schema.types import (
 
 
 @strawberry.type
-class Query:
+class Query(NotificationQuery):
     @strawberry.field
     async def me(self, info: Info) -> User | None:
         actor = info.context.actor

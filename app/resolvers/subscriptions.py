@@ -16,6 +16,7 @@ from app.domain.visibility import (
 )
 from app.events.messages import AppointmentChanged, EmergencyRaised, Event, Resync, SlotChanged
 from app.events.publisher import get_hub
+from app.resolvers.notifications import NotificationSubscription
 from app.schema.context import Info
 from app.schema.loaders import Loaders
 from app.schema.types import Appointment as AppointmentType
@@ -37,7 +38,7 @@ async def _events(info: Info, wants: Callable[[Event], bool]) -> AsyncGenerator[
 
 
 @strawberry.type
-class Subscription:
+class Subscription(NotificationSubscription):
     @strawberry.subscription
     async def slot_updates(
         self,

@@ -15,6 +15,9 @@ class RegisterInput:
     password: str
     name: str
     phone: str | None = None
+    timezone: str | None = strawberry.field(
+        default=None, description="IANA; defaults to the clinic's (CLINIC_TIMEZONE)."
+    )
 
 
 @strawberry.input

@@ -12,6 +12,8 @@ from app.domain.audit.shown import history_shown_to
 from app.domain.booking import policy
 from app.domain.booking.appointment_times import end_time_in_zone
 from app.domain.errors import Forbidden
+from app.domain.notifications.profile import calendar_feed_url
+from app.domain.notifications.recipients import zone_of
 from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
@@ -31,6 +33,7 @@ from app.schema.enums import (
     SlotEventKind,
     SlotState,
 )
+from app.schema.notification_preferences import NotificationPreferences
 from app.schema.scheduling_types import DateOverride, Schedule
 
 if TYPE_CHECKING:
@@ -80,6 +83,24 @@ class User:
     @strawberry.field
     async def doctor(self, info: Info) -> Doctor | None:
         return await _doctor(info, self.doc.doctor_id) if self.doc.doctor_id else None
+
+    @strawberry.field(description="IANA; all times shown to this user are in it.")
+    def timezone(self) -> str:
+        return zone_of(self.doc)
+
+    @strawberry.field(description="Self or ADMIN.")
+    def notification_preferences(self, info: Info) -> NotificationPreferences:
+        actor = info.context.actor
+        if actor is None or not (actor.is_admin or actor.user_id == self.doc.id):
+            raise Forbidden("Only the user or an admin sees notification preferences")
+        return NotificationPreferences.from_user(self.doc)
+
+    @strawberry.field(description="Self only: the secret URL of this user's iCalendar feed.")
+    async def calendar_feed_url(self, info: Info) -> str:
+        actor = info.context.actor
+        if actor is None or actor.user_id != self.doc.id:
+            raise Forbidden("Only the user sees their calendar feed URL")
+        return await calendar_feed_url(self.doc)
 
 
 @strawberry.type

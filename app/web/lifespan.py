@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from app.domain.auth.accounts import ensure_admin
 from app.domain.housekeeping.loop import run_housekeeping
+from app.domain.notifications.loop import run_sender
 from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
 from app.events.hub import Hub
@@ -58,11 +59,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.readiness = Readiness(settings.redis_url, settings.readiness_timeout_seconds)
     stop = asyncio.Event()
     housekeeping = asyncio.create_task(run_housekeeping(stop), name="housekeeping")
+    sender = asyncio.create_task(run_sender(stop), name="notifications")
     try:
         yield
     finally:
         stop.set()
         await housekeeping
+        await sender
         set_read_model(None)
         hub.unwatch(read_model.apply)
         set_broker(None)

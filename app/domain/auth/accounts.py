@@ -58,6 +58,7 @@ async def create_user(
     phone: str | None = None,
     role: Role = Role.PATIENT,
     doctor_id: object = None,
+    timezone: str | None = None,
 ) -> User:
     user = User(
         email=validation.email(email),
@@ -66,6 +67,7 @@ async def create_user(
         phone=validation.phone(phone),
         role=role,
         doctor_id=doctor_id,
+        timezone=None if timezone is None else validation.timezone(timezone),
     )
     try:
         await user.insert()
@@ -85,8 +87,10 @@ def role_granted(user: User) -> Change:
     )
 
 
-async def register(email: str, password: str, name: str, phone: str | None) -> Session:
-    user = await create_user(email, password, name, phone, Role.PATIENT)
+async def register(
+    email: str, password: str, name: str, phone: str | None, timezone: str | None = None
+) -> Session:
+    user = await create_user(email, password, name, phone, Role.PATIENT, timezone=timezone)
     assert user.id is not None
     await record(Actor(user_id=user.id, role=user.role), user.created_at, role_granted(user))
     return await _start_session(user)

@@ -33,6 +33,7 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.domain.slots.writes import update_slot
@@ -90,12 +91,14 @@ async def book_appointment(
         if (first := await idempotency.first_booking(stored_key)) is not None:
             return Placed(first)
         raise
-    await publish(
+    events = (
         SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
         AppointmentChanged(
             kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
         ),
     )
+    await outbox.announce(*events)
+    await publish(*events)
     return Placed(appointment, booked)
 
 

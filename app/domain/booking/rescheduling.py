@@ -46,6 +46,7 @@ from app.domain.errors import (
     SlotLocked,
     SlotUnavailable,
 )
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.domain.slots.writes import update_slot
@@ -126,6 +127,7 @@ async def reschedule_appointment(
             previous_doctor_id=appointment.doctor_id,
         ),
     ]
+    await outbox.announce(*events, previous_starts_at=appointment.starts_at)
     await publish(*events)
     return Placed(moved.appointment, moved.claimed)
 
@@ -180,7 +182,7 @@ async def _move(
                     "slot_id": appointment.slot_id,
                     "status": appointment.status.value,
                 },
-                {"$set": placed},
+                {"$set": placed, "$inc": {"sequence": 1}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
@@ -255,6 +257,7 @@ def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:
         "ends_at": slot.ends_at,
         "status": AppointmentStatus.SCHEDULED.value,
         "updated_at": now,
+        "placed_at": now,
     }
 
 
