@@ -1,4 +1,4 @@
-# AayuLink Booking API. Not built in CI (no Docker engine there); see README.
+# AayuLink Booking API. Not built in CI (no Docker engine there); see docs/store.md.
 FROM python:3.13-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

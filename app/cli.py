@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the API (embedded store unless MONGODB_URI)")
-    serve_cmd.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    serve_cmd.add_argument("--workers", type=int, help="API processes (default: WORKERS, 1)")
     commands.add_parser("seed", help="load idempotent demo data")
     admin_cmd = commands.add_parser("create-admin", help="create the admin account")
     admin_cmd.add_argument("--email")
@@ -223,7 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "serve":
-        serve(args.workers)
+        from app.settings import get_settings
+
+        serve(get_settings().workers if args.workers is None else args.workers)
     elif args.command == "seed":
         from app.domain.demo_data import seed_demo_data
 

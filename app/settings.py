@@ -1,4 +1,7 @@
-"""Every setting the service reads, from environment variables only (documented in the README)."""
+"""Every setting the service reads, from environment variables only.
+
+Each is documented in docs/operations-and-settings.md.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ class Settings(BaseSettings):
     app_env: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # API processes `serve` starts; `--workers` overrides it.
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     shutdown_grace_seconds: int = Field(default=10, ge=1)

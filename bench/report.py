@@ -1,7 +1,7 @@
 """The results table: every figure beside its floor (or reference), the ratio and the target.
 
 `python -m bench.report [results.json] [--markdown]` renders a saved run again, e.g. for the
-README's Performance section.
+docs/performance.md.
 """
 
 from __future__ import annotations

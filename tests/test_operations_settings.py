@@ -28,6 +28,8 @@ from tests.serve_process import cli_env, run_cli
         # Shorter than two sweeps (1 s by default): the holder would lose it between renewals.
         ("HOUSEKEEPING_LEASE_SECONDS", "1.75"),
         ("HOUSEKEEPING_LEASE_SECONDS", "-4321"),
+        ("WORKERS", "-4321"),
+        ("WORKERS", "a-few-workers-ish"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:

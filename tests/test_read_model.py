@@ -25,7 +25,7 @@ from tests.servers import ApiServer, RedisProcess, server_pair
 
 # Generous bounds for slow shared machines; each poll reports how long it took.
 FAN_OUT_BOUND_SECONDS = 10.0
-# The README's stated bound while Redis is away: noticed at once when the connection drops,
+# The documented bound (docs/architecture.md) while Redis is away: noticed at once when it drops,
 # within about 4 s (ping every 1 s, answer within 3 s) when it stalls; tested generously.
 OUTAGE_BOUND_SECONDS = 15.0
 RECOVERY_BOUND_SECONDS = 30.0

@@ -3,8 +3,8 @@
 Reads of bookable slots (availableSlots, doctors(date) and a doctor's availableSlots) and
 of doctors and specialties are answered from memory when this process has heard every
 event since it read them (app/events: in-process, or through Redis from every process);
-otherwise, and whenever READ_MODEL_ENABLED is false, from the store. See the README's
-Performance section for how stale an answer can be.
+otherwise, and whenever READ_MODEL_ENABLED is false, from the store. See docs/architecture.md
+(Read model) for how stale an answer can be.
 """
 
 from __future__ import annotations
