@@ -162,3 +162,31 @@ async def until[T](check: Callable[[], Awaitable[T]], within: float = 20.0) -> T
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within} s: {check}")
         await asyncio.sleep(0.05)
+
+
+@dataclass
+class BadSmtp:
+    """A TCP server on 127.0.0.1 that speaks no SMTP: `hang` accepts and never greets,
+    `drop` accepts and closes at once."""
+
+    port: int
+    mode: str = "hang"
+    _server: asyncio.base_events.Server | None = None
+    _held: list[asyncio.StreamWriter] = field(default_factory=list)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.mode == "drop":
+            writer.close()
+        else:
+            self._held.append(writer)
+
+    async def start(self) -> BadSmtp:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        return self
+
+    async def stop(self) -> None:
+        for writer in self._held:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
