@@ -85,7 +85,10 @@ class User:
         return await _doctor(info, self.doc.doctor_id) if self.doc.doctor_id else None
 
     @strawberry.field(description="IANA; all times shown to this user are in it.")
-    def timezone(self) -> str:
+    async def timezone(self, info: Info) -> str:
+        if self.doc.timezone is None and self.doc.doctor_id is not None:
+            doctor = await info.context.loaders.doctor.load(self.doc.doctor_id)
+            return zone_of(self.doc, doctor.timezone if doctor else None)
         return zone_of(self.doc)
 
     @strawberry.field(description="Self or ADMIN.")

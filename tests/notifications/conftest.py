@@ -32,6 +32,7 @@ NOTIFY_ENV = {
     "NOTIFICATION_MAX_ATTEMPTS": "3",
     "NOTIFICATION_POLL_SECONDS": "0.1",
     "CLINIC_TIMEZONE": "UTC",
+    "BOOKING_MAX_DAYS_AHEAD": "200",  # the next DST change may be further off than 90 days
 }
 
 

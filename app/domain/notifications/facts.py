@@ -36,8 +36,17 @@ async def gather_facts(notifications: list[Notification]) -> dict[PydanticObject
         + [a.patient_id for a in appointments.values()]
         + [e.patient_id for e in emergencies.values()],
     )
-    doctors = await by_id(Doctor, (a.doctor_id for a in appointments.values()))
+    doctors = await by_id(
+        Doctor,
+        [a.doctor_id for a in appointments.values()]
+        + [u.doctor_id for u in users.values() if u.doctor_id is not None],
+    )
     specialties = await by_id(Specialty, (a.specialty_id for a in appointments.values()))
+
+    def _zone(user: User) -> str | None:
+        doctor = doctors.get(user.doctor_id) if user.doctor_id is not None else None
+        return doctor.timezone if doctor is not None else None
+
     facts = {}
     clinic_zone = get_settings().clinic_timezone
     for note in notifications:
@@ -52,7 +61,7 @@ async def gather_facts(notifications: list[Notification]) -> dict[PydanticObject
         facts[note.id] = Facts(
             notification=note,
             recipient=recipient,
-            recipient_zone=zone_of(reader) if reader is not None else clinic_zone,
+            recipient_zone=clinic_zone if reader is None else zone_of(reader, _zone(reader)),
             appointment=appointment,
             patient=patient,
             doctor=doctors.get(appointment.doctor_id) if appointment else None,

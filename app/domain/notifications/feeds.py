@@ -44,7 +44,10 @@ async def feed(token: str) -> bytes | None:
         )
         for a in found
     ]
-    return calendar(visits, zone_of(user), now, "PUBLISH")
+    own = doctors.get(user.doctor_id) if user.doctor_id is not None else None
+    if user.doctor_id is not None and own is None:
+        own = await Doctor.get(user.doctor_id)
+    return calendar(visits, zone_of(user, own.timezone if own else None), now, "PUBLISH")
 
 
 async def unsubscribe(token: str) -> str | None:

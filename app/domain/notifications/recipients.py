@@ -50,8 +50,9 @@ def wants_in_app(user: User, kind: NotificationKind) -> bool:
     return kind is not NotificationKind.REMINDER or user.notification_preferences.reminders
 
 
-def zone_of(user: User) -> str:
-    return user.timezone or get_settings().clinic_timezone
+def zone_of(user: User, doctor_zone: str | None = None) -> str:
+    """The user's own zone; for a doctor's login without one, its doctor's; else the clinic's."""
+    return user.timezone or doctor_zone or get_settings().clinic_timezone
 
 
 async def doctor_user(doctor_id: PydanticObjectId) -> PydanticObjectId | None:
