@@ -16,6 +16,7 @@ lint:
 	.venv/bin/ruff check app tests bench
 	.venv/bin/ruff format --check app tests bench
 	.venv/bin/mypy app bench
+	.venv/bin/lint-imports
 
 schema:
 	@scripts/bootstrap.sh

@@ -191,7 +191,7 @@ def restore(source: Path) -> None:
 
 
 def export_schema(path: Path) -> None:
-    from app.schema.schema import build_schema
+    from app.api import build_schema
 
     path.write_text(build_schema().as_str() + "\n")
     print(f"wrote {path}")

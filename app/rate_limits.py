@@ -12,7 +12,7 @@ from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from app.domain.errors import RateLimited
+from app.core.errors import RateLimited
 from app.redis_link import Respite, client_options
 from app.settings import Settings
 

@@ -26,7 +26,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.slots.state import NO_LOCK, open_for
 from app.models import ACTIVE_STATUSES, Appointment
 from bench import data

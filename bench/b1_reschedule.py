@@ -17,7 +17,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.models import Appointment
 from bench import data
 from bench.common import Sizes, error_code, future_day, graphql, http_client, latency_summary

@@ -24,7 +24,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from tqdm import tqdm
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.slots.state import open_for
 from bench import data
 from bench.common import (

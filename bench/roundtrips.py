@@ -5,7 +5,7 @@ runner. This module runs in a child process instead (`python -m bench.roundtrips
 API's environment): it registers a global `pymongo.monitoring.CommandListener` before the
 app creates its client, drives the app's lifespan itself, sends each request through
 `httpx.ASGITransport` with its own X-Request-ID, and attributes every command to the request
-whose id is current (`app.request_id.current_request_id`), so the app's housekeeping loop
+whose id is current (`app.core.request_id.current_request_id`), so the app's housekeeping loop
 never counts; it also sums the time each command took (the request's store time). Input: a
 JSON list of requests on stdin; output: one JSON object on stdout.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from pymongo import monitoring
 
-from app.request_id import current_request_id
+from app.core.request_id import current_request_id
 
 
 class _Counter(monitoring.CommandListener):

@@ -25,7 +25,7 @@ import httpx
 import redis.asyncio as redis
 from pydantic import TypeAdapter
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.events.messages import CacheInvalidated, Event
 from app.store.embedded import EmbeddedStoreProcess, stop_process
 from bench.common import (

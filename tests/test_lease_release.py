@@ -17,7 +17,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import WriteError
 
-from app.domain.errors import SlotAlreadyBooked
+from app.core.errors import SlotAlreadyBooked
 from app.store.guards import guarded
 
 Leases = AsyncCollection[dict[str, Any]]

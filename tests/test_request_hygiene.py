@@ -10,9 +10,9 @@ import httpx
 import pytest
 from graphql import GraphQLError
 
-from app.request_id import current_request_id
+from app.api import build_schema
+from app.core.request_id import current_request_id
 from app.schema.errors import to_contract_error
-from app.schema.schema import build_schema
 from tests.graphql_client import CREATE_SPECIALTY, Api, GraphQL, Response, unique
 from tests.servers import ROOT, ApiServer
 

@@ -16,8 +16,8 @@ import pytest_asyncio
 from beanie import PydanticObjectId
 from pymongo import monitoring
 
+from app.core.clock import utcnow
 from app.domain.auth.actor import Actor
-from app.domain.clock import utcnow
 from app.domain.scheduling.schedule_rules import ScheduleFields
 from app.domain.scheduling.schedules import set_schedule
 from app.events.broker import RedisBroker

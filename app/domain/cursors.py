@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.core.errors import BadUserInput
 from app.domain import validation
-from app.domain.errors import BadUserInput
 
 
 def encode(at: datetime, item_id: PydanticObjectId | None) -> str:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from time import perf_counter
 
+from app.core.clock import utcnow
+from app.core.errors import Conflict
 from app.domain.auth.accounts import create_user
 from app.domain.auth.actor import Actor
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict
 from app.domain.scheduling.regeneration import doctor_today
 from app.domain.scheduling.schedule_rules import ScheduleFields
 from app.domain.scheduling.schedules import set_date_override, set_schedule

@@ -11,7 +11,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 from email_validator import EmailNotValidError, validate_email
 
-from app.domain.errors import BadUserInput
+from app.core.errors import BadUserInput
 
 NAME_MAX = 120
 SHORT_TEXT_MAX = 200

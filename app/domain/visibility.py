@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from beanie import PydanticObjectId
 
+from app.core.errors import Forbidden
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.appointments import can_see
-from app.domain.errors import Forbidden
 from app.events.messages import (
     AppointmentChanged,
     EmergencyRaised,

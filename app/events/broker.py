@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.events.hub import Hub
 from app.events.messages import Event, EventsMissedReason, Resync
 from app.redis_link import Respite, client_options

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from app.domain.errors import SubscriberTooSlow
+from app.core.errors import SubscriberTooSlow
 from app.events.messages import Event
 from app.observability import metrics
 

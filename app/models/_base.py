@@ -7,7 +7,7 @@ from datetime import datetime
 from beanie import Document
 from pydantic import Field
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 
 
 class TimestampedDocument(Document):

@@ -9,7 +9,7 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 
 
 class NotificationKind(StrEnum):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pythonjsonlogger.json import JsonFormatter
 
-from app.request_id import AccessLogRedactor, current_request_id
+from app.core.request_id import AccessLogRedactor, current_request_id
 
 current_operation: ContextVar[str | None] = ContextVar("operation", default=None)
 current_user_id: ContextVar[str | None] = ContextVar("user_id", default=None)

@@ -22,20 +22,22 @@ from prometheus_client import (
     multiprocess,
 )
 
+from app.core.errors import ErrorCode
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Conflicts a patient meets while booking: slots taken or held, and the rules around them.
 BOOKING_CONFLICT_CODES = frozenset(
     {
-        "SLOT_LOCKED",
-        "SLOT_ALREADY_BOOKED",
-        "SLOT_UNAVAILABLE",
-        "LOCK_LIMIT_REACHED",
-        "CONFLICT",
-        "OUTSIDE_BOOKING_WINDOW",
-        "TOO_LATE_TO_CANCEL",
-        "INVALID_TRANSITION",
+        ErrorCode.SLOT_LOCKED,
+        ErrorCode.SLOT_ALREADY_BOOKED,
+        ErrorCode.SLOT_UNAVAILABLE,
+        ErrorCode.LOCK_LIMIT_REACHED,
+        ErrorCode.CONFLICT,
+        ErrorCode.OUTSIDE_BOOKING_WINDOW,
+        ErrorCode.TOO_LATE_TO_CANCEL,
+        ErrorCode.INVALID_TRANSITION,
     }
 )
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from app.domain.errors import DomainError
-from app.domain.read_model import answers
+from app.core import answers
+from app.core.errors import DomainError
 from app.observability import metrics
 from app.observability.logs import current_operation, current_user_id
 

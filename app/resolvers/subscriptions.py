@@ -7,7 +7,7 @@ from datetime import date
 
 import strawberry
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.visibility import (
     appointment_listener,
     emergency_listener,

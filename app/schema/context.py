@@ -8,10 +8,10 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from app.core.clock import utcnow
+from app.core.errors import Unauthenticated
 from app.domain.auth.access_tokens import actor_from_authorization
 from app.domain.auth.actor import Actor, still_valid
-from app.domain.clock import utcnow
-from app.domain.errors import Unauthenticated
 from app.schema.loaders import Loaders
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.core.errors import ErrorCode
 from app.domain.slots.state import SlotState
 from app.events.messages import AppointmentEventKind, EventsMissedReason, SlotEventKind
 from app.models import AppointmentStatus, Role, Weekday
@@ -15,10 +16,18 @@ strawberry.enum(
     description="REDIS_RECONNECTED: this server's event link broke and came back; "
     "PUBLISH_FAILED: some server's events did not reach the others.",
 )
+strawberry.enum(
+    ErrorCode,
+    description="Every `extensions.code` an error may carry: the contract's, then the added.",
+)
+# Each code's meaning is written once, beside the code in app/core/errors.py.
+for _value in ErrorCode.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = ErrorCode[_value.name].meaning
 
 __all__ = [
     "AppointmentEventKind",
     "AppointmentStatus",
+    "ErrorCode",
     "EventsMissedReason",
     "Role",
     "SlotEventKind",

@@ -9,8 +9,8 @@ from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, 
 from pymongo.errors import PyMongoError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from app.domain.errors import DomainError
-from app.request_id import current_request_id
+from app.core.errors import DomainError, ErrorCode
+from app.core.request_id import current_request_id
 from app.settings import get_settings
 from app.store import outage
 
@@ -68,21 +68,21 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
         return error  # already mapped (errors made by shared subscription streams)
     original = error.original_error
     if isinstance(original, DomainError):
-        extensions = {"code": original.code, **original.extensions}
+        extensions = {"code": original.code.value, **original.extensions}
         message = original.message
     elif original is None or isinstance(
         original, GraphQLError | InvalidOperationTypeError | CannotGetOperationTypeError
     ):
         # Parsing, validation and variable coercion: the request itself is malformed.
         field = _field_of(error.message) or _field_at(error)
-        extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
+        extensions = {"code": ErrorCode.BAD_USER_INPUT.value, **({"field": field} if field else {})}
         message = error.message
     elif isinstance(original, PyMongoError) and outage.noticed(original):
         # The store is down, restarting, or refuses writes (disk full): nothing is wrong with
         # the request and a retry may succeed, so say so instead of masking it as a bug.
         # Logged once per episode by `outage`, not once per request.
         extensions = {
-            "code": "SERVICE_UNAVAILABLE",
+            "code": ErrorCode.SERVICE_UNAVAILABLE.value,
             "retryAfter": get_settings().store_retry_after_seconds,
             "requestId": current_request_id.get(),
         }
@@ -90,7 +90,7 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
     else:
         request_id = current_request_id.get()
         log.error("unexpected error in %s", error.path, exc_info=original)
-        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id}
         message = "Internal server error"
     return GraphQLError(
         message,

@@ -15,9 +15,9 @@ from typing import TypeVar
 from beanie import Document, PydanticObjectId
 from strawberry.dataloader import DataLoader
 
+from app.core.clock import utcnow
 from app.domain.audit.queries import histories
 from app.domain.catalog.doctors import by_name
-from app.domain.clock import utcnow
 from app.domain.read_model import serving_model
 from app.domain.slots import day_grid
 from app.domain.slots.bookable import bookable_in_memory, next_available_slots

@@ -27,7 +27,7 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule, ValidationRule
 
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+from app.core.errors import ErrorCode
 
 
 def query_cost_rule(max_cost: int, list_size: int) -> type[ASTValidationRule]:
@@ -49,7 +49,7 @@ def query_cost_rule(max_cost: int, list_size: int) -> type[ASTValidationRule]:
                         f"Operation{name} is too complex: its estimated cost is over the limit "
                         f"of {max_cost}; ask for fewer nested lists",
                         node,
-                        extensions={"code": QUERY_TOO_COMPLEX, "limit": max_cost},
+                        extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value, "limit": max_cost},
                     )
                 )
 

@@ -1,4 +1,7 @@
-"""The assembled schema, with the limits and error mapping every operation passes through."""
+"""The schema class every operation passes through: the limits, shared streams, error mapping.
+
+app/api.py assembles it from the resolvers.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +21,15 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.observability.operations import OperationObserver
-from app.resolvers.mutations import Mutation
-from app.resolvers.queries import Query
-from app.resolvers.subscriptions import Subscription
 from app.schema.context import Context
 from app.schema.document_gate import DocumentGate, DocumentLimits
+from app.schema.enums import ErrorCode
 from app.schema.errors import to_contract_error
 from app.schema.input_text import lone_surrogate_refusal
 from app.schema.query_cost import query_cost_rule
 from app.schema.scalars import BoundedDate
 from app.schema.shared_streams import SharedStreams
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 
 class BookingSchema(strawberry.Schema):
@@ -135,8 +136,10 @@ async def refused(errors: list[GraphQLError]) -> AsyncGenerator[PreExecutionErro
     yield PreExecutionError(data=None, errors=[to_contract_error(error) for error in errors])
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    settings = settings or get_settings()
+def make_schema(
+    query: type, mutation: type, subscription: type, settings: Settings
+) -> BookingSchema:
+    """The schema of these root types, with every limit and extension the settings ask for."""
     # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter would make new
     # ones for every request, and ValidationCache keys on them, so it would never hit.
     rules: list[type[ASTValidationRule]] = [
@@ -156,11 +159,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         OperationObserver,
     ]
     schema = BookingSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
         extensions=extensions,
         scalar_overrides={date: BoundedDate},
+        types=[ErrorCode],  # named by no field: listed so the schema documents every code
     )
     schema.shared_streams = SharedStreams(settings.subscriber_queue_size)
     schema.gate = DocumentGate(

@@ -32,11 +32,11 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app import rate_limits
+from app.core.clock import utcnow
+from app.core.errors import DomainError, SubscriberTooSlow, Unauthenticated
+from app.core.request_id import current_request_id
 from app.domain.auth.actor import Actor
-from app.domain.clock import utcnow
-from app.domain.errors import DomainError, SubscriberTooSlow, Unauthenticated
 from app.models import Role
-from app.request_id import current_request_id
 from app.schema.context import Context
 from app.schema.errors import to_contract_error
 from app.schema.rate_limited import caller_key

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 from beanie import PydanticObjectId
 
+from app.core.errors import Forbidden
 from app.domain.audit.shown import history_shown_to
 from app.domain.booking import policy
 from app.domain.booking.appointment_times import end_time_in_zone
-from app.domain.errors import Forbidden
 from app.domain.notifications.profile import calendar_feed_url
 from app.domain.notifications.recipients import zone_of
 from app.domain.scheduling import schedules

@@ -13,8 +13,8 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
 from app.models import DOCUMENT_MODELS
-from app.observability.store_commands import StoreCommandTimer
 from app.settings import get_settings
+from app.store.command_timer import StoreCommandTimer
 from app.store.migrations import migrate
 
 

@@ -19,8 +19,8 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict
+from app.core.clock import utcnow
+from app.core.errors import Conflict
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 10

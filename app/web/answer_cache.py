@@ -2,7 +2,7 @@
 
 Public browsing (availableSlots, doctors(date)) repeats the same few requests, and with the
 data in memory most of a request's time is GraphQL execution. An answer is kept only under
-app/domain/read_model/answers.py's conditions (same read-model version, no time rule due,
+app/core/answers.py's conditions (same read-model version, no time rule due,
 no aged entry, no store command, a query without errors), keyed by the exact request body,
 and only for requests without an Authorization header: every anonymous caller sees the same
 thing, so nothing one caller may see can reach another.
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
-from app.domain.clock import utcnow
+from app.core.answers import Answer
+from app.core.clock import utcnow
 from app.domain.read_model import current_model
-from app.domain.read_model.answers import Answer
 
 MAX_KEPT = 1024
 MAX_BODY_BYTES = 256 * 1024

@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app.domain import clock
+from app.api import build_schema
+from app.core import clock
 from app.domain.audit.recorder import failed_writes
 from app.observability.logs import configure_logging
-from app.schema.schema import build_schema
 from app.settings import get_settings
 from app.web.client_files import client_routes
 from app.web.graphql_view import BookingGraphQL

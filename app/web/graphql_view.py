@@ -24,11 +24,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
-from app.domain.errors import Unauthenticated
-from app.domain.read_model import answers
+from app.core import answers
+from app.core.errors import ErrorCode, Unauthenticated
+from app.core.request_id import current_request_id
 from app.observability import metrics
 from app.observability.operations import record_reused
-from app.request_id import current_request_id
 from app.schema.context import Context
 from app.settings import get_settings
 from app.web.answer_cache import (
@@ -153,7 +153,14 @@ class BookingGraphQL(GraphQL[Context, None]):
         except HTTPException as exc:
             # A malformed body still gets a GraphQL-shaped error a client can read.
             return JSONResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
+                {
+                    "errors": [
+                        {
+                            "message": exc.reason,
+                            "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
+                        }
+                    ]
+                },
                 status_code=exc.status_code,
             )
 
@@ -185,6 +192,6 @@ class BookingGraphQL(GraphQL[Context, None]):
             _ = context.actor
         except Unauthenticated as exc:
             raise ConnectionRejectionError(
-                {"message": exc.message, "extensions": {"code": exc.code}}
+                {"message": exc.message, "extensions": {"code": exc.code.value}}
             ) from exc
         return UNSET

@@ -6,6 +6,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import ErrorCode
+
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
@@ -62,7 +64,7 @@ class HttpHardeningMiddleware:
                 "errors": [
                     {
                         "message": f"The request body is over {self.max_bytes} bytes",
-                        "extensions": {"code": "BAD_USER_INPUT"},
+                        "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
                     }
                 ]
             },

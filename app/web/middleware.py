@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.request_id import current_request_id, new_request_id
+from app.core.request_id import current_request_id, new_request_id
 
 
 class RequestIdMiddleware:

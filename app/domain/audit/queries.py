@@ -10,9 +10,9 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.core.errors import BadUserInput
 from app.domain import cursors, validation
 from app.domain.auth.actor import Actor, require_role
-from app.domain.errors import BadUserInput
 from app.models import AuditEntry, Role
 
 PAGE_MAX = 100

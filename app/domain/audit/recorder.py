@@ -17,9 +17,9 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.core.request_id import current_request_id
 from app.domain.auth.actor import Actor
 from app.models import AuditEntry
-from app.request_id import current_request_id
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import jwt
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.core.clock import utcnow
+from app.core.errors import Unauthenticated
 from app.domain.auth.actor import Actor
-from app.domain.clock import utcnow
-from app.domain.errors import Unauthenticated
 from app.models import Role, User
 from app.settings import get_settings
 

@@ -10,14 +10,14 @@ from datetime import timedelta
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import Conflict, Unauthenticated
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth import login_throttle
 from app.domain.auth.access_tokens import issue_access_token
 from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict, Unauthenticated
 from app.models import RefreshToken, Role, User
 from app.settings import get_settings
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
 
-from app.domain.errors import Forbidden, Unauthenticated
+from app.core.errors import Forbidden, Unauthenticated
 from app.models import Role
 
 

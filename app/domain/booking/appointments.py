@@ -11,6 +11,8 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from app.core.clock import utcnow
+from app.core.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
 from app.domain import cursors, validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_actor, require_role
@@ -19,8 +21,6 @@ from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.slot_changes import released_slot
 from app.domain.booking.status_rules import can_transition, may_set
-from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
 from app.domain.notifications import outbox
 from app.domain.slots.state import check_stamp
 from app.domain.slots.writes import update_slot

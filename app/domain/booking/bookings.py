@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import (
+    BadUserInput,
+    DomainError,
+    NotFound,
+    SlotAlreadyBooked,
+    SlotLocked,
+    SlotUnavailable,
+)
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
@@ -24,15 +33,6 @@ from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.booking.slot_changes import booked_slot
-from app.domain.clock import utcnow
-from app.domain.errors import (
-    BadUserInput,
-    DomainError,
-    NotFound,
-    SlotAlreadyBooked,
-    SlotLocked,
-    SlotUnavailable,
-)
 from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from beanie import PydanticObjectId
 
-from app.domain.errors import NotFound, SlotAlreadyBooked, SlotLocked, SlotUnavailable
+from app.core.errors import NotFound, SlotAlreadyBooked, SlotLocked, SlotUnavailable
 from app.domain.slots.state import lock_is_live
 from app.models import Slot
 

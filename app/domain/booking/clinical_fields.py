@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import Forbidden
 from app.domain import validation
-from app.domain.errors import Forbidden
 from app.models import Role
 
 MEETING_LINK_MAX = 2048

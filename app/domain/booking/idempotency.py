@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.core.errors import BadUserInput
 from app.domain import validation
-from app.domain.errors import BadUserInput
 from app.models import Appointment
 
 FIELD = "idempotencyKey"

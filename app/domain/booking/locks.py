@@ -8,6 +8,8 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import Forbidden, LockLimitReached, SlotLocked
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
@@ -15,8 +17,6 @@ from app.domain.booking import idempotency
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
-from app.domain.clock import utcnow
-from app.domain.errors import Forbidden, LockLimitReached, SlotLocked
 from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
 from app.domain.slots.state import NO_LOCK, lock_is_live, open_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
-from app.domain.errors import Conflict, SlotAlreadyBooked
+from app.core.errors import Conflict, SlotAlreadyBooked
 from app.models import ACTIVE_STATUSES, Appointment, Slot
 
 

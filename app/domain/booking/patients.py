@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
+from app.core.errors import BadUserInput, Forbidden, NotFound
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
-from app.domain.errors import BadUserInput, Forbidden, NotFound
 from app.models import Role, User
 
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
 
+from app.core.errors import OutsideBookingWindow, TooLateToCancel
 from app.domain.auth.actor import Actor
-from app.domain.errors import OutsideBookingWindow, TooLateToCancel
 from app.models import Appointment, Doctor, Role
 from app.settings import get_settings
 

@@ -25,6 +25,17 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from app.core.clock import utcnow
+from app.core.errors import (
+    BadUserInput,
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    SlotAlreadyBooked,
+    SlotLocked,
+    SlotUnavailable,
+)
 from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
@@ -35,17 +46,6 @@ from app.domain.booking.claims import ClaimRefused, refusal, should_retry
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
 from app.domain.booking.slot_changes import booked_slot, released_slot
-from app.domain.clock import utcnow
-from app.domain.errors import (
-    BadUserInput,
-    Conflict,
-    DomainError,
-    InvalidTransition,
-    NotFound,
-    SlotAlreadyBooked,
-    SlotLocked,
-    SlotUnavailable,
-)
 from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for

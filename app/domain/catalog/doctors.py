@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound
 from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.accounts import create_user, role_granted
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.specialties import get_specialty
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict, NotFound
 from app.domain.read_model import announce_stale
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound
 from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_role
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict, NotFound
 from app.domain.read_model import announce_stale
 from app.models import Role, Specialty
 

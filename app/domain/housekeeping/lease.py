@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.models import Lease
 from app.settings import Settings
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 from bson import ObjectId
 from pymongo import UpdateOne
 
+from app.core.clock import utcnow
 from app.domain.audit.recorder import record
 from app.domain.booking.slot_changes import released_slot
-from app.domain.clock import utcnow
 from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish

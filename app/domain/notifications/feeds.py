@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.notifications.calendar import Visit, calendar
 from app.domain.notifications.facts import by_id
 from app.domain.notifications.recipients import zone_of

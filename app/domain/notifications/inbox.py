@@ -8,10 +8,10 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.core.clock import utcnow
+from app.core.errors import BadUserInput, NotFound
 from app.domain import cursors, validation
 from app.domain.auth.actor import Actor, require_actor, require_role
-from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput, NotFound
 from app.domain.notifications import outbox
 from app.models import DeliveryStatus, Notification, NotificationChannel, Role
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from app.core.clock import utcnow
+from app.core.errors import NotFound
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor
-from app.domain.clock import utcnow
-from app.domain.errors import NotFound
 from app.models import NotificationKind, User
 from app.settings import get_settings
 

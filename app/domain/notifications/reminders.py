@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.notifications.outbox import insert_rows, rows_for
 from app.models import Appointment, AppointmentStatus, NotificationKind
 from app.settings import Settings

@@ -19,7 +19,7 @@ import httpx
 from beanie import PydanticObjectId
 from pymongo import UpdateOne
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.notifications import mail, webhooks
 from app.domain.notifications.calendar import Visit, calendar
 from app.domain.notifications.facts import gather_facts

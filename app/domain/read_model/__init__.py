@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from beanie import PydanticObjectId
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.read_model.model import ReadModel
 from app.events.messages import CacheInvalidated
 from app.events.publisher import publish

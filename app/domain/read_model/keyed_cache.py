@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
-from app.domain.read_model import answers
+from app.core import answers
 
 # An aged entry is kept this long as a hint of what to re-read together (its group's
 # siblings), then forgotten: what nobody asks for again does not stay in memory.

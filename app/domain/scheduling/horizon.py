@@ -14,9 +14,9 @@ import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from app.core.clock import utcnow
+from app.core.errors import Conflict
 from app.domain.audit.recorder import Change, record
-from app.domain.clock import utcnow
-from app.domain.errors import Conflict
 from app.domain.scheduling.generator import plan_slots
 from app.domain.scheduling.regeneration import (
     SLOT_REACH,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from beanie import PydanticObjectId
 from pymongo.errors import BulkWriteError
 
-from app.domain.clock import utcnow
+from app.core.clock import utcnow
 from app.domain.scheduling.generator import PlannedSlot, plan_slots, working_intervals
 from app.domain.slots.state import NO_LOCK
 from app.events.messages import SlotChanged, SlotEventKind

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from app.core.errors import BadUserInput
 from app.domain import validation
-from app.domain.errors import BadUserInput
 from app.models import Schedule, TimeRange, Weekday, WeeklyHours
 
 SLOT_MINUTES_MIN = 5

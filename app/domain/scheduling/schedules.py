@@ -9,11 +9,11 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.core.clock import utcnow
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.catalog.doctors import get_doctor
-from app.domain.clock import utcnow
 from app.domain.read_model import announce_stale
 from app.domain.scheduling.regeneration import (
     ScheduleChangeResult,

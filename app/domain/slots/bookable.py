@@ -18,6 +18,9 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.core import answers
+from app.core.clock import utcnow
+from app.core.errors import BadUserInput, NotFound
 from app.domain import validation
 from app.domain.booking.policy import (
     BookingWindow,
@@ -26,9 +29,7 @@ from app.domain.booking.policy import (
     min_notice_minutes,
 )
 from app.domain.catalog.doctors import list_doctors
-from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput, NotFound
-from app.domain.read_model import ReadModel, answers, serving_model
+from app.domain.read_model import ReadModel, serving_model
 from app.domain.slots.management import bookable_slots
 from app.domain.slots.ordering import by_start
 from app.domain.slots.state import is_open, open_for

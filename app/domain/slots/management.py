@@ -8,13 +8,13 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.core.clock import utcnow
+from app.core.errors import BadUserInput, Conflict, Forbidden, NotFound, SlotAlreadyBooked
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
-from app.domain.clock import utcnow
-from app.domain.errors import BadUserInput, Conflict, Forbidden, NotFound, SlotAlreadyBooked
 from app.domain.slots.ordering import by_start
 from app.domain.slots.state import NO_LOCK, open_for
 from app.domain.slots.writes import update_slot

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pymongo import monitoring
 
-from app.domain.read_model import answers
+from app.core import answers
 from app.observability import metrics
 from app.store import outage
 
