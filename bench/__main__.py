@@ -35,6 +35,7 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
+    b10_notifications,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -50,6 +51,7 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
+    "B10": b10_notifications.run,
 }
 OPEN_FILES_WANTED = 16384
 

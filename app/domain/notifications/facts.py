@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,18 +13,21 @@ from app.domain.notifications.rendering import Facts
 from app.models import Appointment, Doctor, EmergencyRequest, Notification, Specialty, User
 from app.settings import get_settings
 
-CHUNK = 400  # `$in` fails past ~492 values on the embedded SQLite store
+CONCURRENT_READS = 32
 
 
 async def by_id[D: Document](model: type[D], ids: Iterable[Any]) -> dict[PydanticObjectId, D]:
+    """One `_id` equality read each, at once: a `$in` over ids makes the embedded store scan
+    the collection once per value (about 5 s for 200 ids among 1,000 documents)."""
     wanted = list(dict.fromkeys(i for i in ids if i is not None))
-    found: dict[PydanticObjectId, D] = {}
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        for doc in await model.find({"_id": {"$in": chunk}}).to_list():
-            assert doc.id is not None
-            found[doc.id] = doc
-    return found
+    gate = asyncio.Semaphore(CONCURRENT_READS)
+
+    async def read(oid: Any) -> D | None:
+        async with gate:
+            return await model.get(oid)
+
+    found = await asyncio.gather(*(read(i) for i in wanted))
+    return {doc.id: doc for doc in found if doc is not None and doc.id is not None}
 
 
 async def gather_facts(notifications: list[Notification]) -> dict[PydanticObjectId, Facts]:

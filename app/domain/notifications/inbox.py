@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 
 from app.core.clock import utcnow
 from app.core.errors import BadUserInput, NotFound
@@ -77,9 +77,16 @@ async def mark_read(actor: Actor | None, ids: list[str]) -> int:
     oids = list(dict.fromkeys(validation.object_id(i, "ids") for i in ids))
     if not oids:
         return 0
-    result = await Notification.get_pymongo_collection().update_many(
-        {**_inbox(caller.user_id), "read_at": None, "_id": {"$in": oids}},
-        {"$set": {"read_at": utcnow()}},
+    now = utcnow()
+    # One update per id (a `$in` over ids scans the embedded store's collection per value).
+    result = await Notification.get_pymongo_collection().bulk_write(
+        [
+            UpdateOne(
+                {"_id": oid, **_inbox(caller.user_id), "read_at": None}, {"$set": {"read_at": now}}
+            )
+            for oid in oids
+        ],
+        ordered=False,
     )
     return int(result.modified_count)
 

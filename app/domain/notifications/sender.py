@@ -9,6 +9,7 @@ then the row is FAILED with its reason; a permanent refusal is FAILED at once.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,31 +57,31 @@ class _Batch:
 
 
 async def claim(settings: Settings, now: datetime) -> tuple[str, list[Notification]]:
-    """Due PENDING rows nobody holds, claimed for this pass: two reads and one update, each
-    through the status index (the PENDING rows are the few in flight)."""
+    """About a batch of the due PENDING rows nobody holds, claimed for this pass.
+
+    Every filter is an equality on `status` (its index) and ranges: on the embedded store a
+    `$in` over ids scans the collection per value (seconds for a batch), so the batch is
+    chosen by the due time of its last row, and claimed by update_many.
+    """
     collection = Notification.get_pymongo_collection()
     due = await (
         collection.find(
             {"status": DeliveryStatus.PENDING.value, "due_at": {"$lte": now}},
-            {"_id": 1, "claim_until": 1},
+            {"_id": 1, "due_at": 1},
         )
         .sort("due_at", 1)
-        .limit(settings.notification_batch_size * 2)
+        .limit(settings.notification_batch_size)
         .to_list(None)
     )
-    free = [d["_id"] for d in due if d.get("claim_until") is None or d["claim_until"] <= now]
-    free = free[: settings.notification_batch_size]
-    if not free:
+    if not due:
         return "", []
+    cutoff = due[-1]["due_at"]
     token = uuid.uuid4().hex
-    await collection.update_many(
-        {
-            "status": DeliveryStatus.PENDING.value,
-            "_id": {"$in": free},
-            "$or": [{"claim_until": None}, {"claim_until": {"$lte": now}}],
-        },
-        {"$set": {"claim": token, "claim_until": now + timedelta(seconds=CLAIM_SECONDS)}},
-    )
+    taken = {"$set": {"claim": token, "claim_until": now + timedelta(seconds=CLAIM_SECONDS)}}
+    pending = {"status": DeliveryStatus.PENDING.value, "due_at": {"$lte": cutoff}}
+    await collection.update_many({**pending, "claim": None}, taken)
+    # Claims a sender left behind (it died mid-send): sent once more, same Message-ID.
+    await collection.update_many({**pending, "claim_until": {"$lte": now}}, taken)
     won = await Notification.find(
         {"status": DeliveryStatus.PENDING.value, "claim": token}
     ).to_list()
@@ -98,12 +99,12 @@ async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
     for note in claimed:
         assert note.id is not None
         _prepare(settings, batch, note, facts[note.id])
-    mail_outcomes = await mail.send_all(settings, [m for _, m in batch.mails])
+    mail_outcomes, hook_outcomes = await asyncio.gather(
+        mail.send_all(settings, [m for _, m in batch.mails]),
+        webhooks.post_all(settings, client, [(str(i), url, body) for i, url, body in batch.hooks]),
+    )
     for (note_id, _), outcome in zip(batch.mails, mail_outcomes, strict=True):
         _settle(batch, note_id, outcome)
-    hook_outcomes = await webhooks.post_all(
-        settings, client, [(str(i), url, body) for i, url, body in batch.hooks]
-    )
     for (note_id, _, _), outcome in zip(batch.hooks, hook_outcomes, strict=True):
         _settle(batch, note_id, outcome)
     await _record(settings, batch, claimed)
@@ -179,37 +180,66 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 
 async def _record(settings: Settings, batch: _Batch, claimed: list[Notification]) -> None:
-    """One bulk write for the batch, each row only while this pass still holds its claim."""
-    updates = []
+    """Each row only while this pass still holds its claim. In-app rows (their text is what
+    the inbox shows) and every row that did not simply go out are written one by one; the
+    emails and webhooks sent are then settled together, one update per channel."""
+    collection = Notification.get_pymongo_collection()
+    one_by_one = []
+    sent_in_bulk: set[NotificationChannel] = set()
     in_app: list[Event] = []
     now = utcnow()
     for note in claimed:
         assert note.id is not None
         result = batch.results[note.id]
-        attempts = note.attempts + (0 if result.status is DeliveryStatus.SKIPPED else 1)
+        status = result.status
+        metrics_status = status
+        if status is DeliveryStatus.SENT and note.channel is not NotificationChannel.IN_APP:
+            sent_in_bulk.add(note.channel)
+            metrics.notification_settled(note.channel.value, status.value)
+            continue
+        attempts = note.attempts + (0 if status is DeliveryStatus.SKIPPED else 1)
         changes: dict[str, Any] = {
             "subject": result.subject,
             "body": result.body,
             "attempts": attempts,
             "claim": None,
             "claim_until": None,
+            "last_error": result.error,
         }
-        status = result.status
         if (
             status is DeliveryStatus.FAILED
             and not result.permanent
             and attempts < settings.notification_max_attempts
         ):
             status = DeliveryStatus.PENDING
+            metrics_status = status
             changes["due_at"] = now + backoff(settings, attempts)
         changes["status"] = status.value
-        changes["last_error"] = result.error
         if status is DeliveryStatus.SENT:
             changes["sent_at"] = now
-        updates.append(UpdateOne({"_id": note.id, "claim": batch.token}, {"$set": changes}))
-        metrics.notification_settled(note.channel.value, status.value)
+        one_by_one.append(UpdateOne({"_id": note.id, "claim": batch.token}, {"$set": changes}))
+        metrics.notification_settled(note.channel.value, metrics_status.value)
         if status is DeliveryStatus.SENT and note.channel is NotificationChannel.IN_APP:
             shown = note.model_copy(update={**changes, "status": status, "sent_at": now})
             in_app.append(NotificationSent(notification=shown, at=now))
-    await Notification.get_pymongo_collection().bulk_write(updates, ordered=False)
+    if one_by_one:
+        await collection.bulk_write(one_by_one, ordered=False)
+    for channel in sent_in_bulk:
+        await collection.update_many(
+            {
+                "status": DeliveryStatus.PENDING.value,
+                "claim": batch.token,
+                "channel": channel.value,
+            },
+            {
+                "$set": {
+                    "status": DeliveryStatus.SENT.value,
+                    "sent_at": now,
+                    "claim": None,
+                    "claim_until": None,
+                    "last_error": None,
+                },
+                "$inc": {"attempts": 1},
+            },
+        )
     await publish(*in_app)
