@@ -10,14 +10,13 @@ import time
 
 from app.domain.housekeeping.lease import HousekeepingLease
 from app.domain.notifications import outbox, webhooks
-from app.domain.notifications.reminders import schedule_reminders
+from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
 from app.domain.notifications.sender import deliver_due
 from app.settings import get_settings
 from app.store import outage
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "notifications"
-REMINDER_CHECK_SECONDS = 30.0
 
 
 async def run_sender(stop: asyncio.Event) -> None:
@@ -36,7 +35,7 @@ async def run_sender(stop: asyncio.Event) -> None:
                     renewed = time.monotonic()
                 if lease.held:
                     if time.monotonic() >= next_reminders:
-                        next_reminders = time.monotonic() + REMINDER_CHECK_SECONDS
+                        next_reminders = time.monotonic() + CHECK_SECONDS
                         await schedule_reminders(settings)
                     busy = await deliver_due(settings, client) > 0
             except Exception as exc:
