@@ -28,7 +28,11 @@ def _with_store(work: Callable[[], Awaitable[object]]) -> object:
     embedded = None
     uri = settings.mongodb_uri
     if not uri:
-        embedded = EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir)
+        embedded = EmbeddedStoreProcess(
+            settings.embedded_store_engine,
+            settings.data_dir,
+            synchronous=settings.sqlite_synchronous,
+        )
         uri = embedded.start()
 
     async def run() -> object:
@@ -81,7 +85,11 @@ def _serve(workers: int) -> None:
     supervisor = None
     if not settings.mongodb_uri:
         supervisor = StoreSupervisor(
-            EmbeddedStoreProcess(settings.embedded_store_engine, settings.data_dir),
+            EmbeddedStoreProcess(
+                settings.embedded_store_engine,
+                settings.data_dir,
+                synchronous=settings.sqlite_synchronous,
+            ),
             attempts=settings.store_restart_attempts,
             first_delay_seconds=settings.store_restart_backoff_seconds,
             # uvicorn's own SIGTERM handling, single worker or many: drain, then stop.
@@ -90,6 +98,9 @@ def _serve(workers: int) -> None:
         os.environ["MONGODB_URI"] = supervisor.start()
         get_settings.cache_clear()
     try:
+        from app.domain.auth.signing_secret import signing_secret
+
+        signing_secret()  # made once here, before the workers read it
         if get_settings().seed_on_start:
             from app.domain.demo_data import seed_if_empty
 
@@ -220,12 +231,18 @@ def main(argv: list[str] | None = None) -> None:
     store_cmd.add_argument("--engine", choices=["sqlite", "memory"], default="sqlite")
     store_cmd.add_argument("--data-dir", type=Path, default=Path("./data"))
     store_cmd.add_argument("--port", type=int, default=0)
+    store_cmd.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
-        from app.settings import get_settings
+        from app.settings import SettingsError, get_settings
 
-        serve(get_settings().workers if args.workers is None else args.workers)
+        try:
+            workers = get_settings().workers if args.workers is None else args.workers
+        except SettingsError as exc:  # a refusal to start, said in one line, not a traceback
+            print(f"serve: {exc}", file=sys.stderr)
+            sys.exit(2)
+        serve(workers)
     elif args.command == "seed":
         from app.domain.demo_data import seed_demo_data
 
@@ -241,6 +258,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "embedded-store":
         from app.store.embedded import run_embedded_store
 
-        asyncio.run(run_embedded_store(args.engine, args.data_dir, args.port))
+        asyncio.run(run_embedded_store(args.engine, args.data_dir, args.port, args.synchronous))
     else:  # pragma: no cover - argparse refuses unknown commands
         sys.exit(2)

@@ -40,6 +40,32 @@ class RateLimits:
         """RATE_LIMITED when `caller` is already over, without counting this call."""
         await self._apply(bucket, caller, count=False)
 
+    async def seen(self, bucket: str, caller: str) -> bool:
+        """Whether `mark` was called for `caller` within the bucket's window (False while the
+        limiter's store is away)."""
+        rule = self.rules[bucket]
+        if self.respite.resting:
+            return False
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                return not await self.limiter.test(rule, bucket, caller)
+        except Exception as exc:
+            self.respite.failed()
+            log.warning("rate limiter unavailable (%r)", exc)
+            return False
+
+    async def mark(self, bucket: str, caller: str) -> None:
+        """Remember `caller` for the bucket's window (its rule is "1/<window>")."""
+        if self.respite.resting:
+            return
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                await self.limiter.clear(self.rules[bucket], bucket, caller)
+                await self.limiter.hit(self.rules[bucket], bucket, caller)
+        except Exception as exc:
+            self.respite.failed()
+            log.warning("rate limiter unavailable (%r)", exc)
+
     async def _apply(self, bucket: str, caller: str, count: bool) -> None:
         rule = self.rules[bucket]
         if self.respite.resting:
@@ -60,9 +86,10 @@ class RateLimits:
         raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def build_rate_limits(settings: Settings) -> RateLimits:
-    # One prefix per database: deployments (and test sessions) sharing a Redis count apart.
-    prefix = f"aayulink-rl:{settings.mongodb_db}"
+def build_rate_limits(settings: Settings, redis_prefix: str) -> RateLimits:
+    """`redis_prefix`: this deployment's (app/redis_link.py), so deployments sharing a Redis
+    count apart."""
+    prefix = f"{redis_prefix}:rl"
     if settings.redis_url:
         # redis-py rather than the default coredis: the same client, timeouts and retry
         # policy as the event broker.
@@ -85,6 +112,8 @@ def build_rate_limits(settings: Settings) -> RateLimits:
             "login_account": parse(settings.rate_limit_login_account),
             "login_address": parse(settings.rate_limit_login_address),
             "register_address": parse(settings.rate_limit_register_address),
+            "register_taken": parse(settings.rate_limit_register_taken),
+            "login_known": parse(f"1/{settings.rate_limit_login_known_days} days"),
         },
     )
 
@@ -105,3 +134,12 @@ async def hit(bucket: str, caller: str) -> None:
 async def check(bucket: str, caller: str) -> None:
     if _rate_limits is not None:
         await _rate_limits.check(bucket, caller)
+
+
+async def seen(bucket: str, caller: str) -> bool:
+    return _rate_limits is not None and await _rate_limits.seen(bucket, caller)
+
+
+async def mark(bucket: str, caller: str) -> None:
+    if _rate_limits is not None:
+        await _rate_limits.mark(bucket, caller)

@@ -17,6 +17,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 REST_AFTER_FAILURE_SECONDS = 3.0
 
 
+def key_prefix(configured: str | None, deployment_id: str) -> str:
+    """The start of every Redis key and channel of this deployment (REDIS_KEY_PREFIX)."""
+    return configured or f"aayulink:{deployment_id}"
+
+
+def events_channel(configured: str | None, prefix: str) -> str:
+    return configured or f"{prefix}:events"
+
+
 def client_options(timeout_seconds: float, retries: int = 1) -> dict[str, Any]:
     """Options for `redis.asyncio.Redis.from_url`.
 

@@ -5,6 +5,7 @@ Each is documented in docs/operations-and-settings.md.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,7 +15,19 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+# Published (in this repository's history and docs): refused wherever the server can be
+# reached from another machine, whatever APP_ENV says.
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+DEMO_PASSWORDS = frozenset({"admin-demo-pass", "doctor-demo-pass", "patient-demo-pass"})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 class Settings(BaseSettings):
@@ -36,6 +49,8 @@ class Settings(BaseSettings):
     mongodb_db: str = "aayulink"
     data_dir: Path = Path("./data")
     embedded_store_engine: Literal["sqlite", "memory"] = "sqlite"
+    # NORMAL: an acknowledged write survives a store crash; FULL: a power cut too (docs/store.md).
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     store_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
     store_restart_attempts: int = Field(default=5, ge=0, le=100)
@@ -43,12 +58,18 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
-    events_channel: str = "aayulink:events"
+    # Every Redis key and channel starts with this; unset: "aayulink:<id of this store>", so
+    # deployments sharing one Redis never hear or count each other (app/store/deployment.py).
+    redis_key_prefix: str | None = Field(default=None, min_length=1, max_length=100)
+    # Unset: "<prefix>:events". Set only to join processes that do not share a store.
+    events_channel: str | None = Field(default=None, min_length=1, max_length=200)
     # The per-process read model of bookable slots and the catalogue (app/domain/read_model).
     read_model_enabled: bool = True
     read_model_max_age_seconds: float = Field(default=10.0, gt=0, le=3600)
 
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # Unset: a random secret generated once and kept in DATA_DIR/jwt-secret (not in production,
+    # where every host must share one: set it there). See app/domain/auth/signing_secret.py.
+    jwt_secret: str | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "aayulink-booking"
     jwt_audience: str = "aayulink-clients"
@@ -104,6 +125,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=5000, ge=1)
     query_cost_list_size: int = Field(default=10, ge=1)
     max_query_length: int = Field(default=100_000, ge=1)
+    # Counted on the parsed document before validation (app/schema/selection_limits.py).
+    max_query_selections: int = Field(default=500, ge=10, le=100_000)
+    max_query_field_repeats: int = Field(default=5, ge=1, le=1000)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     ws_connection_init_timeout_seconds: float = 10.0
@@ -118,7 +142,21 @@ class Settings(BaseSettings):
     rate_limit_login_account: str = "10/15 minutes"
     rate_limit_login_address: str = "60/15 minutes"
     rate_limit_register_address: str = "20/hour"
+    # Registrations naming a taken email, per address: the contract answers CONFLICT, so this
+    # bounds how fast an address can learn which emails have accounts.
+    rate_limit_register_taken: str = "5/hour"
+    # An address that signed in to an account is "known" to it this long: there the right
+    # password passes even while the account is over RATE_LIMIT_LOGIN_ACCOUNT.
+    rate_limit_login_known_days: int = Field(default=30, ge=1, le=365)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # Test-only (honoured only with APP_ENV=test): a rotation waits this long between
+    # spending the old refresh token and writing the new one, so a test can interleave a replay.
+    test_refresh_pause_seconds: float = Field(default=0.0, ge=0, le=30)
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -171,6 +209,7 @@ class Settings(BaseSettings):
         "rate_limit_login_account",
         "rate_limit_login_address",
         "rate_limit_register_address",
+        "rate_limit_register_taken",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -180,6 +219,11 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError('must be a rate like "30/minute" or "10/15 minutes"') from None
         return value
+
+    @field_validator("redis_key_prefix", "events_channel", "jwt_secret", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("housekeeping_lease_seconds")
     @classmethod
@@ -193,7 +237,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.app_env == "production" and (
-            self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32
+            self.jwt_secret is None
+            or self.jwt_secret == DEFAULT_JWT_SECRET
+            or len(self.jwt_secret) < 32
         ):
             raise ValueError("JWT_SECRET must be set to a secret of 32+ characters in production")
         return self
@@ -203,6 +249,32 @@ class Settings(BaseSettings):
         if self.clock_offset_seconds and self.app_env != "test":
             raise ValueError("CLOCK_OFFSET_SECONDS is for tests only (APP_ENV=test)")
         return self
+
+    def _refuse_published_secrets_beyond_loopback(self) -> Settings:
+        """Whoever can reach the server must not be able to sign tokens or sign in as admin
+        with what this repository publishes; on loopback only the developer can."""
+        if is_loopback(self.host):
+            return self
+        problems = []
+        if self.jwt_secret == DEFAULT_JWT_SECRET:
+            problems.append("JWT_SECRET is the published development secret")
+        if self.admin_password in DEMO_PASSWORDS:
+            problems.append("ADMIN_PASSWORD is a published demo password")
+        if self.seed_on_start:
+            problems.append(
+                "the demo data (SEED_DEMO_DATA, on by default in development) signs in with "
+                "published passwords"
+            )
+        if problems:
+            raise ValueError(
+                f"HOST={self.host} listens beyond loopback, but {'; '.join(problems)}: "
+                "change them, or listen on HOST=127.0.0.1"
+            )
+        return self
+
+    @property
+    def refresh_pause(self) -> float:
+        return self.test_refresh_pause_seconds if self.app_env == "test" else 0.0
 
     @property
     def graphiql_enabled(self) -> bool:

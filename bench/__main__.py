@@ -35,7 +35,8 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
-    b10_notifications,
+    b10_hostile_documents,
+    b11_notifications,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -51,7 +52,8 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
-    "B10": b10_notifications.run,
+    "B10": b10_hostile_documents.run,
+    "B11": b11_notifications.run,
 }
 OPEN_FILES_WANTED = 16384
 

@@ -52,7 +52,7 @@ class Sizes:
     b8_reference_slots: int
     b8_window_s: float
     b9_navigations: int
-    b10_bookings: int
+    b11_bookings: int
 
 
 FULL = Sizes(
@@ -78,7 +78,7 @@ FULL = Sizes(
     b8_reference_slots=1_000,
     b8_window_s=60.0,
     b9_navigations=7,
-    b10_bookings=1000,
+    b11_bookings=1000,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -103,7 +103,7 @@ QUICK = Sizes(
     b8_reference_slots=1_000,
     b8_window_s=20.0,
     b9_navigations=3,
-    b10_bookings=100,
+    b11_bookings=100,
 )
 
 

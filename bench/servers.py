@@ -69,6 +69,7 @@ def api_env(mongodb_uri: str, db_name: str, channel: str) -> dict[str, str]:
         "RATE_LIMIT_LOGIN_ACCOUNT": GENEROUS_LIMIT,
         "RATE_LIMIT_LOGIN_ADDRESS": GENEROUS_LIMIT,
         "RATE_LIMIT_REGISTER_ADDRESS": GENEROUS_LIMIT,
+        "RATE_LIMIT_REGISTER_TAKEN": GENEROUS_LIMIT,
     }
 
 

@@ -23,7 +23,8 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def store_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = EmbeddedStoreProcess("memory", tmp_path_factory.mktemp("store"))
+    """The engine `serve` runs by default: SQLite, in a file of this session's own."""
+    store = EmbeddedStoreProcess("sqlite", tmp_path_factory.mktemp("store"))
     yield store.start()
     store.stop()
 

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +24,8 @@ TEST_JWT_SECRET = "test-secret-for-the-test-suite-only-0123456789"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-test-password"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-# One channel per test session, so concurrent runs on one Redis never hear each other.
-EVENTS_CHANNEL = f"aayulink-test:{uuid.uuid4().hex[:12]}"
+# Concurrent test sessions on one Redis never hear each other: each has a store of its own,
+# and every Redis key and channel starts with the store's deployment id.
 
 
 # Session-wide logins must outlive a slow run (the default is 900 s).
@@ -71,11 +70,11 @@ class ApiServer:
             "SEED_DEMO_DATA": "false",
             "LOG_LEVEL": "WARNING",
             "REDIS_URL": REDIS_URL,
-            "EVENTS_CHANNEL": EVENTS_CHANNEL,
             # Every test signs in from 127.0.0.1; the throttle's own tests set small limits.
             "RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
             "RATE_LIMIT_LOGIN_ADDRESS": "100000/minute",
             "RATE_LIMIT_REGISTER_ADDRESS": "100000/minute",
+            "RATE_LIMIT_REGISTER_TAKEN": "100000/minute",
             # Session-wide logins outlive a slow run; expiry tests set their own short TTL.
             "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
             # Mail without SMTP_HOST lands here (outbox/mail), not in the repository's data/.

@@ -24,7 +24,7 @@ def test_a_store_that_never_gets_ready_is_stopped_at_the_timeout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _never_ready(tmp_path, monkeypatch)
-    store = EmbeddedStoreProcess("memory", tmp_path / "data")
+    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
     with pytest.raises(TimeoutError, match=r"did not start within 1.5 s"):
         store.start(timeout=1.5)
     assert store.process is not None
@@ -37,13 +37,13 @@ def test_the_supervisor_counts_a_timeout_as_a_failed_start(
 ) -> None:
     """Its restarts catch RuntimeError and OSError: a timeout must be one of them."""
     _never_ready(tmp_path, monkeypatch)
-    store = EmbeddedStoreProcess("memory", tmp_path / "data")
+    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
     with pytest.raises(OSError):
         store.start(timeout=0.5)
 
 
 def test_a_store_that_gets_ready_in_time_serves(tmp_path: Path) -> None:
-    store = EmbeddedStoreProcess("memory", tmp_path / "data")
+    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
     uri = store.start(timeout=60)
     try:
         with MongoClient(uri, serverSelectionTimeoutMS=10_000) as client:

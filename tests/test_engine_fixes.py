@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
+import mongoeco
 import pytest
 import pytest_asyncio
-from bson import ObjectId
+from bson import DBRef, Decimal128, Int64, ObjectId
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
@@ -15,7 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from app.store.embedded import EmbeddedStoreProcess
-from app.store.engine_fixes import apply_engine_fixes
+from app.store.engine_fixes import apply_engine_fixes, feature_cache
 
 
 @pytest.fixture(scope="module", params=["memory", "sqlite"])
@@ -97,3 +101,189 @@ async def test_ids_stay_unique_whether_objectid_or_numeric(
     with pytest.raises(DuplicateKeyError):
         await collection.insert_one({"_id": 1.0})
     assert await collection.count_documents({}) == 3
+
+
+# --- The SQLite engine's feature probes and unique checks (feature_cache, unique_index) ---
+
+
+@pytest.fixture(scope="module")
+def sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = EmbeddedStoreProcess("sqlite", tmp_path_factory.mktemp("fix-sqlite-probes"))
+    yield store.start()
+    store.stop()
+
+
+@pytest_asyncio.fixture
+async def sqlite_coll(sqlite_uri: str) -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(sqlite_uri)
+    yield client["engine_fixes"][f"s{ObjectId()}"]
+    await client.close()
+
+
+def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
+    """Pinned to mongoeco 4.11: its probe kinds, and the functions the fixes wrap."""
+    apply_engine_fixes()
+    assert mongoeco.__version__.startswith("4.11."), mongoeco.__version__
+    for patched in (
+        SQLiteEngine._invalidate_collection_features_cache,
+        SQLiteEngine._connect_sync,
+        SQLiteEngine._unique_index_conflict_via_scalar_entries,
+        SQLiteEngine._create_sqlite_connection,
+    ):
+        assert hasattr(patched, "__wrapped__"), patched
+    source = inspect.getsource(SQLiteEngine)
+    kinds = set(re.findall(r'f"(\w+):\{field', source))
+    assert kinds == feature_cache.KNOWN_PROBE_KINDS, kinds ^ feature_cache.KNOWN_PROBE_KINDS
+
+
+async def test_an_array_written_later_is_found_by_an_element_query(
+    sqlite_coll: AsyncCollection[dict[str, Any]],
+) -> None:
+    await sqlite_coll.insert_many(
+        [{"n": i, "tag": f"t{i}", "item": {"code": i}} for i in range(20)]
+    )
+    # These plan with the cached "never an array" answers ...
+    assert await sqlite_coll.count_documents({"tag": "x"}) == 0
+    assert await sqlite_coll.count_documents({"item.code": 99}) == 0
+    await sqlite_coll.update_one({"n": 3}, {"$set": {"tag": ["x", "y"]}})
+    await sqlite_coll.insert_one({"n": 100, "item": [{"code": 99}, {"code": 98}]})
+    # ... which the writes above must have turned, or these would miss the arrays.
+    assert await sqlite_coll.count_documents({"tag": "x"}) == 1
+    assert await sqlite_coll.count_documents({"tag": {"$in": ["y"]}}) == 1
+    assert await sqlite_coll.count_documents({"item.code": 99}) == 1
+    assert await sqlite_coll.count_documents({"item.code": {"$gte": 98}}) == 1
+
+
+async def test_a_decimal_or_a_mixed_type_written_later_is_compared_as_mongodb_does(
+    sqlite_coll: AsyncCollection[dict[str, Any]],
+) -> None:
+    await sqlite_coll.insert_many([{"n": i, "price": i} for i in range(10)])
+    assert await sqlite_coll.count_documents({"price": {"$gt": 7}}) == 2
+    assert [d["n"] for d in await sqlite_coll.find({}).sort("price", -1).limit(1).to_list()] == [9]
+    await sqlite_coll.insert_one({"n": 10, "price": Decimal128("7.5")})
+    await sqlite_coll.insert_one({"n": 11, "price": 8.25})
+    assert await sqlite_coll.count_documents({"price": {"$gt": 7}}) == 4
+    await sqlite_coll.insert_one({"n": 12, "price": "free"})
+    # MongoDB orders strings after numbers; a stale "all numbers" answer would not.
+    first = await sqlite_coll.find({}).sort("price", -1).limit(1).to_list()
+    assert [d["n"] for d in first] == [12]
+    assert await sqlite_coll.count_documents({"price": {"$lt": 100}}) == 12
+
+
+@pytest.mark.parametrize(
+    ("existing", "duplicate"),
+    [
+        ({"a": 1, "b": "x"}, {"a": 1, "b": "x"}),
+        ({"a": 1, "b": "x"}, {"a": 1.0, "b": "x"}),
+        ({"a": 7}, {"a": 7, "b": None}),
+        ({"a": Int64(5), "b": 2}, {"a": 5, "b": 2}),
+        ({"a": Decimal128("5"), "b": 2}, {"a": 5, "b": 2}),
+        ({"a": 5, "b": 2}, {"a": Decimal128("5"), "b": 2}),
+        (
+            {"a": ObjectId("65f0a0a0a0a0a0a0a0a0a0a0"), "b": True},
+            {"a": ObjectId("65f0a0a0a0a0a0a0a0a0a0a0"), "b": True},
+        ),
+    ],
+)
+async def test_a_compound_or_numeric_unique_key_still_refuses_its_duplicate(
+    sqlite_coll: AsyncCollection[dict[str, Any]],
+    existing: dict[str, Any],
+    duplicate: dict[str, Any],
+) -> None:
+    await sqlite_coll.create_index([("a", 1), ("b", 1)], unique=True)
+    await sqlite_coll.create_index("num", unique=True, sparse=True)
+    await sqlite_coll.insert_many([{"a": 1000 + i, "b": "y", "num": i} for i in range(50)])
+    await sqlite_coll.insert_one(dict(existing))
+    with pytest.raises(DuplicateKeyError):
+        await sqlite_coll.insert_one(dict(duplicate))
+    other = await sqlite_coll.insert_one({"a": 2000, "b": "z"})
+    with pytest.raises(DuplicateKeyError):
+        await sqlite_coll.update_one({"_id": other.inserted_id}, {"$set": duplicate})
+    with pytest.raises(DuplicateKeyError):
+        await sqlite_coll.update_one({"num": 3}, {"$set": {"num": 4}})
+    with pytest.raises(DuplicateKeyError):
+        await sqlite_coll.update_one({"num": 3}, {"$set": {"num": 4.0}})
+    assert await sqlite_coll.count_documents({}) == 52
+    # Not duplicates: the same document rewritten, and a neighbouring key.
+    assert (await sqlite_coll.update_one(existing, {"$set": {"c": 1}})).modified_count == 1
+    await sqlite_coll.insert_one({**duplicate, "b": "other"})
+
+
+def _fresh_probe(engine: SQLiteEngine, key: tuple[str, str, str]) -> bool | str:
+    """The probe's answer asked of the whole collection again, as mongoeco 4.11 asks it."""
+    db, coll, probe = key
+    kind, _, rest = probe.partition(":")
+    engine._collection_features_cache.pop(key, None)
+    with_argument = {
+        "comparison_mismatch": engine._field_has_comparison_type_mismatch_in_collection,
+        "scalar_or_array_comparison_mismatch": (
+            engine._field_has_scalar_or_array_element_type_mismatch_in_collection
+        ),
+        "tagged_type": engine._field_contains_tagged_value_type_in_collection,
+    }
+    if kind in with_argument:
+        field, argument = rest.rsplit(":", 1)
+        return with_argument[kind](db, coll, field, argument)
+    by_field = {
+        "uniform_scalar_sort_type": engine._field_has_uniform_scalar_sort_type_in_collection,
+        "traverses_array": engine._field_traverses_array_in_collection,
+        "traverses_dbref": engine._field_traverses_dbref_in_collection,
+        "top_level_array": engine._field_is_top_level_array_in_collection,
+        "contains_real_numeric": engine._field_contains_real_numeric_in_collection,
+        "contains_non_ascii_text": engine._field_contains_non_ascii_text_in_collection,
+    }
+    return by_field[kind](db, coll, rest) or False
+
+
+def test_cached_probes_never_claim_less_than_the_collection_holds(tmp_path: Path) -> None:
+    """After each write every kept answer is the fresh one, or the conservative "yes"/"mixed".
+
+    In process, on the real engine: the cache lives inside the store and a wire client
+    cannot see it. Shapes cover every probe kind: arrays, nested arrays, decimals, floats,
+    strings, non-ASCII text, booleans, references, missing fields."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "probes.sqlite"))
+    client = mongoeco.MongoClient(engine)
+    coll = client["probes"]["c"]
+    coll.create_index([("s", 1)])
+    shapes: list[dict[str, Any]] = [
+        {"n": 1, "s": "a", "f": True, "o": {"p": 1}},
+        {"n": 2.5, "s": "b", "o": {"p": [1, 2]}},
+        {"n": Decimal128("3"), "s": "é"},
+        {"n": [4, "x"], "s": ["c"], "o": [{"p": 3}]},
+        {"n": "five", "f": 1, "r": DBRef("other", 1)},
+        {"s": 6, "o": {"p": Decimal128("1.5")}},
+    ]
+    queries: list[dict[str, Any]] = [
+        {"n": {"$gt": 0}},
+        {"n": 4},
+        {"s": {"$lt": "z"}},
+        {"s": {"$regex": "^a", "$options": "i"}},
+        {"f": True},
+        {"o.p": {"$gte": 1}},
+        {"o.p": 2},
+        {"r.$id": 1},
+    ]
+    coll.insert_many([{"n": i, "s": f"s{i}", "f": False, "o": {"p": i}} for i in range(30)])
+    kinds_seen: set[str] = set()
+    for shape in shapes:
+        for query in queries:
+            coll.count_documents(query)
+        list(coll.find({}).sort("n", 1))
+        list(coll.find({}).sort("s", -1))
+        coll.insert_one(dict(shape))
+        coll.update_one({"n": 7}, {"$set": shape})
+        kept = dict(engine._collection_features_cache)
+        kinds_seen.update(key[2].partition(":")[0] for key in kept)
+        for key, cached in kept.items():
+            fresh = _fresh_probe(engine, key)
+            if fresh != cached:
+                assert cached is True or (key[2].startswith("uniform") and cached is False), (
+                    key,
+                    cached,
+                    fresh,
+                    shape,
+                )
+        coll.delete_one({"n": 8})
+    client.close()
+    assert len(kinds_seen) >= 7, kinds_seen

@@ -173,7 +173,7 @@ def test_serve_with_two_workers_reports_one_view(tmp_path: Path) -> None:
     server = Serve(
         tmp_path / "data",
         tmp_path / "serve.log",
-        env={"EMBEDDED_STORE_ENGINE": "memory", "METRICS_TOKEN": TOKEN, "TMPDIR": str(temp)},
+        env={"METRICS_TOKEN": TOKEN, "TMPDIR": str(temp)},
         workers=2,
     ).start()
     try:

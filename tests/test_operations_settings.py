@@ -30,6 +30,7 @@ from tests.serve_process import cli_env, run_cli
         ("HOUSEKEEPING_LEASE_SECONDS", "-4321"),
         ("WORKERS", "-4321"),
         ("WORKERS", "a-few-workers-ish"),
+        ("SQLITE_SYNCHRONOUS", "mostly-durable-ish"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:

@@ -43,7 +43,7 @@ def test_a_redis_nobody_listens_on_is_named(store_uri: str, log_dir: Path) -> No
 
 
 def test_a_stopped_store_is_named(tmp_path: Path, log_dir: Path) -> None:
-    store = EmbeddedStoreProcess("memory", tmp_path)
+    store = EmbeddedStoreProcess("sqlite", tmp_path)
     server = ApiServer(store.start(), f"aayulink_ready_{uuid.uuid4().hex[:8]}").start(log_dir)
     try:
         assert _get(server, "/readyz").status_code == 200

@@ -7,6 +7,8 @@ import uuid
 from contextvars import ContextVar
 
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# The client's address as the GraphQL view sees it; security events are audited with it.
+current_client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
 
 
 def new_request_id(given: str | None = None) -> str:

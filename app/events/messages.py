@@ -91,12 +91,23 @@ class CacheInvalidated(BaseModel):
     dates: list[str] | None = None  # ...on these dates ("YYYY-MM-DD"); None: any date
 
 
+class SessionsRevoked(BaseModel):
+    """Sign-in sessions (refresh-token families) that ended: logout, a reused refresh token, a
+    password change. Every process refuses their access tokens and ends their subscriptions;
+    subscribers never see it."""
+
+    topic: Literal["sessions_revoked"] = "sessions_revoked"
+    at: datetime
+    session_ids: list[str]
+
+
 Event = Annotated[
     SlotChanged
     | AppointmentChanged
     | EmergencyRaised
     | NotificationSent
     | Resync
-    | CacheInvalidated,
+    | CacheInvalidated
+    | SessionsRevoked,
     Field(discriminator="topic"),
 ]

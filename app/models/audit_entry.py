@@ -20,6 +20,7 @@ class AuditEntry(Document):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     request_id: str | None = None
+    address: str | None = None  # the client's address, for security events
 
     class Settings:
         name = "audit_log"

@@ -9,12 +9,12 @@ import strawberry
 from app.domain.notifications import inbox, profile
 from app.domain.visibility import notification_listener
 from app.events.messages import NotificationSent
-from app.events.publisher import get_hub
 from app.models import DeliveryStatus, NotificationChannel, NotificationKind
+from app.resolvers.streams import events_for
+from app.schema.catalog.types import User
 from app.schema.context import Info
-from app.schema.notification_preferences import NotificationPreferences
-from app.schema.notification_types import Notification, NotificationConnection
-from app.schema.types import User
+from app.schema.notifications.preferences import NotificationPreferences
+from app.schema.notifications.types import Notification, NotificationConnection
 
 
 @strawberry.type
@@ -89,10 +89,6 @@ class NotificationMutation:
 class NotificationSubscription:
     @strawberry.subscription(description="The caller's own in-app notifications, live.")
     async def notifications(self, info: Info) -> AsyncGenerator[Notification]:
-        wants = notification_listener(info.context.actor)
-        async with get_hub().subscribe(wants) as subscriber:
-            while True:
-                event = await subscriber.next()
-                if event is not None:
-                    assert isinstance(event, NotificationSent)
-                    yield Notification.from_doc(event.notification)
+        async for event in events_for(info, notification_listener(info.context.actor)):
+            assert isinstance(event, NotificationSent)
+            yield Notification.from_doc(event.notification)

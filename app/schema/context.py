@@ -10,6 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.core.clock import utcnow
 from app.core.errors import Unauthenticated
+from app.domain.auth import revocations
 from app.domain.auth.access_tokens import actor_from_authorization
 from app.domain.auth.actor import Actor, still_valid
 from app.schema.loaders import Loaders
@@ -54,6 +55,8 @@ class Context:
             raise self._auth_error
         if not still_valid(self._actor):
             # A WebSocket connection outlives its token: each later use re-checks it.
+            if self._actor is not None and revocations.ended(self._actor.session_id):
+                raise Unauthenticated("This session has ended; sign in again")
             raise Unauthenticated("Access token expired; reconnect with a fresh token")
         return self._actor
 

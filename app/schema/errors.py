@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, parse, visit
 from pymongo.errors import PyMongoError
@@ -47,25 +48,43 @@ def _field_at(error: GraphQLError) -> str | None:
     if target is None:
         return None
     start, end = target.start, target.end
-    found: list[str] = []
+    found = [name for (s, e, name) in _value_spans(error.source.body) if s <= start and end <= e]
+    return found[-1] if found else None
+
+
+@lru_cache(maxsize=32)
+def _value_spans(body: str) -> tuple[tuple[int, int, str], ...]:
+    """Where each argument's and input field's value lies, outer first; parsed once per
+    document, not once per error (a document with 100 errors would be parsed 100 times)."""
+    spans: list[tuple[int, int, str]] = []
 
     class _Finder(Visitor):
         def enter(self, node: Node, *_: object) -> None:
             if isinstance(node, ArgumentNode | ObjectFieldNode):
                 where = node.value.loc
-                if where is not None and where.start <= start and end <= where.end:
-                    found.append(node.name.value)  # outer first: the innermost is last
+                if where is not None:
+                    spans.append((where.start, where.end, node.name.value))
 
     try:
-        visit(parse(error.source), _Finder())
+        visit(parse(body), _Finder())
     except GraphQLError:
-        return None
-    return found[-1] if found else None
+        return ()
+    return tuple(spans)
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def _without_suggestions(message: str) -> str:
+    """With introspection off, "Did you mean 'auditLog'?" would map the schema all the same."""
+    if get_settings().introspection_enabled:
+        return message
+    return _SUGGESTION.sub("", message)
 
 
 def to_contract_error(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
-        return error  # already mapped (errors made by shared subscription streams)
+        return error  # already mapped (errors made by shared subscription streams, the gate)
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code.value, **original.extensions}
@@ -93,7 +112,7 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
         extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id}
         message = "Internal server error"
     return GraphQLError(
-        message,
+        _without_suggestions(message),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

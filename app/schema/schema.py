@@ -28,6 +28,7 @@ from app.schema.errors import to_contract_error
 from app.schema.input_text import lone_surrogate_refusal
 from app.schema.query_cost import query_cost_rule
 from app.schema.scalars import BoundedDate
+from app.schema.selection_limits import DocumentRefused
 from app.schema.shared_streams import SharedStreams
 from app.settings import Settings
 
@@ -93,7 +94,7 @@ class BookingSchema(strawberry.Schema):
             query, operation_name
         )
         if refusal is not None:
-            return ExecutionResult(data=None, errors=[refusal])
+            return ExecutionResult(data=None, errors=[to_contract_error(refusal)])
         return await super().execute(
             query,
             variable_values,
@@ -111,7 +112,10 @@ class BookingSchema(strawberry.Schema):
             return None
         checked = self.gate.check(query)
         if isinstance(checked, list):
-            return None  # Strawberry reports the same errors in the contract's shape
+            # Refused before validation: answered here, so Strawberry never validates it.
+            # Other errors Strawberry reports itself, the same, in the contract's shape.
+            early = [error for error in checked if isinstance(error, DocumentRefused)]
+            return early[0] if early else None
         operation = get_operation_ast(checked, operation_name)
         if operation is None or operation.operation is not GraphQLOperationType.SUBSCRIPTION:
             return None
@@ -168,6 +172,11 @@ def make_schema(
     )
     schema.shared_streams = SharedStreams(settings.subscriber_queue_size)
     schema.gate = DocumentGate(
-        schema._schema, rules, settings.max_query_tokens, settings.max_query_length
+        schema._schema,
+        rules,
+        settings.max_query_tokens,
+        settings.max_query_length,
+        settings.max_query_selections,
+        settings.max_query_field_repeats,
     )
     return schema

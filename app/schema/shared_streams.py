@@ -35,6 +35,7 @@ from app import rate_limits
 from app.core.clock import utcnow
 from app.core.errors import DomainError, SubscriberTooSlow, Unauthenticated
 from app.core.request_id import current_request_id
+from app.domain.auth import revocations
 from app.domain.auth.actor import Actor
 from app.models import Role
 from app.schema.context import Context
@@ -47,6 +48,7 @@ Upstream = Callable[[Context], Awaitable[AsyncGenerator[Any]]]
 VIEWER_FIELDS = ("lockedByMe",)  # fields whose value differs between two patients
 IDLE_CHECK_SECONDS = 5.0
 _END = object()
+_SESSION_ENDED = object()
 
 
 def _subscription_fields(
@@ -110,6 +112,7 @@ class Member:
     actor: Actor | None
     queue: asyncio.Queue[Any]
     overflowed: bool = False
+    session_ended: bool = False
 
 
 @dataclass(eq=False)
@@ -132,6 +135,16 @@ class SharedStreams:
     def __init__(self, queue_size: int) -> None:
         self.queue_size = queue_size
         self.groups: dict[tuple[Any, ...], Group] = {}
+        revocations.listen(self.end_sessions)
+
+    def end_sessions(self, session_ids: frozenset[str]) -> None:
+        """Members whose session ended stop at once, not at their token's expiry."""
+        for group in list(self.groups.values()):
+            for member in list(group.members):
+                if member.actor is not None and member.actor.session_id in session_ids:
+                    member.session_ended = True
+                    with contextlib.suppress(asyncio.QueueFull):
+                        member.queue.put_nowait(_SESSION_ENDED)
 
     async def join(
         self,
@@ -166,7 +179,7 @@ class SharedStreams:
                 headers_authorization=None,
                 request_id=current_request_id.get(),
                 client_key=context.client_key,
-                _actor=replace(actor, expires_at=None) if actor else None,
+                _actor=replace(actor, expires_at=None, session_id=None) if actor else None,
                 _resolved=True,
             )
             group.pump = asyncio.create_task(self._pump(group, upstream, representative))
@@ -206,6 +219,9 @@ class SharedStreams:
                     item = await asyncio.wait_for(member.queue.get(), wait)
                 except TimeoutError:
                     item = None
+                if member.session_ended:
+                    yield _error_result(Unauthenticated("This session has ended; sign in again"))
+                    return
                 if expires_at is not None and expires_at <= utcnow():
                     yield _error_result(
                         Unauthenticated("Access token expired; reconnect with a fresh token")

@@ -23,19 +23,23 @@ from mongoeco.wire import AsyncMongoEcoProxyServer
 
 from app.store import data_dir_lock
 from app.store.backup import database_path
-from app.store.engine_fixes import apply_engine_fixes
+from app.store.engine_fixes import SynchronousLevel, apply_engine_fixes
 
 READY_PREFIX = "EMBEDDED_STORE_URI="
 ERROR_PREFIX = "EMBEDDED_STORE_ERROR="
+_SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 
-async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) -> None:
-    """Serve the store until SIGTERM/SIGINT, printing its URI on stdout once it listens.
+async def run_embedded_store(
+    engine_kind: str, data_dir: Path, port: int = 0, synchronous: SynchronousLevel = "NORMAL"
+) -> None:
+    """Serve the store until SIGTERM/SIGINT, printing its URI on stdout once it listens,
+    followed by the durability its SQLite connection reports (read back, not assumed).
 
     A SQLite store holds its data directory's lock while it runs, so no second store and
     no restore can open the same file under it.
     """
-    apply_engine_fixes()
+    apply_engine_fixes(synchronous)
     if engine_kind == "memory":
         engine: MemoryEngine | SQLiteEngine = MemoryEngine()
     else:
@@ -47,7 +51,7 @@ async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) ->
         engine = SQLiteEngine(str(database_path(data_dir)))
     server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
     address = await server.start()
-    print(f"{READY_PREFIX}{address.uri}", flush=True)
+    print(f"{READY_PREFIX}{address.uri} {_durability(engine)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -58,6 +62,16 @@ async def run_embedded_store(engine_kind: str, data_dir: Path, port: int = 0) ->
     await server.close()
     if engine_kind != "memory":
         lock.close()
+
+
+def _durability(engine: MemoryEngine | SQLiteEngine) -> str:
+    """ "journal_mode=wal synchronous=FULL" as the engine's own connection answers."""
+    connection = getattr(engine, "_connection", None)
+    if connection is None:
+        return ""
+    journal = connection.execute("PRAGMA journal_mode").fetchone()[0]
+    level = connection.execute("PRAGMA synchronous").fetchone()[0]
+    return f"journal_mode={journal} synchronous={_SYNCHRONOUS_NAMES.get(level, level)}"
 
 
 async def _stop_when_orphaned(stop: asyncio.Event) -> None:
@@ -87,12 +101,21 @@ def stop_process(process: subprocess.Popen[Any], grace_seconds: float = 15) -> N
 class EmbeddedStoreProcess:
     """Starts the embedded store as a child process and stops it again."""
 
-    def __init__(self, engine_kind: str, data_dir: Path, port: int = 0) -> None:
+    def __init__(
+        self,
+        engine_kind: str,
+        data_dir: Path,
+        port: int = 0,
+        synchronous: SynchronousLevel = "NORMAL",
+    ) -> None:
         self.engine_kind = engine_kind
         self.data_dir = data_dir
         self.port = port
+        self.synchronous = synchronous
         self.process: subprocess.Popen[str] | None = None
         self.uri: str | None = None
+        # What the running store reports, e.g. {"journal_mode": "wal", "synchronous": "FULL"}.
+        self.durability: dict[str, str] = {}
 
     def start(self, timeout: float = 30.0) -> str:
         """The store's URI once it listens; TimeoutError (an OSError, as the supervisor's
@@ -110,6 +133,8 @@ class EmbeddedStoreProcess:
                 str(self.data_dir),
                 "--port",
                 str(self.port),
+                "--synchronous",
+                self.synchronous,
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -125,7 +150,8 @@ class EmbeddedStoreProcess:
         if not line.startswith(READY_PREFIX):
             self.stop()
             raise RuntimeError(f"embedded store did not start: {line!r}")
-        self.uri = line[len(READY_PREFIX) :].strip()
+        self.uri, *details = line[len(READY_PREFIX) :].split()
+        self.durability = dict(detail.partition("=")[::2] for detail in details)
         return self.uri
 
     def _first_line(self, timeout: float) -> str:

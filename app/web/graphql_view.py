@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app.core import answers
 from app.core.errors import ErrorCode, Unauthenticated
-from app.core.request_id import current_request_id
+from app.core.request_id import current_client_address, current_request_id
 from app.observability import metrics
 from app.observability.operations import record_reused
 from app.schema.context import Context
@@ -180,6 +180,7 @@ class BookingGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client.host if request.client else "unknown"
+        current_client_address.set(client)
         return Context(
             headers_authorization=request.headers.get("authorization"),
             request_id=current_request_id.get(),

@@ -11,18 +11,20 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from app.core.errors import BadUserInput
-from app.domain import cursors, validation
+from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
+from app.domain.paging import Page, PageRequest, read_page
 from app.models import AuditEntry, Role
 
-PAGE_MAX = 100
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries the log asks for: of one entity, by one actor, between two instants."""
 
-@dataclass
-class AuditPage:
-    items: list[AuditEntry]
-    cursors: list[str]
-    has_next_page: bool
+    entity_id: str | None = None
+    actor_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 def _instant(value: datetime | None, field: str) -> datetime | None:
@@ -32,26 +34,19 @@ def _instant(value: datetime | None, field: str) -> datetime | None:
 
 
 async def audit_log(
-    actor: Actor | None,
-    entity_id: str | None,
-    actor_id: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    first: int,
-    after: str | None,
-) -> AuditPage:
+    actor: Actor | None, wanted: AuditFilter, page: PageRequest
+) -> Page[AuditEntry]:
     """ADMIN only; oldest first, `first` at most PAGE_MAX, so every page read is bounded."""
     require_role(actor, Role.ADMIN)
-    if not 1 <= first <= PAGE_MAX:
-        raise BadUserInput(f"first must be between 1 and {PAGE_MAX}", field="first")
+    page.check()
     query: dict[str, Any] = {}
-    entity = validation.optional_object_id(entity_id, "entityId")
+    entity = validation.optional_object_id(wanted.entity_id, "entityId")
     if entity is not None:
         query["entity_id"] = entity
-    who = validation.optional_object_id(actor_id, "actorId")
+    who = validation.optional_object_id(wanted.actor_id, "actorId")
     if who is not None:
         query["actor_id"] = who
-    start, end = _instant(start, "from"), _instant(end, "to")
+    start, end = _instant(wanted.start, "from"), _instant(wanted.end, "to")
     if start is not None and end is not None and start > end:
         raise BadUserInput("to must not be before from", field="to")
     at: dict[str, datetime] = {}
@@ -61,18 +56,7 @@ async def audit_log(
         at["$lte"] = end
     if at:
         query["at"] = at
-    if after is not None:
-        after_at, after_id = cursors.decode(after)
-        query["$or"] = [{"at": {"$gt": after_at}}, {"at": after_at, "_id": {"$gt": after_id}}]
-    # Sorted in the store: a page is the first `first` after the cursor, so ordering in
-    # Python would read the whole (ever-growing) log; the (at, _id) index serves it.
-    found = await AuditEntry.find(query).sort("+at", "+_id").limit(first + 1).to_list()
-    items = found[:first]
-    return AuditPage(
-        items=items,
-        cursors=[cursors.encode(e.at, e.id) for e in items],
-        has_next_page=len(found) > first,
-    )
+    return await read_page(AuditEntry, query, "at", page)
 
 
 async def histories(appointment_ids: Sequence[PydanticObjectId]) -> list[list[AuditEntry]]:

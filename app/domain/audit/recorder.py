@@ -17,7 +17,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
-from app.core.request_id import current_request_id
+from app.core.request_id import current_client_address, current_request_id
 from app.domain.auth.actor import Actor
 from app.models import AuditEntry
 
@@ -83,6 +83,7 @@ def entry_documents(
     """Plain documents in AuditEntry's shape: a bulk change is not validated entry by entry."""
     actor_id = actor.user_id if actor is not None else None
     request_id = _request_id()
+    address = current_client_address.get()
     return [
         {
             "_id": ObjectId(),
@@ -94,6 +95,7 @@ def entry_documents(
             "before": as_json(change.before) if change.before is not None else None,
             "after": as_json(change.after) if change.after is not None else None,
             "request_id": request_id,
+            "address": address,
         }
         for change in changes
     ]

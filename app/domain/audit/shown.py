@@ -25,11 +25,12 @@ class ShownEntry:
     shows_actor: bool  # False: the reader learns the actor's role, not its account
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    shows_address: bool = False  # the client's address: admins only
 
 
 def in_full(entry: AuditEntry) -> ShownEntry:
     """For admins, who see every account."""
-    return ShownEntry(entry, True, entry.before, entry.after)
+    return ShownEntry(entry, True, entry.before, entry.after, shows_address=True)
 
 
 def history_shown_to(

@@ -1,54 +1,26 @@
-"""Accounts and sessions: register, login, rotating refresh tokens, logout."""
+"""Accounts: register, login, logout, password changes; sessions themselves are in sessions.py."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+import logging
 
-from pymongo import ReturnDocument
+from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app import rate_limits
 from app.core.clock import utcnow
-from app.core.errors import Conflict, Unauthenticated
+from app.core.errors import BadUserInput, Conflict, Unauthenticated
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
-from app.domain.auth import login_throttle
-from app.domain.auth.access_tokens import issue_access_token
+from app.domain.auth import login_throttle, sessions
 from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
-from app.models import RefreshToken, Role, User
-from app.settings import get_settings
+from app.domain.auth.sessions import Session, start_session
+from app.models import Role, User
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class Session:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    user: User
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def _start_session(user: User, family_id: str | None = None) -> Session:
-    settings = get_settings()
-    refresh = secrets.token_urlsafe(48)
-    await RefreshToken(
-        token_hash=_hash_token(refresh),
-        user_id=user.id,
-        family_id=family_id or secrets.token_hex(16),
-        expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
-    ).insert()
-    return Session(
-        access_token=issue_access_token(user),
-        refresh_token=refresh,
-        expires_in=settings.access_token_ttl_seconds,
-        user=user,
-    )
+__all__ = ["Session", "change_password", "login", "logout", "logout_everywhere", "refresh"]
 
 
 async def create_user(
@@ -88,66 +60,104 @@ def role_granted(user: User) -> Change:
 
 
 async def register(
-    email: str, password: str, name: str, phone: str | None, timezone: str | None = None
+    email: str,
+    password: str,
+    name: str,
+    phone: str | None,
+    address: str = "unknown",
+    timezone: str | None = None,
 ) -> Session:
-    user = await create_user(email, password, name, phone, Role.PATIENT, timezone=timezone)
+    """A taken email is answered CONFLICT (the contract's rule), as fast as a new one, a few
+    times an hour per address, and audited on the owner's account so the owner can be told."""
+    try:
+        user = await create_user(email, password, name, phone, Role.PATIENT, timezone=timezone)
+    except Conflict:
+        await rate_limits.hit("register_taken", f"ip:{address}")
+        owner = await User.find_one(User.email == validation.email(email))
+        await record(None, utcnow(), _security("user.register_taken", owner.id if owner else None))
+        log.info("a registration named the email of account %s", owner.id if owner else "?")
+        raise
     assert user.id is not None
     await record(Actor(user_id=user.id, role=user.role), user.created_at, role_granted(user))
-    return await _start_session(user)
+    await login_throttle.signed_in(user.email, address)
+    return await start_session(user)
 
 
-async def login(email: str, password: str) -> Session:
+def _security(action: str, user_id: PydanticObjectId | None, **after: object) -> Change:
+    """A security event for the audit log; the recorder adds the address and request id."""
+    return Change(action, "user", user_id or PydanticObjectId(), after=after or None)
+
+
+async def login(email: str, password: str, address: str = "unknown") -> Session:
     """One message for every failure, so a caller cannot learn which emails exist."""
-    await login_throttle.refuse_if_over(email)
+    await login_throttle.refuse_if_over(email, address)
     user = await User.find_one(User.email == email.strip().lower()) if len(email) <= 254 else None
     ok = await verify_password(user.password_hash if user else None, password[:1024])
     if user is None or not ok:
-        await login_throttle.count_failure(email)
+        locked = await login_throttle.count_failure(email)
+        account = user.id if user else None
+        changes = [_security("login.failed", account, email=email[:254])]
+        if locked:
+            changes.append(_security("login.locked", account, email=email[:254]))
+        await record(None, utcnow(), *changes)
         raise Unauthenticated("Invalid email or password")
-    return await _start_session(user)
+    await login_throttle.signed_in(email, address)
+    return await start_session(user)
 
 
 async def refresh(refresh_token: str) -> Session:
-    """Rotate: the presented token is spent; presenting a spent one revokes its family."""
-    collection = RefreshToken.get_pymongo_collection()
-    token_hash = _hash_token(refresh_token)
-    now = utcnow()
-    spent = await collection.find_one_and_update(
-        {
-            "token_hash": token_hash,
-            "rotated_at": None,
-            "revoked_at": None,
-            "expires_at": {"$gt": now},
-        },
-        {"$set": {"rotated_at": now, "updated_at": now}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if spent is None:
-        known = await collection.find_one({"token_hash": token_hash})
-        if known is not None and known.get("rotated_at") is not None:
-            await collection.update_many(
-                {"family_id": known["family_id"], "revoked_at": None},
-                {"$set": {"revoked_at": now, "updated_at": now}},
-            )
-        raise Unauthenticated("Refresh token is invalid, expired or revoked")
-    user = await User.get(spent["user_id"])
-    if user is None:
-        raise Unauthenticated("Refresh token is invalid, expired or revoked")
-    return await _start_session(user, family_id=spent["family_id"])
+    """Rotate: the presented token is spent; presenting a spent one ends its session."""
+    rotation = await sessions.rotate(refresh_token)
+    if rotation.reused_by is not None:
+        await record(None, utcnow(), _security("session.reuse_revoked", rotation.reused_by))
+    if rotation.session is None:
+        raise sessions.refused()
+    return rotation.session
 
 
 async def logout(refresh_token: str) -> bool:
-    """Revokes the whole family the token belongs to: every device of that login."""
-    collection = RefreshToken.get_pymongo_collection()
-    known = await collection.find_one({"token_hash": _hash_token(refresh_token)})
+    """Ends the session the token belongs to: its refresh and access tokens, everywhere."""
+    known = await sessions.session_of(refresh_token)
     if known is None:
         return False
-    now = utcnow()
-    await collection.update_many(
-        {"family_id": known["family_id"], "revoked_at": None},
-        {"$set": {"revoked_at": now, "updated_at": now}},
+    await sessions.end_sessions([str(known["family_id"])])
+    user_id = PydanticObjectId(str(known["user_id"]))
+    await record(
+        Actor(user_id=user_id, role=Role.PATIENT), utcnow(), _security("session.logout", user_id)
     )
     return True
+
+
+async def logout_everywhere(actor: Actor) -> int:
+    """Ends every session of the caller's account; the number ended."""
+    ended = await sessions.sessions_of_user(actor.user_id)
+    if actor.session_id and actor.session_id not in ended:
+        ended.append(actor.session_id)
+    await sessions.end_sessions(ended)
+    await record(
+        actor, utcnow(), _security("session.logout_everywhere", actor.user_id, sessions=len(ended))
+    )
+    return len(ended)
+
+
+async def change_password(actor: Actor, current: str, new: str) -> Session:
+    """Ends every session of the account (a thief's included), then signs this one in anew."""
+    user = await User.get(actor.user_id)
+    if user is None or not await verify_password(user.password_hash, current[:1024]):
+        raise BadUserInput("The current password is wrong", field="currentPassword")
+    new_hash = await hash_password(validation.password(new, field="newPassword"))
+    await User.get_pymongo_collection().update_one(
+        {"_id": user.id}, {"$set": {"password_hash": new_hash, "updated_at": utcnow()}}
+    )
+    user.password_hash = new_hash
+    ended = await sessions.sessions_of_user(actor.user_id)
+    if actor.session_id and actor.session_id not in ended:
+        ended.append(actor.session_id)
+    await sessions.end_sessions(ended)
+    await record(
+        actor, utcnow(), _security("user.password_changed", actor.user_id, sessions=len(ended))
+    )
+    return await start_session(user)
 
 
 async def ensure_admin(email: str, password: str) -> bool:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from beanie import PydanticObjectId
 
 from app.core.errors import Forbidden, Unauthenticated
+from app.domain.auth import revocations
 from app.models import Role
 
 
@@ -17,6 +18,7 @@ class Actor:
     role: Role
     doctor_id: PydanticObjectId | None = None
     expires_at: datetime | None = None  # when the access token that proves it expires
+    session_id: str | None = None  # the sign-in session the access token belongs to
 
     @property
     def is_admin(self) -> bool:
@@ -30,8 +32,12 @@ def require_actor(actor: Actor | None) -> Actor:
 
 
 def still_valid(actor: Actor | None, now: datetime | None = None) -> bool:
-    """False once the token behind a long-lived connection has expired."""
-    if actor is None or actor.expires_at is None:
+    """False once the token behind a long-lived connection has expired or its session ended."""
+    if actor is None:
+        return True
+    if revocations.ended(actor.session_id):
+        return False
+    if actor.expires_at is None:
         return True
     return actor.expires_at > (now or datetime.now(UTC))
 

@@ -12,8 +12,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from app.core.clock import utcnow
-from app.core.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
-from app.domain import cursors, validation
+from app.core.errors import Forbidden, InvalidTransition, NotFound
+from app.domain import validation
 from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking import idempotency
@@ -22,6 +22,7 @@ from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.slot_changes import released_slot
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.notifications import outbox
+from app.domain.paging import Page, PageRequest, read_page
 from app.domain.slots.state import check_stamp
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
@@ -34,7 +35,6 @@ from app.events.messages import (
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot
 
-PAGE_MAX = 100
 log = logging.getLogger(__name__)
 
 
@@ -77,40 +77,37 @@ async def my_appointments(
     return sorted(found, key=lambda a: (a.starts_at, str(a.id)))
 
 
-@dataclass
-class AppointmentPage:
-    items: list[Appointment]
-    cursors: list[str]
-    has_next_page: bool
+@dataclass(frozen=True)
+class AppointmentFilter:
+    """Which appointments a listing asks for; every field optional."""
+
+    doctor_id: str | None = None
+    patient_id: str | None = None
+    statuses: list[AppointmentStatus] | None = None
+    start: date | None = None
+    end: date | None = None
 
 
 async def list_appointments(
-    actor: Actor | None,
-    doctor_id: str | None,
-    patient_id: str | None,
-    statuses: list[AppointmentStatus] | None,
-    start: date | None,
-    end: date | None,
-    first: int,
-    after: str | None,
-) -> AppointmentPage:
+    actor: Actor | None, wanted: AppointmentFilter, page: PageRequest
+) -> Page[Appointment]:
     """ADMIN sees all, DOCTOR its own; ordered by start time, cursor-paginated."""
     caller = require_role(actor, Role.ADMIN, Role.DOCTOR)
-    if not 1 <= first <= PAGE_MAX:
-        raise BadUserInput(f"first must be between 1 and {PAGE_MAX}", field="first")
+    page.check()
     query: dict[str, Any] = {}
-    doctor_oid = validation.optional_object_id(doctor_id, "doctorId")
+    doctor_oid = validation.optional_object_id(wanted.doctor_id, "doctorId")
     if caller.role is Role.DOCTOR:
         if doctor_oid is not None and doctor_oid != caller.doctor_id:
             raise Forbidden("Doctors see only their own appointments")
         doctor_oid = caller.doctor_id
     if doctor_oid is not None:
         query["doctor_id"] = doctor_oid
-    patient_oid = validation.optional_object_id(patient_id, "patientId")
+    patient_oid = validation.optional_object_id(wanted.patient_id, "patientId")
     if patient_oid is not None:
         query["patient_id"] = patient_oid
-    if statuses:
-        query["status"] = {"$in": [s.value for s in statuses]}
+    if wanted.statuses:
+        query["status"] = {"$in": [s.value for s in wanted.statuses]}
+    start, end = wanted.start, wanted.end
     if start is not None and end is not None:
         validation.date_range(start, end, max_days=3660)
     day_filter: dict[str, str] = {}
@@ -120,21 +117,7 @@ async def list_appointments(
         day_filter["$lte"] = end.isoformat()
     if day_filter:
         query["appointment_date"] = day_filter
-    if after is not None:
-        starts, oid = cursors.decode(after)
-        query["$or"] = [
-            {"starts_at": {"$gt": starts}},
-            {"starts_at": starts, "_id": {"$gt": oid}},
-        ]
-    # Sorted in the store: a page is the first `first` after the cursor, so ordering in
-    # Python would read every match; the (starts_at, _id) index serves it on MongoDB.
-    found = await Appointment.find(query).sort("+starts_at", "+_id").limit(first + 1).to_list()
-    items = found[:first]
-    return AppointmentPage(
-        items=items,
-        cursors=[cursors.encode(a.starts_at, a.id) for a in items],
-        has_next_page=len(found) > first,
-    )
+    return await read_page(Appointment, query, "starts_at", page)
 
 
 async def change_status(

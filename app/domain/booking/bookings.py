@@ -59,20 +59,26 @@ class Placed:
     slot: Slot | None = None
 
 
-async def book_appointment(
-    actor: Actor | None,
-    slot_id: str,
-    doctor_id: str | None,
-    reason_for_visit: str | None,
-    patient_id: str | None,
-    idempotency_key: str | None = None,
-) -> Placed:
-    patient = await acting_patient(actor, patient_id)
+@dataclass(frozen=True)
+class BookingRequest:
+    """A booking as the caller asked for it; book_appointment checks every field."""
+
+    slot_id: str
+    doctor_id: str | None = None
+    reason_for_visit: str | None = None
+    patient_id: str | None = None  # an ADMIN booking on a patient's behalf
+    idempotency_key: str | None = None
+
+
+async def book_appointment(actor: Actor | None, request: BookingRequest) -> Placed:
+    patient = await acting_patient(actor, request.patient_id)
     caller = require_actor(actor)
-    slot_oid = validation.object_id(slot_id, "slotId")
-    doctor_oid = validation.optional_object_id(doctor_id, "doctorId")
-    reason = validation.optional_text(reason_for_visit, "reasonForVisit", validation.LONG_TEXT_MAX)
-    key = idempotency.checked_key(idempotency_key)
+    slot_oid = validation.object_id(request.slot_id, "slotId")
+    doctor_oid = validation.optional_object_id(request.doctor_id, "doctorId")
+    reason = validation.optional_text(
+        request.reason_for_visit, "reasonForVisit", validation.LONG_TEXT_MAX
+    )
+    key = idempotency.checked_key(request.idempotency_key)
     stored_key = None if key is None else idempotency.stored_key(patient, key)
     if (first := await idempotency.first_booking(stored_key)) is not None:
         return Placed(first)

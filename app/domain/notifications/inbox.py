@@ -10,7 +10,8 @@ from pymongo import ReturnDocument, UpdateOne
 
 from app.core.clock import utcnow
 from app.core.errors import BadUserInput, NotFound
-from app.domain import cursors, validation
+from app.domain import paging as cursors
+from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.notifications import outbox
 from app.models import DeliveryStatus, Notification, NotificationChannel, Role

@@ -1,7 +1,8 @@
 """Signed one-click unsubscribe tokens (RFC 8058): the user and when the link was made.
 
-HMAC-SHA256 under a key derived from JWT_SECRET (hand-written: a dozen lines of the standard
-library, where a token library would bring a second secret to manage). A token made before
+HMAC-SHA256 under a key derived from the token signing secret (JWT_SECRET or the kept one);
+hand-written: a dozen lines of the standard library, where a token library would bring a
+second secret to manage. A token made before
 the user's last preference change is stale: a link from an old email cannot undo a choice
 made since.
 """
@@ -16,11 +17,11 @@ from datetime import UTC, datetime
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
-from app.settings import get_settings
+from app.domain.auth.signing_secret import signing_secret
 
 
 def _key() -> bytes:
-    return hashlib.sha256(b"aayulink-unsubscribe:" + get_settings().jwt_secret.encode()).digest()
+    return hashlib.sha256(b"aayulink-unsubscribe:" + signing_secret().encode()).digest()
 
 
 def _sign(payload: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -79,15 +80,20 @@ def _require_slot_day(day: date) -> None:
         raise BadUserInput(f"a slot may be at most {SLOT_DAYS_AHEAD} days ahead", field="date")
 
 
-async def create_slot(
-    actor: Actor | None,
-    doctor_id: str,
-    specialty_id: str | None,
-    day: date,
-    start_time: str,
-    end_time: str,
-    duration_minutes: int | None,
-) -> Slot:
+@dataclass(frozen=True)
+class SlotFields:
+    """A slot made by hand, as asked for: a date and wall-clock times in the doctor's zone."""
+
+    date: date
+    start_time: str
+    end_time: str
+    specialty_id: str | None = None
+    duration_minutes: int | None = None
+
+
+async def create_slot(actor: Actor | None, doctor_id: str, fields: SlotFields) -> Slot:
+    day, start_time, end_time = fields.date, fields.start_time, fields.end_time
+    specialty_id, duration_minutes = fields.specialty_id, fields.duration_minutes
     doctor_oid = validation.object_id(doctor_id, "doctorId")
     caller = require_slot_manager(actor, doctor_oid)
     starts = validation.clock_time(start_time, "startTime")

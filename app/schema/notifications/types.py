@@ -11,8 +11,9 @@ from app.domain.booking.appointments import can_see
 from app.domain.notifications.inbox import NotificationPage
 from app.models import DeliveryStatus, NotificationChannel, NotificationKind
 from app.models import Notification as NotificationDoc
+from app.schema.booking.types import Appointment
 from app.schema.context import Info
-from app.schema.types import Appointment, PageInfo
+from app.schema.paging import PageInfo
 
 
 @strawberry.type(description="One message to one recipient on one channel.")

@@ -1,20 +1,16 @@
-"""The contract's scheduling types: a doctor's hours, its date overrides, a change's result."""
+"""A doctor's working hours: its weekly schedule and its date overrides."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
-from app.domain.scheduling.regeneration import ScheduleChangeResult
 from app.models import DateOverride as DateOverrideDoc
 from app.models import Schedule as ScheduleDoc
 from app.models import TimeRange as TimeRangeDoc
 from app.schema.enums import Weekday
-
-if TYPE_CHECKING:
-    from app.schema.types import Appointment
 
 
 @strawberry.type
@@ -71,26 +67,4 @@ class DateOverride:
             date=date.fromisoformat(doc.date),
             ranges=[TimeRange.from_doc(r) for r in doc.ranges],
             reason=doc.reason,
-        )
-
-
-@strawberry.type
-class ScheduleChange:
-    slots_added: int
-    slots_removed: int
-    conflicts: list[Annotated[Appointment, strawberry.lazy("app.schema.types")]] = strawberry.field(
-        description="Active appointments now outside working hours; never cancelled."
-    )
-    horizon_end: date = strawberry.field(description="Bookable slots exist through this date.")
-
-    @classmethod
-    def from_result(cls, result: ScheduleChangeResult) -> Self:
-        from app.schema.types import Appointment
-
-        assert result.horizon_end is not None
-        return cls(
-            slots_added=result.slots_added,
-            slots_removed=result.slots_removed,
-            conflicts=[Appointment.from_doc(a) for a in result.conflicts],
-            horizon_end=result.horizon_end,
         )

@@ -1,8 +1,4 @@
-"""Two fixes to mongoeco's write path, applied in the embedded store's own process.
-
-Both are pinned to mongoeco 4.11's internals (pyproject pins the minor version, and
-tests/test_engine_fixes.py fails if the patched functions move). No setting of mongoeco
-turns either behaviour off, so a small wrapper is the least code that fixes them.
+"""Two fixes to mongoeco's write path (both engines).
 
 1. mongoeco checks every inserted or updated document against the `_id` of every
 document in the collection ("legacy payload guard" for numeric ids such as 1 and 1.0,
@@ -31,8 +27,6 @@ from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.types import WriteCommandResult, WriteErrorEntry
 from pymongo.errors import BulkWriteError
-
-_APPLIED = False
 
 
 def _without_redundant_id_scan(check: Callable[..., None]) -> Callable[..., None]:
@@ -87,11 +81,7 @@ def _batched_insert(command_insert: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def apply_engine_fixes() -> None:
-    """Idempotent; call before the engine serves its first write."""
-    global _APPLIED
-    if _APPLIED:
-        return
+def apply() -> None:
     MemoryEngine._ensure_unique_indexes = _without_redundant_id_scan(  # type: ignore[method-assign]
         MemoryEngine._ensure_unique_indexes
     )
@@ -100,4 +90,3 @@ def apply_engine_fixes() -> None:
     )
     service = write_commands.DatabaseAdminWriteCommandService
     service.command_insert = _batched_insert(service.command_insert)  # type: ignore[method-assign]
-    _APPLIED = True

@@ -11,9 +11,10 @@ from strawberry.scalars import JSON
 from app.domain.audit.shown import ShownEntry, in_full
 from app.models import AuditEntry as AuditEntryDoc
 from app.models import User as UserDoc
+from app.schema.catalog.types import Doctor, User
 from app.schema.context import Info
 from app.schema.enums import Role
-from app.schema.types import Doctor, PageInfo, User
+from app.schema.paging import PageInfo
 
 
 @strawberry.type
@@ -30,6 +31,9 @@ class AuditEntry:
         graphql_type=JSON | None, description="The changed fields only, as they became."
     )
     request_id: str | None
+    address: str | None = strawberry.field(
+        description="The client's address, on security events (sign-in, sign-out); admins only."
+    )
     doc: strawberry.Private[AuditEntryDoc]
     shows_actor: strawberry.Private[bool]
 
@@ -51,6 +55,7 @@ class AuditEntry:
             before=shown.before,
             after=shown.after,
             request_id=doc.request_id,
+            address=doc.address if shown.shows_address else None,
             doc=doc,
             shows_actor=shown.shows_actor,
         )

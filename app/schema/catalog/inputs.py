@@ -1,35 +1,10 @@
-"""The contract's input types."""
+"""The catalogue's inputs: specialties and doctors."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import strawberry
 
 from app.domain.catalog.doctors import DoctorFields
-
-
-@strawberry.input
-class RegisterInput:
-    email: str
-    password: str
-    name: str
-    phone: str | None = None
-    timezone: str | None = strawberry.field(
-        default=None, description="IANA; defaults to the clinic's (CLINIC_TIMEZONE)."
-    )
-
-
-@strawberry.input
-class BookAppointmentInput:
-    slot_id: strawberry.ID
-    doctor_id: strawberry.ID | None = None
-    reason_for_visit: str | None = None
-    patient_id: strawberry.ID | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Retrying with a key this patient already used returns that appointment.",
-    )
 
 
 @strawberry.input
@@ -102,19 +77,3 @@ class DoctorUpdateInput:
             min_notice_minutes=self.min_notice_minutes,
             max_days_ahead=self.max_days_ahead,
         )
-
-
-@strawberry.input
-class SlotInput:
-    date: date
-    start_time: str
-    end_time: str
-    specialty_id: strawberry.ID | None = None
-    duration_minutes: int | None = None
-
-
-@strawberry.input
-class EmergencyRequestInput:
-    message: str
-    specialty_id: strawberry.ID | None = None
-    doctor_id: strawberry.ID | None = None

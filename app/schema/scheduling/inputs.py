@@ -1,4 +1,4 @@
-"""The contract's scheduling inputs, turned into the domain's plain values."""
+"""Inputs of working hours and of slots made by hand."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from app.domain.scheduling.schedule_rules import ScheduleFields
+from app.domain.slots.management import SlotFields
 from app.models import TimeRange, WeeklyHours
 from app.schema.enums import Weekday
 
@@ -44,4 +45,22 @@ class ScheduleInput:
             ],
             valid_from=self.valid_from,
             valid_until=self.valid_until,
+        )
+
+
+@strawberry.input
+class SlotInput:
+    date: date
+    start_time: str
+    end_time: str
+    specialty_id: strawberry.ID | None = None
+    duration_minutes: int | None = None
+
+    def fields(self) -> SlotFields:
+        return SlotFields(
+            date=self.date,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            specialty_id=self.specialty_id,
+            duration_minutes=self.duration_minutes,
         )

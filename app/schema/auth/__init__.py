@@ -1,0 +1,1 @@
+"""GraphQL types and inputs of accounts and sign-in."""

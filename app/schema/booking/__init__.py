@@ -1,0 +1,1 @@
+"""GraphQL types and inputs of locks, appointments, emergencies and their events."""

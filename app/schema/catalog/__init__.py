@@ -1,0 +1,1 @@
+"""GraphQL types and inputs of what patients browse: specialties, doctors, their slots."""

@@ -1,0 +1,34 @@
+"""Fixes to mongoeco's engines, applied in the embedded store's own process: the only place
+that adapts the engine (docs/store.md has the figures).
+
+Each is pinned to mongoeco 4.11's internals (pyproject pins the minor version, and
+tests/test_engine_fixes.py fails if a patched function moves). No setting of mongoeco
+turns these behaviours off, so a small wrapper is the least code that fixes each:
+
+- write_path: no `_id` scan of the whole collection per write; batched wire inserts.
+- feature_cache: a write no longer drops the SQLite engine's per-field probes, which the
+  next operation re-ran as full scans.
+- unique_index: compound, numeric and null unique keys are checked through their SQLite
+  index, not by reading every document.
+- durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
+"""
+
+from __future__ import annotations
+
+from app.store.engine_fixes import durability, feature_cache, unique_index, write_path
+from app.store.engine_fixes.durability import SynchronousLevel
+
+_APPLIED = False
+
+
+def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
+    """Idempotent; call before the engine serves its first write (and opens its file)."""
+    global _APPLIED
+    durability.choose(synchronous)
+    if _APPLIED:
+        return
+    write_path.apply()
+    feature_cache.apply()
+    unique_index.apply()
+    durability.apply()
+    _APPLIED = True
