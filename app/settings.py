@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     housekeeping_lease_seconds: float | None = Field(default=None, gt=0, le=86400)
 
     schedule_horizon_days: int = Field(default=60, ge=1, le=366)
+    # APP_ENV=test only: the steps (comma-separated) of an all-or-nothing change after which the
+    # store is made to refuse a write (app/domain/all_or_nothing.py): tests fail changes half-way.
+    fault_after_step: str | None = None
     booking_min_notice_minutes: int = Field(default=0, ge=0)
     booking_max_days_ahead: int = Field(default=90, ge=1)
     cancellation_cutoff_minutes: int = Field(default=0, ge=0)
@@ -233,6 +236,12 @@ class Settings(BaseSettings):
         if value is not None and sweep is not None and value <= 2 * sweep:
             raise ValueError("must be more than twice LOCK_SWEEP_INTERVAL_SECONDS")
         return value
+
+    @model_validator(mode="after")
+    def _faults_only_in_tests(self) -> Settings:
+        if self.fault_after_step is not None and self.app_env != "test":
+            raise ValueError("FAULT_AFTER_STEP is for APP_ENV=test only")
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -1,5 +1,6 @@
-"""`python -m bench [--quick] [--output FILE] [--only B1,B3]`: run the scenarios, print the
-table, write the figures as JSON (bench/results/<timestamp>.json and latest.json, or FILE).
+"""`python -m bench [--quick] [--engine sqlite|memory] [--output FILE] [--only B1,B3]`: run
+the scenarios, print the table, write the figures as JSON (bench/results/<timestamp>.json and
+latest.json, or FILE). The store is the SQLite engine `serve` runs unless `--engine memory`.
 
 Exits 1 when a scenario could not run or B1 found a double booking; missed performance
 targets are figures, not failures.
@@ -35,12 +36,13 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
-    b10_hostile_documents,
-    b11_notifications,
+    b12_rush,
+    b13_hostile_documents,
+    b14_notifications,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
-from bench.servers import ROOT, Store
+from bench.servers import ENGINES, ROOT, Store
 
 SCENARIOS = {
     "B1": b1_booking.run,
@@ -52,8 +54,9 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
-    "B10": b10_hostile_documents.run,
-    "B11": b11_notifications.run,
+    "B12": b12_rush.run,
+    "B13": b13_hostile_documents.run,
+    "B14": b14_notifications.run,
 }
 OPEN_FILES_WANTED = 16384
 
@@ -115,11 +118,11 @@ def _clean(value: Any) -> Any:
 
 
 async def _run(
-    selected: list[str], sizes: Sizes, log_dir: Path
+    selected: list[str], sizes: Sizes, log_dir: Path, engine: str
 ) -> tuple[dict[str, Any], dict[str, float]]:
     results: dict[str, Any] = {}
     durations: dict[str, float] = {}
-    store = Store()
+    store = Store(engine)
     store.start()
     try:
         for name in selected:
@@ -141,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--output", type=Path, help="write the JSON here (not bench/results/)")
     parser.add_argument("--only", default=",".join(SCENARIOS), help="e.g. B1,B3")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="sqlite", help="the embedded store's engine"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--keep-logs", action="store_true", help="keep server logs on success")
     args = parser.parse_args(argv)
@@ -153,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="aayulink-bench-logs-"))
     started_at = datetime.now(UTC)
     started = time.perf_counter()
-    results, durations = asyncio.run(_run(selected, sizes, log_dir))
+    results, durations = asyncio.run(_run(selected, sizes, log_dir, args.engine))
     document = _clean(
         {
             "meta": {
@@ -161,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                 "duration_s": time.perf_counter() - started,
                 "scenario_durations_s": durations,
                 "quick": args.quick,
+                "engine": args.engine,
                 "sizes": sizes.__dict__,
                 "open_files_limit": open_files,
                 "machine": _machine(),

@@ -19,6 +19,7 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from bench import data
+from bench.b5_changes import run_changes
 from bench.common import ADMIN_EMAIL, Sizes, future_day, graphql, http_client, mint_token
 from bench.common import run_concurrently as run_all
 from bench.roundtrips import count_round_trips
@@ -98,6 +99,14 @@ async def _floor(database: Any, doctors: list[PydanticObjectId]) -> tuple[int, f
 
 
 async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
+    return {
+        **await _generation(store, log_dir, sizes),
+        # Changes on the SQLite store, on a store of their own (bench/b5_changes.py).
+        "changes": await run_changes(log_dir, sizes),
+    }
+
+
+async def _generation(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
     client, database = await data.open_database(store.uri, f"bench_b5_{uuid.uuid4().hex[:8]}")
     try:
         specialty = await data.add_specialty(database, "Bench Schedules")

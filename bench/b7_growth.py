@@ -9,10 +9,17 @@ clients); writes by their store time per call: the duration of every store comma
 request sends, as PyMongo measures it, in a child process that runs the app in-process
 (bench/roundtrips.py), one request at a time. Each figure at the large size is a ratio to the
 same figure at the small size, measured in the same run.
+
+The doctor every write goes to holds `b7_doctor_slots` slots of its own (100 at the small
+size, 5,000 at the large one, on dates nobody queries), so the writes' growth covers both the
+collection (1,000 -> 50,000) and the doctor (100 -> 5,000). Writes measured: lockSlot,
+bookAppointment (and its claim, the `findAndModify slots` command inside it),
+cancelAppointment of those bookings, and a slot update (setSlotAvailability, admin).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -29,11 +36,13 @@ from bench import data
 from bench.b1_booking import BOOK, LOCK, WARM
 from bench.b2_search import AVAILABLE, DOCTORS
 from bench.common import (
+    ADMIN_EMAIL,
     Sizes,
     future_day,
     graphql,
     http_client,
     latency_summary,
+    mint_token,
     ratio,
     run_concurrently,
 )
@@ -45,7 +54,20 @@ WRITE_DAY = 12
 SLOTS_PER_DOCTOR = 4  # on the searched day
 CONCURRENCY = 4
 BASELINE_READS = 50
-TARGETS = {"available_slots": 1.3, "doctors": 1.3, "lock": 1.5, "book": 1.5}
+TARGETS = {
+    "available_slots": 1.3,
+    "doctors": 1.3,
+    "lock": 1.5,
+    "book": 1.5,
+    "claim": 1.5,
+    "cancel": 1.5,
+    "update": 1.5,
+}
+CLAIM = "findAndModify slots"  # the booking's claim, inside bookAppointment
+OWN_DAY = 30  # the write doctor's own extra slots start this many days ahead
+OWN_A_DAY = 60
+CANCEL = "mutation($a: ID!) { cancelAppointment(id: $a) { id } }"
+UPDATE = "mutation($s: ID!, $v: Boolean!) { setSlotAvailability(id: $s, isAvailable: $v) { id } }"
 
 
 @dataclass
@@ -58,13 +80,16 @@ class World:
     lock_slots: list[str]
     book_slots: list[str]
     patients: list[data.Patient]
+    own_slots: list[str]
     slots_in_store: int
     appointments_in_store: int
 
 
-async def _world(database: AsyncDatabase[data.Doc], size: int, sizes: Sizes, rounds: int) -> World:
-    """The measured data (enough write slots and patients for `rounds` rounds of writes), then
-    background up to `size` slots in all."""
+async def _world(
+    database: AsyncDatabase[data.Doc], size: int, own: int, sizes: Sizes, rounds: int
+) -> World:
+    """The measured data (enough write slots and patients for `rounds` rounds of writes), the
+    write doctor's own slots up to `own`, then background up to `size` slots in all."""
     specialty = await data.add_specialty(database, "B7 Growth")
     doctors = await data.add_doctors(database, specialty, sizes.b7_doctors, "B7 doctors")
     searched: list[data.Doc] = []
@@ -75,8 +100,23 @@ async def _world(database: AsyncDatabase[data.Doc], size: int, sizes: Sizes, rou
     docs = data.slot_docs(doctors[0], specialty, future_day(WRITE_DAY), 2 * calls, minutes=15)
     written = [str(i) for i in await data.insert(database, "slots", docs, "B7 write slots")]
     patients = await data.add_patients(database, calls, "B7 patients")
+    extra = own - len(written) - SLOTS_PER_DOCTOR
+    own_docs = [
+        doc
+        for day in range(0, extra, OWN_A_DAY)
+        for doc in data.slot_docs(
+            doctors[0],
+            specialty,
+            future_day(OWN_DAY + day // OWN_A_DAY),
+            min(OWN_A_DAY, extra - day),
+            minutes=15,
+        )
+    ]
+    own_ids = [str(i) for i in await data.insert(database, "slots", own_docs, "B7 own slots")]
     started = time.perf_counter()
-    await data.add_background(database, size - len(searched) - len(written), "B7 background")
+    await data.add_background(
+        database, size - len(searched) - len(written) - len(own_ids), "B7 background"
+    )
     seeded = time.perf_counter() - started
     print(f"   B7 background for {size} slots: {seeded:.0f} s", file=sys.stderr, flush=True)
     return World(
@@ -86,6 +126,7 @@ async def _world(database: AsyncDatabase[data.Doc], size: int, sizes: Sizes, rou
         written[:calls],
         written[calls:],
         patients,
+        own_ids,
         await database["slots"].estimated_document_count(),
         await database["appointments"].estimated_document_count(),
     )
@@ -97,6 +138,12 @@ async def _writes(store: Store, world: World, calls: range) -> dict[str, list[di
     requests: list[dict[str, Any]] = [
         # The first request of the child process pays for its connections: not measured.
         {"name": "warm", "query": WARM, "variables": {"s": world.lock_slots[calls[0]]}},
+        # The read model's catalogue, where a patient write finds its doctor's window.
+        {
+            "name": "warm_catalogue",
+            "query": DOCTORS,
+            "variables": {"s": str(world.specialty), "d": future_day(SEARCH_DAY).isoformat()},
+        },
     ]
     for i in calls:
         token = world.patients[i].token
@@ -110,13 +157,51 @@ async def _writes(store: Store, world: World, calls: range) -> dict[str, list[di
         ]
         requests[-2]["token"] = requests[-1]["token"] = token
     counted = await count_round_trips(store.uri, world.database.name, requests)
+    counted |= await _later_writes(store, world, calls)
     figures: dict[str, list[dict[str, Any]]] = {}
-    for kind in ("lock", "book"):
+    for kind in ("lock", "book", "cancel", "update"):
         figures[kind] = [v for k, v in counted.items() if k.startswith(f"{kind}_")]
         failed = [c["errors"] for c in figures[kind] if c["errors"]]
         if failed:
             raise RuntimeError(f"B7 {kind} calls failed: {failed}")
     return figures
+
+
+async def _later_writes(store: Store, world: World, calls: range) -> dict[str, Any]:
+    """cancelAppointment of what `_writes` booked (by its patient), and setSlotAvailability
+    of the write doctor's own slots (an admin turning one off)."""
+    booked = {
+        str(doc["slot_id"]): str(doc["_id"])
+        async for doc in world.database["appointments"].find(
+            {"slot_id": {"$in": data.object_ids([world.book_slots[i] for i in calls])}},
+            {"_id": 1, "slot_id": 1},
+        )
+    }
+    admin = await world.database["users"].find_one({"email": ADMIN_EMAIL}, {"_id": 1})
+    if admin is None:
+        raise RuntimeError("B7: no admin (the API processes create it at start-up)")
+    admin_token = mint_token(str(admin["_id"]), role="ADMIN")
+    requests: list[dict[str, Any]] = [
+        {"name": "warm", "query": WARM, "variables": {"s": world.lock_slots[calls[0]]}},
+    ]
+    for i in calls:
+        requests += [
+            {
+                "name": f"cancel_{i}",
+                "query": CANCEL,
+                "variables": {"a": booked[world.book_slots[i]]},
+                "token": world.patients[i].token,
+            },
+            {
+                "name": f"update_{i}",
+                "query": UPDATE,
+                "variables": {"s": world.own_slots[i], "v": False},
+                "token": admin_token,
+            },
+        ]
+    counted = await count_round_trips(store.uri, world.database.name, requests)
+    counted.pop("warm", None)
+    return counted
 
 
 def _write_figures(calls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -191,6 +276,10 @@ class Samples:
             "slots_in_store": self.world.slots_in_store,
             "appointments_in_store": self.world.appointments_in_store,
             "doctors_queried": len(self.world.doctors),
+            "write_doctor_slots": len(self.world.own_slots)
+            + len(self.world.lock_slots)
+            + len(self.world.book_slots)
+            + SLOTS_PER_DOCTOR,
             **{
                 name: {
                     "latency": latency_summary(seconds),
@@ -240,6 +329,12 @@ def _targets(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
         ),
         "lock": ratio(large["lock"]["store_ms_per_call"], small["lock"]["store_ms_per_call"]),
         "book": ratio(large["book"]["store_ms_per_call"], small["book"]["store_ms_per_call"]),
+        "claim": ratio(
+            large["book"]["store_ms_by_command"].get(CLAIM, math.nan),
+            small["book"]["store_ms_by_command"].get(CLAIM, math.nan),
+        ),
+        "cancel": ratio(large["cancel"]["store_ms_per_call"], small["cancel"]["store_ms_per_call"]),
+        "update": ratio(large["update"]["store_ms_per_call"], small["update"]["store_ms_per_call"]),
     }
     return {
         name: {"growth": value, "limit": TARGETS[name], "met": value <= TARGETS[name]}
@@ -254,11 +349,15 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
     small_size, large_size = sizes.b7_slots
     small_client, small_db = await _open(store, small_size)
     try:
-        small = Samples(await _world(small_db, small_size, sizes, rounds=2))
+        small = Samples(
+            await _world(small_db, small_size, sizes.b7_doctor_slots[0], sizes, rounds=2)
+        )
         await small.round(store, log_dir, sizes, 0)
         large_client, large_db = await _open(store, large_size)
         try:
-            large = Samples(await _world(large_db, large_size, sizes, rounds=1))
+            large = Samples(
+                await _world(large_db, large_size, sizes.b7_doctor_slots[1], sizes, rounds=1)
+            )
             await large.round(store, log_dir, sizes, 0)
         finally:
             await _drop(large_client, large_db)

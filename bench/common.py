@@ -46,13 +46,15 @@ class Sizes:
     b5_doctors: int
     b7_slots: tuple[int, int]
     b7_doctors: int
+    b7_doctor_slots: tuple[int, int]
     b7_requests: int
     b7_write_calls: int
     b8_slots: int
     b8_reference_slots: int
     b8_window_s: float
     b9_navigations: int
-    b11_bookings: int
+    b11_doctor_slots: int
+    b14_bookings: int
 
 
 FULL = Sizes(
@@ -72,13 +74,15 @@ FULL = Sizes(
     b5_doctors=100,
     b7_slots=(1_000, 50_000),
     b7_doctors=100,
+    b7_doctor_slots=(100, 5_000),
     b7_requests=200,
     b7_write_calls=10,
     b8_slots=50_000,
     b8_reference_slots=1_000,
     b8_window_s=60.0,
     b9_navigations=7,
-    b11_bookings=1000,
+    b11_doctor_slots=3_000,
+    b14_bookings=1000,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -97,13 +101,15 @@ QUICK = Sizes(
     b5_doctors=10,
     b7_slots=(400, 1_500),
     b7_doctors=20,
+    b7_doctor_slots=(100, 500),
     b7_requests=24,
     b7_write_calls=3,
     b8_slots=5_000,
     b8_reference_slots=1_000,
     b8_window_s=20.0,
     b9_navigations=3,
-    b11_bookings=100,
+    b11_doctor_slots=600,
+    b14_bookings=100,
 )
 
 

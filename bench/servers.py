@@ -141,12 +141,19 @@ class UvicornProcess:
             stop_process(self.process, grace_seconds=20)
 
 
-class Store:
-    """The one embedded store every scenario shares (mongoeco, memory engine)."""
+ENGINES = ("sqlite", "memory")
 
-    def __init__(self) -> None:
+
+class Store:
+    """The one embedded store every scenario shares (mongoeco): by default the SQLite engine
+    `serve` runs, on disk in a temporary directory; `memory` on request (and B1's reference)."""
+
+    def __init__(self, engine: str = "sqlite") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        self.engine = engine
         self.dir = Path(tempfile.mkdtemp(prefix="aayulink-bench-store-"))
-        self.process = EmbeddedStoreProcess("memory", self.dir)
+        self.process = EmbeddedStoreProcess(engine, self.dir)
         self.uri = ""
 
     def start(self) -> str:

@@ -236,6 +236,27 @@ async def test_min_notice_per_doctor_refuses_lock_and_book_but_not_admins(
     assert booked.data["bookAppointment"]["slot"]["state"] == "BOOKED"
 
 
+async def test_a_renewal_outside_the_window_keeps_the_lock_as_it_was(
+    api: Api, store: Store
+) -> None:
+    """lockSlot claims first and checks the window after: a renewal the window now refuses
+    gets back the very lock it held (same expiry), not a longer one and not none."""
+    clinic = await api.clinic()
+    await set_policy(api, clinic, maxDaysAhead=20)
+    slot = await api.slot(clinic, "10:00", "10:30", day=future_day(12))
+    patient = await api.patient()
+    assert (await api.lock(slot["id"], patient)).data["lockSlot"]["lock"]["lockedByMe"]
+    held = await slot_doc(store, slot["id"])
+
+    await set_policy(api, clinic, maxDaysAhead=5)
+    assert (await api.lock(slot["id"], patient)).code == "OUTSIDE_BOOKING_WINDOW"
+
+    after = await slot_doc(store, slot["id"])
+    assert after["booking_lock"] == held["booking_lock"]
+    assert after["updated_at"] == held["updated_at"]
+    assert after.get("lock_key") == held.get("lock_key")
+
+
 async def test_max_days_ahead_per_doctor(api: Api, store: Store) -> None:
     clinic = await api.clinic()
     await set_policy(api, clinic, maxDaysAhead=5)

@@ -188,6 +188,8 @@ async def test_a_change_keeps_booked_locked_and_manual_slots_and_announces_the_r
         ("REMOVED", "10:30"),
     ]
     assert {e["slot"]["state"] for e in seen if e["kind"] == "ADDED"} == {"AVAILABLE"}
+    # A removed slot is announced as the removal left it, so no listener keeps it bookable.
+    assert {e["slot"]["state"] for e in seen if e["kind"] == "REMOVED"} == {"UNAVAILABLE"}
 
     after = await live_slots(store, clinic.doctor_id)
     assert_sound(after)

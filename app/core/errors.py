@@ -75,6 +75,11 @@ class ErrorCode(StrEnum):
         "Added: the store cannot be reached or refuses writes; retry after `retryAfter` "
         "seconds (a mutation with an idempotencyKey is safe to retry).",
     )
+    CHANGE_NOT_APPLIED = (
+        "CHANGE_NOT_APPLIED",
+        "Added: a schedule, date override or doctor change failed half-way and everything "
+        "it had written was undone: nothing changed. Try again.",
+    )
 
 
 class DomainError(Exception):
@@ -198,3 +203,23 @@ class SubscriberTooSlow(DomainError):
 
     def __init__(self) -> None:
         super().__init__("This subscription fell too far behind and was ended; resubscribe")
+
+
+class ChangeNotApplied(DomainError):
+    """A change of several writes failed half-way and every write it made was undone."""
+
+    code = ErrorCode.CHANGE_NOT_APPLIED
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The {what} could not be completed and was undone: nothing changed. Try again."
+        )
+
+
+class ServiceUnavailable(DomainError):
+    """The store, not the request, stopped this change: the same request may succeed later."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retryAfter=retry_after)

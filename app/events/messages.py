@@ -65,6 +65,9 @@ class EventsMissedReason(StrEnum):
 
     REDIS_RECONNECTED = "REDIS_RECONNECTED"  # this process's subscription broke and came back
     PUBLISH_FAILED = "PUBLISH_FAILED"  # some process's publishes did not reach the others
+    # One doctor's slots changed in bulk (schedule, time zone, specialty, activation): one
+    # notice instead of an event per slot, which would overflow every subscriber's queue.
+    SLOTS_CHANGED_IN_BULK = "SLOTS_CHANGED_IN_BULK"
 
 
 class Resync(BaseModel):
@@ -77,6 +80,8 @@ class Resync(BaseModel):
     at: datetime
     # A notice that does not say why (made without a reason) counts as a link that came back.
     reason: EventsMissedReason = EventsMissedReason.REDIS_RECONNECTED
+    # SLOTS_CHANGED_IN_BULK: whose slots; read models drop only that doctor's days.
+    doctor_id: PydanticObjectId | None = None
 
 
 class CacheInvalidated(BaseModel):

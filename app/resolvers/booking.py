@@ -193,4 +193,5 @@ class BookingSubscription:
         wants = missed_events_listener(info.context.actor)
         async for event in events_for(info, wants):
             assert isinstance(event, Resync)
-            yield EventsMissed(at=event.at, reason=event.reason)
+            doctor = None if event.doctor_id is None else strawberry.ID(str(event.doctor_id))
+            yield EventsMissed(at=event.at, reason=event.reason, doctor_id=doctor)

@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from app.domain import doctor_changes
 from app.domain.catalog import doctors, specialties
 from app.domain.slots import bookable
 from app.schema.catalog.inputs import (
@@ -89,4 +90,5 @@ class CatalogMutation:
     async def update_doctor(
         self, info: Info, id: strawberry.ID, input: DoctorUpdateInput
     ) -> Doctor:
-        return Doctor.from_doc(await doctors.update_doctor(info.context.actor, id, input.fields()))
+        updated = await doctor_changes.update_doctor(info.context.actor, id, input.fields())
+        return Doctor.from_doc(updated)

@@ -14,7 +14,8 @@ for _enum in (Role, SlotState, AppointmentStatus, SlotEventKind, AppointmentEven
 strawberry.enum(
     EventsMissedReason,
     description="REDIS_RECONNECTED: this server's event link broke and came back; "
-    "PUBLISH_FAILED: some server's events did not reach the others.",
+    "PUBLISH_FAILED: some server's events did not reach the others; "
+    "SLOTS_CHANGED_IN_BULK: one doctor's slots changed all at once (doctorId says whose).",
 )
 strawberry.enum(
     ErrorCode,

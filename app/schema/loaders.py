@@ -23,6 +23,7 @@ from app.domain.slots import day_grid
 from app.domain.slots.bookable import bookable_in_memory, next_available_slots
 from app.domain.slots.management import bookable_slots
 from app.models import Appointment, AuditEntry, Doctor, Slot, Specialty, User
+from app.store.chunks import gather_in
 
 D = TypeVar("D", bound=Document)
 
@@ -30,7 +31,8 @@ D = TypeVar("D", bound=Document)
 async def _find_by_id[D: Document](
     model: type[D], ids: Sequence[PydanticObjectId]
 ) -> list[D | None]:
-    found = {doc.id: doc for doc in await model.find({"_id": {"$in": list(ids)}}).to_list()}
+    docs = await gather_in(ids, lambda some: model.find({"_id": some}).to_list())
+    found = {doc.id: doc for doc in docs}
     return [found.get(i) for i in ids]
 
 
@@ -82,8 +84,9 @@ async def _active_doctors_by_specialty(ids: Sequence[PydanticObjectId]) -> list[
             if d.is_active and d.specialty_id in wanted
         ]
     else:
-        query = {"specialty_id": {"$in": list(ids)}, "is_active": True}
-        found = await Doctor.find(query).to_list()
+        found = await gather_in(
+            ids, lambda some: Doctor.find({"specialty_id": some, "is_active": True}).to_list()
+        )
     for doctor in by_name(found):
         grouped[doctor.specialty_id].append(doctor)
     return [grouped.get(i, []) for i in ids]

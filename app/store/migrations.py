@@ -1,15 +1,27 @@
-"""Bring stored documents up to the current models before their indexes are created."""
+"""Bring stored documents up to the current models before their indexes are created.
+
+Every API process runs this at start-up. Each step, once done, leaves a mark in the
+`migrations` collection: a start on an up-to-date store costs one read of the marks, however
+many slots it holds. Pending steps run under a lease on that collection, so of workers
+starting together one migrates while the others wait and then find the marks.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app.models.slot import SlotSource, slot_key
+from app.store.guards import guarded
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -32,16 +44,65 @@ RETIRED_INDEXES = {
 }
 
 
+MARKS = "migrations"
+LEASE_ID = "lease"
+# Long enough for the slowest step on a large store; a crashed holder's lease just expires.
+LEASE_SECONDS = 300
+INDEX_NOT_FOUND = 27
+NAMESPACE_NOT_FOUND = 26
+Step = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
+
+
+def _steps() -> dict[str, Step]:
+    """Every step by the name of its mark, in the order they run."""
+    steps: dict[str, Step] = {
+        f"drop-index:{collection}.{name}": partial(_drop_index, collection=collection, name=name)
+        for collection, names in RETIRED_INDEXES.items()
+        for name in names
+    }
+    steps["slot-key"] = _key_slots
+    steps["booked-at"] = _stamp_booked_slots
+    return steps
+
+
 async def migrate(database: AsyncDatabase[dict[str, Any]]) -> None:
-    """Idempotent: every API process may run it at start-up, in any order."""
-    for collection, names in RETIRED_INDEXES.items():
-        existing = {index["name"] async for index in await database[collection].list_indexes()}
-        for name in names:
-            if name in existing:
-                await database[collection].drop_index(name)
-                log.info("dropped retired index %s.%s", collection, name)
-    await _key_slots(database)
-    await _stamp_booked_slots(database)
+    """Idempotent: every API process may run it at start-up, in any order, at once."""
+    steps = _steps()
+    marks = database[MARKS]
+    if not await _pending(marks, steps):
+        return
+    with contextlib.suppress(DuplicateKeyError):
+        await marks.insert_one({"_id": LEASE_ID})
+    async with guarded(
+        marks,
+        LEASE_ID,  # type: ignore[arg-type]
+        "store migration",
+        lease_seconds=LEASE_SECONDS,
+        wait_seconds=LEASE_SECONDS + 60,  # past a crashed holder's lease: take it over
+        poll_seconds=(0.2, 0.5),
+    ):
+        for name in await _pending(marks, steps):
+            await steps[name](database)
+            await marks.update_one(
+                {"_id": name}, {"$set": {"done_at": datetime.now(UTC)}}, upsert=True
+            )
+
+
+async def _pending(marks: AsyncCollection[dict[str, Any]], steps: dict[str, Step]) -> list[str]:
+    """The steps without a mark, in order: one read of the marks."""
+    done = {doc["_id"] async for doc in marks.find({}, {"_id": 1})}
+    return [name for name in steps if name not in done]
+
+
+async def _drop_index(database: AsyncDatabase[dict[str, Any]], collection: str, name: str) -> None:
+    """An index already gone (another version dropped it, or it never existed) is fine."""
+    try:
+        await database[collection].drop_index(name)
+    except OperationFailure as exc:
+        if exc.code not in (INDEX_NOT_FOUND, NAMESPACE_NOT_FOUND) and "not found" not in str(exc):
+            raise
+        return
+    log.info("dropped retired index %s.%s", collection, name)
 
 
 async def _key_slots(database: AsyncDatabase[dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
 from app.domain.paging import Page, PageRequest, read_page
 from app.models import AuditEntry, Role
+from app.store.chunks import gather_in
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,10 @@ async def audit_log(
 
 async def histories(appointment_ids: Sequence[PydanticObjectId]) -> list[list[AuditEntry]]:
     """Each appointment's entries, oldest first, in one query for the whole list."""
-    found = await AuditEntry.find(
-        {"entity_id": {"$in": list(appointment_ids)}, "entity_type": "appointment"}
-    ).to_list()
+    found = await gather_in(
+        appointment_ids,
+        lambda some: AuditEntry.find({"entity_id": some, "entity_type": "appointment"}).to_list(),
+    )
     grouped: dict[PydanticObjectId, list[AuditEntry]] = defaultdict(list)
     # Sorted here: a few entries per appointment, cheaper than a store-side sort.
     for entry in sorted(found, key=lambda e: (e.at, str(e.id))):

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
-from app.core.errors import Forbidden, LockLimitReached, SlotLocked
+from app.core.errors import Forbidden, LockLimitReached, OutsideBookingWindow, SlotLocked
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import refusal, should_retry
 from app.domain.booking.patients import acting_patient
-from app.domain.booking.policy import require_bookable
+from app.domain.booking.policy import policy_doctor, require_within_window
 from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
 from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
-from app.domain.slots.writes import update_slot
+from app.domain.slots.writes import claim_slot, update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Role, Slot, User
@@ -56,7 +55,10 @@ async def lock_slot(
 ) -> Slot:
     """Hold an AVAILABLE future slot, or renew the caller's own hold, in one atomic update.
 
-    With a key, a retry finds it on the slot it read anyway and gets the slot back unchanged.
+    Claim first, then check: the claim returns the slot as it was, which names its doctor
+    and start (the booking window) and whether this is a renewal, so the normal path costs
+    three store round trips (claim, the patient's live locks, the audit entry). A claim the
+    window or the limit refuses is let go before anyone is told of it.
     """
     settings = get_settings()
     limit = settings.max_locks_per_patient
@@ -64,18 +66,6 @@ async def lock_slot(
     caller = require_actor(actor)
     slot_oid = validation.object_id(slot_id, "slotId")
     keyed = idempotency.keyed(caller.user_id, idempotency_key, patient)
-    if caller.role is Role.PATIENT or keyed is not None:
-        # The booking window needs the slot's start, a retry its key: read it with the locks.
-        held, slot = await asyncio.gather(_live_locks(patient, limit + 1), Slot.get(slot_oid))
-        if slot is not None and idempotency.is_replay(keyed, slot.lock_key, slot.lock_request):
-            return slot
-        if slot is not None and caller.role is Role.PATIENT:
-            await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
-    else:
-        held = await _live_locks(patient, limit + 1)
-    renewing = slot_oid in held
-    if not renewing and len(held) >= limit:
-        raise LockLimitReached(limit)
     for _ in range(CLAIM_ATTEMPTS):
         now = utcnow()
         lock = {
@@ -88,27 +78,79 @@ async def lock_slot(
         if keyed is not None:
             conditions["lock_key"] = {"$ne": keyed.key}  # of concurrent duplicates, one writes
         try:
-            claimed = await update_slot(
+            claim = await claim_slot(
                 conditions, {"booking_lock": lock, "updated_at": now, **_lock_key(keyed)}
             )
         except DuplicateKeyError as exc:
             if idempotency.is_key_clash(exc, "lock_key"):
                 raise idempotency.key_reused() from exc
             raise
-        if claimed is not None:
+        if claim is not None:
             break
-        if keyed is not None and (first := await _locked_with(slot_oid, keyed)) is not None:
-            return first
-        error = await refusal(slot_oid, patient, now)
+        error = await _why_refused(slot_oid, patient, now, keyed)
+        if isinstance(error, Slot):
+            return error
         if not should_retry(error):
             raise error
     else:
         raise SlotLocked(None)
+    before, claimed = claim
+    renewing = lock_is_live(before, now) and before.booking_lock.patient_id == patient
+    await _keep_within_window(caller, before, claimed, now)
     if not renewing:
         await _keep_within_limit(slot_oid, patient, limit)
     await record(caller, now, Change("slot.locked", "slot", slot_oid, after={"booking_lock": lock}))
     await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=claimed, at=now))
     return claimed
+
+
+async def _why_refused(
+    slot_id: PydanticObjectId,
+    patient_id: PydanticObjectId,
+    now: datetime,
+    keyed: idempotency.Keyed | None,
+) -> Exception | Slot:
+    """After a refused claim: the slot, when a duplicate of this request locked it first;
+    else the error that explains the refusal (or a retry marker)."""
+    if keyed is not None:
+        slot = await Slot.get(slot_id)
+        if slot is not None and idempotency.is_replay(keyed, slot.lock_key, slot.lock_request):
+            return slot
+    return await refusal(slot_id, patient_id, now)
+
+
+async def _keep_within_window(actor: Actor, before: Slot, claimed: Slot, now: datetime) -> None:
+    """A patient holds only slots inside its doctor's booking window; outside it, the slot
+    gets back the lock it had (none, or this patient's earlier one), unannounced."""
+    if actor.role is not Role.PATIENT or claimed.starts_at <= now:
+        return
+    doctor = await policy_doctor(claimed.doctor_id)
+    if doctor is None:
+        return
+    try:
+        require_within_window(actor, doctor, claimed.starts_at, now)
+    except OutsideBookingWindow:
+        await _restore(before, claimed)
+        raise
+
+
+async def _restore(before: Slot, claimed: Slot) -> None:
+    """Undo a claim nobody was told of: only if it is still the claim this request made."""
+    restored = await update_slot(
+        {
+            "_id": claimed.id,
+            "booking_lock.patient_id": claimed.booking_lock.patient_id,
+            "booking_lock.locked_at": claimed.booking_lock.locked_at,
+        },
+        {
+            "booking_lock": before.booking_lock.model_dump(exclude_none=True),
+            "updated_at": before.updated_at,
+            "lock_key": before.lock_key,
+            "lock_request": before.lock_request,
+        },
+    )
+    if restored is not None:
+        await announce_stale(doctor_id=restored.doctor_id, dates=[restored.date])
 
 
 def _lock_key(keyed: idempotency.Keyed | None) -> dict[str, str | None]:
@@ -117,14 +159,6 @@ def _lock_key(keyed: idempotency.Keyed | None) -> dict[str, str | None]:
         "lock_key": None if keyed is None else keyed.key,
         "lock_request": None if keyed is None else keyed.request,
     }
-
-
-async def _locked_with(slot_id: PydanticObjectId, keyed: idempotency.Keyed) -> Slot | None:
-    """After a refused claim: the slot, when a duplicate of this request locked it first."""
-    slot = await Slot.get(slot_id)
-    if slot is not None and idempotency.is_replay(keyed, slot.lock_key, slot.lock_request):
-        return slot
-    return None
 
 
 async def _keep_within_limit(

@@ -12,6 +12,7 @@ from beanie import PydanticObjectId
 
 from app.core.errors import OutsideBookingWindow, TooLateToCancel
 from app.domain.auth.actor import Actor
+from app.domain.read_model import serving_model
 from app.models import Appointment, Doctor, Role
 from app.settings import get_settings
 
@@ -57,13 +58,23 @@ def require_within_window(actor: Actor, doctor: Doctor, starts_at: datetime, now
 async def require_bookable(
     actor: Actor, doctor_id: PydanticObjectId, starts_at: datetime, now: datetime
 ) -> None:
-    """A patient's future slot must start inside its doctor's window: one doctor read, and
-    none for anyone else. Past slots are left to the claim, which calls them unavailable."""
+    """A patient's future slot must start inside its doctor's window; no check for anyone
+    else. Past slots are left to the claim, which calls them unavailable."""
     if actor.role is not Role.PATIENT or starts_at <= now:
         return
-    doctor = await Doctor.get(doctor_id)
+    doctor = await policy_doctor(doctor_id)
     if doctor is not None:
         require_within_window(actor, doctor, starts_at, now)
+
+
+async def policy_doctor(doctor_id: PydanticObjectId) -> Doctor | None:
+    """The doctor whose booking window applies: from the read model's catalogue when it may
+    answer (no store round trip; a policy change drops it in every process), else read."""
+    model = serving_model()
+    if model is not None:
+        (doctor,) = await model.doctors_by_id([doctor_id])
+        return doctor
+    return await Doctor.get(doctor_id)
 
 
 def cancellation_cutoff(appointment: Appointment) -> datetime:

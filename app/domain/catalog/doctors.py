@@ -10,15 +10,14 @@ from pymongo.errors import DuplicateKeyError
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.domain import validation
-from app.domain.audit.recorder import Change, changed_fields, record
+from app.domain.audit.recorder import Change, record
 from app.domain.auth.accounts import create_user, role_granted
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.specialties import get_specialty
 from app.domain.read_model import announce_stale
-from app.events.messages import SlotChanged, SlotEventKind
-from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
 from app.settings import get_settings
+from app.store.chunks import gather_in
 
 
 @dataclass
@@ -53,7 +52,7 @@ MIN_NOTICE_MAX = 525_600  # a year, in minutes
 MAX_DAYS_AHEAD_MAX = 730
 
 
-def _duplicate_field(exc: DuplicateKeyError) -> str:
+def duplicate_field(exc: DuplicateKeyError) -> str:
     detail = str(exc.details or exc)
     return "licenseNumber" if "license" in detail else "email"
 
@@ -70,15 +69,16 @@ async def list_doctors(
 ) -> list[Doctor]:
     """Doctors of a specialty; with `bookable_slots` (a date was asked), only those with one."""
     query: dict[str, object] = {}
-    if bookable_slots is not None:
-        if not bookable_slots:
-            return []
-        # The slots were already chosen by specialty: a slot's specialty is what patients search.
-        query["_id"] = {"$in": list({slot.doctor_id for slot in bookable_slots})}
-    elif specialty_id is not None:
-        query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
     if not include_inactive:
         query["is_active"] = True
+    if bookable_slots is not None:
+        # The slots were already chosen by specialty: a slot's specialty is what patients search.
+        ids = [slot.doctor_id for slot in bookable_slots]
+        return by_name(
+            await gather_in(ids, lambda some: Doctor.find({"_id": some, **query}).to_list())
+        )
+    if specialty_id is not None:
+        query["specialty_id"] = validation.object_id(specialty_id, "specialtyId")
     return by_name(await Doctor.find(query).to_list())
 
 
@@ -87,7 +87,7 @@ def by_name(doctors: Iterable[Doctor]) -> list[Doctor]:
     return sorted(doctors, key=lambda doctor: (doctor.name, str(doctor.id)))
 
 
-def _check_policy(fields: DoctorFields) -> None:
+def check_policy(fields: DoctorFields) -> None:
     """Policy numbers are plain input: refused before anything is read or written."""
     if fields.min_notice_minutes is not None:
         validation.bounded_int(fields.min_notice_minutes, "minNoticeMinutes", 0, MIN_NOTICE_MAX)
@@ -95,7 +95,7 @@ def _check_policy(fields: DoctorFields) -> None:
         validation.bounded_int(fields.max_days_ahead, "maxDaysAhead", 1, MAX_DAYS_AHEAD_MAX)
 
 
-async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
+async def apply_fields(doctor: Doctor, fields: DoctorFields) -> None:
     if fields.name is not None:
         doctor.name = validation.text(fields.name, "name", validation.NAME_MAX)
     if fields.email is not None:
@@ -114,7 +114,7 @@ async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
         doctor.profile_image = validation.optional_text(fields.profile_image, "profileImage", 2048)
     if fields.is_active is not None:
         doctor.is_active = fields.is_active
-    _check_policy(fields)
+    check_policy(fields)
     if fields.min_notice_minutes is not None:
         doctor.min_notice_minutes = fields.min_notice_minutes
     if fields.max_days_ahead is not None:
@@ -124,7 +124,7 @@ async def _apply(doctor: Doctor, fields: DoctorFields) -> None:
 async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str | None) -> Doctor:
     """Creates the doctor and, when a password is given, its DOCTOR login."""
     caller = require_role(actor, Role.ADMIN)
-    _check_policy(fields)
+    check_policy(fields)
     if password is not None:
         validation.password(password)
     specialty = await get_specialty(fields.specialty_id or "", "specialtyId")
@@ -138,11 +138,11 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
         created_at=now,
         updated_at=now,
     )
-    await _apply(doctor, DoctorFields(**{**fields.__dict__, "specialty_id": None}))
+    await apply_fields(doctor, DoctorFields(**{**fields.__dict__, "specialty_id": None}))
     try:
         await doctor.insert()
     except DuplicateKeyError as exc:
-        field = _duplicate_field(exc)
+        field = duplicate_field(exc)
         raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
     assert doctor.id is not None
     audit = [
@@ -160,58 +160,3 @@ async def create_doctor(actor: Actor | None, fields: DoctorFields, password: str
     await record(caller, now, *audit)
     await announce_stale(catalog=True)
     return doctor
-
-
-async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
-    caller = require_role(actor, Role.ADMIN)
-    _check_policy(fields)
-    doctor = await get_doctor(doctor_id)
-    was = doctor.model_dump(include=AUDITED)
-    previous_specialty, was_active = doctor.specialty_id, doctor.is_active
-    previous_zone = doctor.timezone
-    await _apply(doctor, fields)
-    doctor.updated_at = utcnow()
-    try:
-        await doctor.save_changes()
-    except DuplicateKeyError as exc:
-        field = _duplicate_field(exc)
-        raise Conflict(f"A doctor with this {field} already exists", field=field) from exc
-    before, after = changed_fields(was, doctor.model_dump(include=AUDITED))
-    if after:
-        assert doctor.id is not None
-        change = Change("doctor.updated", "doctor", doctor.id, before, after)
-        await record(caller, doctor.updated_at, change)
-    if doctor.is_active != was_active:
-        await _announce_availability(doctor)
-    if doctor.specialty_id != previous_specialty:
-        # Patients search slots by specialty: the doctor's open future slots move with it.
-        await Slot.get_pymongo_collection().update_many(
-            {
-                "doctor_id": doctor.id,
-                "specialty_id": previous_specialty,
-                "starts_at": {"$gt": doctor.updated_at},
-                "is_booked": False,
-            },
-            {"$set": {"specialty_id": doctor.specialty_id, "updated_at": doctor.updated_at}},
-        )
-    if doctor.timezone != previous_zone:
-        # Imported here: scheduling builds on the catalog, not the other way round.
-        from app.domain.scheduling.schedules import regenerate_for_new_timezone
-
-        await regenerate_for_new_timezone(caller, doctor)
-    # Its slots too: a specialty move rewrote them in bulk, with no event per slot.
-    await announce_stale(catalog=True, doctor_id=doctor.id)
-    return doctor
-
-
-async def _announce_availability(doctor: Doctor) -> None:
-    """A doctor who stops (or resumes) taking appointments changes every future slot's state."""
-    now = doctor.updated_at
-    future = {"doctor_id": doctor.id, "starts_at": {"$gt": now}, "is_removed": False}
-    await Slot.get_pymongo_collection().update_many(
-        future, {"$set": {"doctor_is_active": doctor.is_active, "updated_at": now}}
-    )
-    changed = sorted(await Slot.find(future).to_list(), key=lambda s: (s.starts_at, str(s.id)))
-    await publish(
-        *(SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=s, at=now) for s in changed)
-    )

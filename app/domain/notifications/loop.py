@@ -39,7 +39,7 @@ async def run_sender(stop: asyncio.Event) -> None:
                         await schedule_reminders(settings)
                     busy = await deliver_due(settings, client) > 0
             except Exception as exc:
-                lease.held = False
+                lease.let_go()
                 if not outage.noticed(exc):
                     log.exception("notification pass failed; retrying")
             if busy:

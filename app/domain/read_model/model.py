@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from beanie import PydanticObjectId
 
@@ -18,6 +19,7 @@ from app.domain.read_model.keyed_cache import KeyedCache
 from app.events.messages import CacheInvalidated, Event, Resync, SlotChanged
 from app.events.publisher import delivery_epoch
 from app.models import Doctor, Slot, Specialty
+from app.store.chunks import chunked, gather_in, one_of
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +33,17 @@ async def _read_days(keys: list[DayKey]) -> dict[DayKey, SlotsById]:
     kept so that a late event about it cannot bring it back."""
     doctor_ids = list(dict.fromkeys(doctor_id for doctor_id, _ in keys))
     days = list(dict.fromkeys(day for _, day in keys))
-    query = {
-        "date": days[0] if len(days) == 1 else {"$in": days},
-        "doctor_id": doctor_ids[0] if len(doctor_ids) == 1 else {"$in": doctor_ids},
-    }
     wanted = set(keys)
     found: dict[DayKey, SlotsById] = defaultdict(dict)
-    for slot in await Slot.find(query).to_list():
+    slots: list[Slot] = []
+    for some_days in chunked(days):
+        on = one_of(some_days)
+
+        async def read(some: Any, on: Any = on) -> list[Slot]:
+            return await Slot.find({"date": on, "doctor_id": some}).to_list()
+
+        slots += await gather_in(doctor_ids, read)
+    for slot in slots:
         key = (slot.doctor_id, slot.date)
         if key in wanted and slot.id is not None:
             found[key][slot.id] = slot
@@ -111,7 +117,7 @@ class ReadModel:
         unknown = [i for i in ids if i not in known]
         extra: dict[PydanticObjectId, Doctor] = {}
         if unknown:
-            found = await Doctor.find({"_id": {"$in": unknown}}).to_list()
+            found = await gather_in(unknown, lambda some: Doctor.find({"_id": some}).to_list())
             extra = {d.id: d for d in found if d.id is not None}
             if extra:
                 self.doctors.drop(_ALL)
@@ -122,7 +128,7 @@ class ReadModel:
         unknown = [i for i in ids if i not in known]
         extra: dict[PydanticObjectId, Specialty] = {}
         if unknown:
-            found = await Specialty.find({"_id": {"$in": unknown}}).to_list()
+            found = await gather_in(unknown, lambda some: Specialty.find({"_id": some}).to_list())
             extra = {s.id: s for s in found if s.id is not None}
             if extra:
                 self.specialties.drop(_ALL)
@@ -152,6 +158,8 @@ class ReadModel:
             self.days.change((slot.doctor_id, slot.date), _newer(slot))
         elif isinstance(event, CacheInvalidated):
             self._invalidate(event)
+        elif isinstance(event, Resync) and event.doctor_id is not None:
+            self._invalidate(CacheInvalidated(at=event.at, doctor_id=event.doctor_id))
         elif isinstance(event, Resync):
             self.clear()
         else:

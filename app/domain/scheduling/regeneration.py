@@ -8,9 +8,9 @@ constant per doctor, however many days the horizon spans.
 from __future__ import annotations
 
 import bisect
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,11 +19,9 @@ from beanie import PydanticObjectId
 from pymongo.errors import BulkWriteError
 
 from app.core.clock import utcnow
-from app.domain.scheduling.generator import PlannedSlot, plan_slots, working_intervals
-from app.domain.slots.state import NO_LOCK
+from app.domain.scheduling.generator import PlannedSlot, plan_slots
 from app.events.messages import SlotChanged, SlotEventKind
-from app.events.publisher import publish
-from app.models import Appointment, AppointmentStatus, DateOverride, Doctor, Slot, SlotSource
+from app.models import DateOverride, Doctor, Slot, SlotSource
 from app.models.schedule import TimeRange
 from app.models.slot import slot_key
 from app.settings import get_settings
@@ -32,24 +30,11 @@ from app.store.guards import guarded
 # Long enough for the largest horizon on the slow embedded store; a crashed holder's lease
 # still lapses on its own.
 REGENERATION_LEASE_SECONDS = 120
-CONFLICT_STATUSES = [
-    AppointmentStatus.SCHEDULED.value,
-    AppointmentStatus.CONFIRMED.value,
-    AppointmentStatus.IN_PROGRESS.value,
-]
 # A slot lasts at most this long, so live slots overlapping a window start within it of it.
 SLOT_REACH = timedelta(hours=8)
 
 Interval = tuple[datetime, datetime]
 Identity = tuple[datetime, datetime, str, str, str]
-
-
-@dataclass(frozen=True)
-class ScheduleChangeResult:
-    slots_added: int
-    slots_removed: int
-    conflicts: list[Appointment] = field(default_factory=list)
-    horizon_end: date | None = None
 
 
 @asynccontextmanager
@@ -245,73 +230,39 @@ def added_events(documents: Sequence[dict[str, Any]], now: datetime) -> list[Slo
     ]
 
 
-async def _remove(doctor_id: Any, ids: list[Any], now: datetime) -> list[dict[str, Any]]:
-    """Remove the doctor's slots `ids` still AVAILABLE; the ones locked or booked meanwhile stay.
+@dataclass
+class RegenerationPlan:
+    """What a regeneration will write, read before anything is: the doctor as it will be,
+    the slots it wants, the live slots it found and which of them may go."""
 
-    The doctor's id comes first in both filters: the embedded store serves an `_id: {$in}`
-    by scanning the whole collection, an equality on `doctor_id` through `doctor_slots`."""
-    if not ids:
-        return []
-    collection = Slot.get_pymongo_collection()
-    result = await collection.update_many(
-        {"doctor_id": doctor_id, "_id": {"$in": ids}, **still_available(now)},
-        {
-            "$set": {
-                "is_removed": True,
-                "is_available": False,
-                "booking_lock": NO_LOCK,
-                "updated_at": now,
-            }
-        },
-    )
-    if result.modified_count == 0:
-        return []
-    # Under the doctor's lease nothing else removes these slots: this stamp is ours.
-    return await collection.find(
-        {"doctor_id": doctor_id, "_id": {"$in": ids}, "is_removed": True, "updated_at": now}
-    ).to_list()
+    doctor: Doctor
+    now: datetime
+    last_day: date
+    overrides: dict[date, list[TimeRange]]
+    planned: list[PlannedSlot]
+    existing: list[dict[str, Any]]
+    keep: set[Identity]
+    removable: list[dict[str, Any]]
 
 
-async def conflicting_appointments(
+async def plan_regeneration(
     doctor: Doctor,
-    overrides: Mapping[date, Sequence[TimeRange]],
-    now: datetime,
-) -> list[Appointment]:
-    """Active appointments still to come or running that fall outside the new working hours.
-
-    A doctor without a schedule works by hand-made slots only: it has no hours to fall outside.
-    """
-    if doctor.schedule is None:
-        return []
-    found = await Appointment.find(
-        {"doctor_id": doctor.id, "status": {"$in": CONFLICT_STATUSES}, "ends_at": {"$gt": now}}
-    ).to_list()
-    if not found:
-        return []
-    tz = ZoneInfo(doctor.timezone)
-    first = min(a.starts_at for a in found).astimezone(tz).date() - timedelta(days=1)
-    last = max(a.ends_at for a in found).astimezone(tz).date() + timedelta(days=1)
-    spans = working_intervals(doctor.schedule, overrides, doctor.timezone, first, last)
-    starts = [s for s, _ in spans]
-
-    def inside(appointment: Appointment) -> bool:
-        i = bisect.bisect_right(starts, appointment.starts_at) - 1
-        return i >= 0 and spans[i][1] >= appointment.ends_at
-
-    return sorted((a for a in found if not inside(a)), key=lambda a: a.starts_at)
-
-
-async def regenerate(doctor: Doctor, first_days: int | None = None) -> ScheduleChangeResult:
-    """Regenerate from today through the horizon; call it holding `doctor_lease`.
-
-    `first_days` generates only that many days now; the horizon roll-forward (housekeeping)
-    makes the rest in the background, so a first start does not wait for 60 days of slots.
-    """
+    first_days: int | None = None,
+    override: tuple[date, list[TimeRange] | None] | None = None,
+) -> RegenerationPlan:
+    """Two reads. `doctor` is as it will be saved; `override` is a date override about to be
+    set (ranges) or cleared (None), applied here before it is written."""
     now = utcnow()
     today, last_day = horizon_for(doctor, now, first_days)
     assert doctor.id is not None
     # From yesterday: an appointment running now may have begun on the previous local date.
     overrides = await overrides_from(doctor.id, today - timedelta(days=1))
+    if override is not None:
+        day, ranges = override
+        if ranges is None:
+            overrides.pop(day, None)
+        else:
+            overrides[day] = ranges
     planned = (
         [
             p
@@ -325,37 +276,12 @@ async def regenerate(doctor: Doctor, first_days: int | None = None) -> ScheduleC
         doctor.id, now, window_end(doctor.timezone, last_day), with_later_generated=True
     )
     wanted = {_identity(p) for p in planned}
-    keep_untouched: set[Identity] = set()
-    to_remove: list[dict[str, Any]] = []
+    keep: set[Identity] = set()
+    removable: list[dict[str, Any]] = []
     for slot in existing:
         if _removable(slot, now):
-            if _identity_of_doc(slot) in wanted and _identity_of_doc(slot) not in keep_untouched:
-                keep_untouched.add(_identity_of_doc(slot))
+            if _identity_of_doc(slot) in wanted and _identity_of_doc(slot) not in keep:
+                keep.add(_identity_of_doc(slot))
             else:
-                to_remove.append(slot)
-    removed = await _remove(doctor.id, [s["_id"] for s in to_remove], now)
-    removed_ids = {s["_id"] for s in removed}
-    occupied = Occupied(
-        [(s["starts_at"], s["ends_at"]) for s in existing if s["_id"] not in removed_ids]
-    )
-    inserted = await insert_slots(
-        new_slot_documents(doctor, planned, keep_untouched, occupied, now)
-    )
-    await Doctor.get_pymongo_collection().update_one(
-        {"_id": doctor.id}, {"$set": {"horizon_end": last_day.isoformat()}}
-    )
-    doctor.horizon_end = last_day.isoformat()
-    conflicts = await conflicting_appointments(doctor, overrides, now)
-    await publish(
-        *(
-            SlotChanged(kind=SlotEventKind.REMOVED, slot=Slot.model_validate(d), at=now)
-            for d in removed
-        ),
-        *added_events(inserted, now),
-    )
-    return ScheduleChangeResult(
-        slots_added=len(inserted),
-        slots_removed=len(removed),
-        conflicts=conflicts,
-        horizon_end=last_day,
-    )
+                removable.append(slot)
+    return RegenerationPlan(doctor, now, last_day, overrides, planned, existing, keep, removable)

@@ -10,17 +10,15 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
 from app.core.clock import utcnow
+from app.core.errors import NotFound
 from app.domain import validation
+from app.domain.all_or_nothing import Step, fields_step, run_all_or_nothing
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.catalog.doctors import get_doctor
 from app.domain.read_model import announce_stale
-from app.domain.scheduling.regeneration import (
-    ScheduleChangeResult,
-    doctor_lease,
-    doctor_today,
-    regenerate,
-)
+from app.domain.scheduling.regeneration import doctor_lease, doctor_today, plan_regeneration
+from app.domain.scheduling.regeneration_steps import Regeneration, ScheduleChangeResult
 from app.domain.scheduling.schedule_rules import (
     OVERRIDE_DAYS_AHEAD,
     ScheduleFields,
@@ -54,39 +52,48 @@ async def set_schedule(
     actor: Actor | None, doctor_id: str, fields: ScheduleFields, first_days: int | None = None
 ) -> ScheduleChangeResult:
     """Replace the doctor's schedule whole and regenerate its future generated slots
-    (only `first_days` of them now, when given: see regenerate)."""
+    (only `first_days` of them now, when given: see plan_regeneration), all or nothing."""
     doctor = await _managed_doctor(actor, doctor_id)
     now = utcnow()
     schedule = checked_schedule(fields, doctor_today(doctor, now), now)
     assert doctor.id is not None
-    made: list[Change] = []
-    result: ScheduleChangeResult | None = None
-    try:
-        async with doctor_lease(doctor.id):
-            stored = await Doctor.get_pymongo_collection().find_one_and_update(
-                {"_id": doctor.id},
-                {"$set": {"schedule": schedule.model_dump(), "updated_at": now}},
-                return_document=ReturnDocument.BEFORE,
-            )
-            assert stored is not None
-            made.append(
-                Change(
-                    "schedule.set",
-                    "doctor",
-                    doctor.id,
-                    before={"schedule": stored.get("schedule")},
-                    after={"schedule": schedule},
-                )
-            )
-            stored |= {"schedule": schedule.model_dump(), "updated_at": now}
-            result = await regenerate(Doctor.model_validate(stored), first_days)
-    finally:
-        # Recorded even when regenerating fails: the schedule itself has changed by then.
-        await record(require_actor(actor), now, *made, *regenerated(doctor.id, result))
-        if made:
-            await announce_stale(catalog=True)  # the doctor document holds the schedule
-    assert result is not None
+    async with doctor_lease(doctor.id):
+        stored = await stored_doctor(doctor.id)
+        after = Doctor.model_validate({**stored, "schedule": schedule.model_dump()})
+        regeneration = Regeneration(await plan_regeneration(after, first_days))
+        saved = {
+            "schedule": schedule.model_dump(),
+            "updated_at": now,
+            "horizon_end": regeneration.plan.last_day.isoformat(),
+        }
+        await run_all_or_nothing(
+            "schedule change",
+            [*regeneration.steps(), doctor_step("schedule_saved", stored, saved)],
+        )
+    result = await regeneration.result(after)
+    change = Change(
+        "schedule.set",
+        "doctor",
+        doctor.id,
+        before={"schedule": stored.get("schedule")},
+        after={"schedule": schedule},
+    )
+    await record(require_actor(actor), now, change, *regenerated(doctor.id, result))
+    await announce_stale(catalog=True)  # the doctor document holds the schedule
+    await regeneration.announce()
     return result
+
+
+async def stored_doctor(doctor_id: PydanticObjectId) -> dict[str, Any]:
+    """The doctor as stored, read again under its lease: what an undo puts back."""
+    stored = await Doctor.get_pymongo_collection().find_one({"_id": doctor_id})
+    if stored is None:
+        raise NotFound("Doctor", field="doctorId")
+    return stored
+
+
+def doctor_step(name: str, stored: dict[str, Any], changes: dict[str, Any]) -> Step:
+    return fields_step(name, Doctor.get_pymongo_collection(), stored["_id"], stored, changes)
 
 
 async def set_date_override(
@@ -102,40 +109,59 @@ async def set_date_override(
     checked = checked_override(day, ranges, reason, doctor_today(doctor, now))
     assert doctor.id is not None
     key = override_key(doctor.id, checked.day.isoformat())
-    made: list[Change] = []
-    result: ScheduleChangeResult | None = None
-    try:
-        async with doctor_lease(doctor.id):
-            was = await DateOverride.get_pymongo_collection().find_one_and_update(
-                {"override_key": key},
-                {
-                    "$set": {
-                        "doctor_id": doctor.id,
-                        "date": checked.day.isoformat(),
-                        "ranges": [r.model_dump() for r in checked.ranges],
-                        "reason": checked.reason,
-                        "updated_at": now,
-                    },
-                    "$setOnInsert": {"override_key": key, "created_at": now},
+    overrides = DateOverride.get_pymongo_collection()
+    was: dict[str, Any] | None = None
+
+    async def save() -> None:
+        nonlocal was
+        was = await overrides.find_one_and_update(
+            {"override_key": key},
+            {
+                "$set": {
+                    "doctor_id": doctor.id,
+                    "date": checked.day.isoformat(),
+                    "ranges": [r.model_dump() for r in checked.ranges],
+                    "reason": checked.reason,
+                    "updated_at": now,
                 },
-                upsert=True,
-                projection={"ranges": 1, "reason": 1},
-                return_document=ReturnDocument.BEFORE,
-            )
-            hours = {"ranges": checked.ranges, "reason": checked.reason}
-            made.append(
-                Change(
-                    "schedule.override_set",
-                    "doctor",
-                    doctor.id,
-                    before={"date": checked.day, **_hours(was)},
-                    after={"date": checked.day, **hours},
-                )
-            )
-            result = await regenerate(doctor)
-    finally:
-        await record(require_actor(actor), now, *made, *regenerated(doctor.id, result))
-    assert result is not None
+                "$setOnInsert": {"override_key": key, "created_at": now},
+            },
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+
+    async def undo() -> None:
+        if was is None:
+            await overrides.delete_one({"override_key": key})
+        else:
+            await overrides.replace_one({"override_key": key}, was)
+
+    async with doctor_lease(doctor.id):
+        stored = await stored_doctor(doctor.id)
+        plan = await plan_regeneration(
+            Doctor.model_validate(stored), override=(checked.day, list(checked.ranges))
+        )
+        regeneration = Regeneration(plan)
+        horizon = {"horizon_end": plan.last_day.isoformat()}
+        await run_all_or_nothing(
+            "date override",
+            [
+                *regeneration.steps(),
+                Step("override_saved", save, undo),
+                doctor_step("horizon_saved", stored, horizon),
+            ],
+        )
+    result = await regeneration.result(plan.doctor)
+    hours = {"ranges": checked.ranges, "reason": checked.reason}
+    change = Change(
+        "schedule.override_set",
+        "doctor",
+        doctor.id,
+        before={"date": checked.day, **_hours(was)},
+        after={"date": checked.day, **hours},
+    )
+    await record(require_actor(actor), now, change, *regenerated(doctor.id, result))
+    await regeneration.announce()
     return result
 
 
@@ -145,28 +171,45 @@ async def clear_date_override(
     """The date follows the weekly hours again; clearing a date without override changes nothing."""
     doctor = await _managed_doctor(actor, doctor_id)
     assert doctor.id is not None
+    key = override_key(doctor.id, day.isoformat())
+    overrides = DateOverride.get_pymongo_collection()
+    was: dict[str, Any] | None = None
+
+    async def delete() -> None:
+        nonlocal was
+        was = await overrides.find_one_and_delete({"override_key": key})
+
+    async def undo() -> None:
+        if was is not None:
+            await overrides.replace_one({"override_key": key}, was, upsert=True)
+
+    async with doctor_lease(doctor.id):
+        stored = await stored_doctor(doctor.id)
+        plan = await plan_regeneration(Doctor.model_validate(stored), override=(day, None))
+        regeneration = Regeneration(plan)
+        horizon = {"horizon_end": plan.last_day.isoformat()}
+        await run_all_or_nothing(
+            "date override",
+            [
+                *regeneration.steps(),
+                Step("override_cleared", delete, undo),
+                doctor_step("horizon_saved", stored, horizon),
+            ],
+        )
+    result = await regeneration.result(plan.doctor)
     made: list[Change] = []
-    result: ScheduleChangeResult | None = None
-    try:
-        async with doctor_lease(doctor.id):
-            was = await DateOverride.get_pymongo_collection().find_one_and_delete(
-                {"override_key": override_key(doctor.id, day.isoformat())},
-                projection={"ranges": 1, "reason": 1},
+    if was is not None:
+        made.append(
+            Change(
+                "schedule.override_cleared",
+                "doctor",
+                doctor.id,
+                before={"date": day, **_hours(was)},
+                after={"date": day, "ranges": None, "reason": None},
             )
-            if was is not None:
-                made.append(
-                    Change(
-                        "schedule.override_cleared",
-                        "doctor",
-                        doctor.id,
-                        before={"date": day, **_hours(was)},
-                        after={"date": day, "ranges": None, "reason": None},
-                    )
-                )
-            result = await regenerate(doctor)
-    finally:
-        await record(require_actor(actor), utcnow(), *made, *regenerated(doctor.id, result))
-    assert result is not None
+        )
+    await record(require_actor(actor), utcnow(), *made, *regenerated(doctor.id, result))
+    await regeneration.announce()
     return result
 
 
@@ -184,13 +227,3 @@ async def date_overrides(doctor_id: PydanticObjectId, start: date, end: date) ->
         {"doctor_id": doctor_id, "date": {"$gte": start.isoformat(), "$lte": end.isoformat()}}
     ).to_list()
     return sorted(found, key=lambda o: o.date)
-
-
-async def regenerate_for_new_timezone(actor: Actor, doctor: Doctor) -> ScheduleChangeResult | None:
-    """A doctor that moved zone gets its future generated slots at the new wall-clock times."""
-    if doctor.schedule is None or doctor.id is None:
-        return None
-    async with doctor_lease(doctor.id):
-        result = await regenerate(doctor)
-    await record(actor, utcnow(), *regenerated(doctor.id, result))
-    return result

@@ -34,6 +34,7 @@ from app.domain.slots.management import bookable_slots
 from app.domain.slots.ordering import by_start
 from app.domain.slots.state import is_open, open_for
 from app.models import Doctor, Slot
+from app.store.chunks import gather_in
 
 MAX_AVAILABILITY_DAYS = 62
 # nextAvailableSlot looks this far ahead first, then twice as far each time: a few queries
@@ -208,12 +209,13 @@ async def _look_ahead(
     pending = set(windows)
     while pending and start < stop:
         end = min(start + step, stop)
-        query = {
-            "doctor_id": {"$in": list(pending)},
-            **open_for(None, now),
-            "starts_at": {"$gt": now, "$gte": start, "$lt": end},
-        }
-        for slot in by_start(await Slot.find(query).to_list()):
+        window = {**open_for(None, now), "starts_at": {"$gt": now, "$gte": start, "$lt": end}}
+
+        async def read(some: Any, window: dict[str, Any] = window) -> list[Slot]:
+            return await Slot.find({"doctor_id": some, **window}).to_list()
+
+        found = await gather_in(pending, read)
+        for slot in by_start(found):
             if slot.doctor_id in pending and windows[slot.doctor_id].contains(slot.starts_at):
                 earliest[slot.doctor_id] = slot
                 pending.discard(slot.doctor_id)

@@ -11,10 +11,7 @@ from beanie import PydanticObjectId
 
 from app.domain.slots.ordering import by_start
 from app.models import Slot
-
-
-def _one_or_any(values: list[Any]) -> Any:
-    return values[0] if len(values) == 1 else {"$in": values}
+from app.store.chunks import chunked, gather_in, one_of
 
 
 async def day_slots(keys: Sequence[tuple[PydanticObjectId, date]]) -> list[list[Slot]]:
@@ -27,13 +24,16 @@ async def day_slots(keys: Sequence[tuple[PydanticObjectId, date]]) -> list[list[
         return []
     doctor_ids = list(dict.fromkeys(doctor_id for doctor_id, _ in keys))
     days = list(dict.fromkeys(day.isoformat() for _, day in keys))
-    query = {
-        "date": _one_or_any(days),
-        "doctor_id": _one_or_any(doctor_ids),
-        "is_removed": False,
-    }
+    found: list[Slot] = []
+    for some_days in chunked(days):
+        on = one_of(some_days)
+
+        async def read(some: Any, on: Any = on) -> list[Slot]:
+            return await Slot.find({"date": on, "doctor_id": some, "is_removed": False}).to_list()
+
+        found += await gather_in(doctor_ids, read)
     grouped: dict[tuple[str, str], list[Slot]] = defaultdict(list)
-    for slot in await Slot.find(query).to_list():
+    for slot in found:
         grouped[(str(slot.doctor_id), slot.date)].append(slot)
     return [by_start(grouped.get((str(doctor_id), day.isoformat()), [])) for doctor_id, day in keys]
 

@@ -22,6 +22,7 @@ from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
+from app.store.chunks import gather_in
 from app.store.guards import guarded
 
 MAX_SLOT_MINUTES = 12 * 60
@@ -47,11 +48,15 @@ async def bookable_slots(day: date, doctor_ids: list[PydanticObjectId] | None = 
     """AVAILABLE future slots on a date, ordered by start; app/domain/slots/bookable.py then
     keeps those inside each doctor's booking window."""
     # The most selective conditions first: a store without a usable index tests them in order.
-    query: dict[str, Any] = {"date": day.isoformat()}
-    if doctor_ids is not None:
-        query["doctor_id"] = doctor_ids[0] if len(doctor_ids) == 1 else {"$in": doctor_ids}
-    query.update(open_for(None, utcnow()))
-    return by_start(await Slot.find(query).to_list())
+    on, open_now = day.isoformat(), open_for(None, utcnow())
+    if doctor_ids is None:
+        return by_start(await Slot.find({"date": on, **open_now}).to_list())
+    return by_start(
+        await gather_in(
+            doctor_ids,
+            lambda some: Slot.find({"date": on, "doctor_id": some, **open_now}).to_list(),
+        )
+    )
 
 
 async def slots_in_range(actor: Actor | None, doctor_id: str, start: date, end: date) -> list[Slot]:

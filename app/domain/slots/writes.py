@@ -26,3 +26,24 @@ async def update_slot(
         conditions, update, return_document=ReturnDocument.AFTER
     )
     return None if doc is None else Slot.model_validate(doc)
+
+
+async def claim_slot(
+    conditions: dict[str, Any],
+    changes: dict[str, Any],
+) -> tuple[Slot, Slot] | None:
+    """(the slot before, the slot after) one conditional update, or None when it matched
+    nothing: the store sends the document as it was, the change is applied to it here, so
+    a caller learns what it replaced without a read of its own. `changes` are top-level
+    fields, a None removing the field as in `update_slot`."""
+    update: dict[str, Any] = {"$set": {k: v for k, v in changes.items() if v is not None}}
+    removed = {k: "" for k, v in changes.items() if v is None}
+    if removed:
+        update["$unset"] = removed
+    doc = await Slot.get_pymongo_collection().find_one_and_update(
+        conditions, update, return_document=ReturnDocument.BEFORE
+    )
+    if doc is None:
+        return None
+    after = {k: v for k, v in doc.items() if k not in removed} | update["$set"]
+    return Slot.model_validate(doc), Slot.model_validate(after)

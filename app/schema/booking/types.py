@@ -184,3 +184,7 @@ class EventsMissed:
     reason: EventsMissedReason = strawberry.field(
         description="Why, for logs and support; the remedy is the same for every reason."
     )
+    doctor_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="SLOTS_CHANGED_IN_BULK: the doctor whose slots changed; re-query those.",
+    )

@@ -7,7 +7,7 @@ from typing import Self
 
 import strawberry
 
-from app.domain.scheduling.regeneration import ScheduleChangeResult
+from app.domain.scheduling.regeneration_steps import ScheduleChangeResult
 from app.schema.booking.types import Appointment
 from app.schema.catalog.types import Slot
 from app.schema.enums import SlotEventKind

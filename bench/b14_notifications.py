@@ -1,4 +1,4 @@
-"""B11 notifications: a rush of bookings, and every BOOKED email and webhook it implies.
+"""B14 notifications: a rush of bookings, and every BOOKED email and webhook it implies.
 
 1,000 patients each book their own slot at once over HTTP on two API processes whose senders
 deliver to a local aiosmtpd sink and a local webhook receiver (both in this process, on
@@ -128,8 +128,8 @@ async def _floor(messages: list[EmailMessage], port: int) -> float:
 
 
 async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
-    count = sizes.b11_bookings
-    db_name = f"bench_b11_{uuid.uuid4().hex[:8]}"
+    count = sizes.b14_bookings
+    db_name = f"bench_b14_{uuid.uuid4().hex[:8]}"
     client, database = await data.open_database(store.uri, db_name)
     sink = Sink()
     smtp_port, hook_port = free_port(), free_port()
@@ -137,9 +137,9 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
     controller.start()
     receiver = _receiver(sink, hook_port)
     try:
-        specialty = await data.add_specialty(database, f"B11 {uuid.uuid4().hex[:6]}")
+        specialty = await data.add_specialty(database, f"B14 {uuid.uuid4().hex[:6]}")
         doctors = await data.add_doctors(
-            database, specialty, -(-count // SLOTS_PER_DOCTOR), "B11 doctors"
+            database, specialty, -(-count // SLOTS_PER_DOCTOR), "B14 doctors"
         )
         docs = [
             doc
@@ -148,8 +148,8 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
                 doctor, specialty, future_day(3), SLOTS_PER_DOCTOR, minutes=15
             )
         ][:count]
-        slot_ids = data.object_ids(await data.insert(database, "slots", docs, "B11 slots"))
-        patients = await data.add_patients(database, count, "B11 patients")
+        slot_ids = data.object_ids(await data.insert(database, "slots", docs, "B14 slots"))
+        patients = await data.add_patients(database, count, "B14 patients")
         channel = f"aayulink-bench:{uuid.uuid4().hex[:12]}"
         env = {
             **api_env(store.uri, db_name, channel),
@@ -159,7 +159,7 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
             "SMTP_CONNECTIONS": str(SMTP_CONNECTIONS),
             "WEBHOOK_URLS": f"http://127.0.0.1:{hook_port}/hook",
             "WEBHOOK_SECRET": "bench-webhook-secret",
-            "DATA_DIR": str(log_dir / "b11-data"),
+            "DATA_DIR": str(log_dir / "b14-data"),
         }
         apis = [UvicornProcess("app.web.app:create_app", env, log_dir, factory=True) for _ in "ab"]
         try:
