@@ -21,6 +21,7 @@ from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.slot_changes import free_slot, released_slot
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.booking.visit_times import require_in_time, visit_changes
+from app.domain.notifications import outbox
 from app.domain.paging import Page, PageRequest, read_page
 from app.domain.slots.state import check_stamp
 from app.events.messages import (
@@ -165,7 +166,7 @@ async def change_status(
         try:
             updated = await Appointment.get_pymongo_collection().find_one_and_update(
                 {"_id": appointment.id, "status": appointment.status.value},
-                {"$set": changes},
+                {"$set": changes, "$inc": {"sequence": 1}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
@@ -201,6 +202,7 @@ async def change_status(
     events: list[Event] = [AppointmentChanged(kind=kind, appointment=changed, at=now)]
     if freed is not None:
         events.append(SlotChanged(kind=SlotEventKind.RELEASED, slot=freed, at=now))
+    await outbox.announce(*events)
     await publish(*events)
     return changed
 

@@ -40,6 +40,7 @@ from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.booking.slot_changes import booked_slot
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, lock_is_live, open_for
 from app.domain.slots.writes import update_slot
@@ -103,12 +104,14 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
         if (first := await idempotency.first_booking(stored_key)) is not None:
             return Placed(first)
         raise
-    await publish(
+    events = (
         SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
         AppointmentChanged(
             kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
         ),
     )
+    await outbox.announce(*events)
+    await publish(*events)
     return Placed(appointment, booked)
 
 

@@ -43,6 +43,7 @@ from app.domain.booking.claims import ClaimRefused, claim_for
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
 from app.domain.booking.slot_changes import booked_slot, free_slot, released_slot
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.events.messages import (
@@ -119,6 +120,7 @@ async def reschedule_appointment(
             previous_doctor_id=appointment.doctor_id,
         ),
     ]
+    await outbox.announce(*events, previous_starts_at=appointment.starts_at)
     await publish(*events)
     return Placed(moved.appointment, moved.claimed)
 
@@ -173,7 +175,7 @@ async def _move(
                     "slot_id": appointment.slot_id,
                     "status": appointment.status.value,
                 },
-                {"$set": placed},
+                {"$set": placed, "$inc": {"sequence": 1}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
@@ -227,6 +229,7 @@ def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:
         "ends_at": slot.ends_at,
         "status": AppointmentStatus.SCHEDULED.value,
         "updated_at": now,
+        "placed_at": now,
     }
 
 
