@@ -281,7 +281,8 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
       <section className="panel feed" aria-labelledby="feed-title">
         <h2 id="feed-title">Appointment events</h2>
         <p className="muted feed-zone">Received at, in {zoneLabel(viewerZone)}</p>
-        <ol data-testid="appointment-feed" role="log" aria-live="polite" className="feed-list">
+        <div role="log" aria-live="polite">
+        <ol data-testid="appointment-feed" className="feed-list">
           {feed.length === 0 && <li className="muted">No events since this page was opened.</li>}
           {feed.map((item) => {
             const a = item.appointment;
@@ -301,6 +302,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
             );
           })}
         </ol>
+        </div>
       </section>
       </div>
     </div>
