@@ -55,10 +55,10 @@ export function BoardCell({
   const body = (
     <>
       <span className="cell-head">
-        <span className="cell-time">{cell.startTime}</span>
+        <span className="cell-time">{cell.startTime}</span>{' '}
         <span className="cell-state">{STATE_LABEL[cell.state]}</span>
-      </span>
-      {detail.who && <span className="cell-who">{detail.who}</span>}
+      </span>{' '}
+      {detail.who && <span className="cell-who">{detail.who}</span>}{' '}
       {detail.note && <span className="cell-detail">{detail.note}</span>}
       {booking?.checkedInAt && cell.state === 'BOOKED' && <span className="cell-detail">arrived</span>}
     </>
@@ -80,10 +80,11 @@ export function BoardCell({
           type="button"
           className="cell-button"
           aria-pressed={selected}
-          aria-label={`${cell.startTime} ${said}${openable ? ', open' : ', book'}`}
           onClick={() => onChoose(cell, booking)}
         >
           {body}
+          {/* Named by what it shows (no aria-label that could mismatch it), then what it does. */}
+          <span className="sr-only">{openable ? ', open the booking' : ', book for a patient'}</span>
         </button>
       ) : (
         body
