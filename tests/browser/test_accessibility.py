@@ -48,6 +48,9 @@ async def test_portal_board_and_doctor_day_have_no_serious_violation(
     await portal.goto(patient_link(base_url, clinic.doctor_id, day))
     await expect(portal.get_by_test_id("day-grid")).to_have_attribute("data-ready", "true")
     await assert_accessible(portal, "patient portal, doctor chosen")
+    # The fee in the clinic's currency (CLINIC_CURRENCY, INR by default), in the page's locale.
+    option = portal.locator(f'[data-testid="doctor-option"][data-doctor-id="{clinic.doctor_id}"]')
+    await expect(option).to_contain_text("Fee ₹500")
 
     board = await (await new_context("desktop", web_admin)).new_page()
     await open_admin_board(board, day)
