@@ -68,7 +68,9 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
     await expect(row).to_have_attribute("data-status", "IN_PROGRESS")
     await row.get_by_label("Notes (optional)").fill("Iron low; recheck in 3 months")
     await row.get_by_role("button", name="Complete").click()
+    await row.get_by_role("button", name="Yes, complete").click()  # asked first
     await expect(row).to_have_attribute("data-status", "COMPLETED")
+    await expect(row).to_be_focused()  # the focus stays on the row acted on
     await expect(row.get_by_role("button")).to_have_count(0)  # final: nothing more to do
     done = await appointment(web_gql, clinic.doctor, seen["id"])
     assert done == {
@@ -76,11 +78,6 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
         "status": "COMPLETED",
         "notes": "Iron low; recheck in 3 months",
     }
-
-    await starts_in(store, walk_in["id"], -11)  # a no-show only once the patient is late
-    await doctor_row(page, walk_in["id"]).get_by_role("button", name="No-show").click()
-    await expect(doctor_row(page, walk_in["id"])).to_have_attribute("data-status", "NO_SHOW")
-    assert (await appointment(web_gql, clinic.doctor, walk_in["id"]))["status"] == "NO_SHOW"
 
     # Cancelled by its patient elsewhere: it shows up live, with nothing left to do.
     await cancel(web_gql, third_patient, probe)
@@ -97,4 +94,64 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
     await shot(page, "emergency")
     await alert.get_by_role("button", name="Acknowledge").click()
     await expect(alert).to_be_hidden()
+
+    # A no-show only once the patient is late: the page reads the moved start again.
+    await starts_in(store, walk_in["id"], -11)
+    await page.reload()
+    await open_doctor_day(page, day)
+    late = doctor_row(page, walk_in["id"])
+    await late.get_by_role("button", name="No-show").click()
+    await late.get_by_role("button", name="Yes, no-show").click()
+    await expect(late).to_have_attribute("data-status", "NO_SHOW")
+    assert (await appointment(web_gql, clinic.doctor, walk_in["id"]))["status"] == "NO_SHOW"
+    await shot(page)
+
+
+async def test_doctor_checks_in_starts_completes_and_cannot_mark_a_no_show_early(
+    new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, store: Store, shot: Shot
+) -> None:
+    clinic = await make_clinic(web_gql, web_admin)
+    day = today_in(clinic.timezone) + timedelta(days=1)
+    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(2, first="09:00"))
+    anil, usha = [await make_patient(web_gql, unique(n)) for n in ("Anil ", "Usha ")]
+    visit = await book(web_gql, anil, slots[0]["id"], reason="Knee pain")
+    late = await book(web_gql, usha, slots[1]["id"], reason="Fever")
+    await starts_in(store, visit["id"], 30)  # check-in opens 2 h before, a start 15 min before
+    await starts_in(store, late["id"], -3)  # started, but inside the no-show grace
+
+    page = await (await new_context("desktop", clinic.doctor)).new_page()
+    await open_doctor_day(page, day)
+    row = doctor_row(page, visit["id"])
+    # Not yet its time: a no-show is not offered at all.
+    await expect(row.get_by_role("button", name="No-show")).to_have_count(0)
+    await row.get_by_role("button", name="Check in").click()
+    await expect(row.get_by_test_id("arrived")).to_contain_text("Arrived")
+    await expect(row).to_have_attribute("data-arrived", "true")
+    await expect(row).to_be_focused()
+    await expect(page.get_by_test_id("waiting-count")).to_have_text("1 arrived and waiting")
+    await row.get_by_role("button", name="Confirm").click()
+    await expect(row).to_have_attribute("data-status", "CONFIRMED")
+    # Too early to start: the server's refusal says from when it is possible.
+    await row.get_by_role("button", name="Start").click()
+    await expect(row.get_by_role("alert")).to_contain_text("Too early")
+    await expect(row.get_by_role("alert")).to_contain_text("possible from")
+    await expect(row).to_have_attribute("data-status", "CONFIRMED")
+    await starts_in(store, visit["id"], -5)
+    await row.get_by_role("button", name="Start").click()
+    await expect(row).to_have_attribute("data-status", "IN_PROGRESS")
+    await row.get_by_role("button", name="Complete").click()
+    await row.get_by_role("button", name="Back").click()  # changed their mind
+    await expect(row).to_have_attribute("data-status", "IN_PROGRESS")
+    await row.get_by_role("button", name="Complete").click()
+    await row.get_by_role("button", name="Yes, complete").click()
+    await expect(row).to_have_attribute("data-status", "COMPLETED")
+    assert (await appointment(web_gql, clinic.doctor, visit["id"]))["status"] == "COMPLETED"
+
+    # Started 3 minutes ago: offered, but the server refuses inside the grace and says until when.
+    waiting = doctor_row(page, late["id"])
+    await waiting.get_by_role("button", name="No-show").click()
+    await waiting.get_by_role("button", name="Yes, no-show").click()
+    await expect(waiting.get_by_role("alert")).to_contain_text("Too early to mark it no show")
+    await expect(waiting).to_have_attribute("data-status", "SCHEDULED")
+    assert (await appointment(web_gql, clinic.doctor, late["id"]))["status"] == "SCHEDULED"
     await shot(page)

@@ -3,6 +3,7 @@
 import { Suspense, lazy, useEffect } from 'react';
 
 import SignIn from './SignIn';
+import { Inbox } from './Inbox';
 // Eager: the patient portal is the default view, and a lazy chunk would add a round trip
 // before its day grid can draw (bench B9). The admin and doctor views load on demand.
 import PatientPortal from './patient/PatientPortal';
@@ -62,6 +63,7 @@ function Shell() {
         <span className="who" data-testid="signed-in-user" title={`${user.name} (${role.toLowerCase()})`}>
           {user.name} <span className="role">({role.toLowerCase()})</span>
         </span>
+        <Inbox />
         <button type="button" className="btn btn-quiet" onClick={() => void logout()}>
           Sign out
         </button>

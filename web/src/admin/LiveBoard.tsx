@@ -2,10 +2,16 @@
 // `slotUpdates`, who holds or booked each (admins may see it), and a feed of
 // `appointmentUpdates`. Times are the doctor's wall-clock times, its zone named per row.
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { useClient } from 'urql';
+import { useClient, useMutation } from 'urql';
 import { describeError } from '../lib/errors';
 import { dayAppointments } from './appointments';
 import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
+import { AppointmentPanel } from './AppointmentPanel';
+import { BoardCell, STATE_LABEL } from './BoardCell';
+import { BookForPanel, type ChosenTime } from './BookForPanel';
+import { FormError } from './forms';
+import { RESCHEDULE_FOR } from './frontDesk';
+import { intentKey, settleIntent } from '../lib/idempotency';
 import { formatDate, localZone, zoneLabel } from '../lib/time';
 import { clockIn } from './dates';
 import { useSocket } from '../lib/live';
@@ -23,48 +29,26 @@ const FEED_LENGTH = 40;
 const NO_VARIABLES = {};
 /** When an event happened is told in the viewer's own zone; an appointment's time in its doctor's. */
 const viewerZone = localZone();
-const STATE_LABEL: Record<string, string> = {
-  AVAILABLE: 'Free',
-  LOCKED: 'Held',
-  BOOKED: 'Booked',
-  UNAVAILABLE: 'Closed',
-};
-
 const EVENT_LABEL: Record<string, string> = {
   CREATED: 'booked',
   CONFIRMED: 'confirmed',
   CANCELLED: 'cancelled',
   STATUS_CHANGED: 'status changed',
   RESCHEDULED: 'rescheduled',
+  CHECKED_IN: 'checked in',
 };
+
+/** What the front desk has open beside the board: a free time to book, or a booking. */
+type Desk =
+  | { kind: 'book'; time: ChosenTime }
+  | { kind: 'open'; appointmentId: string; rescheduling: boolean }
+  | null;
 
 interface FeedItem {
   key: string;
   kind: string;
   at: string;
   appointment: BoardAppointment;
-}
-
-/** Who is on a cell (admins may see it) and a short note: until when, status, past... */
-function cellDetail(
-  cell: Cell,
-  booking: BoardAppointment | undefined,
-  zone: string,
-): { who?: string; note: string } {
-  if (cell.state === 'LOCKED' && cell.lock) {
-    return {
-      who: cell.lock.patient?.name ?? 'a patient',
-      note: `until ${clockIn(cell.lock.expiresAt, zone)}`,
-    };
-  }
-  if (cell.state === 'BOOKED') {
-    return booking
-      ? { who: booking.patient.name, note: booking.status.toLowerCase().replace('_', ' ') }
-      : { note: '' };
-  }
-  if (cell.state === 'UNAVAILABLE') return { note: '' };
-  if (Date.parse(cell.startsAt) < Date.now()) return { note: 'past' };
-  return { note: cell.lastKind === 'RELEASED' ? 'released' : '' };
 }
 
 export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (text: string) => void }) {
@@ -80,6 +64,8 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
   const [loadedEpoch, setLoadedEpoch] = useState(-1);
   const doctorNames = useRef<Record<string, string>>({});
   doctorNames.current = Object.fromEntries(state.doctors.map((d) => [d.id, d.name]));
+  const [desk, setDesk] = useState<Desk>(null);
+  const [moving, runMove] = useMutation(RESCHEDULE_FOR);
 
   const load = useCallback(async () => {
     const mine = ++generation.current;
@@ -154,6 +140,34 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
   ].sort((a, b) => a[1].localeCompare(b[1]));
   const rows = state.doctors.filter((d) => !specialty || d.specialty.id === specialty);
 
+  const choose = async (cell: Cell, booking: BoardAppointment | undefined) => {
+    if (cell.state === 'BOOKED' && booking) {
+      setDesk({ kind: 'open', appointmentId: booking.id, rescheduling: false });
+      return;
+    }
+    if (desk?.kind === 'open' && desk.rescheduling) {
+      const intent = `reschedule:${desk.appointmentId}:${cell.id}`;
+      const result = await runMove({ id: desk.appointmentId, slotId: cell.id, idempotencyKey: intentKey(intent) });
+      settleIntent(intent, result.error);
+      if (result.data) setDesk({ ...desk, rescheduling: false });
+      return;
+    }
+    const doctor = state.doctors.find((d) => d.id === cell.doctor.id);
+    setDesk({
+      kind: 'book',
+      time: {
+        slotId: cell.id,
+        startTime: cell.startTime,
+        endTime: cell.endTime,
+        date: cell.date,
+        doctorName: doctor?.name ?? '',
+        timezone: doctor?.timezone ?? 'UTC',
+      },
+    });
+  };
+  const opened = desk?.kind === 'open' ? Object.values(state.bookings).find((b) => b.id === desk.appointmentId) : undefined;
+  const selectedSlot = desk?.kind === 'book' ? desk.time.slotId : opened?.slot.id;
+
   return (
     <div className="board-layout">
       <section className="panel board" aria-labelledby="board-title">
@@ -224,40 +238,17 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
                 </p>
                 {cells.length > 0 && (
                   <ul className="board-cells">
-                    {cells.map((cell) => {
-                      const booking = state.bookings[cell.id];
-                      const detail = cellDetail(cell, booking, doctor.timezone);
-                      const holder = detail.who;
-                      const said = [
-                        STATE_LABEL[cell.state],
-                        cell.state === 'LOCKED' ? 'by' : '',
-                        detail.who ?? '',
-                        detail.note,
-                      ]
-                        .filter(Boolean)
-                        .join(' ');
-                      return (
-                        <li
-                          // A new key per change replays the highlight animation.
-                          key={`${cell.id}-${cell.lastAt ?? ''}`}
-                          className={`board-cell state-${cell.state.toLowerCase()}${cell.lastAt ? ' changed' : ''}${detail.note === 'past' ? ' past' : ''}`}
-                          data-testid="board-cell"
-                          data-slot-id={cell.id}
-                          data-state={cell.state}
-                          data-event={cell.lastKind}
-                          data-holder={holder}
-                          data-appointment-id={cell.state === 'BOOKED' ? booking?.id : undefined}
-                          title={`${cell.startTime}–${cell.endTime} (${doctor.timezone}): ${said}`}
-                        >
-                          <span className="cell-head">
-                            <span className="cell-time">{cell.startTime}</span>
-                            <span className="cell-state">{STATE_LABEL[cell.state]}</span>
-                          </span>
-                          {detail.who && <span className="cell-who">{detail.who}</span>}
-                          {detail.note && <span className="cell-detail">{detail.note}</span>}
-                        </li>
-                      );
-                    })}
+                    {cells.map((cell) => (
+                      <BoardCell
+                        // A new key per change replays the highlight animation.
+                        key={`${cell.id}-${cell.lastAt ?? ''}`}
+                        cell={cell}
+                        booking={state.bookings[cell.id]}
+                        zone={doctor.timezone}
+                        selected={cell.id === selectedSlot}
+                        onChoose={(c, b) => void choose(c, b)}
+                      />
+                    ))}
                   </ul>
                 )}
               </section>
@@ -265,10 +256,33 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
           })}
         </div>
       </section>
+      <div className="board-side">
+      {desk?.kind === 'book' && (
+        <BookForPanel
+          key={desk.time.slotId}
+          time={desk.time}
+          onBooked={(id) => setDesk({ kind: 'open', appointmentId: id, rescheduling: false })}
+          onClose={() => setDesk(null)}
+        />
+      )}
+      {desk?.kind === 'open' && (
+        <>
+          <AppointmentPanel
+            key={desk.appointmentId}
+            appointmentId={desk.appointmentId}
+            version={opened ? `${opened.status}|${opened.slot.id}|${opened.checkedInAt ?? ''}` : 'gone'}
+            rescheduling={desk.rescheduling}
+            onReschedule={(on) => setDesk({ ...desk, rescheduling: on })}
+            onClose={() => setDesk(null)}
+          />
+          <FormError error={moving.error} />
+        </>
+      )}
       <section className="panel feed" aria-labelledby="feed-title">
         <h2 id="feed-title">Appointment events</h2>
         <p className="muted feed-zone">Received at, in {zoneLabel(viewerZone)}</p>
-        <ol data-testid="appointment-feed" role="log" aria-live="polite" className="feed-list">
+        <div role="log" aria-live="polite">
+        <ol data-testid="appointment-feed" className="feed-list">
           {feed.length === 0 && <li className="muted">No events since this page was opened.</li>}
           {feed.map((item) => {
             const a = item.appointment;
@@ -288,7 +302,9 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
             );
           })}
         </ol>
+        </div>
       </section>
+      </div>
     </div>
   );
 }

@@ -62,6 +62,8 @@ export interface BoardAppointment {
   endTime: string;
   reasonForVisit: string | null;
   notes: string | null;
+  startsAt: string;
+  checkedInAt: string | null;
   patient: Person & { phone: string | null };
   doctor: { id: string; name: string; timezone: string };
   slot: { id: string };
@@ -74,7 +76,7 @@ const SLOT_FIELDS = `
 `;
 
 const APPOINTMENT_FIELDS = `
-  id status appointmentDate appointmentTime endTime reasonForVisit notes
+  id status appointmentDate appointmentTime endTime reasonForVisit notes startsAt checkedInAt
   patient { id name email phone }
   doctor { id name timezone }
   slot { id }
@@ -374,6 +376,12 @@ export const UPDATE_STATUS = gql<
 >`
   mutation UpdateAppointmentStatus($id: ID!, $status: AppointmentStatus!, $notes: String) {
     updateAppointmentStatus(id: $id, status: $status, notes: $notes) { ${APPOINTMENT_FIELDS} }
+  }
+`;
+
+export const CHECK_IN_VISIT = gql<{ checkInAppointment: BoardAppointment }, { id: string }>`
+  mutation CheckInVisit($id: ID!) {
+    checkInAppointment(id: $id) { ${APPOINTMENT_FIELDS} }
   }
 `;
 

@@ -2,7 +2,7 @@
 // timezone, with confirm / start / complete / no-show, kept live by `appointmentUpdates`,
 // and emergency requests as an alert to acknowledge.
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { useClient, useMutation, useQuery } from 'urql';
+import { useClient, useQuery } from 'urql';
 import { dayAppointments } from '../admin/appointments';
 import { addDays, formatDate, todayIn, zoneLabel } from '../lib/time';
 import { EmergencyAlerts } from '../admin/EmergencyAlerts';
@@ -12,39 +12,15 @@ import {
   APPOINTMENT_EVENTS,
   EVENTS_MISSED,
   ME,
-  UPDATE_STATUS,
-  type AppointmentStatus,
-  type BoardAppointment,
   type Me,
 } from '../admin/operations';
 import { useAnnounce } from '../lib/announce';
 import { describeError } from '../lib/errors';
 import '../admin/admin.css';
+import { AppointmentRow } from './AppointmentRow';
 import { dayReducer, initialDay, ordered } from './dayState';
 
 const NO_VARIABLES = {};
-
-const STATUS_LABEL: Record<AppointmentStatus, string> = {
-  SCHEDULED: 'Scheduled',
-  CONFIRMED: 'Confirmed',
-  IN_PROGRESS: 'In progress',
-  COMPLETED: 'Completed',
-  CANCELLED: 'Cancelled',
-  NO_SHOW: 'No-show',
-};
-
-/** The moves the contract allows a doctor from each status, as buttons. */
-const ACTIONS: Partial<Record<AppointmentStatus, { to: AppointmentStatus; label: string }[]>> = {
-  SCHEDULED: [
-    { to: 'CONFIRMED', label: 'Confirm' },
-    { to: 'NO_SHOW', label: 'No-show' },
-  ],
-  CONFIRMED: [
-    { to: 'IN_PROGRESS', label: 'Start' },
-    { to: 'NO_SHOW', label: 'No-show' },
-  ],
-  IN_PROGRESS: [{ to: 'COMPLETED', label: 'Complete' }],
-};
 
 const EVENT_TEXT: Record<string, string> = {
   CREATED: 'new booking',
@@ -52,94 +28,8 @@ const EVENT_TEXT: Record<string, string> = {
   CANCELLED: 'cancelled',
   STATUS_CHANGED: 'status changed',
   RESCHEDULED: 'rescheduled',
+  CHECKED_IN: 'arrived',
 };
-
-function AppointmentRow({
-  appointment,
-  timezone,
-  onChanged,
-  onAnnounce,
-}: {
-  appointment: BoardAppointment;
-  timezone: string;
-  onChanged: (appointment: BoardAppointment) => void;
-  onAnnounce: (text: string) => void;
-}) {
-  const [update, run] = useMutation(UPDATE_STATUS);
-  const [notes, setNotes] = useState(appointment.notes ?? '');
-  const actions = ACTIONS[appointment.status] ?? [];
-  const who = appointment.patient.name;
-
-  const move = async (to: AppointmentStatus) => {
-    const result = await run({
-      id: appointment.id,
-      status: to,
-      notes: to === 'COMPLETED' && notes.trim() ? notes.trim() : null,
-    });
-    if (result.data) {
-      onChanged(result.data.updateAppointmentStatus);
-      onAnnounce(`${who}, ${appointment.appointmentTime}: ${STATUS_LABEL[to].toLowerCase()}`);
-    }
-  };
-
-  return (
-    <li
-      className={`doctor-appointment appointment-${appointment.status.toLowerCase()}`}
-      data-testid="doctor-appointment"
-      data-appointment-id={appointment.id}
-      data-status={appointment.status}
-    >
-      <div className="appointment-time">
-        <strong>
-          {appointment.appointmentTime}–{appointment.endTime}
-        </strong>
-        <span className="muted"> {timezone}</span>
-      </div>
-      <div className="appointment-who">
-        <strong>{who}</strong>
-        <span className="muted">
-          {' '}
-          {appointment.patient.phone ?? appointment.patient.email ?? ''}
-        </span>
-        {appointment.reasonForVisit && <p className="reason">Reason: {appointment.reasonForVisit}</p>}
-        {appointment.notes && appointment.status === 'COMPLETED' && (
-          <p className="reason">Notes: {appointment.notes}</p>
-        )}
-      </div>
-      <span className={`status status-${appointment.status.toLowerCase()}`} data-testid="appointment-status">
-        {STATUS_LABEL[appointment.status]}
-      </span>
-      {appointment.status === 'IN_PROGRESS' && (
-        <label className="notes">
-          Notes (optional)
-          <textarea rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />
-        </label>
-      )}
-      {actions.length > 0 && (
-        <div className="row-actions">
-          {actions.map((action) => (
-            <button
-              key={action.to}
-              type="button"
-              className={action.to === 'NO_SHOW' ? '' : 'primary'}
-              disabled={update.fetching}
-              onClick={() => void move(action.to)}
-              aria-label={`${action.label}: ${who} at ${appointment.appointmentTime}`}
-              data-action={action.to}
-            >
-              {action.label}
-            </button>
-          ))}
-        </div>
-      )}
-      {update.error && (
-        <p role="alert" className="error">
-          {describeError(update.error)}
-        </p>
-      )}
-    </li>
-  );
-}
 
 function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; date: string; onAnnounce: (text: string) => void }) {
   const client = useClient();
@@ -195,6 +85,7 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
   const ready = state.ready && live && loadedEpoch === socket.epoch;
   const list = ordered(state);
   const active = list.filter((a) => a.status !== 'CANCELLED');
+  const waiting = active.filter((a) => a.checkedInAt && (a.status === 'SCHEDULED' || a.status === 'CONFIRMED'));
   return (
     <section className="panel" aria-labelledby="day-title">
       <header className="board-header">
@@ -204,6 +95,9 @@ function Day({ doctor, date, onAnnounce }: { doctor: NonNullable<Me['doctor']>; 
         </span>
         <span className="muted">
           {active.length} appointment{active.length === 1 ? '' : 's'} · times in {zoneLabel(doctor.timezone)}
+        </span>
+        <span className="muted" data-testid="waiting-count">
+          {waiting.length} arrived and waiting
         </span>
       </header>
       {error && (

@@ -3,6 +3,7 @@
 // the headers pane as the `connection_init` payload (the API reads `Authorization` there).
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
+import './graphiql.css';
 
 import {
   createGraphiQLFetcher,
@@ -75,6 +76,11 @@ query Specialties {
 
 createRoot(document.getElementById('graphiql')!).render(
   <StrictMode>
-    <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} />
+    <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY}>
+      {/* The page's heading, in place of GraphiQL's low-contrast logo link. */}
+      <GraphiQL.Logo>
+        <h1 className="aayulink-graphiql-title">AayuLink Booking API</h1>
+      </GraphiQL.Logo>
+    </GraphiQL>
   </StrictMode>,
 );

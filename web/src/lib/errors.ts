@@ -153,8 +153,14 @@ export function describeError(error: unknown, options: DescribeOptions = {}): st
     case 'INVALID_TRANSITION': {
       const current = typeof ext.currentStatus === 'string' ? ext.currentStatus : null;
       const requested = typeof ext.requestedStatus === 'string' ? ext.requestedStatus : null;
+      const earliest = when(ext.earliest, options);
+      const latest = when(ext.latest, options);
+      const asked = requested?.toLowerCase().replace('_', ' ');
+      // Time is the reason: say from (or until) when it becomes possible.
+      if (earliest && asked) return `Too early to mark it ${asked}: possible from ${earliest}.`;
+      if (latest && asked) return `Too late to change it to ${asked}: that was possible until ${latest}.`;
       return current && requested
-        ? `This appointment is ${current.toLowerCase().replace('_', ' ')}; it cannot become ${requested.toLowerCase().replace('_', ' ')}.`
+        ? `This appointment is ${current.toLowerCase().replace('_', ' ')}; it cannot become ${asked}.`
         : 'That status change is not allowed any more; refresh to see the current status.';
     }
     case 'OUTSIDE_BOOKING_WINDOW': {

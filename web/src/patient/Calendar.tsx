@@ -97,12 +97,14 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
               data-date={day}
               data-bookable={count ?? 0}
               aria-pressed={day === selected}
-              aria-label={`${longDate(day)}: ${count === undefined ? 'loading' : `${count} bookable`}`}
               onClick={() => onSelect(day)}
             >
-              <span className="pp-day-wd">{weekday(day)}</span>
-              <span className="pp-day-dm">{dayMonth(day)}</span>
+              {/* Named by what it shows (no aria-label, which axe's label-content-name-mismatch
+                  flags when it does not start with the visible text); the rest is for readers. */}
+              <span className="pp-day-wd">{weekday(day)}</span>{' '}
+              <span className="pp-day-dm">{dayMonth(day)}</span>{' '}
               <span className="pp-day-n">{count === undefined ? '' : count}</span>
+              <span className="pp-sr">{count === undefined ? ' loading' : ' bookable'}, {longDate(day)}</span>
             </button>
           );
         })}

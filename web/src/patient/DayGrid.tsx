@@ -173,13 +173,16 @@ export default function DayGrid({
                 data-state={state}
                 data-start-time={slot.startTime}
                 aria-disabled={!can || busy}
-                aria-label={`${slot.startTime} to ${slot.endTime}, ${STATE_TEXT[state]}`}
                 onClick={() => {
                   if (can && !busy) onPick(slot, state, doctor);
                 }}
               >
-                <span className="pp-cell-time">{slot.startTime}</span>
+                {/* Named by what it shows, then the rest for readers (no mismatching aria-label). */}
+                <span className="pp-cell-time">{slot.startTime}</span>{' '}
                 <span className="pp-cell-badge">{busy ? '…' : STATE_BADGE[state]}</span>
+                <span className="pp-sr">
+                  , {slot.startTime} to {slot.endTime}, {STATE_TEXT[state]}
+                </span>
               </button>
             );
           })}

@@ -4,10 +4,14 @@ import { useQuery } from 'urql';
 import { zoneLabel } from '../lib/time';
 import { DOCTORS, SPECIALTIES, type DoctorSummary, type Specialty } from './operations';
 
-const FEE = new Intl.NumberFormat(undefined, {
-  minimumFractionDigits: 0,
-  maximumFractionDigits: 2,
-});
+/** A fee in its currency (ISO 4217, the clinic's), with the browser's number formatting. */
+function fee(amount: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency, minimumFractionDigits: 0 }).format(amount);
+  } catch {
+    return `${amount} ${currency}`; // a code this browser does not know
+  }
+}
 
 interface Props {
   specialtyId: string;
@@ -73,7 +77,7 @@ export default function DoctorPicker({
               <strong>{d.name}</strong> · {d.specialty.name}
               <br />
               <span className="pp-muted">
-                Fee {FEE.format(d.consultationFee)} · {zoneLabel(d.timezone)}
+                Fee {fee(d.consultationFee, d.consultationFeeCurrency)} · {zoneLabel(d.timezone)}
               </span>
             </span>
           </label>

@@ -15,6 +15,7 @@ export interface DoctorSummary {
   id: string;
   name: string;
   consultationFee: number;
+  consultationFeeCurrency: string;
   timezone: string;
   minNoticeMinutes: number;
   maxDaysAhead: number;
@@ -115,6 +116,7 @@ const DOCTOR_FIELDS = gql`
     id
     name
     consultationFee
+    consultationFeeCurrency
     timezone
     minNoticeMinutes
     maxDaysAhead

@@ -1,0 +1,166 @@
+// A booked cell opened: who the patient is and how to reach them, the reason, the status and
+// its history, and what the front desk can do (check in, cancel with a reason, reschedule).
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { describeError } from '../lib/errors';
+import { intentKey, settleIntent } from '../lib/idempotency';
+import { clockIn } from './dates';
+import { FormError } from './forms';
+import { CANCEL_FOR, CHECK_IN, OPEN_APPOINTMENT } from './frontDesk';
+
+const ACTIVE = ['SCHEDULED', 'CONFIRMED'];
+const STATUS_LABEL: Record<string, string> = {
+  SCHEDULED: 'Scheduled',
+  CONFIRMED: 'Confirmed',
+  IN_PROGRESS: 'In progress',
+  COMPLETED: 'Completed',
+  CANCELLED: 'Cancelled',
+  NO_SHOW: 'No-show',
+};
+
+/** "appointment.checked_in" → "checked in". */
+function actionLabel(action: string): string {
+  return action.replace(/^[a-z_]+\./, '').replace(/_/g, ' ');
+}
+
+export function AppointmentPanel({
+  appointmentId,
+  version,
+  rescheduling,
+  onReschedule,
+  onClose,
+}: {
+  appointmentId: string;
+  /** Changes when the board hears of a change to it: read it again. */
+  version: string;
+  rescheduling: boolean;
+  onReschedule: (on: boolean) => void;
+  onClose: () => void;
+}) {
+  const [opened, reread] = useQuery({
+    query: OPEN_APPOINTMENT,
+    variables: { id: appointmentId },
+    requestPolicy: 'network-only',
+  });
+  const [checkIn, runCheckIn] = useMutation(CHECK_IN);
+  const [cancelling, setCancelling] = useState(false);
+  const [reason, setReason] = useState('');
+  const [cancel, runCancel] = useMutation(CANCEL_FOR);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => heading.current?.focus(), [appointmentId]);
+  useEffect(() => {
+    if (version) reread({ requestPolicy: 'network-only' });
+  }, [version, reread]);
+
+  const a = opened.data?.appointment;
+  const zone = a?.doctor.timezone ?? 'UTC';
+
+  const submitCancel = async (event: FormEvent) => {
+    event.preventDefault();
+    const intent = `cancel:${appointmentId}`;
+    const result = await runCancel({ id: appointmentId, reason: reason.trim() || null, idempotencyKey: intentKey(intent) });
+    settleIntent(intent, result.error);
+    if (result.data) {
+      setCancelling(false);
+      heading.current?.focus();
+    }
+  };
+
+  return (
+    <section
+      className="panel desk-panel"
+      data-testid="appointment-panel"
+      data-appointment-id={appointmentId}
+      data-status={a?.status}
+      aria-labelledby="opened-title"
+    >
+      <h2 id="opened-title" tabIndex={-1} ref={heading}>
+        {a ? `${a.patient.name}, ${a.appointmentTime}` : 'Appointment'}
+      </h2>
+      {opened.error && (
+        <p role="alert" className="error">
+          {describeError(opened.error)}
+        </p>
+      )}
+      {!a && !opened.error && <p className="muted">Loading…</p>}
+      {a && (
+        <>
+          <dl className="opened-facts">
+            <dt>Patient</dt>
+            <dd data-testid="opened-patient">{a.patient.name}</dd>
+            <dt>Phone</dt>
+            <dd data-testid="opened-phone">{a.patient.phone ? <a href={`tel:${a.patient.phone.replace(/\s/g, '')}`}>{a.patient.phone}</a> : '—'}</dd>
+            {a.patient.email && (
+              <>
+                <dt>Email</dt>
+                <dd>{a.patient.email}</dd>
+              </>
+            )}
+            <dt>When</dt>
+            <dd>
+              {a.appointmentDate} {a.appointmentTime}–{a.endTime} ({zone}), {a.doctor.name}, {a.specialty.name}
+            </dd>
+            <dt>Reason</dt>
+            <dd data-testid="opened-reason">{a.reasonForVisit || '—'}</dd>
+            <dt>Status</dt>
+            <dd data-testid="opened-status">
+              <span className={`status status-${a.status.toLowerCase()}`}>{STATUS_LABEL[a.status]}</span>
+              {a.checkedInAt && <span data-testid="arrived"> · arrived {clockIn(a.checkedInAt, zone)}</span>}
+              {a.cancellationReason && <span> · “{a.cancellationReason}”</span>}
+            </dd>
+          </dl>
+          <h3>History</h3>
+          <ol className="opened-history" data-testid="opened-history">
+            {a.history.map((entry) => (
+              <li key={entry.id}>
+                <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time> {actionLabel(entry.action)}
+                {entry.actor ? ` by ${entry.actor.name}` : entry.actorRole ? ` by ${entry.actorRole.toLowerCase()}` : ''}
+              </li>
+            ))}
+          </ol>
+          <FormError error={checkIn.error ?? cancel.error} />
+          {ACTIVE.includes(a.status) && (
+            <div className="row-actions">
+              {!a.checkedInAt && (
+                <button type="button" className="primary" disabled={checkIn.fetching} onClick={() => void runCheckIn({ id: a.id })}>
+                  Check in
+                </button>
+              )}
+              <button type="button" aria-pressed={rescheduling} onClick={() => onReschedule(!rescheduling)}>
+                {rescheduling ? 'Stop rescheduling' : 'Reschedule'}
+              </button>
+              {!cancelling && (
+                <button type="button" className="danger" onClick={() => setCancelling(true)}>
+                  Cancel appointment
+                </button>
+              )}
+            </div>
+          )}
+          {rescheduling && (
+            <p className="muted" data-testid="reschedule-hint">
+              Choose a free time on the board to move this appointment there.
+            </p>
+          )}
+          {cancelling && (
+            <form onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
+              <label>
+                Reason (told to the patient)
+                <input value={reason} onChange={(e) => setReason(e.target.value)} autoFocus maxLength={500} />
+              </label>
+              <button type="submit" className="danger" disabled={cancel.fetching}>
+                Confirm cancellation
+              </button>
+              <button type="button" onClick={() => setCancelling(false)}>
+                Keep it
+              </button>
+            </form>
+          )}
+        </>
+      )}
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+    </section>
+  );
+}
