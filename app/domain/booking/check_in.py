@@ -10,7 +10,7 @@ from app.core.errors import Forbidden, InvalidTransition
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_role
 from app.domain.booking.appointments import get_appointment
-from app.domain.booking.visit_times import check_in_opens
+from app.domain.booking.status_rules import check_in_opens
 from app.events.messages import AppointmentChanged, AppointmentEventKind
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role
