@@ -13,6 +13,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.paging import Page, PageRequest, read_page
 from app.models import Appointment, AppointmentStatus, Role
+from app.store.queries import appointments
 
 
 def can_see(
@@ -43,14 +44,12 @@ async def my_appointments(
     actor: Actor | None, statuses: list[AppointmentStatus] | None
 ) -> list[Appointment]:
     caller = require_actor(actor)
-    query: dict[str, Any] = (
+    whose: dict[str, Any] = (
         {"doctor_id": caller.doctor_id}
         if caller.role is Role.DOCTOR
         else {"patient_id": caller.user_id}
     )
-    if statuses:
-        query["status"] = {"$in": [s.value for s in statuses]}
-    found = await Appointment.find(query).to_list()
+    found = await appointments.find(appointments.with_statuses(whose, statuses))
     return sorted(found, key=lambda a: (a.starts_at, str(a.id)))
 
 
@@ -71,27 +70,14 @@ async def list_appointments(
     """ADMIN sees all, DOCTOR its own; ordered by start time, cursor-paginated."""
     caller = require_role(actor, Role.ADMIN, Role.DOCTOR)
     page.check()
-    query: dict[str, Any] = {}
     doctor_oid = validation.optional_object_id(wanted.doctor_id, "doctorId")
     if caller.role is Role.DOCTOR:
         if doctor_oid is not None and doctor_oid != caller.doctor_id:
             raise Forbidden("Doctors see only their own appointments")
         doctor_oid = caller.doctor_id
-    if doctor_oid is not None:
-        query["doctor_id"] = doctor_oid
     patient_oid = validation.optional_object_id(wanted.patient_id, "patientId")
-    if patient_oid is not None:
-        query["patient_id"] = patient_oid
-    if wanted.statuses:
-        query["status"] = {"$in": [s.value for s in wanted.statuses]}
     start, end = wanted.start, wanted.end
     if start is not None and end is not None:
         validation.date_range(start, end, max_days=3660)
-    day_filter: dict[str, str] = {}
-    if start is not None:
-        day_filter["$gte"] = start.isoformat()
-    if end is not None:
-        day_filter["$lte"] = end.isoformat()
-    if day_filter:
-        query["appointment_date"] = day_filter
+    query = appointments.listing(doctor_oid, patient_oid, wanted.statuses, start, end)
     return await read_page(Appointment, query, "starts_at", page)

@@ -7,6 +7,7 @@ from datetime import datetime
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.slots.ordering import by_start
 from app.models import Role, Slot
+from app.store.queries import slots
 
 
 async def my_locks(actor: Actor | None, now: datetime) -> list[Slot]:
@@ -14,13 +15,4 @@ async def my_locks(actor: Actor | None, now: datetime) -> list[Slot]:
     caller = require_actor(actor)
     if caller.role is not Role.PATIENT:
         return []
-    held = await Slot.find(
-        {
-            "booking_lock.patient_id": caller.user_id,
-            "booking_lock.is_active": True,
-            "booking_lock.expires_at": {"$gt": now},
-            "is_booked": False,
-            "is_removed": False,
-        }
-    ).to_list()
-    return by_start(held)
+    return by_start(await slots.held_locks(caller.user_id, now))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 
 from app.core.errors import Conflict, SlotAlreadyBooked
-from app.models import ACTIVE_STATUSES, Appointment, Slot
+from app.models import Slot
+from app.store.queries import appointments
 
 
 async def require_no_overlap(
@@ -15,17 +16,7 @@ async def require_no_overlap(
 ) -> None:
     """Read under the patient's lease (app/store/guards.py), so it stays true until the write;
     `moving` is an appointment being rescheduled, which does not overlap itself."""
-    query: dict[str, object] = {
-        "patient_id": patient,
-        "status": {"$in": ACTIVE_STATUSES},
-        "starts_at": {"$lt": slot.ends_at},
-        "ends_at": {"$gt": slot.starts_at},
-    }
-    if moving is not None:
-        query["_id"] = {"$ne": moving}
-    overlapping = await Appointment.get_pymongo_collection().find_one(
-        query, {"_id": 1, "slot_id": 1}
-    )
+    overlapping = await appointments.overlapping(patient, slot.starts_at, slot.ends_at, moving)
     if overlapping is None:
         return
     if overlapping.get("slot_id") == slot.id:

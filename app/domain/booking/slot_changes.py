@@ -10,8 +10,8 @@ from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
 from app.domain.audit.recorder import Change
-from app.domain.slots.writes import update_slot
 from app.models import Slot
+from app.store.queries import slots
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,7 @@ async def free_slot(slot_id: PydanticObjectId, now: datetime, done: str) -> Slot
     check before the change was saved, and its next pass frees it.
     """
     try:
-        return await update_slot(
-            {"_id": slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-            {"is_booked": False, "updated_at": now},
-        )
+        return await slots.free_future(slot_id, now)
     except PyMongoError:
         log.exception("%s, but could not free slot %s", done, slot_id)
         return None

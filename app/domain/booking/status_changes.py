@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
@@ -19,7 +18,6 @@ from app.domain.booking.appointments import get_appointment
 from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.slot_changes import free_slot, released_slot
 from app.domain.booking.status_rules import Move, can_transition, may_set, rule_for
-from app.domain.slots.state import check_stamp
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -29,6 +27,7 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Slot
+from app.store.queries import appointments, slots
 
 _EVENTS = {
     AppointmentStatus.CANCELLED: AppointmentEventKind.CANCELLED,
@@ -118,11 +117,7 @@ async def _apply(
     if cancelling:
         await _mark_for_check(appointment, now)
     try:
-        updated = await Appointment.get_pymongo_collection().find_one_and_update(
-            {"_id": appointment.id, "status": appointment.status.value},
-            {"$set": changes},
-            return_document=ReturnDocument.AFTER,
-        )
+        updated = await appointments.set_status(appointment, changes)
     except DuplicateKeyError as exc:
         if idempotency.is_key_clash(exc, "change_key"):
             raise idempotency.key_reused() from exc
@@ -144,10 +139,7 @@ async def _mark_for_check(appointment: Appointment, now: datetime) -> None:
     reconciler's check, so a free that then fails, or never runs, is repaired by its next
     pass. A cancel refused after this leaves the slot held by an active appointment, which
     the reconciler then merely unmarks."""
-    await Slot.get_pymongo_collection().update_one(
-        {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-        {"$set": check_stamp(now)},
-    )
+    await slots.mark_future_for_check(appointment.slot_id, now)
 
 
 def _status_change(appointment: Appointment, changes: dict[str, Any], cancelling: bool) -> Change:
