@@ -11,7 +11,7 @@ import strawberry
 from app.domain import emergencies
 from app.domain.booking import appointments, locks, rescheduling, status_changes
 from app.domain.booking import bookings as booking
-from app.domain.booking.my_locks import my_locks
+from app.domain.booking.locks import my_locks
 from app.domain.paging import PageRequest
 from app.domain.visibility import (
     appointment_listener,

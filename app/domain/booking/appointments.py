@@ -1,10 +1,12 @@
-"""Appointments after booking: who may see them, and the listings that show them."""
+"""Appointments after booking: who may see them, the listings that show them, and
+how their times read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from beanie import PydanticObjectId
 
@@ -12,6 +14,7 @@ from app.core.errors import Forbidden, NotFound
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.paging import Page, PageRequest, read_page
+from app.domain.validation import END_OF_DAY
 from app.models import Appointment, AppointmentStatus, Role
 from app.store.queries import appointments
 
@@ -81,3 +84,15 @@ async def list_appointments(
         validation.date_range(start, end, max_days=3660)
     query = appointments.listing(doctor_oid, patient_oid, wanted.statuses, start, end)
     return await read_page(Appointment, query, "starts_at", page)
+
+
+def end_time_in_zone(appointment: Appointment, zone: str) -> str:
+    """ "HH:MM" of `ends_at` in `zone`, for appointments stored before `end_time` was kept.
+
+    An appointment that ends at the midnight after its day ends at "24:00", as a slot would.
+    """
+    local = appointment.ends_at.astimezone(ZoneInfo(zone))
+    past_midnight = local.date().isoformat() > appointment.appointment_date
+    if past_midnight and local.hour == 0 and local.minute == 0:
+        return END_OF_DAY
+    return local.strftime("%H:%M")

@@ -35,11 +35,8 @@ from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import ClaimRefused, claim_for
-from app.domain.booking.overlaps import require_no_overlap
-from app.domain.booking.patients import acting_patient
-from app.domain.booking.policy import require_bookable
-from app.domain.booking.slot_changes import booked_slot
+from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
+from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import lock_is_live
 from app.events.messages import (

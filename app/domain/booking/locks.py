@@ -1,4 +1,5 @@
-"""Slot locks: a patient holds a slot for a few minutes while it books."""
+"""Slot locks: a patient holds a slot for a few minutes while it books, and sees the
+slots it holds."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import refusal, should_retry
-from app.domain.booking.patients import acting_patient
-from app.domain.booking.policy import policy_doctor, require_within_window
+from app.domain.booking.claims import CLAIM_ATTEMPTS, refusal, should_retry
+from app.domain.booking.policy import acting_patient, policy_doctor, require_within_window
 from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
+from app.domain.slots.ordering import by_start
 from app.domain.slots.state import lock_is_live
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
@@ -26,8 +27,6 @@ from app.settings import get_settings
 from app.store.guards import guarded
 from app.store.queries import slots
 from app.store.queries.slots import NO_LOCK, claim_slot, open_for
-
-CLAIM_ATTEMPTS = 3
 
 
 async def lock_slot(
@@ -232,3 +231,11 @@ async def release_expired_locks(limit: int = 200) -> list[Slot]:
             await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=slot, at=now))
     await record(None, now, *expiries)
     return released
+
+
+async def my_locks(actor: Actor | None, now: datetime) -> list[Slot]:
+    """The caller's unexpired, unbooked locks by start; only patients hold locks of their own."""
+    caller = require_actor(actor)
+    if caller.role is not Role.PATIENT:
+        return []
+    return by_start(await slots.held_locks(caller.user_id, now))

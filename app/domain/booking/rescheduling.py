@@ -38,10 +38,8 @@ from app.domain.auth.actor import Actor, require_role
 from app.domain.booking import idempotency
 from app.domain.booking.appointments import can_see
 from app.domain.booking.bookings import Placed
-from app.domain.booking.claims import ClaimRefused, claim_for
-from app.domain.booking.overlaps import require_no_overlap
-from app.domain.booking.policy import require_before_cutoff, require_bookable
-from app.domain.booking.slot_changes import booked_slot, free_slot, released_slot
+from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free_slot, released_slot
+from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
 from app.domain.read_model import announce_stale
 from app.events.messages import (
     AppointmentChanged,

@@ -15,9 +15,14 @@ from app.domain.audit.recorder import Change, changed_fields, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.appointments import get_appointment
-from app.domain.booking.clinical_fields import clinical_field_changes
-from app.domain.booking.slot_changes import free_slot, released_slot
-from app.domain.booking.status_rules import Move, can_transition, may_set, rule_for
+from app.domain.booking.claims import free_slot, released_slot
+from app.domain.booking.status_rules import (
+    Move,
+    can_transition,
+    clinical_field_changes,
+    may_set,
+    rule_for,
+)
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,

@@ -1,4 +1,5 @@
-"""The appointment status state machine: who may make each move, when, and what it writes.
+"""The appointment status state machine: who may make each move, when, and what it writes
+(the clinic's notes and meeting link, which only the doctor or an admin writes, included).
 
 Each transition is one rule below (confirm, start the visit, complete, mark a no-show, undo
 a no-show, cancel): it checks the move's time rules and returns the fields written beside
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.core.errors import InvalidTransition
+from app.core.errors import Forbidden, InvalidTransition
+from app.domain import validation
 from app.domain.auth.actor import Actor
 from app.domain.booking.policy import require_before_cutoff
 from app.models import Appointment, AppointmentStatus, Role
@@ -132,3 +134,31 @@ def _arrived(appointment: Appointment, now: datetime) -> dict[str, Any]:
 
 def check_in_opens(appointment: Appointment) -> datetime:
     return appointment.starts_at - timedelta(minutes=get_settings().check_in_opens_minutes)
+
+
+MEETING_LINK_MAX = 2048
+
+
+def clinical_field_changes(
+    role: Role, notes: str | None, virtual_meeting_link: str | None
+) -> dict[str, Any]:
+    """The fields to set, checked; a patient sending either is refused before anything is written.
+
+    A patient could otherwise send the other party a `javascript:` or phishing link that the
+    clinic's own app shows as the consultation room.
+    """
+    if notes is None and virtual_meeting_link is None:
+        return {}
+    if role is Role.PATIENT:
+        raise Forbidden("Only the doctor or an admin may set notes or the meeting link")
+    changes: dict[str, Any] = {}
+    if notes is not None:
+        changes["notes"] = validation.optional_text(notes, "notes", validation.LONG_TEXT_MAX)
+    if virtual_meeting_link is not None:
+        link = validation.optional_text(
+            virtual_meeting_link, "virtualMeetingLink", MEETING_LINK_MAX
+        )
+        changes["virtual_meeting_link"] = (
+            None if link is None else validation.https_url(link, "virtualMeetingLink")
+        )
+    return changes
