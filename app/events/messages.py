@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
-from app.models import Appointment, EmergencyRequest, Slot
+from app.models import Appointment, EmergencyRequest, Notification, Slot
 
 
 class SlotEventKind(StrEnum):
@@ -50,6 +50,14 @@ class AppointmentChanged(BaseModel):
 class EmergencyRaised(BaseModel):
     topic: Literal["emergency"] = "emergency"
     request: EmergencyRequest
+    at: datetime
+
+
+class NotificationSent(BaseModel):
+    """An in-app notification reached its recipient's inbox: only that user hears it."""
+
+    topic: Literal["notification"] = "notification"
+    notification: Notification
     at: datetime
 
 
@@ -105,6 +113,7 @@ Event = Annotated[
     SlotChanged
     | AppointmentChanged
     | EmergencyRaised
+    | NotificationSent
     | Resync
     | CacheInvalidated
     | SessionsRevoked,

@@ -47,6 +47,11 @@ class Appointment(TimestampedDocument):
     # The latest keyed cancel or reschedule: "<caller id>|<client key>" and what it asked for.
     change_key: str | None = None
     change_request: str | None = None
+    # Grows with each announced change: the iCalendar SEQUENCE, and part of notification keys.
+    sequence: int = 0
+    # When it took its current slot (None: at created_at): reminders whose time had passed
+    # by then are not sent.
+    placed_at: datetime | None = None
 
     class Settings:
         name = "appointments"

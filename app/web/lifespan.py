@@ -13,6 +13,7 @@ from app.domain.auth import revocations
 from app.domain.auth.accounts import ensure_admin
 from app.domain.auth.sessions import load_recent_ends, reload_after_resync
 from app.domain.housekeeping.loop import run_housekeeping
+from app.domain.notifications.loop import run_sender
 from app.domain.patients.directory import the_directory
 from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
@@ -75,11 +76,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.readiness = Readiness(settings.redis_url, settings.readiness_timeout_seconds)
     stop = asyncio.Event()
     housekeeping = asyncio.create_task(run_housekeeping(stop), name="housekeeping")
+    sender = asyncio.create_task(run_sender(stop), name="notifications")
     try:
         yield
     finally:
         stop.set()
         await housekeeping
+        await sender
         set_read_model(None)
         hub.unwatch(read_model.apply)
         patients.watching = False

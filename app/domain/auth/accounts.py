@@ -32,6 +32,7 @@ async def create_user(
     phone: str | None = None,
     role: Role = Role.PATIENT,
     doctor_id: object = None,
+    timezone: str | None = None,
 ) -> User:
     user = User(
         email=validation.email(email),
@@ -41,6 +42,7 @@ async def create_user(
         phone=phones.parse(phone) if role is Role.PATIENT else validation.phone(phone),
         role=role,
         doctor_id=doctor_id,
+        timezone=None if timezone is None else validation.timezone(timezone),
     )
     return await insert_user(user)
 
@@ -70,12 +72,17 @@ def role_granted(user: User) -> Change:
 
 
 async def register(
-    email: str, password: str, name: str, phone: str | None, address: str = "unknown"
+    email: str,
+    password: str,
+    name: str,
+    phone: str | None,
+    address: str = "unknown",
+    timezone: str | None = None,
 ) -> Session:
     """A taken email is answered CONFLICT (the contract's rule), as fast as a new one, a few
     times an hour per address, and audited on the owner's account so the owner can be told."""
     try:
-        user = await create_user(email, password, name, phone, Role.PATIENT)
+        user = await create_user(email, password, name, phone, Role.PATIENT, timezone=timezone)
     except Conflict:
         await rate_limits.hit("register_taken", f"ip:{address}")
         owner = await User.find_one(User.email == validation.email(email))

@@ -37,6 +37,7 @@ from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
 from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import lock_is_live
 from app.events.messages import (
@@ -101,12 +102,14 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
         if (first := await idempotency.first_booking(stored_key)) is not None:
             return Placed(first)
         raise
-    await publish(
+    events = (
         SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
         AppointmentChanged(
             kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
         ),
     )
+    await outbox.announce(*events)
+    await publish(*events)
     return Placed(appointment, booked)
 
 

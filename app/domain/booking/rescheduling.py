@@ -40,6 +40,7 @@ from app.domain.booking.appointments import can_see
 from app.domain.booking.bookings import Placed
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free_slot, released_slot
 from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.events.messages import (
     AppointmentChanged,
@@ -117,6 +118,7 @@ async def reschedule_appointment(
             previous_doctor_id=appointment.doctor_id,
         ),
     ]
+    await outbox.announce(*events, previous_starts_at=appointment.starts_at)
     await publish(*events)
     return Placed(moved.appointment, moved.claimed)
 
@@ -206,6 +208,7 @@ def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:
         "ends_at": slot.ends_at,
         "status": AppointmentStatus.SCHEDULED.value,
         "updated_at": now,
+        "placed_at": now,
     }
 
 

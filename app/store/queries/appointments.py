@@ -72,16 +72,25 @@ async def overlapping(
     return await Appointment.get_pymongo_collection().find_one(conditions, {"_id": 1, "slot_id": 1})
 
 
-async def update_if(conditions: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:
-    """The appointment after `changes`, or None when `conditions` no longer held."""
+async def update_if(
+    conditions: dict[str, Any], changes: dict[str, Any], *, notified: bool = False
+) -> dict[str, Any] | None:
+    """The appointment after `changes`, or None when `conditions` no longer held.
+    `notified`: a change its patient is told of, which counts up the appointment's
+    `sequence` (the calendar's revision number) in the same write."""
+    update: dict[str, Any] = {"$set": changes}
+    if notified:
+        update["$inc"] = {"sequence": 1}
     return await Appointment.get_pymongo_collection().find_one_and_update(
-        conditions, {"$set": changes}, return_document=ReturnDocument.AFTER
+        conditions, update, return_document=ReturnDocument.AFTER
     )
 
 
 async def set_status(appointment: Appointment, changes: dict[str, Any]) -> dict[str, Any] | None:
     """Conditional on the status read: a concurrent change makes this one match nothing."""
-    return await update_if({"_id": appointment.id, "status": appointment.status.value}, changes)
+    return await update_if(
+        {"_id": appointment.id, "status": appointment.status.value}, changes, notified=True
+    )
 
 
 async def mark_checked_in(
@@ -105,4 +114,5 @@ async def move(appointment: Appointment, placed: dict[str, Any]) -> dict[str, An
             "status": appointment.status.value,
         },
         placed,
+        notified=True,
     )
