@@ -27,8 +27,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core.clock import utcnow
-from app.domain.slots.state import NO_LOCK, open_for
 from app.models import ACTIVE_STATUSES, Appointment
+from app.store.queries.slots import NO_LOCK, open_for
 from bench import data
 from bench.b1_reschedule import reschedule_rush
 from bench.common import (

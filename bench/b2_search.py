@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tqdm import tqdm
 
 from app.core.clock import utcnow
-from app.domain.slots.state import open_for
+from app.store.queries.slots import open_for
 from bench import data
 from bench.common import (
     CpuMeter,

@@ -9,9 +9,9 @@ from typing import Annotated
 import strawberry
 
 from app.domain import emergencies
-from app.domain.booking import appointments, locks, rescheduling
+from app.domain.booking import appointments, locks, rescheduling, status_changes
 from app.domain.booking import bookings as booking
-from app.domain.booking.my_locks import my_locks
+from app.domain.booking.locks import my_locks
 from app.domain.paging import PageRequest
 from app.domain.visibility import (
     appointment_listener,
@@ -117,7 +117,7 @@ class BookingMutation:
         idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
     ) -> Appointment:
         return Appointment.from_doc(
-            await appointments.cancel_appointment(info.context.actor, id, reason, idempotency_key)
+            await status_changes.cancel_appointment(info.context.actor, id, reason, idempotency_key)
         )
 
     @strawberry.mutation(
@@ -145,7 +145,7 @@ class BookingMutation:
         notes: str | None = None,
         virtual_meeting_link: str | None = None,
     ) -> Appointment:
-        changed = await appointments.change_status(
+        changed = await status_changes.change_status(
             info.context.actor, id, status, notes, virtual_meeting_link
         )
         return Appointment.from_doc(changed)

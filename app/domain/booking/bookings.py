@@ -35,15 +35,11 @@ from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import ClaimRefused, claim_for
-from app.domain.booking.overlaps import require_no_overlap
-from app.domain.booking.patients import acting_patient
-from app.domain.booking.policy import require_bookable
-from app.domain.booking.slot_changes import booked_slot
+from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
+from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
 from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
-from app.domain.slots.state import NO_LOCK, claim_stamp, lock_is_live, open_for
-from app.domain.slots.writes import update_slot
+from app.domain.slots.state import lock_is_live
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -53,6 +49,8 @@ from app.events.messages import (
 from app.events.publisher import publish
 from app.models import Appointment, Slot
 from app.store import outage
+from app.store.queries import slots
+from app.store.queries.slots import NO_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -177,25 +175,8 @@ async def _claim(
     """Claim the open slot, or take over this booking's own unfinished claim (`resumed`, as
     read): conditional on the claim being unchanged, so of racing retries one goes on."""
     if resumed is None:
-        return await update_slot(
-            {"_id": slot.id, **open_for(patient, now)},
-            {
-                "is_booked": True,
-                "booking_lock": NO_LOCK,
-                "claim_key": stored_key,
-                **claim_stamp(now),
-            },
-        )
-    return await update_slot(
-        {
-            "_id": slot.id,
-            "is_booked": True,
-            "is_removed": False,
-            "claim_key": stored_key,
-            "updated_at": resumed.updated_at,
-        },
-        claim_stamp(now),
-    )
+        return await slots.book_open(slot.id, patient, now, stored_key)
+    return await slots.take_over_claim(slot.id, stored_key, resumed.updated_at, now)
 
 
 async def _undo_claim(slot: Slot, patient: PydanticObjectId, claimed_at: datetime) -> None:
@@ -206,16 +187,8 @@ async def _undo_claim(slot: Slot, patient: PydanticObjectId, claimed_at: datetim
     key resumes it, and the reconciler frees it after its grace period otherwise."""
     held = slot.booking_lock.patient_id == patient and lock_is_live(slot, claimed_at)
     try:
-        await update_slot(
-            {"_id": slot.id, "is_booked": True, "updated_at": claimed_at},
-            {
-                "is_booked": False,
-                "booking_lock": slot.booking_lock.model_dump(exclude_none=True)
-                if held
-                else NO_LOCK,
-                "claim_key": None,
-            },
-        )
+        lock = slot.booking_lock.model_dump(exclude_none=True) if held else NO_LOCK
+        await slots.give_back_claim(slot.id, claimed_at, lock)
         await announce_stale(doctor_id=slot.doctor_id, dates=[slot.date])
     except Exception as exc:
         if not outage.noticed(exc):

@@ -3,17 +3,16 @@ from CHECK_IN_OPENS_MINUTES before the start; after that a no-show can no longer
 
 from __future__ import annotations
 
-from pymongo import ReturnDocument
-
 from app.core.clock import utcnow
 from app.core.errors import Forbidden, InvalidTransition
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_role
 from app.domain.booking.appointments import get_appointment
-from app.domain.booking.visit_times import check_in_opens
+from app.domain.booking.status_rules import check_in_opens
 from app.events.messages import AppointmentChanged, AppointmentEventKind
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role
+from app.store.queries import appointments
 
 OPEN = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 
@@ -37,11 +36,7 @@ async def check_in(actor: Actor | None, appointment_id: str) -> Appointment:
         raise InvalidTransition(
             status, "CHECKED_IN", earliest=opens, reason="Check-in has not opened yet"
         )
-    updated = await Appointment.get_pymongo_collection().find_one_and_update(
-        {"_id": appointment.id, "status": {"$in": [s.value for s in OPEN]}, "checked_in_at": None},
-        {"$set": {"checked_in_at": now, "updated_at": now}},
-        return_document=ReturnDocument.AFTER,
-    )
+    updated = await appointments.mark_checked_in(appointment.id, OPEN, now)
     if updated is None:  # checked in, cancelled or moved on meanwhile: say what it is now
         current = await get_appointment(caller, appointment_id)
         if current.checked_in_at is not None and current.status in OPEN:

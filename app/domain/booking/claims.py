@@ -1,18 +1,24 @@
-"""Claiming a slot for a patient (a booking or a move): the retry loop, and why a claim was
-refused, read once after the atomic update said no."""
+"""Claiming a slot for a patient (a booking or a move) and freeing it again: the retry
+loop, why a claim was refused (read once after the atomic update said no), the free-slot
+write, and how each reads in the audit log."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from app.core.errors import NotFound, SlotAlreadyBooked, SlotLocked, SlotUnavailable
+from app.domain.audit.recorder import Change
 from app.domain.slots.state import lock_is_live
 from app.models import Slot, User
 from app.store.guards import guarded
+from app.store.queries import slots
+
+log = logging.getLogger(__name__)
 
 CLAIM_ATTEMPTS = 3
 
@@ -89,3 +95,34 @@ class _Retry(Exception):
 
 def should_retry(error: Exception) -> bool:
     return isinstance(error, _Retry)
+
+
+async def free_slot(slot_id: PydanticObjectId, now: datetime, done: str) -> Slot | None:
+    """After a cancel or a move is saved, its old slot (when still future) is free again.
+
+    A store error here is logged, not the answer: the slot was marked for the reconciler's
+    check before the change was saved, and its next pass frees it.
+    """
+    try:
+        return await slots.free_future(slot_id, now)
+    except PyMongoError:
+        log.exception("%s, but could not free slot %s", done, slot_id)
+        return None
+
+
+def booked_slot(slot_id: PydanticObjectId, appointment_id: PydanticObjectId) -> Change:
+    """An AVAILABLE slot taken by an appointment (booked, or moved into by rescheduling)."""
+    return Change(
+        "slot.booked",
+        "slot",
+        slot_id,
+        before={"is_booked": False},
+        after={"is_booked": True, "appointment_id": appointment_id},
+    )
+
+
+def released_slot(slot_id: PydanticObjectId) -> Change:
+    """A booked slot made AVAILABLE again by its appointment leaving it."""
+    return Change(
+        "slot.released", "slot", slot_id, before={"is_booked": True}, after={"is_booked": False}
+    )

@@ -23,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 from app.core.errors import BadUserInput
 from app.domain import validation
 from app.models import Appointment
+from app.store.queries import appointments
 
 FIELD = "idempotencyKey"
 KEY_MAX = 128
@@ -40,7 +41,7 @@ def stored_key(owner_id: PydanticObjectId, key: str) -> str:
 async def first_booking(stored: str | None) -> Appointment | None:
     if stored is None:
         return None
-    return await Appointment.find_one({"idempotency_key": stored})
+    return await appointments.by_idempotency_key(stored)
 
 
 def is_key_clash(exc: DuplicateKeyError, field: str = "idempotency_key") -> bool:

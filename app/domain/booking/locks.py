@@ -1,4 +1,5 @@
-"""Slot locks: a patient holds a slot for a few minutes while it books."""
+"""Slot locks: a patient holds a slot for a few minutes while it books, and sees the
+slots it holds."""
 
 from __future__ import annotations
 
@@ -13,38 +14,19 @@ from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import refusal, should_retry
-from app.domain.booking.patients import acting_patient
-from app.domain.booking.policy import policy_doctor, require_within_window
+from app.domain.booking.claims import CLAIM_ATTEMPTS, refusal, should_retry
+from app.domain.booking.policy import acting_patient, policy_doctor, require_within_window
 from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
-from app.domain.slots.state import NO_LOCK, lock_is_live, open_for
-from app.domain.slots.writes import claim_slot, update_slot
+from app.domain.slots.ordering import by_start
+from app.domain.slots.state import lock_is_live
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Role, Slot, User
 from app.settings import get_settings
 from app.store.guards import guarded
-
-CLAIM_ATTEMPTS = 3
-
-
-async def _live_locks(patient_id: PydanticObjectId, limit: int) -> set[PydanticObjectId]:
-    """Up to `limit` of the patient's unexpired locks: a bounded read, never a count."""
-    found = (
-        await Slot.get_pymongo_collection()
-        .find(
-            {
-                "booking_lock.patient_id": patient_id,
-                "booking_lock.is_active": True,
-                "booking_lock.expires_at": {"$gt": utcnow()},
-            },
-            {"_id": 1},
-        )
-        .limit(limit)
-        .to_list()
-    )
-    return {PydanticObjectId(doc["_id"]) for doc in found}
+from app.store.queries import slots
+from app.store.queries.slots import NO_LOCK, claim_slot, open_for
 
 
 async def lock_slot(
@@ -136,12 +118,8 @@ async def _keep_within_window(actor: Actor, before: Slot, claimed: Slot, now: da
 
 async def _restore(before: Slot, claimed: Slot) -> None:
     """Undo a claim nobody was told of: only if it is still the claim this request made."""
-    restored = await update_slot(
-        {
-            "_id": claimed.id,
-            "booking_lock.patient_id": claimed.booking_lock.patient_id,
-            "booking_lock.locked_at": claimed.booking_lock.locked_at,
-        },
+    restored = await slots.restore_lock(
+        claimed,
         {
             "booking_lock": before.booking_lock.model_dump(exclude_none=True),
             "updated_at": before.updated_at,
@@ -171,13 +149,13 @@ async def _keep_within_limit(
     Over it, the patient's lease (in the store, so across processes) lets one claim at a
     time re-read and let go while the patient still holds too many: exactly `limit` stay.
     """
-    if len(await _live_locks(patient_id, limit + 1)) <= limit:
+    if len(await slots.live_lock_ids(patient_id, utcnow(), limit + 1)) <= limit:
         return
     try:
         async with guarded(
             User.get_pymongo_collection(), patient_id, "patient's slot locks", lease="lock_guard"
         ):
-            if len(await _live_locks(patient_id, limit + 1)) <= limit:
+            if len(await slots.live_lock_ids(patient_id, utcnow(), limit + 1)) <= limit:
                 return
             # Let go under the lease, so the next claim's re-read already sees one fewer.
             await _let_go(slot_id, patient_id)
@@ -208,13 +186,10 @@ async def _release(
 ) -> Slot | None:
     """`forget_key`: a lock refused over the limit, so that its retry is not a replay."""
     now = utcnow()
-    holder: dict[str, object] = {"booking_lock.is_active": True}
-    if patient_id is not None:
-        holder["booking_lock.patient_id"] = patient_id
     changes: dict[str, object] = {"booking_lock": NO_LOCK, "updated_at": now}
     if forget_key:
         changes |= _lock_key(None)
-    return await update_slot({"_id": slot_id, **holder}, changes)
+    return await slots.release_lock(slot_id, patient_id, changes)
 
 
 async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:
@@ -242,23 +217,12 @@ async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:
 async def release_expired_locks(limit: int = 200) -> list[Slot]:
     """Release locks past their expiry; each is released, and announced, by one process only."""
     now = utcnow()
-    collection = Slot.get_pymongo_collection()
-    expired = await collection.find(
-        {"booking_lock.is_active": True, "booking_lock.expires_at": {"$lte": now}},
-        {"_id": 1, "booking_lock": 1},
-    ).to_list(limit)
+    expired = await slots.expired_locks(now, limit)
     released: list[Slot] = []
     expiries: list[Change] = []
     for candidate in expired:
-        # The expiry in the filter makes a renewal since the read win over this release.
-        slot = await update_slot(
-            {
-                "_id": candidate["_id"],
-                "booking_lock.is_active": True,
-                "booking_lock.expires_at": candidate["booking_lock"]["expires_at"],
-            },
-            {"booking_lock": NO_LOCK, "updated_at": now},
-        )
+        expires_at = candidate["booking_lock"]["expires_at"]
+        slot = await slots.release_expired(candidate["_id"], expires_at, now)
         if slot is not None:
             released.append(slot)
             expiries.append(
@@ -267,3 +231,11 @@ async def release_expired_locks(limit: int = 200) -> list[Slot]:
             await publish(SlotChanged(kind=SlotEventKind.UNLOCKED, slot=slot, at=now))
     await record(None, now, *expiries)
     return released
+
+
+async def my_locks(actor: Actor | None, now: datetime) -> list[Slot]:
+    """The caller's unexpired, unbooked locks by start; only patients hold locks of their own."""
+    caller = require_actor(actor)
+    if caller.role is not Role.PATIENT:
+        return []
+    return by_start(await slots.held_locks(caller.user_id, now))

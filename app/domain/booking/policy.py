@@ -1,6 +1,8 @@
-"""Booking policy: how soon and how far ahead a patient may book, and how late it may cancel.
+"""Booking policy: whose name a booking or lock is in, how soon and how far ahead a patient
+may book, that a patient's appointments do not overlap, and how late it may cancel.
 
-Admins are never bound; a doctor cancelling its own appointment is not bound either.
+Admins are never bound by the window or the cutoff; a doctor cancelling its own appointment
+is not bound either.
 """
 
 from __future__ import annotations
@@ -10,11 +12,21 @@ from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
 
-from app.core.errors import OutsideBookingWindow, TooLateToCancel
-from app.domain.auth.actor import Actor
+from app.core.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    OutsideBookingWindow,
+    SlotAlreadyBooked,
+    TooLateToCancel,
+)
+from app.domain import validation
+from app.domain.auth.actor import Actor, require_role
 from app.domain.read_model import serving_model
-from app.models import Appointment, Doctor, Role
+from app.models import Appointment, Doctor, Role, Slot, User
 from app.settings import get_settings
+from app.store.queries import appointments
 
 
 def min_notice_minutes(doctor: Doctor) -> int:
@@ -88,3 +100,35 @@ def require_before_cutoff(actor: Actor, appointment: Appointment, now: datetime)
     cutoff = cancellation_cutoff(appointment)
     if now > cutoff:
         raise TooLateToCancel(cutoff)
+
+
+async def require_no_overlap(
+    patient: PydanticObjectId,
+    slot: Slot,
+    moving: PydanticObjectId | None = None,
+) -> None:
+    """Read under the patient's lease (app/store/guards.py), so it stays true until the write;
+    `moving` is an appointment being rescheduled, which does not overlap itself."""
+    overlapping = await appointments.overlapping(patient, slot.starts_at, slot.ends_at, moving)
+    if overlapping is None:
+        return
+    if overlapping.get("slot_id") == slot.id:
+        raise SlotAlreadyBooked("You have already booked this slot")
+    raise Conflict("You already have an appointment at this time", field="slotId")
+
+
+async def acting_patient(actor: Actor | None, patient_id: str | None) -> PydanticObjectId:
+    found = require_role(actor, Role.PATIENT, Role.ADMIN)
+    if found.role is Role.PATIENT:
+        if (
+            patient_id is not None
+            and validation.object_id(patient_id, "patientId") != found.user_id
+        ):
+            raise Forbidden("Patients act only for themselves")
+        return found.user_id
+    if patient_id is None:
+        raise BadUserInput("patientId is required when an admin acts for a patient", "patientId")
+    patient = await User.get(validation.object_id(patient_id, "patientId"))
+    if patient is None or patient.role is not Role.PATIENT:
+        raise NotFound("Patient", field="patientId")
+    return patient.id  # type: ignore[return-value]

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
@@ -39,13 +38,10 @@ from app.domain.auth.actor import Actor, require_role
 from app.domain.booking import idempotency
 from app.domain.booking.appointments import can_see
 from app.domain.booking.bookings import Placed
-from app.domain.booking.claims import ClaimRefused, claim_for
-from app.domain.booking.overlaps import require_no_overlap
-from app.domain.booking.policy import require_before_cutoff, require_bookable
-from app.domain.booking.slot_changes import booked_slot, free_slot, released_slot
+from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free_slot, released_slot
+from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
 from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
-from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -55,6 +51,8 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot
+from app.store.queries import appointments, slots
+from app.store.queries.slots import NO_LOCK, claim_stamp
 
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
 
@@ -139,8 +137,6 @@ async def _move(
     caller: Actor, appointment: Appointment, slot: Slot, keyed: idempotency.Keyed | None
 ) -> _Moved:
     patient = appointment.patient_id
-    slots = Slot.get_pymongo_collection()
-    appointments = Appointment.get_pymongo_collection()
 
     async def move() -> _Moved:
         now = utcnow()
@@ -150,34 +146,17 @@ async def _move(
             "booking_lock": NO_LOCK,
             **claim_stamp(now),
         }
-        before = await slots.find_one_and_update(
-            {"_id": slot.id, **open_for(patient, now)},
-            {"$set": claim},
-            return_document=ReturnDocument.BEFORE,
-        )
+        before = await slots.claim_open(slot.id, patient, now, claim)
         if before is None:
             raise ClaimRefused(now)
         claimed = Slot.model_validate({**before, **claim})
         # Marked for the reconciler: a crash before it is freed leaves it booked for nobody.
-        old = await slots.find_one_and_update(
-            {"_id": appointment.slot_id},
-            {"$set": claim_stamp(now)},
-            {"updated_at": 1},
-            return_document=ReturnDocument.BEFORE,
-        )
+        old = await slots.stamp_for_check(appointment.slot_id, now)
         placed = _placed_in(claimed, now)
         if keyed is not None:
             placed |= {"change_key": keyed.key, "change_request": keyed.request}
         try:
-            moved = await appointments.find_one_and_update(
-                {
-                    "_id": appointment.id,
-                    "slot_id": appointment.slot_id,
-                    "status": appointment.status.value,
-                },
-                {"$set": placed, "$inc": {"sequence": 1}},
-                return_document=ReturnDocument.AFTER,
-            )
+            moved = await appointments.move(appointment, placed)
         except DuplicateKeyError as exc:
             await _unclaim(before, old, now)
             if idempotency.is_key_clash(exc, "change_key"):
@@ -240,21 +219,7 @@ async def _unclaim(
 ) -> None:
     """Put both slots back exactly as they were (a lock on the new one too); should this
     process die first, the reconciler frees the new one."""
-    restore = {"is_booked": False, "booking_lock": new.get("booking_lock", NO_LOCK)}
-    undo = [
-        UpdateOne(
-            {"_id": new["_id"], "is_booked": True, "updated_at": at},
-            {"$set": {**restore, "updated_at": new["updated_at"]}},
-        )
-    ]
-    if old is not None:
-        undo.append(
-            UpdateOne(
-                {"_id": old["_id"], "updated_at": at},
-                {"$set": {"updated_at": old["updated_at"]}},
-            )
-        )
-    await Slot.get_pymongo_collection().bulk_write(undo, ordered=False)
+    await slots.unclaim_move(new, old, at)
     # No event told of the claim or tells of its undoing: read models drop that day. The old
     # slot stayed booked throughout (only its reconciler stamp came and went), so no reader
     # could have seen it change; `old` holds just its id and updated_at.

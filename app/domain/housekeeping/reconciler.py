@@ -11,11 +11,11 @@ from pymongo import UpdateOne
 
 from app.core.clock import utcnow
 from app.domain.audit.recorder import record
-from app.domain.booking.slot_changes import released_slot
-from app.domain.slots.writes import update_slot
+from app.domain.booking.claims import released_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import ACTIVE_STATUSES, Appointment, Slot
+from app.store.queries.slots import update_slot
 
 
 class OrphanedBookingReconciler:

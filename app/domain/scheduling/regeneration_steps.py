@@ -28,11 +28,11 @@ from app.domain.scheduling.regeneration import (
     still_available,
 )
 from app.domain.slots.announce import announce_slot_changes
-from app.domain.slots.state import NO_LOCK
 from app.events.messages import SlotChanged, SlotEventKind
 from app.models import Appointment, AppointmentStatus, Doctor, Slot
 from app.models.schedule import TimeRange
 from app.store.chunks import chunked, count_in, one_of
+from app.store.queries.slots import NO_LOCK
 
 CONFLICT_STATUSES = [
     AppointmentStatus.SCHEDULED.value,

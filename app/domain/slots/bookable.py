@@ -32,9 +32,10 @@ from app.domain.catalog.doctors import list_doctors
 from app.domain.read_model import ReadModel, serving_model
 from app.domain.slots.management import bookable_slots
 from app.domain.slots.ordering import by_start
-from app.domain.slots.state import is_open, open_for
+from app.domain.slots.state import is_open
 from app.models import Doctor, Slot
 from app.store.chunks import gather_in
+from app.store.queries.slots import open_for
 
 MAX_AVAILABILITY_DAYS = 62
 # nextAvailableSlot looks this far ahead first, then twice as far each time: a few queries

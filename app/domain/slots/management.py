@@ -17,13 +17,12 @@ from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
 from app.domain.slots.ordering import by_start
-from app.domain.slots.state import NO_LOCK, open_for
-from app.domain.slots.writes import update_slot
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
 from app.store.chunks import gather_in
 from app.store.guards import guarded
+from app.store.queries.slots import NO_LOCK, open_for, update_slot
 
 MAX_SLOT_MINUTES = 12 * 60
 SLOT_DAYS_AHEAD = 731

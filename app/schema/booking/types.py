@@ -10,7 +10,7 @@ from beanie import PydanticObjectId
 
 from app.core.errors import Forbidden
 from app.domain.audit.shown import history_shown_to
-from app.domain.booking.appointment_times import end_time_in_zone
+from app.domain.booking.appointments import end_time_in_zone
 from app.domain.visibility import may_see_account, may_see_history
 from app.models import Appointment as AppointmentDoc
 from app.models import EmergencyRequest as EmergencyRequestDoc

@@ -1,0 +1,118 @@
+"""The appointments collection: the filters rules select appointments by, and the
+conditional updates that change one (each conditional on what the rule read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+
+from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+
+
+def with_statuses(
+    conditions: dict[str, Any], statuses: Iterable[AppointmentStatus] | None
+) -> dict[str, Any]:
+    """`conditions`, narrowed to `statuses` when any are named."""
+    wanted = [s.value for s in statuses or ()]
+    return conditions | {"status": {"$in": wanted}} if wanted else conditions
+
+
+def listing(
+    doctor_id: PydanticObjectId | None,
+    patient_id: PydanticObjectId | None,
+    statuses: list[AppointmentStatus] | None,
+    start: date | None,
+    end: date | None,
+) -> dict[str, Any]:
+    """The filter of an appointment listing; each part only when asked for."""
+    conditions: dict[str, Any] = {}
+    if doctor_id is not None:
+        conditions["doctor_id"] = doctor_id
+    if patient_id is not None:
+        conditions["patient_id"] = patient_id
+    conditions = with_statuses(conditions, statuses)
+    days: dict[str, str] = {}
+    if start is not None:
+        days["$gte"] = start.isoformat()
+    if end is not None:
+        days["$lte"] = end.isoformat()
+    if days:
+        conditions["appointment_date"] = days
+    return conditions
+
+
+async def find(conditions: dict[str, Any]) -> list[Appointment]:
+    return await Appointment.find(conditions).to_list()
+
+
+async def by_idempotency_key(stored_key: str) -> Appointment | None:
+    return await Appointment.find_one({"idempotency_key": stored_key})
+
+
+async def overlapping(
+    patient_id: PydanticObjectId,
+    starts_at: datetime,
+    ends_at: datetime,
+    moving: PydanticObjectId | None = None,
+) -> dict[str, Any] | None:
+    """One of the patient's active appointments overlapping the interval, as {_id, slot_id};
+    `moving`, an appointment being rescheduled, does not count."""
+    conditions: dict[str, object] = {
+        "patient_id": patient_id,
+        "status": {"$in": ACTIVE_STATUSES},
+        "starts_at": {"$lt": ends_at},
+        "ends_at": {"$gt": starts_at},
+    }
+    if moving is not None:
+        conditions["_id"] = {"$ne": moving}
+    return await Appointment.get_pymongo_collection().find_one(conditions, {"_id": 1, "slot_id": 1})
+
+
+async def update_if(
+    conditions: dict[str, Any], changes: dict[str, Any], *, notified: bool = False
+) -> dict[str, Any] | None:
+    """The appointment after `changes`, or None when `conditions` no longer held.
+    `notified`: a change its patient is told of, which counts up the appointment's
+    `sequence` (the calendar's revision number) in the same write."""
+    update: dict[str, Any] = {"$set": changes}
+    if notified:
+        update["$inc"] = {"sequence": 1}
+    return await Appointment.get_pymongo_collection().find_one_and_update(
+        conditions, update, return_document=ReturnDocument.AFTER
+    )
+
+
+async def set_status(appointment: Appointment, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """Conditional on the status read: a concurrent change makes this one match nothing."""
+    return await update_if(
+        {"_id": appointment.id, "status": appointment.status.value}, changes, notified=True
+    )
+
+
+async def mark_checked_in(
+    appointment_id: PydanticObjectId | None,
+    open_statuses: Iterable[AppointmentStatus],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Check in an appointment still open and not checked in."""
+    return await update_if(
+        with_statuses({"_id": appointment_id, "checked_in_at": None}, open_statuses),
+        {"checked_in_at": now, "updated_at": now},
+    )
+
+
+async def move(appointment: Appointment, placed: dict[str, Any]) -> dict[str, Any] | None:
+    """Conditional on the slot and status read: a concurrent change makes this match nothing."""
+    return await update_if(
+        {
+            "_id": appointment.id,
+            "slot_id": appointment.slot_id,
+            "status": appointment.status.value,
+        },
+        placed,
+        notified=True,
+    )
