@@ -54,6 +54,15 @@ def _live_locks_of(patient_id: PydanticObjectId, now: datetime) -> dict[str, Any
     }
 
 
+def _update_of(changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` as an update: a None value removes the field (see update_slot)."""
+    update: dict[str, Any] = {"$set": {k: v for k, v in changes.items() if v is not None}}
+    removed = {k: "" for k, v in changes.items() if v is None}
+    if removed:
+        update["$unset"] = removed
+    return update
+
+
 async def update_slot(
     conditions: dict[str, Any],
     changes: dict[str, Any],
@@ -63,10 +72,7 @@ async def update_slot(
     A None value removes the field rather than storing null, as the Slot model does on
     insert: a stored null would put the slot in the sparse indexes (two nulls would even
     clash in the unique `slot_lock_key_unique`)."""
-    update: dict[str, Any] = {"$set": {k: v for k, v in changes.items() if v is not None}}
-    removed = {k: "" for k, v in changes.items() if v is None}
-    if removed:
-        update["$unset"] = removed
+    update = _update_of(changes)
     doc = await Slot.get_pymongo_collection().find_one_and_update(
         conditions, update, return_document=ReturnDocument.AFTER
     )
@@ -81,15 +87,13 @@ async def claim_slot(
     nothing: the store sends the document as it was, the change is applied to it here, so
     a caller learns what it replaced without a read of its own. `changes` are top-level
     fields, a None removing the field as in `update_slot`."""
-    update: dict[str, Any] = {"$set": {k: v for k, v in changes.items() if v is not None}}
-    removed = {k: "" for k, v in changes.items() if v is None}
-    if removed:
-        update["$unset"] = removed
+    update = _update_of(changes)
     doc = await Slot.get_pymongo_collection().find_one_and_update(
         conditions, update, return_document=ReturnDocument.BEFORE
     )
     if doc is None:
         return None
+    removed = update.get("$unset", {})
     after = {k: v for k, v in doc.items() if k not in removed} | update["$set"]
     return Slot.model_validate(doc), Slot.model_validate(after)
 
