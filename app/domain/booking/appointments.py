@@ -21,7 +21,7 @@ from app.domain.booking.policy import require_before_cutoff
 from app.domain.booking.slot_changes import free_slot, released_slot
 from app.domain.booking.status_rules import can_transition, may_set
 from app.domain.booking.visit_times import require_in_time, visit_changes
-from app.domain.notifications import outbox
+from app.domain.notifications import outbox, owed
 from app.domain.paging import Page, PageRequest, read_page
 from app.domain.slots.state import check_stamp
 from app.events.messages import (
@@ -32,7 +32,13 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, AppointmentStatus, Role, Slot
+from app.models import Appointment, AppointmentStatus, NotificationKind, Role, Slot
+
+# The status changes that notify (see app/domain/notifications/outbox.py).
+_NOTIFYING = {
+    AppointmentStatus.CANCELLED: NotificationKind.CANCELLED,
+    AppointmentStatus.CONFIRMED: NotificationKind.CONFIRMED,
+}
 
 
 def can_see(
@@ -158,6 +164,8 @@ async def change_status(
         changes["cancellation_reason"] = cleaned_reason
     if keyed is not None:
         changes |= {"change_key": keyed.key, "change_request": keyed.request}
+    if (notifying := _NOTIFYING.get(requested)) is not None:
+        changes["notifications_owed"] = owed.mark(notifying, appointment.sequence + 1, now)
 
     async def apply() -> tuple[Appointment, Slot | None]:
         if cancelling:
@@ -234,7 +242,7 @@ async def cancel_appointment(
 
 
 # Bookkeeping, not a change anyone made: the audit shows what the appointment became.
-_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request"})
+_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request", "notifications_owed"})
 
 
 def _status_change(appointment: Appointment, changes: dict[str, Any], cancelling: bool) -> Change:

@@ -40,7 +40,7 @@ from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.booking.slot_changes import booked_slot
-from app.domain.notifications import outbox
+from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, lock_is_live, open_for
 from app.domain.slots.writes import update_slot
@@ -51,7 +51,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, Slot
+from app.models import Appointment, NotificationKind, Slot
 from app.store import outage
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ async def _claim_and_book(
             idempotency_key=stored_key,
             created_at=now,
             updated_at=now,
+            notifications_owed=owed.mark(NotificationKind.BOOKED, 0, now),
         )
         try:
             await appointment.insert()

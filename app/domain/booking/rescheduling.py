@@ -43,7 +43,7 @@ from app.domain.booking.claims import ClaimRefused, claim_for
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
 from app.domain.booking.slot_changes import booked_slot, free_slot, released_slot
-from app.domain.notifications import outbox
+from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
 from app.events.messages import (
@@ -54,7 +54,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, AppointmentStatus, Role, Slot
+from app.models import Appointment, AppointmentStatus, NotificationKind, Role, Slot
 
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
 
@@ -166,6 +166,13 @@ async def _move(
             return_document=ReturnDocument.BEFORE,
         )
         placed = _placed_in(claimed, now)
+        placed["notifications_owed"] = owed.mark(
+            NotificationKind.RESCHEDULED,
+            appointment.sequence + 1,
+            now,
+            appointment.doctor_id,
+            appointment.starts_at,
+        )
         if keyed is not None:
             placed |= {"change_key": keyed.key, "change_request": keyed.request}
         try:
