@@ -11,6 +11,7 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.graphql_client import Api, Clinic, Person, Response, future_day
+from tests.notification_sinks import until
 from tests.visit_clock import starts_in
 
 Store = AsyncDatabase[dict[str, Any]]
@@ -85,6 +86,17 @@ async def appointment_doc(store: Store, appointment_id: str) -> dict[str, Any]:
     return found
 
 
+async def settled_doc(store: Store, appointment_id: str) -> dict[str, Any]:
+    """The appointment once its notifications are written and their mark let go (the
+    sender loop unsets it in the background, a moment after the change)."""
+
+    async def settled() -> dict[str, Any] | None:
+        found = await appointment_doc(store, appointment_id)
+        return None if "notifications_owed" in found else found
+
+    return await until(settled)
+
+
 async def slot_doc(store: Store, slot_id: str) -> dict[str, Any]:
     found = await store.slots.find_one({"_id": ObjectId(slot_id)})
     assert found is not None
@@ -151,7 +163,7 @@ async def test_outsiders_cannot_cancel_or_move_an_appointment(api: Api, store: S
     clinic, other_clinic = await api.clinic(), await api.clinic()
     patient, other = await api.patient(), await api.patient()
     booked = await book_new(api, clinic, patient)
-    before = await appointment_doc(store, booked["id"])
+    before = await settled_doc(store, booked["id"])
 
     assert (await cancel(api, booked["id"], other.token)).code == "NOT_FOUND"
     assert (await cancel(api, booked["id"], other_clinic.doctor_token)).code == "NOT_FOUND"
@@ -410,7 +422,7 @@ async def test_disallowed_moves_change_nothing(api: Api, store: Store, current: 
     await starts_in(store, booked["id"], -11)  # only the state machine refuses below
     for status in PATH_TO[current]:
         await set_status(api, booked["id"], status, api.admin.token)
-    before = await appointment_doc(store, booked["id"])
+    before = await settled_doc(store, booked["id"])
     slot_before = await slot_doc(store, booked["slot"]["id"])
     assert before["status"] == current
 
@@ -435,7 +447,7 @@ async def test_patient_cannot_set_clinical_statuses(api: Api, store: Store, stat
     # Reach a status from which the move itself would be allowed: only the role is wrong.
     for step in PATH_TO[status][:-1]:
         await set_status(api, booked["id"], step, clinic.doctor_token)
-    before = await appointment_doc(store, booked["id"])
+    before = await settled_doc(store, booked["id"])
 
     refused = await set_status(api, booked["id"], status, patient.token)
 
@@ -496,7 +508,7 @@ async def test_update_status_rejects_over_long_notes(api: Api, store: Store) -> 
     clinic = await api.clinic()
     patient = await api.patient()
     booked = await book_new(api, clinic, patient)
-    before = await appointment_doc(store, booked["id"])
+    before = await settled_doc(store, booked["id"])
 
     refused = await set_status(
         api, booked["id"], "CONFIRMED", clinic.doctor_token, notes="n" * 5000
@@ -524,7 +536,7 @@ async def test_a_patient_cannot_write_notes_or_the_meeting_link(
     clinic = await api.clinic()
     patient = await api.patient()
     booked = await book_new(api, clinic, patient)
-    before = await appointment_doc(store, booked["id"])
+    before = await settled_doc(store, booked["id"])
 
     refused = await set_status(api, booked["id"], status, patient.token, **fields)
 
@@ -555,7 +567,7 @@ async def test_the_meeting_link_must_be_an_https_url(api: Api, store: Store, lin
     clinic = await api.clinic()
     patient = await api.patient()
     booked = await book_new(api, clinic, patient)
-    before = await appointment_doc(store, booked["id"])
+    before = await settled_doc(store, booked["id"])
 
     refused = await set_status(
         api, booked["id"], "CONFIRMED", clinic.doctor_token, virtualMeetingLink=link

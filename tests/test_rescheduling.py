@@ -15,6 +15,7 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.graphql_client import LOGIN, Api, Clinic, GraphQL, Person, future_day, unique
+from tests.notification_sinks import until
 from tests.servers import ApiServer
 from tests.subscriptions_client import Payload, connect, until_ready
 from tests.visit_clock import starts_in
@@ -83,10 +84,16 @@ async def reschedule(gql: GraphQL, appointment_id: str, slot_id: str, who: Perso
 
 
 async def snapshot(store: Store, appointment_ids: list[str], slot_ids: list[str]) -> list[Any]:
-    """What a refusal must leave exactly as it was."""
-    appointments = await store.appointments.find(
-        {"_id": {"$in": [ObjectId(a) for a in appointment_ids]}}
-    ).to_list()
+    """What a refusal must leave exactly as it was, once the sender has let go of the marks
+    of the notifications the changes before it wrote (it unsets them in the background)."""
+
+    async def settled() -> list[dict[str, Any]]:
+        found = await store.appointments.find(
+            {"_id": {"$in": [ObjectId(a) for a in appointment_ids]}}
+        ).to_list()
+        return [] if any("notifications_owed" in a for a in found) else found
+
+    appointments = await until(settled)
     slots = await store.slots.find({"_id": {"$in": [ObjectId(s) for s in slot_ids]}}).to_list()
     return sorted(appointments, key=lambda d: d["_id"]) + sorted(slots, key=lambda d: d["_id"])
 

@@ -43,7 +43,7 @@ async def run_all_or_nothing(what: str, steps: Sequence[Step]) -> None:
         for step in steps:
             begun.append(step)
             await step.do()
-            await _fault_after(step.name)
+            await fault_after(step.name)
     except Exception as exc:
         if not await _undo(what, begun):
             raise
@@ -65,7 +65,7 @@ async def _undo(what: str, begun: list[Step]) -> bool:
     return True
 
 
-async def _fault_after(step: str) -> None:
+async def fault_after(step: str) -> None:
     """Tests only (FAULT_AFTER_STEP, refused outside APP_ENV=test): a real store refusal.
 
     Inserting a document whose `_id` is already taken makes the store answer E11000, as a

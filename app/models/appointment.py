@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from beanie import PydanticObjectId
+from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel
 
 from app.models._base import TimestampedDocument
@@ -21,6 +22,17 @@ class AppointmentStatus(StrEnum):
 
 
 ACTIVE_STATUSES = [s.value for s in AppointmentStatus if s is not AppointmentStatus.CANCELLED]
+
+
+class OwedNotifications(BaseModel):
+    """Written by the change itself (no transactions): the notifications it implies are owed
+    until its outbox rows stand, so a process killed in between loses none of them."""
+
+    sequence: int
+    kind: str  # a NotificationKind
+    at: datetime
+    previous_doctor_id: PydanticObjectId | None = None
+    previous_starts_at: datetime | None = None
 
 
 class Appointment(TimestampedDocument):
@@ -52,6 +64,8 @@ class Appointment(TimestampedDocument):
     # When it took its current slot (None: at created_at): reminders whose time had passed
     # by then are not sent.
     placed_at: datetime | None = None
+    # Set by each change that notifies, unset once its outbox rows are written.
+    notifications_owed: OwedNotifications | None = None
 
     class Settings:
         name = "appointments"
@@ -82,4 +96,8 @@ class Appointment(TimestampedDocument):
             IndexModel([("patient_id", ASCENDING)], name="patient_appointments"),
             IndexModel([("doctor_id", ASCENDING)], name="doctor_appointments"),
             IndexModel([("starts_at", ASCENDING), ("_id", ASCENDING)]),
+            # Sparse: holds only the changes whose notifications are not yet written.
+            IndexModel(
+                [("notifications_owed.at", ASCENDING)], sparse=True, name="notifications_owed"
+            ),
         ]

@@ -37,7 +37,7 @@ from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
 from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
-from app.domain.notifications import outbox
+from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import lock_is_live
 from app.events.messages import (
@@ -47,7 +47,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, Slot
+from app.models import Appointment, NotificationKind, Slot
 from app.store import outage
 from app.store.queries import slots
 from app.store.queries.slots import NO_LOCK
@@ -140,6 +140,7 @@ async def _claim_and_book(
             idempotency_key=stored_key,
             created_at=now,
             updated_at=now,
+            notifications_owed=owed.mark(NotificationKind.BOOKED, 0, now),
         )
         try:
             await appointment.insert()

@@ -40,7 +40,7 @@ from app.domain.booking.appointments import can_see
 from app.domain.booking.bookings import Placed
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free_slot, released_slot
 from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
-from app.domain.notifications import outbox
+from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
 from app.events.messages import (
     AppointmentChanged,
@@ -50,7 +50,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, AppointmentStatus, Role, Slot
+from app.models import Appointment, AppointmentStatus, NotificationKind, Role, Slot
 from app.store.queries import appointments, slots
 from app.store.queries.slots import NO_LOCK, claim_stamp
 
@@ -153,6 +153,13 @@ async def _move(
         # Marked for the reconciler: a crash before it is freed leaves it booked for nobody.
         old = await slots.stamp_for_check(appointment.slot_id, now)
         placed = _placed_in(claimed, now)
+        placed["notifications_owed"] = owed.mark(
+            NotificationKind.RESCHEDULED,
+            appointment.sequence + 1,
+            now,
+            appointment.doctor_id,
+            appointment.starts_at,
+        )
         if keyed is not None:
             placed |= {"change_key": keyed.key, "change_request": keyed.request}
         try:

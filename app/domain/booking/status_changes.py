@@ -23,7 +23,7 @@ from app.domain.booking.status_rules import (
     may_set,
     rule_for,
 )
-from app.domain.notifications import outbox
+from app.domain.notifications import outbox, owed
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -32,7 +32,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, AppointmentStatus, Slot
+from app.models import Appointment, AppointmentStatus, NotificationKind, Slot
 from app.store.queries import appointments, slots
 
 _EVENTS = {
@@ -41,7 +41,12 @@ _EVENTS = {
 }
 
 # Bookkeeping, not a change anyone made: the audit shows what the appointment became.
-_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request"})
+_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request", "notifications_owed"})
+# The status changes that notify (see app/domain/notifications/outbox.py).
+_NOTIFYING = {
+    AppointmentStatus.CANCELLED: NotificationKind.CANCELLED,
+    AppointmentStatus.CONFIRMED: NotificationKind.CONFIRMED,
+}
 
 
 async def change_status(
@@ -80,6 +85,8 @@ async def change_status(
         changes["cancellation_reason"] = cleaned_reason
     if keyed is not None:
         changes |= {"change_key": keyed.key, "change_request": keyed.request}
+    if (notifying := _NOTIFYING.get(requested)) is not None:
+        changes["notifications_owed"] = owed.mark(notifying, appointment.sequence + 1, now)
     try:
         changed, freed = await _apply(caller, appointment, changes, now)
     except _StatusMoved:

@@ -9,7 +9,8 @@ import logging
 import time
 
 from app.domain.housekeeping.lease import HousekeepingLease
-from app.domain.notifications import outbox, webhooks
+from app.domain.notifications import outbox, owed, webhooks
+from app.domain.notifications.owed_repair import write_owed
 from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
 from app.domain.notifications.sender import deliver_due
 from app.settings import get_settings
@@ -17,6 +18,7 @@ from app.store import outage
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "notifications"
+OWED_CHECK_SECONDS = 2.0
 
 
 async def run_sender(stop: asyncio.Event) -> None:
@@ -25,11 +27,13 @@ async def run_sender(stop: asyncio.Event) -> None:
     renew_every = settings.housekeeping_lease / 3
     renewed = 0.0
     next_reminders = 0.0
+    next_owed = 0.0
     client = webhooks.client(settings)
     try:
         while not stop.is_set():
             busy = False
             try:
+                await owed.unset_settled()
                 if time.monotonic() - renewed >= renew_every or not lease.held:
                     await lease.renew()
                     renewed = time.monotonic()
@@ -37,6 +41,9 @@ async def run_sender(stop: asyncio.Event) -> None:
                     if time.monotonic() >= next_reminders:
                         next_reminders = time.monotonic() + CHECK_SECONDS
                         await schedule_reminders(settings)
+                    if time.monotonic() >= next_owed:
+                        next_owed = time.monotonic() + OWED_CHECK_SECONDS
+                        await write_owed(settings.notification_owed_grace_seconds)
                     busy = await deliver_due(settings, client) > 0
             except Exception as exc:
                 lease.let_go()

@@ -17,6 +17,8 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from app.domain.all_or_nothing import fault_after
+from app.domain.notifications import owed
 from app.domain.notifications.recipients import admin_ids, doctor_user
 from app.events.messages import AppointmentChanged, AppointmentEventKind, EmergencyRaised, Event
 from app.models import (
@@ -114,10 +116,13 @@ def rows_for(
     return rows
 
 
-async def insert_rows(rows: list[dict[str, Any]]) -> int:
-    """Inserts what is new; rows already written (same key) are left as they are. A store
-    failure is logged and counted, never raised at a caller whose change already happened."""
-    global _failed_writes
+class PartlyWritten(PyMongoError):
+    """Some rows of a write were refused for another reason than already being there."""
+
+
+async def write_rows(rows: list[dict[str, Any]]) -> int:
+    """Inserts what is new; rows already written (same key) are left as they are. Raises
+    when any row is neither written now nor already there."""
     if not rows:
         return 0
     try:
@@ -126,16 +131,23 @@ async def insert_rows(rows: list[dict[str, Any]]) -> int:
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            _failed_writes += 1
-            log.error("notification write failed in part: %s", errors[:3])
+            raise PartlyWritten(f"notification write failed in part: {errors[:3]}") from exc
         inserted = int(exc.details.get("nInserted", 0))
+    if inserted:
+        written.set()
+    return inserted
+
+
+async def insert_rows(rows: list[dict[str, Any]]) -> int:
+    """write_rows for a caller whose change already happened: a failure is logged and
+    counted, never raised."""
+    global _failed_writes
+    try:
+        return await write_rows(rows)
     except PyMongoError:
         _failed_writes += 1
         log.exception("notification write failed: %s", rows[0]["key"])
         return 0
-    if inserted:
-        written.set()
-    return inserted
 
 
 async def appointment_rows(
@@ -170,11 +182,16 @@ async def appointment_rows(
 
 
 async def announce(*events: Event, previous_starts_at: datetime | None = None) -> None:
-    """The notifications these events imply, written before the events go out."""
+    """The notifications these events imply, written before the events go out. The changes
+    marked their documents as owing them; once the rows stand, the marks are let go (in a
+    batch, by the sender loop). A failure leaves the marks for the sender to write later."""
+    global _failed_writes
     rows: list[dict[str, Any]] = []
+    changed: list[Appointment] = []
     try:
         for event in events:
             if isinstance(event, AppointmentChanged) and event.kind in _KINDS:
+                changed.append(event.appointment)
                 rows += await appointment_rows(
                     _KINDS[event.kind],
                     event.appointment,
@@ -184,12 +201,14 @@ async def announce(*events: Event, previous_starts_at: datetime | None = None) -
                 )
             elif isinstance(event, EmergencyRaised):
                 rows += await emergency_rows(event.request)
+        await fault_after("notifications")
+        await write_rows(rows)
     except PyMongoError:
-        global _failed_writes
         _failed_writes += 1
-        log.exception("could not find the recipients of %d change(s)", len(events))
+        log.exception("the notifications of %d change(s) are left owed", len(events))
         return
-    await insert_rows(rows)
+    for appointment in changed:
+        owed.settled(appointment)
 
 
 async def emergency_rows(request: EmergencyRequest) -> list[dict[str, Any]]:
