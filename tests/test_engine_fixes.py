@@ -12,6 +12,8 @@ import mongoeco
 import pytest
 import pytest_asyncio
 from bson import DBRef, Decimal128, Int64, ObjectId
+from mongoeco.api._async import _collection_modify
+from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
@@ -129,6 +131,8 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         SQLiteEngine._connect_sync,
         SQLiteEngine._unique_index_conflict_via_scalar_entries,
         SQLiteEngine._create_sqlite_connection,
+        CollectionRuntimeCoordinator._dispatch_engine_changes,
+        _collection_modify.update_many,
     ):
         assert hasattr(patched, "__wrapped__"), patched
     source = inspect.getsource(SQLiteEngine)
@@ -287,3 +291,35 @@ def test_cached_probes_never_claim_less_than_the_collection_holds(tmp_path: Path
         coll.delete_one({"n": 8})
     client.close()
     assert len(kinds_seen) >= 7, kinds_seen
+
+
+def test_update_many_delivers_its_change_events_once_and_all_of_them(tmp_path: Path) -> None:
+    """An update_many of 40 documents hands the change-stream hub all 40 events, in order,
+    from one outbox delivery (it was one per document: five commits and a thread each)."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "deliveries.sqlite"))
+    deliveries = 0
+    deliver = engine.dispatch_committed_changes
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        deliver(*args, **kwargs)
+
+    engine.dispatch_committed_changes = counted  # type: ignore[method-assign]
+    client = mongoeco.MongoClient(engine)
+    coll = client["deliveries"]["c"]
+    coll.insert_many([{"n": i, "ward": "a" if i < 40 else "b"} for i in range(50)])
+    stream = coll.watch(max_await_time_ms=50)
+    deliveries = 0
+    result = coll.update_many({"ward": "a"}, {"$set": {"seen": True}})
+    assert result.modified_count == 40
+    assert deliveries == 1
+    events = [stream.try_next() for _ in range(40)]
+    assert stream.try_next() is None
+    stream.close()
+    assert [e["operationType"] for e in events if e] == ["update"] * 40
+    ids = [d["_id"] for d in coll.find({"ward": "a"}).sort("n", 1)]
+    assert sorted(e["documentKey"]["_id"] for e in events if e) == sorted(ids)
+    assert coll.count_documents({"seen": True}) == 40
+    client.close()
