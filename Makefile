@@ -9,7 +9,7 @@ test:
 	@scripts/bootstrap.sh
 	@scripts/ensure-redis.sh
 	@scripts/ensure-chromium.sh
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 2 --dist loadfile
 
 lint:
 	@scripts/bootstrap.sh

@@ -12,15 +12,42 @@ from app.resolvers.audit import AuditQuery
 from app.resolvers.auth import AuthMutation, AuthQuery
 from app.resolvers.booking import BookingMutation, BookingQuery, BookingSubscription
 from app.resolvers.catalog import CatalogMutation, CatalogQuery
+from app.resolvers.front_desk import FrontDeskMutation, FrontDeskQuery
+from app.resolvers.notifications import (
+    NotificationMutation,
+    NotificationQuery,
+    NotificationSubscription,
+)
 from app.resolvers.scheduling import SchedulingMutation, SchedulingQuery, SchedulingSubscription
 from app.schema.schema import BookingSchema, make_schema
 from app.settings import Settings, get_settings
 
-Query = merge_types("Query", (AuthQuery, CatalogQuery, SchedulingQuery, BookingQuery, AuditQuery))
-Mutation = merge_types(
-    "Mutation", (AuthMutation, BookingMutation, CatalogMutation, SchedulingMutation)
+Query = merge_types(
+    "Query",
+    (
+        AuthQuery,
+        CatalogQuery,
+        SchedulingQuery,
+        BookingQuery,
+        AuditQuery,
+        FrontDeskQuery,
+        NotificationQuery,
+    ),
 )
-Subscription = merge_types("Subscription", (SchedulingSubscription, BookingSubscription))
+Mutation = merge_types(
+    "Mutation",
+    (
+        AuthMutation,
+        BookingMutation,
+        CatalogMutation,
+        SchedulingMutation,
+        FrontDeskMutation,
+        NotificationMutation,
+    ),
+)
+Subscription = merge_types(
+    "Subscription", (SchedulingSubscription, BookingSubscription, NotificationSubscription)
+)
 
 
 def build_schema(settings: Settings | None = None) -> BookingSchema:

@@ -91,6 +91,36 @@ class Settings(BaseSettings):
     booking_max_days_ahead: int = Field(default=90, ge=1)
     cancellation_cutoff_minutes: int = Field(default=0, ge=0)
 
+    # The front desk and the visit itself (docs/front-desk.md).
+    default_phone_region: str = Field(default="IN", pattern=r"^[A-Z]{2}$")
+    clinic_currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
+    check_in_opens_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    visit_start_early_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    no_show_grace_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    # Notifications (docs/notifications.md): the outbox's sender, email, webhooks, reminders.
+    notification_max_attempts: int = Field(default=6, ge=1, le=100)
+    notification_retry_base_seconds: float = Field(default=10.0, gt=0, le=3600)
+    notification_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    notification_batch_size: int = Field(default=200, ge=1, le=490)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    mail_from: str = "AayuLink <no-reply@aayulink.invalid>"
+    webhook_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    reminder_offsets_minutes: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [1440, 120]
+    )
+    # Where clients reach this API: the base of calendar feed and unsubscribe links.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Tests only (APP_ENV=test): this process's clock runs this far ahead of the real one.
+    clock_offset_seconds: float = 0.0
+
     admin_email: str | None = None
     admin_password: str | None = None
     seed_demo_data: bool | None = None
@@ -143,6 +173,35 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [url.strip() for url in value.split(",") if url.strip()]
+        return value
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError("each URL must start with http:// or https://")
+        return value
+
+    @field_validator("reminder_offsets_minutes", mode="before")
+    @classmethod
+    def _split_offsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("reminder_offsets_minutes")
+    @classmethod
+    def _positive_offsets(cls, value: list[int]) -> list[int]:
+        if any(minutes <= 0 or minutes > 60 * 24 * 60 for minutes in value):
+            raise ValueError("each offset must be between 1 and 86400 minutes")
+        return sorted(set(value), reverse=True)
 
     @field_validator("cors_origins")
     @classmethod
@@ -201,6 +260,11 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _clock_offset_in_tests_only(self) -> Settings:
+        if self.clock_offset_seconds and self.app_env != "test":
+            raise ValueError("CLOCK_OFFSET_SECONDS is for tests only (APP_ENV=test)")
+        return self
+
     def _refuse_published_secrets_beyond_loopback(self) -> Settings:
         """Whoever can reach the server must not be able to sign tokens or sign in as admin
         with what this repository publishes; on loopback only the developer can."""

@@ -36,6 +36,8 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
+    b10_notifications,
+    b11_patients,
     b12_rush,
     b13_hostile_documents,
     report,
@@ -53,6 +55,8 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
+    "B10": b10_notifications.run,
+    "B11": b11_patients.run,
     "B12": b12_rush.run,
     "B13": b13_hostile_documents.run,
 }

@@ -54,6 +54,7 @@ class Sizes:
     b8_window_s: float
     b9_navigations: int
     b11_doctor_slots: int
+    b10_bookings: int
 
 
 FULL = Sizes(
@@ -81,6 +82,7 @@ FULL = Sizes(
     b8_window_s=60.0,
     b9_navigations=7,
     b11_doctor_slots=3_000,
+    b10_bookings=1000,
 )
 QUICK = Sizes(
     b1_patients=40,
@@ -107,6 +109,7 @@ QUICK = Sizes(
     b8_window_s=20.0,
     b9_navigations=3,
     b11_doctor_slots=600,
+    b10_bookings=100,
 )
 
 

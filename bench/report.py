@@ -709,6 +709,38 @@ def _b13(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _b11(results: dict[str, Any]) -> list[Row]:
+    where = f"{results['patients']:,} patients, {results['concurrency']} clients"
+    app, floor = results["app"], results["floor"]
+    return [
+        _row(
+            "B11",
+            f"patients(search:): p50 latency ({where})",
+            app["p50_ms"],
+            "ms",
+            floor["p50_ms"],
+            "find_one by email",
+            target=f"< {results['target_ms']:.0f} ms",
+            met=app["p50_ms"] < results["target_ms"],
+        ),
+        _row("B11", "patients(search:): p99 latency", app["p99_ms"], "ms", floor["p99_ms"]),
+        _row(
+            "B11",
+            "patients(search:): p50 beside the cheapest GraphQL request",
+            app["p50_ms"],
+            "ms",
+            results["bare_graphql"]["p50_ms"],
+            "{ __typename }",
+        ),
+        _row(
+            "B11",
+            "patients(search:): first search after a registration (directory reload)",
+            max(results["search_after_registration_ms"]),
+            "ms",
+        ),
+    ]
+
+
 def _b12(results: dict[str, Any]) -> list[Row]:
     """The rush at each API process count; targets at the count B1 also runs."""
     rows: list[Row] = []
@@ -757,6 +789,51 @@ def _b12(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _b10(results: dict[str, Any]) -> list[Row]:
+    mail = results["mail_latency"]
+    where = f"{results['bookings']} bookings, two processes"
+    delivered = (
+        results["all_delivered"] and results["emails_twice"] == 0 and results["webhooks_twice"] == 0
+    )
+    return [
+        _row(
+            "B10",
+            f"notifications: emails / webhooks received, none twice ({where})",
+            results["emails"],
+            "emails",
+            results["bookings"],
+            "bookings",
+            target="all, once",
+            met=delivered,
+        ),
+        _row("B10", "notifications: booking to inbox, p50", mail["p50_ms"], "ms"),
+        _row(
+            "B10",
+            "notifications: booking to inbox, p99",
+            mail["p99_ms"],
+            "ms",
+            target=f"< {results['p99_goal_s'] * 1000:.0f} ms",
+            met=mail["p99_ms"] < results["p99_goal_s"] * 1000,
+        ),
+        _row(
+            "B10",
+            "notifications: booking to webhook, p99",
+            results["webhook_latency"]["p99_ms"],
+            "ms",
+        ),
+        _row(
+            "B10",
+            "notifications: sender throughput",
+            results["sender_per_s"],
+            "emails/s",
+            results["floor_per_s"],
+            "aiosmtplib straight",
+            target=f">= {results['throughput_goal']}x floor",
+            met=results["sender_per_s"] >= results["throughput_goal"] * results["floor_per_s"],
+        ),
+    ]
+
+
 BUILDERS = {
     "B1": _b1,
     "B2": _b2,
@@ -767,8 +844,10 @@ BUILDERS = {
     "B7": _b7,
     "B8": _b8,
     "B9": _b9,
+    "B11": _b11,
     "B12": _b12,
     "B13": _b13,
+    "B10": _b10,
 }
 
 

@@ -2,7 +2,8 @@
 
 Bare PyMongo against the embedded wire server (SQLite by default), a collection with a
 unique string key, a unique integer key and a sparse unique lock key; at each size the
-median of N single writes of each kind. Run from the repository root:
+median of N single writes of each kind, and the store process's CPU time per write
+(a fairer figure on a busy machine). Run from the repository root:
 
     .venv/bin/python scripts/store_write_scaling.py --sizes 100,3000,20000,50000
     .venv/bin/python scripts/store_write_scaling.py --uri mongodb://...   # a store you started
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -28,13 +30,22 @@ from app.store.embedded import EmbeddedStoreProcess
 Op = Callable[[int], Awaitable[object]]
 
 
-async def _median_ms(op: Op, start: int, count: int) -> float:
+def store_cpu_seconds(pid: int) -> float:
+    """CPU the store process has used: unlike wall time, not inflated by a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _median_ms(op: Op, count: int, pid: int | None) -> tuple[float, float | None]:
+    """(median wall ms, store CPU ms per operation) of `count` runs of `op`."""
     times = []
+    cpu_before = store_cpu_seconds(pid) if pid else 0.0
     for i in range(count):
         began = time.perf_counter()
-        await op(start + i)
+        await op(i)
         times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
+    cpu = (store_cpu_seconds(pid) - cpu_before) * 1000 / count if pid else None
+    return statistics.median(times), cpu
 
 
 async def _grow(coll: Any, have: int, want: int) -> None:
@@ -80,7 +91,9 @@ def _operations(coll: Any, size: int, step: int) -> list[tuple[str, Op]]:
     ]
 
 
-async def measure(uri: str, sizes: list[int], count: int) -> list[dict[str, object]]:
+async def measure(
+    uri: str, sizes: list[int], count: int, pid: int | None = None
+) -> list[dict[str, object]]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
     coll = client["scaling"]["writes"]
     await coll.drop()
@@ -99,7 +112,10 @@ async def measure(uri: str, sizes: list[int], count: int) -> list[dict[str, obje
 
         row: dict[str, object] = {"docs": size, "load_s": round(load_s, 1)}
         for name, op in _operations(coll, size, step):
-            row[name] = round(await _median_ms(op, 0, count), 2)
+            wall, cpu = await _median_ms(op, count, pid)
+            row[name] = round(wall, 2)
+            if cpu is not None:
+                row[f"{name}_cpu"] = round(cpu, 2)
         rows.append(row)
         print(row, flush=True)
     await coll.drop()
@@ -122,7 +138,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         store = EmbeddedStoreProcess(args.engine, Path(data_dir), synchronous=args.synchronous)
         try:
-            asyncio.run(measure(store.start(), sizes, args.count))
+            uri = store.start()
+            assert store.process is not None
+            asyncio.run(measure(uri, sizes, args.count, store.process.pid))
         finally:
             store.stop()
 

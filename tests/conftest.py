@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from app.store.embedded import EmbeddedStoreProcess
 from tests.graphql_client import Api, GraphQL
-from tests.servers import ApiServer
+from tests.servers import ApiServer, RedisProcess, server_pair
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +78,21 @@ async def store(store_uri: str, db_name: str) -> AsyncIterator[object]:
     client: AsyncMongoClient = AsyncMongoClient(store_uri, tz_aware=True)  # type: ignore[type-arg]
     yield client[db_name]
     await client.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A Redis of the test's own, to stop, stall and restart without disturbing the others."""
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_redis_pair(
+    private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
+) -> Iterator[tuple[ApiServer, ApiServer]]:
+    """Two API processes on the session's store whose events go through the private Redis."""
+    with server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as pair:
+        yield pair

@@ -77,6 +77,8 @@ class ApiServer:
             "RATE_LIMIT_REGISTER_TAKEN": "100000/minute",
             # Session-wide logins outlive a slow run; expiry tests set their own short TTL.
             "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS),
+            # Mail without SMTP_HOST lands here (outbox/mail), not in the repository's data/.
+            "DATA_DIR": str(log_dir / f"data-{self.port}"),
             **self.env,
         }
         self.log_path = log_dir / f"api-{self.port}.log"

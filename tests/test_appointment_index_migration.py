@@ -19,15 +19,12 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from argon2 import PasswordHasher
-from bson import ObjectId
-from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
+from pymongo import ASCENDING
 
-from app.models.slot import slot_key
 from tests.graphql_client import BOOK, LOGIN, Api, GraphQL
+from tests.old_versions import Store, keyed_slot, own_database
 from tests.servers import ApiServer
 
-Store = AsyncDatabase[dict[str, Any]]
 OLD_INDEXES = {
     "patient_id_1_starts_at_1": [("patient_id", ASCENDING), ("starts_at", ASCENDING)],
     "doctor_id_1_starts_at_1": [("doctor_id", ASCENDING), ("starts_at", ASCENDING)],
@@ -45,36 +42,8 @@ DOCTOR_APPOINTMENTS = """query($d: ID!) {
 
 @pytest_asyncio.fixture
 async def old_store(store_uri: str) -> AsyncIterator[Store]:
-    """A database of its own, so the migration sees only what this test wrote."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri, tz_aware=True)
-    yield client[f"aayulink_appt_migration_{uuid.uuid4().hex[:8]}"]
-    await client.close()
-
-
-def _slot(doctor_id: ObjectId, specialty_id: ObjectId, day: date, at: time) -> dict[str, Any]:
-    """A live 30-minute slot as both versions store it (plain fields: no Beanie here, whose
-    start-up would create the new indexes before the API server could migrate)."""
-    starts_at = datetime.combine(day, at, tzinfo=UTC)
-    ends_at = starts_at + timedelta(minutes=30)
-    return {
-        "doctor_id": doctor_id,
-        "specialty_id": specialty_id,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "date": day.isoformat(),
-        "start_time": starts_at.strftime("%H:%M"),
-        "end_time": ends_at.strftime("%H:%M"),
-        "duration_minutes": 30,
-        "is_available": True,
-        "is_booked": False,
-        "is_removed": False,
-        "source": "MANUAL",
-        "doctor_is_active": True,
-        "booking_lock": {},
-        "slot_key": slot_key(doctor_id, starts_at),  # type: ignore[arg-type]
-        "created_at": starts_at - timedelta(days=30),
-        "updated_at": starts_at - timedelta(days=30),
-    }
+    async with own_database(store_uri, "aayulink_appt_migration") as database:
+        yield database
 
 
 async def write_as_the_old_version(database: Store, day: date) -> dict[str, Any]:
@@ -118,9 +87,9 @@ async def write_as_the_old_version(database: Store, day: date) -> dict[str, Any]
             }
         )
     ).inserted_id
-    booked = {**_slot(doctor_ids[0], specialty_id, day, time(9, 0)), "is_booked": True}
-    overlapping = _slot(doctor_ids[1], specialty_id, day, time(9, 15))
-    free = _slot(doctor_ids[1], specialty_id, day, time(11, 0))
+    booked = {**keyed_slot(doctor_ids[0], specialty_id, day, time(9, 0)), "is_booked": True}
+    overlapping = keyed_slot(doctor_ids[1], specialty_id, day, time(9, 15))
+    free = keyed_slot(doctor_ids[1], specialty_id, day, time(11, 0))
     slot_ids = (await database["slots"].insert_many([booked, overlapping, free])).inserted_ids
     appointment_id = (
         await database["appointments"].insert_one(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -322,4 +323,84 @@ def test_update_many_delivers_its_change_events_once_and_all_of_them(tmp_path: P
     ids = [d["_id"] for d in coll.find({"ward": "a"}).sort("n", 1)]
     assert sorted(e["documentKey"]["_id"] for e in events if e) == sorted(ids)
     assert coll.count_documents({"seen": True}) == 40
+    client.close()
+
+
+def _store_cpu_seconds(pid: int) -> float:
+    """CPU the store process has used: unlike wall time, not inflated by a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def test_a_write_costs_the_store_about_the_same_at_1k_and_50k_documents(
+    tmp_path: Path,
+) -> None:
+    """Before the fixes a write re-scanned the collection (~10x the cost per 10x documents);
+    now the store's CPU per write may wobble, but not grow with the data."""
+    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store.start())
+    assert store.process is not None
+    pid = store.process.pid
+    coll = client["scaling"]["slots"]
+    await coll.create_index("key", unique=True)
+    await coll.create_index("num", unique=True)
+    await coll.create_index([("doctor", 1), ("at", 1)], unique=True)
+    await coll.create_index("lock", unique=True, sparse=True)
+
+    async def grow(first: int, last: int) -> None:
+        for start in range(first, last, 5000):
+            await coll.insert_many(
+                [
+                    {"key": f"k{i}", "num": i, "doctor": i % 40, "at": i, "state": "free"}
+                    for i in range(start, min(start + 5000, last))
+                ]
+            )
+
+    async def cpu_per_write(size: int) -> float:
+        began = _store_cpu_seconds(pid)
+        for i in range(60):
+            key = f"k{i * 797 % size}"
+            await coll.update_one({"key": key}, {"$set": {"state": "held", "lock": f"L{key}"}})
+            await coll.update_one({"key": key}, {"$set": {"state": "free"}, "$unset": {"lock": ""}})
+            await coll.insert_one(
+                {"key": f"n{size}-{i}", "num": -size - i, "doctor": -size, "at": i}
+            )
+        return (_store_cpu_seconds(pid) - began) / 180
+
+    try:
+        await grow(0, 1000)
+        small = await cpu_per_write(1000)
+        await grow(1000, 50_000)
+        large = await cpu_per_write(50_000)
+        with pytest.raises(DuplicateKeyError):
+            await coll.insert_one({"key": "new", "num": 1, "doctor": 0, "at": 0})
+    finally:
+        await client.close()
+        store.stop()
+    assert large < 2.5 * small, (
+        f"store CPU per write: {small * 1000:.2f} ms at 1k, {large * 1000:.2f} ms at 50k"
+    )
+
+
+def test_an_answer_found_on_an_older_snapshot_lasts_only_until_the_next_write(
+    tmp_path: Path,
+) -> None:
+    """A reader on its own snapshot connection may not see a write already refreshed; its
+    "no array here" must not outlive the collection's next write."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "snapshot.sqlite"))
+    client = mongoeco.MongoClient(engine)
+    coll = client["snap"]["c"]
+    coll.insert_many([{"n": i, "tags": "plain"} for i in range(5)])
+    reader = engine._create_sqlite_connection()
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM documents").fetchone()  # the snapshot starts here
+    coll.insert_one({"n": 5, "tags": ["a", "b"]})
+    with engine._bind_connection(reader):
+        assert engine._field_is_top_level_array_in_collection("snap", "c", "tags") is False
+    reader.rollback()
+    reader.close()
+    coll.insert_one({"n": 6, "tags": "plain"})  # a write with no array of its own
+    assert coll.count_documents({"tags": "b"}) == 1
+    assert engine._field_is_top_level_array_in_collection("snap", "c", "tags") is True
     client.close()

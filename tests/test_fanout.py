@@ -214,23 +214,6 @@ def instant(value: str) -> datetime:
 # --- a private Redis the tests may stop and start -------------------------------------
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def outage_servers(
-    private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
-) -> Iterator[tuple[ApiServer, ApiServer]]:
-    """Two API processes on the session's store whose events go through the private Redis."""
-    with server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as pair:
-        yield pair
-
-
 EXPIRING_TOGETHER = 20
 SHORT_TTL_ENV = {"SLOT_LOCK_TTL_SECONDS": "2", "LOCK_SWEEP_INTERVAL_SECONDS": "0.3"}
 
@@ -318,11 +301,11 @@ async def test_redis_outage_keeps_mutations_working_and_subscriptions_alive(
     api: Api,
     http: httpx.AsyncClient,
     private_redis: RedisProcess,
-    outage_servers: tuple[ApiServer, ApiServer],
+    private_redis_pair: tuple[ApiServer, ApiServer],
     listen: Listen,
     store: Store,
 ) -> None:
-    first, second = outage_servers
+    first, second = private_redis_pair
     via_first = Api(GraphQL(http, first.url), api.admin)
     clinic = await via_first.clinic()
     times = SlotTimes()

@@ -21,7 +21,7 @@ import pytest
 from tests.graphql_client import Api, Clinic, GraphQL, future_day
 from tests.metrics_scrape import scrape, total
 from tests.schedule_helpers import every_day, set_schedule
-from tests.servers import ApiServer, RedisProcess, server_pair
+from tests.servers import ApiServer, RedisProcess
 
 # Generous bounds for slow shared machines; each poll reports how long it took.
 FAN_OUT_BOUND_SECONDS = 10.0
@@ -174,30 +174,14 @@ async def test_changes_through_a_reach_reads_on_b(
 # --- a private Redis that stops and stalls -----------------------------------------------
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def outage_pair(
-    private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
-) -> Iterator[tuple[ApiServer, ApiServer]]:
-    with server_pair(store_uri, db_name, log_dir, {"REDIS_URL": private_redis.url}) as servers:
-        yield servers
-
-
 @pytest.mark.parametrize("outage", ["stopped", "stalled"])
 async def test_a_redis_outage_sends_reads_to_the_store_and_recovery_rebuilds(
     outage: str,
     http: httpx.AsyncClient,
     private_redis: RedisProcess,
-    outage_pair: tuple[ApiServer, ApiServer],
+    private_redis_pair: tuple[ApiServer, ApiServer],
 ) -> None:
-    first, second = outage_pair
+    first, second = private_redis_pair
     gql_a, gql_b = GraphQL(http, first.url), GraphQL(http, second.url)
     api = Api(gql_a, await Api.login_admin(gql_a))
     clinic = await api.clinic()

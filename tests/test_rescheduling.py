@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.graphql_client import LOGIN, Api, Clinic, GraphQL, Person, future_day, unique
 from tests.servers import ApiServer
 from tests.subscriptions_client import Payload, connect, until_ready
+from tests.visit_clock import starts_in
 
 Store = AsyncDatabase[dict[str, Any]]
 
@@ -267,6 +268,7 @@ async def _refusal_case(api: Api, store: Store, case: str) -> tuple[Any, Any, li
     elif case == "cancelled":
         assert (await api.gql(CANCEL, {"id": appointment_id}, patient.token)).data
     elif case == "in progress":
+        await starts_in(store, appointment_id, -5)  # a visit starts only near its time
         for status in ("CONFIRMED", "IN_PROGRESS"):
             reply = await api.gql(
                 SET_STATUS, {"id": appointment_id, "status": status}, clinic.doctor_token

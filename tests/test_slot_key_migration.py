@@ -8,7 +8,6 @@ servers start on it; the store is read directly and the API is used to book.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -18,15 +17,14 @@ import httpx
 import pytest
 import pytest_asyncio
 from bson import ObjectId
-from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from app.models.slot import slot_key
 from tests.graphql_client import CREATE_SLOT, Api, GraphQL
+from tests.old_versions import Store, old_slot, own_database
 from tests.servers import ApiServer
 
-Store = AsyncDatabase[dict[str, Any]]
 OLD_INDEX = "slot_doctor_start_unique"
 OLD_SECONDARY_INDEXES = {
     "booking_lock.is_active_1_booking_lock.expires_at_1": [
@@ -54,40 +52,8 @@ REMOVE_SLOT = "mutation($id: ID!) { removeSlot(id: $id) { id } }"
 
 @pytest_asyncio.fixture
 async def old_store(store_uri: str) -> AsyncIterator[Store]:
-    """A database of its own, so the migration sees only what this test wrote."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri, tz_aware=True)
-    yield client[f"aayulink_migration_{uuid.uuid4().hex[:8]}"]
-    await client.close()
-
-
-def old_slot(
-    doctor_id: ObjectId, specialty_id: ObjectId, day: date, at: time, removed: bool = False
-) -> dict[str, Any]:
-    """A slot as the previous version stored it: no slot_key, no source."""
-    starts_at = datetime.combine(day, at, tzinfo=UTC)
-    ends_at = starts_at + timedelta(minutes=30)
-    return {
-        "doctor_id": doctor_id,
-        "specialty_id": specialty_id,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "date": day.isoformat(),
-        "start_time": starts_at.strftime("%H:%M"),
-        "end_time": ends_at.strftime("%H:%M"),
-        "duration_minutes": 30,
-        "is_available": not removed,
-        "is_booked": False,
-        "is_removed": removed,
-        "doctor_is_active": True,
-        "booking_lock": {
-            "patient_id": None,
-            "locked_at": None,
-            "expires_at": None,
-            "is_active": False,
-        },
-        "created_at": starts_at - timedelta(days=30),
-        "updated_at": starts_at - timedelta(days=30),
-    }
+    async with own_database(store_uri, "aayulink_migration") as database:
+        yield database
 
 
 async def write_as_the_old_version(database: Store, day: date) -> tuple[ObjectId, list[ObjectId]]:

@@ -40,6 +40,7 @@ from tests.subscriptions_client import (
     first_error,
     until_ready,
 )
+from tests.visit_clock import Store, starts_in
 
 SLOT_UPDATES = """subscription($doctorId: ID, $specialtyId: ID, $date: Date) {
   slotUpdates(doctorId: $doctorId, specialtyId: $specialtyId, date: $date) {
@@ -336,7 +337,7 @@ async def test_a_doctor_follows_only_its_own_slots(api: Api, server_a: ApiServer
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_appointment_events_reach_its_patient_its_doctor_and_admins(
-    api: Api, server_a: ApiServer, server_b: ApiServer, protocol: str
+    api: Api, server_a: ApiServer, server_b: ApiServer, store: Store, protocol: str
 ) -> None:
     clinic = await api.clinic()
     patient = await api.patient()
@@ -359,6 +360,7 @@ async def test_appointment_events_reach_its_patient_its_doctor_and_admins(
 
         kept = await book(api, first["id"], patient)
         await set_status(api, kept, "CONFIRMED", clinic.doctor_token)
+        await starts_in(store, kept, -5)  # a visit starts only near its time
         await set_status(api, kept, "IN_PROGRESS", clinic.doctor_token)
         dropped = await book(api, second["id"], patient)
         await cancel(api, dropped, patient)

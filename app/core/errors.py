@@ -160,11 +160,23 @@ class LockLimitReached(DomainError):
 class InvalidTransition(DomainError):
     code = ErrorCode.INVALID_TRANSITION
 
-    def __init__(self, current: str, requested: str) -> None:
+    def __init__(
+        self,
+        current: str,
+        requested: str,
+        *,
+        earliest: datetime | None = None,
+        latest: datetime | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """`earliest` / `latest`: when time is the reason, the instant it becomes (or stopped
+        being) allowed; `reason` says why in plain words."""
         super().__init__(
-            f"Cannot change an appointment from {current} to {requested}",
+            reason or f"Cannot change an appointment from {current} to {requested}",
             currentStatus=current,
             requestedStatus=requested,
+            earliest=earliest.isoformat() if earliest else None,
+            latest=latest.isoformat() if latest else None,
         )
 
 

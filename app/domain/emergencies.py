@@ -6,6 +6,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
+from app.domain.notifications import outbox
 from app.events.messages import EmergencyRaised
 from app.events.publisher import publish
 from app.models import EmergencyRequest, Role
@@ -24,5 +25,7 @@ async def send_emergency_request(
         doctor_id=(await get_doctor(doctor_id, "doctorId")).id if doctor_id else None,
     )
     await request.insert()
-    await publish(EmergencyRaised(request=request, at=request.created_at))
+    event = EmergencyRaised(request=request, at=request.created_at)
+    await outbox.announce(event)
+    await publish(event)
     return request

@@ -10,7 +10,14 @@ from app.core.errors import Forbidden
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.appointments import can_see
-from app.events.messages import AppointmentChanged, EmergencyRaised, Event, Resync, SlotChanged
+from app.events.messages import (
+    AppointmentChanged,
+    EmergencyRaised,
+    Event,
+    NotificationSent,
+    Resync,
+    SlotChanged,
+)
 from app.models import Appointment, Doctor, Role
 
 
@@ -56,6 +63,19 @@ def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable
         appointment, previous = event.appointment, event.previous_doctor_id
         return can_see(caller, appointment, previous) and (
             doctor is None or doctor in (appointment.doctor_id, previous)
+        )
+
+    return wants
+
+
+def notification_listener(actor: Actor | None) -> Callable[[Event], bool]:
+    """Only the recipient hears its in-app notifications."""
+    caller = require_actor(actor)
+
+    def wants(event: Event) -> bool:
+        return (
+            isinstance(event, NotificationSent)
+            and event.notification.recipient_id == caller.user_id
         )
 
     return wants

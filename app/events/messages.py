@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from beanie import PydanticObjectId
 from pydantic import BaseModel, Field
 
-from app.models import Appointment, EmergencyRequest, Slot
+from app.models import Appointment, EmergencyRequest, Notification, Slot
 
 
 class SlotEventKind(StrEnum):
@@ -28,6 +28,7 @@ class AppointmentEventKind(StrEnum):
     CANCELLED = "CANCELLED"
     STATUS_CHANGED = "STATUS_CHANGED"
     RESCHEDULED = "RESCHEDULED"
+    CHECKED_IN = "CHECKED_IN"
 
 
 class SlotChanged(BaseModel):
@@ -49,6 +50,14 @@ class AppointmentChanged(BaseModel):
 class EmergencyRaised(BaseModel):
     topic: Literal["emergency"] = "emergency"
     request: EmergencyRequest
+    at: datetime
+
+
+class NotificationSent(BaseModel):
+    """An in-app notification reached its recipient's inbox: only that user hears it."""
+
+    topic: Literal["notification"] = "notification"
+    notification: Notification
     at: datetime
 
 
@@ -86,6 +95,8 @@ class CacheInvalidated(BaseModel):
     catalog: bool = False  # doctors or specialties changed
     doctor_id: PydanticObjectId | None = None  # this doctor's slots changed...
     dates: list[str] | None = None  # ...on these dates ("YYYY-MM-DD"); None: any date
+    patients: bool = False  # a patient's search keys changed (app/domain/patients/directory.py)
+    patient_id: PydanticObjectId | None = None  # ...a new patient's, added without a reload
 
 
 class SessionsRevoked(BaseModel):
@@ -102,6 +113,7 @@ Event = Annotated[
     SlotChanged
     | AppointmentChanged
     | EmergencyRaised
+    | NotificationSent
     | Resync
     | CacheInvalidated
     | SessionsRevoked,

@@ -5,6 +5,13 @@ from app.models.audit_entry import AuditEntry
 from app.models.doctor import Doctor
 from app.models.emergency_request import EmergencyRequest
 from app.models.lease import Lease
+from app.models.notification import (
+    DeliveryStatus,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationPreferences,
+)
 from app.models.refresh_token import RefreshToken
 from app.models.schedule import DateOverride, Schedule, TimeRange, Weekday, WeeklyHours
 from app.models.slot import BookingLock, Slot, SlotSource
@@ -22,6 +29,7 @@ DOCUMENT_MODELS = [
     DateOverride,
     AuditEntry,
     Lease,
+    Notification,
 ]
 
 __all__ = [
@@ -32,9 +40,14 @@ __all__ = [
     "AuditEntry",
     "BookingLock",
     "DateOverride",
+    "DeliveryStatus",
     "Doctor",
     "EmergencyRequest",
     "Lease",
+    "Notification",
+    "NotificationChannel",
+    "NotificationKind",
+    "NotificationPreferences",
     "RefreshToken",
     "Role",
     "Schedule",

@@ -40,11 +40,18 @@ class Appointment(TimestampedDocument):
     cancellation_reason: str | None = None
     cancelled_at: datetime | None = None
     cancelled_by: PydanticObjectId | None = None
+    checked_in_at: datetime | None = None  # the patient arrived (front desk or doctor)
+    no_show_at: datetime | None = None  # when it was marked NO_SHOW; None again once undone
     # "<patient id>|<client key>": a retried booking finds its first appointment by it.
     idempotency_key: str | None = None
     # The latest keyed cancel or reschedule: "<caller id>|<client key>" and what it asked for.
     change_key: str | None = None
     change_request: str | None = None
+    # Grows with each announced change: the iCalendar SEQUENCE, and part of notification keys.
+    sequence: int = 0
+    # When it took its current slot (None: at created_at): reminders whose time had passed
+    # by then are not sent.
+    placed_at: datetime | None = None
 
     class Settings:
         name = "appointments"

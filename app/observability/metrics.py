@@ -182,6 +182,17 @@ def housekeeping_handed_over() -> None:
     HOUSEKEEPING_HANDOVERS.inc()
 
 
+NOTIFICATIONS = Counter(
+    "aayulink_notifications",
+    "Notification deliveries settled, by channel and status (PENDING: failed, to be retried)",
+    ["channel", "status"],
+)
+
+
+def notification_settled(channel: str, status: str) -> None:
+    NOTIFICATIONS.labels(channel, status).inc()
+
+
 def multiprocess_dir() -> Path | None:
     value = os.environ.get(MULTIPROC_ENV)
     return Path(value) if value else None

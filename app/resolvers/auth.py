@@ -44,7 +44,12 @@ class AuthMutation:
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         return _auth_payload(
             await auth.register(
-                input.email, input.password, input.name, input.phone, info.context.client_key
+                input.email,
+                input.password,
+                input.name,
+                input.phone,
+                info.context.client_key,
+                timezone=input.timezone,
             )
         )
 

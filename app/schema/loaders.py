@@ -22,7 +22,7 @@ from app.domain.read_model import serving_model
 from app.domain.slots import day_grid
 from app.domain.slots.bookable import bookable_in_memory, next_available_slots
 from app.domain.slots.management import bookable_slots
-from app.models import AuditEntry, Doctor, Slot, Specialty, User
+from app.models import Appointment, AuditEntry, Doctor, Slot, Specialty, User
 from app.store.chunks import gather_in
 
 D = TypeVar("D", bound=Document)
@@ -110,6 +110,9 @@ class Loaders:
     )
     user: DataLoader[PydanticObjectId, User | None] = field(default_factory=lambda: _by_id(User))
     slot: DataLoader[PydanticObjectId, Slot | None] = field(default_factory=lambda: _by_id(Slot))
+    appointment: DataLoader[PydanticObjectId, Appointment | None] = field(
+        default_factory=lambda: _by_id(Appointment)
+    )
     bookable_slots: DataLoader[tuple[PydanticObjectId, date], list[Slot]] = field(
         default_factory=lambda: DataLoader(load_fn=_bookable_by_doctor_day)
     )

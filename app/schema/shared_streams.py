@@ -96,6 +96,8 @@ def audience(actor: Actor | None, fields: tuple[str, ...], query: str) -> tuple[
     """Who sees the same thing: one group per role, narrowed where the data is personal."""
     if actor is None:
         return ("anonymous",)
+    if "notifications" in fields:
+        return (actor.role.value, str(actor.user_id))  # each user's own inbox
     if actor.role is Role.ADMIN:
         return ("ADMIN",)
     if actor.role is Role.DOCTOR:

@@ -20,6 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from app.models.patient_keys import COUNTERS, DIRECTORY_COUNTER, keys_for
 from app.models.slot import SlotSource, slot_key
 from app.store.guards import guarded
 
@@ -41,6 +42,8 @@ RETIRED_INDEXES = {
     ],
     # Replaced by the single-field `patient_appointments` and `doctor_appointments`.
     "appointments": ["patient_id_1_starts_at_1", "doctor_id_1_starts_at_1"],
+    # Replaced by the partial `user_email_unique_when_given`: walk-ins have no email.
+    "users": ["user_email_unique"],
 }
 
 
@@ -62,6 +65,7 @@ def _steps() -> dict[str, Step]:
     }
     steps["slot-key"] = _key_slots
     steps["booked-at"] = _stamp_booked_slots
+    steps["patient-keys"] = key_patients
     return steps
 
 
@@ -166,3 +170,35 @@ async def _stamp_booked_slots(database: AsyncDatabase[dict[str, Any]]) -> None:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def key_patients(database: AsyncDatabase[dict[str, Any]]) -> None:
+    """Patients stored before search keys existed get theirs, in batches; then the directory
+    counter moves so every process reloads (app/domain/patients/directory.py)."""
+    users = database["users"]
+    missing = await users.find(
+        {"role": "PATIENT", "search_keys": {"$exists": False}},
+        {"_id": 1, "name": 1, "email": 1, "phone": 1},
+    ).to_list(None)
+    for start in range(0, len(missing), BATCH):
+        await users.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {
+                        "$set": {
+                            "search_keys": keys_for(
+                                doc.get("name", ""), doc.get("email"), doc.get("phone")
+                            )
+                        }
+                    },
+                )
+                for doc in missing[start : start + BATCH]
+            ],
+            ordered=False,
+        )
+    if missing:
+        await database[COUNTERS].update_one(
+            {"_id": DIRECTORY_COUNTER}, {"$inc": {"version": 1}}, upsert=True
+        )
+        log.info("gave %d stored patients their search keys", len(missing))

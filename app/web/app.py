@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.api import build_schema
+from app.core import clock
 from app.domain.audit.recorder import failed_writes
 from app.observability.logs import configure_logging
 from app.settings import get_settings
@@ -24,6 +25,7 @@ from app.web.http_limits import HttpHardeningMiddleware
 from app.web.lifespan import lifespan
 from app.web.metrics_route import metrics_endpoint
 from app.web.middleware import RequestIdMiddleware
+from app.web.notification_routes import notification_routes
 from app.web.readiness import readyz
 from app.web.traffic import TrafficTracker
 
@@ -37,6 +39,7 @@ async def healthz(_: Request) -> JSONResponse:
 def create_app() -> Starlette:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    clock.set_offset(settings.clock_offset_seconds)
     graphql = BookingGraphQL(
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -68,6 +71,7 @@ def create_app() -> Starlette:
         Route("/readyz", readyz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        *notification_routes(),
     ]
     if settings.metrics_served:
         routes.append(Route("/metrics", metrics_endpoint))

@@ -13,6 +13,8 @@ from app.domain.auth import revocations
 from app.domain.auth.accounts import ensure_admin
 from app.domain.auth.sessions import load_recent_ends, reload_after_resync
 from app.domain.housekeeping.loop import run_housekeeping
+from app.domain.notifications.loop import run_sender
+from app.domain.patients.directory import the_directory
 from app.domain.read_model import ReadModel, set_read_model
 from app.events.broker import LocalBroker, RedisBroker
 from app.events.hub import Hub
@@ -62,6 +64,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     hub.watch(reload_after_resync)
     if settings.read_model_enabled:
         hub.watch(read_model.apply)
+    patients = the_directory()
+    hub.watch(patients.apply)
+    patients.watching = True
     await broker.start()
     await load_recent_ends()
     set_broker(broker, hub)
@@ -71,13 +76,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.readiness = Readiness(settings.redis_url, settings.readiness_timeout_seconds)
     stop = asyncio.Event()
     housekeeping = asyncio.create_task(run_housekeeping(stop), name="housekeeping")
+    sender = asyncio.create_task(run_sender(stop), name="notifications")
     try:
         yield
     finally:
         stop.set()
         await housekeeping
+        await sender
         set_read_model(None)
         hub.unwatch(read_model.apply)
+        patients.watching = False
+        hub.unwatch(patients.apply)
         hub.unwatch(revocations.apply)
         hub.unwatch(reload_after_resync)
         set_broker(None)

@@ -29,12 +29,13 @@ from tests.browser.support import (
     today_in,
 )
 from tests.graphql_client import GraphQL, unique
+from tests.visit_clock import Store, starts_in
 
 Shot = Callable[..., Awaitable[Path]]
 
 
 async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
-    new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, shot: Shot
+    new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, store: Store, shot: Shot
 ) -> None:
     clinic = await make_clinic(web_gql, web_admin, timezone="America/New_York")
     day = today_in(clinic.timezone) + timedelta(days=1)
@@ -62,6 +63,7 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
     await row.get_by_role("button", name="Confirm").click()
     await expect(row).to_have_attribute("data-status", "CONFIRMED")
     assert (await appointment(web_gql, clinic.doctor, seen["id"]))["status"] == "CONFIRMED"
+    await starts_in(store, seen["id"], -5)  # a visit starts only near its time
     await row.get_by_role("button", name="Start").click()
     await expect(row).to_have_attribute("data-status", "IN_PROGRESS")
     await row.get_by_label("Notes (optional)").fill("Iron low; recheck in 3 months")
@@ -75,6 +77,7 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
         "notes": "Iron low; recheck in 3 months",
     }
 
+    await starts_in(store, walk_in["id"], -11)  # a no-show only once the patient is late
     await doctor_row(page, walk_in["id"]).get_by_role("button", name="No-show").click()
     await expect(doctor_row(page, walk_in["id"])).to_have_attribute("data-status", "NO_SHOW")
     assert (await appointment(web_gql, clinic.doctor, walk_in["id"]))["status"] == "NO_SHOW"

@@ -16,7 +16,9 @@ from app.domain.auth import login_throttle, sessions
 from app.domain.auth.actor import Actor
 from app.domain.auth.passwords import hash_password, verify_password
 from app.domain.auth.sessions import Session, start_session
+from app.domain.patients import directory, phones
 from app.models import Role, User
+from app.models.patient_keys import keys_for
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +32,31 @@ async def create_user(
     phone: str | None = None,
     role: Role = Role.PATIENT,
     doctor_id: object = None,
+    timezone: str | None = None,
 ) -> User:
     user = User(
         email=validation.email(email),
         password_hash=await hash_password(validation.password(password)),
         name=validation.text(name, "name", validation.NAME_MAX),
-        phone=validation.phone(phone),
+        # A doctor's login copies the doctor's phone, checked as the catalogue checks it.
+        phone=phones.parse(phone) if role is Role.PATIENT else validation.phone(phone),
         role=role,
         doctor_id=doctor_id,
+        timezone=None if timezone is None else validation.timezone(timezone),
     )
+    return await insert_user(user)
+
+
+async def insert_user(user: User) -> User:
+    """A patient gets its search keys in the same write, and the patient directory moves."""
+    if user.role is Role.PATIENT:
+        user.search_keys = keys_for(user.name, user.email, user.phone)
     try:
         await user.insert()
     except DuplicateKeyError as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
+    if user.role is Role.PATIENT:
+        await directory.bump(new_patient=user.id)
     return user
 
 
@@ -58,12 +72,17 @@ def role_granted(user: User) -> Change:
 
 
 async def register(
-    email: str, password: str, name: str, phone: str | None, address: str = "unknown"
+    email: str,
+    password: str,
+    name: str,
+    phone: str | None,
+    address: str = "unknown",
+    timezone: str | None = None,
 ) -> Session:
     """A taken email is answered CONFLICT (the contract's rule), as fast as a new one, a few
     times an hour per address, and audited on the owner's account so the owner can be told."""
     try:
-        user = await create_user(email, password, name, phone, Role.PATIENT)
+        user = await create_user(email, password, name, phone, Role.PATIENT, timezone=timezone)
     except Conflict:
         await rate_limits.hit("register_taken", f"ip:{address}")
         owner = await User.find_one(User.email == validation.email(email))
@@ -72,7 +91,7 @@ async def register(
         raise
     assert user.id is not None
     await record(Actor(user_id=user.id, role=user.role), user.created_at, role_granted(user))
-    await login_throttle.signed_in(user.email, address)
+    await login_throttle.signed_in(user.email or email, address)
     return await start_session(user)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
 from app.core.errors import Forbidden, InvalidTransition, NotFound
@@ -19,11 +18,12 @@ from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking import idempotency
 from app.domain.booking.clinical_fields import clinical_field_changes
 from app.domain.booking.policy import require_before_cutoff
-from app.domain.booking.slot_changes import released_slot
+from app.domain.booking.slot_changes import free_slot, released_slot
 from app.domain.booking.status_rules import can_transition, may_set
+from app.domain.booking.visit_times import require_in_time, visit_changes
+from app.domain.notifications import outbox
 from app.domain.paging import Page, PageRequest, read_page
 from app.domain.slots.state import check_stamp
-from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -33,8 +33,6 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, AppointmentStatus, Role, Slot
-
-log = logging.getLogger(__name__)
 
 
 def can_see(
@@ -150,7 +148,9 @@ async def change_status(
     now = utcnow()
     if cancelling:
         require_before_cutoff(caller, appointment, now)
+    require_in_time(appointment, requested, now)
     changes: dict[str, Any] = {"status": requested.value, "updated_at": now}
+    changes |= visit_changes(appointment, requested, now)
     if cancelling:
         changes |= {"cancelled_at": now, "cancelled_by": caller.user_id}
     changes |= clinical_field_changes(caller.role, notes, virtual_meeting_link)
@@ -166,7 +166,7 @@ async def change_status(
         try:
             updated = await Appointment.get_pymongo_collection().find_one_and_update(
                 {"_id": appointment.id, "status": appointment.status.value},
-                {"$set": changes},
+                {"$set": changes, "$inc": {"sequence": 1}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
@@ -177,7 +177,7 @@ async def change_status(
             raise _StatusMoved()
         freed = None
         if cancelling:
-            freed = await _free_slot(appointment.slot_id, now)
+            freed = await free_slot(appointment.slot_id, now, "cancelled")
         audit = [_status_change(appointment, changes, cancelling)]
         if freed is not None:
             audit.append(released_slot(appointment.slot_id))
@@ -202,6 +202,7 @@ async def change_status(
     events: list[Event] = [AppointmentChanged(kind=kind, appointment=changed, at=now)]
     if freed is not None:
         events.append(SlotChanged(kind=SlotEventKind.RELEASED, slot=freed, at=now))
+    await outbox.announce(*events)
     await publish(*events)
     return changed
 
@@ -215,19 +216,6 @@ async def _mark_for_check(appointment: Appointment, now: datetime) -> None:
         {"_id": appointment.slot_id, "is_booked": True, "starts_at": {"$gt": now}},
         {"$set": check_stamp(now)},
     )
-
-
-async def _free_slot(slot_id: PydanticObjectId, now: datetime) -> Slot | None:
-    """The cancel is saved: a store error freeing its slot is logged, not the answer; the
-    slot was marked for the reconciler (`_mark_for_check`), which frees it."""
-    try:
-        return await update_slot(
-            {"_id": slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-            {"is_booked": False, "updated_at": now},
-        )
-    except PyMongoError:
-        log.exception("cancelled, but could not free slot %s", slot_id)
-        return None
 
 
 async def cancel_appointment(

@@ -29,18 +29,18 @@ from app.core.errors import (
     DomainError,
     NotFound,
     SlotAlreadyBooked,
-    SlotLocked,
     SlotUnavailable,
 )
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import ClaimRefused, Resume, refusal, should_retry
+from app.domain.booking.claims import ClaimRefused, claim_for
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.booking.slot_changes import booked_slot
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, lock_is_live, open_for
 from app.domain.slots.writes import update_slot
@@ -51,12 +51,10 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, Slot, User
+from app.models import Appointment, Slot
 from app.store import outage
-from app.store.guards import guarded
 
 log = logging.getLogger(__name__)
-CLAIM_ATTEMPTS = 3
 
 
 @dataclass
@@ -106,12 +104,14 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
         if (first := await idempotency.first_booking(stored_key)) is not None:
             return Placed(first)
         raise
-    await publish(
+    events = (
         SlotChanged(kind=SlotEventKind.BOOKED, slot=booked, at=appointment.created_at),
         AppointmentChanged(
             kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
         ),
     )
+    await outbox.announce(*events)
+    await publish(*events)
     return Placed(appointment, booked)
 
 
@@ -163,20 +163,8 @@ async def _claim_and_book(
         await record(caller, now, *booking_changes(appointment))
         return booked, appointment
 
-    resumed: Slot | None = None
-    for _ in range(CLAIM_ATTEMPTS):
-        try:
-            # The patient's lease keeps its overlap check true until its appointment is written.
-            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await claim_and_book(resumed)
-        except ClaimRefused as refused:
-            error = await refusal(slot.id, patient, refused.at, stored_key)  # type: ignore[arg-type]
-            resumed = error.slot if isinstance(error, Resume) else None
-            if resumed is None and not should_retry(error):
-                raise error from None
-        except DuplicateKeyError as exc:
-            raise SlotAlreadyBooked() from exc
-    raise SlotLocked(None)
+    assert slot.id is not None
+    return await claim_for(patient, slot.id, claim_and_book, claim_key=stored_key)
 
 
 async def _claim(

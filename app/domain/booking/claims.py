@@ -1,14 +1,45 @@
-"""Why a slot could not be claimed: read once after the atomic update said no."""
+"""Claiming a slot for a patient (a booking or a move): the retry loop, and why a claim was
+refused, read once after the atomic update said no."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
 
 from app.core.errors import NotFound, SlotAlreadyBooked, SlotLocked, SlotUnavailable
 from app.domain.slots.state import lock_is_live
-from app.models import Slot
+from app.models import Slot, User
+from app.store.guards import guarded
+
+CLAIM_ATTEMPTS = 3
+
+
+async def claim_for[T](
+    patient: PydanticObjectId,
+    slot_id: PydanticObjectId,
+    attempt: Callable[[Slot | None], Awaitable[T]],
+    claim_key: str | None = None,
+) -> T:
+    """Runs `attempt` (which claims the slot with one atomic update, or raises ClaimRefused)
+    under the patient's lease, which keeps its overlap check true until the appointment is
+    written. A refusal that the slot's state no longer explains is tried again; one that is
+    this booking's own unfinished claim (same `claim_key`) is handed to `attempt` to finish."""
+    resumed: Slot | None = None
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
+                return await attempt(resumed)
+        except ClaimRefused as refused:
+            error = await refusal(slot_id, patient, refused.at, claim_key)
+            resumed = error.slot if isinstance(error, Resume) else None
+            if resumed is None and not should_retry(error):
+                raise error from None
+        except DuplicateKeyError as exc:
+            raise SlotAlreadyBooked() from exc
+    raise SlotLocked(None)
 
 
 async def refusal(

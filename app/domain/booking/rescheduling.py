@@ -16,14 +16,12 @@ active appointment holds.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from beanie import PydanticObjectId
 from pymongo import ReturnDocument, UpdateOne
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
 from app.core.errors import (
@@ -33,7 +31,6 @@ from app.core.errors import (
     InvalidTransition,
     NotFound,
     SlotAlreadyBooked,
-    SlotLocked,
     SlotUnavailable,
 )
 from app.domain import validation
@@ -42,13 +39,13 @@ from app.domain.auth.actor import Actor, require_role
 from app.domain.booking import idempotency
 from app.domain.booking.appointments import can_see
 from app.domain.booking.bookings import Placed
-from app.domain.booking.claims import ClaimRefused, refusal, should_retry
+from app.domain.booking.claims import ClaimRefused, claim_for
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.policy import require_before_cutoff, require_bookable
-from app.domain.booking.slot_changes import booked_slot, released_slot
+from app.domain.booking.slot_changes import booked_slot, free_slot, released_slot
+from app.domain.notifications import outbox
 from app.domain.read_model import announce_stale
 from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
-from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -57,12 +54,9 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, AppointmentStatus, Role, Slot, User
-from app.store.guards import guarded
+from app.models import Appointment, AppointmentStatus, Role, Slot
 
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
-CLAIM_ATTEMPTS = 3
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -126,6 +120,7 @@ async def reschedule_appointment(
             previous_doctor_id=appointment.doctor_id,
         ),
     ]
+    await outbox.announce(*events, previous_starts_at=appointment.starts_at)
     await publish(*events)
     return Placed(moved.appointment, moved.claimed)
 
@@ -180,7 +175,7 @@ async def _move(
                     "slot_id": appointment.slot_id,
                     "status": appointment.status.value,
                 },
-                {"$set": placed},
+                {"$set": placed, "$inc": {"sequence": 1}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
@@ -191,41 +186,20 @@ async def _move(
         if moved is None:
             await _unclaim(before, old, now)
             raise _AppointmentChanged()
-        freed = await _free_old_slot(appointment.slot_id, now)
+        # Saved: a failure to free is logged; the reconciler frees the slot (stamped above).
+        freed = await free_slot(appointment.slot_id, now, "moved")
         await record(caller, now, *_move_changes(appointment, claimed, freed))
         return _Moved(Appointment.model_validate(moved), claimed, freed)
 
-    for _ in range(CLAIM_ATTEMPTS):
-        try:
-            # The same lease as booking: the overlap check holds until the move is written.
-            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await move()
-        except ClaimRefused as refused:
-            error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
-            if not should_retry(error):
-                raise error from None
-        except DuplicateKeyError as exc:
-            raise SlotAlreadyBooked() from exc
-        except _AppointmentChanged:
-            current = await Appointment.get(appointment.id)
-            if current is None or current.status not in MOVABLE:
-                status = current.status.value if current else AppointmentStatus.CANCELLED.value
-                raise InvalidTransition(status, AppointmentStatus.SCHEDULED.value) from None
-            raise Conflict("The appointment changed meanwhile; try again", field="id") from None
-    raise SlotLocked(None)
-
-
-async def _free_old_slot(slot_id: PydanticObjectId, now: datetime) -> Slot | None:
-    """The move is saved: a store error here is logged, and the reconciler frees the old slot
-    (stamped in step 2) as it does after a crash at this point."""
+    assert slot.id is not None
     try:
-        return await update_slot(
-            {"_id": slot_id, "is_booked": True, "starts_at": {"$gt": now}},
-            {"is_booked": False, "updated_at": now},
-        )
-    except PyMongoError:
-        log.exception("moved, but could not free the old slot %s", slot_id)
-        return None
+        return await claim_for(patient, slot.id, lambda _: move())
+    except _AppointmentChanged:
+        current = await Appointment.get(appointment.id)
+        if current is None or current.status not in MOVABLE:
+            status = current.status.value if current else AppointmentStatus.CANCELLED.value
+            raise InvalidTransition(status, AppointmentStatus.SCHEDULED.value) from None
+        raise Conflict("The appointment changed meanwhile; try again", field="id") from None
 
 
 def _move_changes(appointment: Appointment, claimed: Slot, freed: Slot | None) -> list[Change]:
@@ -255,6 +229,7 @@ def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:
         "ends_at": slot.ends_at,
         "status": AppointmentStatus.SCHEDULED.value,
         "updated_at": now,
+        "placed_at": now,
     }
 
 

@@ -12,7 +12,8 @@ TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     S.IN_PROGRESS: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
-    S.NO_SHOW: frozenset(),
+    # Undone within NO_SHOW_UNDO (app/domain/booking/visit_times.py): the patient turned up.
+    S.NO_SHOW: frozenset({S.CONFIRMED, S.IN_PROGRESS}),
 }
 
 CLINICAL_STATUSES = frozenset({S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 
 from pymongo.errors import DuplicateKeyError
 
@@ -35,19 +36,7 @@ class DoctorFields:
     max_days_ahead: int | None = None
 
 
-AUDITED = {
-    "name",
-    "email",
-    "phone",
-    "specialty_id",
-    "license_number",
-    "consultation_fee",
-    "timezone",
-    "profile_image",
-    "is_active",
-    "min_notice_minutes",
-    "max_days_ahead",
-}
+AUDITED = {field.name for field in dataclass_fields(DoctorFields)}
 MIN_NOTICE_MAX = 525_600  # a year, in minutes
 MAX_DAYS_AHEAD_MAX = 730
 

@@ -45,6 +45,8 @@ async def announce_stale(
     catalog: bool = False,
     doctor_id: PydanticObjectId | None = None,
     dates: Iterable[str] | None = None,
+    patients: bool = False,
+    patient_id: PydanticObjectId | None = None,
 ) -> None:
     """After a committed change no per-document event describes (a doctor or specialty
     edit, slots written in bulk): every process's read model drops what it held of it."""
@@ -54,6 +56,8 @@ async def announce_stale(
             catalog=catalog,
             doctor_id=doctor_id,
             dates=None if dates is None else sorted(set(dates)),
+            patients=patients,
+            patient_id=patient_id,
         )
     )
 

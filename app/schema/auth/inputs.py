@@ -11,3 +11,6 @@ class RegisterInput:
     password: str
     name: str
     phone: str | None = None
+    timezone: str | None = strawberry.field(
+        default=None, description="IANA; defaults to the clinic's (CLINIC_TIMEZONE)."
+    )

@@ -43,6 +43,10 @@ class Appointment:
     ends_at: datetime
     cancelled_at: datetime | None
     cancellation_reason: str | None
+    checked_in_at: datetime | None = strawberry.field(
+        description="The patient arrived (front desk or doctor)."
+    )
+    no_show_at: datetime | None
     created_at: datetime
     updated_at: datetime
     doc: strawberry.Private[AppointmentDoc]
@@ -70,6 +74,8 @@ class Appointment:
             ends_at=doc.ends_at,
             cancelled_at=doc.cancelled_at,
             cancellation_reason=doc.cancellation_reason,
+            checked_in_at=doc.checked_in_at,
+            no_show_at=doc.no_show_at,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
             doc=doc,

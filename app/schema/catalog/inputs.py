@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
+
 import strawberry
 
 from app.domain.catalog.doctors import DoctorFields
+
+
+def doctor_fields(given: DoctorInput | DoctorUpdateInput) -> DoctorFields:
+    """The domain's fields, each taken from the input of the same name (an input without one,
+    such as DoctorInput's isActive, leaves it unset)."""
+    return DoctorFields(
+        **{
+            field.name: getattr(given, field.name)
+            for field in dataclass_fields(DoctorFields)
+            if hasattr(given, field.name)
+        }
+    )
 
 
 @strawberry.input
@@ -35,18 +49,7 @@ class DoctorInput:
     max_days_ahead: int | None = None
 
     def fields(self) -> DoctorFields:
-        return DoctorFields(
-            name=self.name,
-            email=self.email,
-            phone=self.phone,
-            specialty_id=self.specialty_id,
-            license_number=self.license_number,
-            consultation_fee=self.consultation_fee,
-            timezone=self.timezone,
-            profile_image=self.profile_image,
-            min_notice_minutes=self.min_notice_minutes,
-            max_days_ahead=self.max_days_ahead,
-        )
+        return doctor_fields(self)
 
 
 @strawberry.input
@@ -64,16 +67,4 @@ class DoctorUpdateInput:
     max_days_ahead: int | None = None
 
     def fields(self) -> DoctorFields:
-        return DoctorFields(
-            name=self.name,
-            email=self.email,
-            phone=self.phone,
-            specialty_id=self.specialty_id,
-            license_number=self.license_number,
-            consultation_fee=self.consultation_fee,
-            timezone=self.timezone,
-            profile_image=self.profile_image,
-            is_active=self.is_active,
-            min_notice_minutes=self.min_notice_minutes,
-            max_days_ahead=self.max_days_ahead,
-        )
+        return doctor_fields(self)

@@ -12,7 +12,11 @@ from typing import Annotated, Self
 import strawberry
 from beanie import PydanticObjectId
 
+from app.core.errors import Forbidden
 from app.domain.booking import policy
+from app.domain.notifications.profile import calendar_feed_url
+from app.domain.notifications.recipients import zone_of
+from app.domain.patients import phones
 from app.domain.scheduling import schedules
 from app.domain.slots import bookable
 from app.domain.slots.state import lock_is_live, slot_state
@@ -22,7 +26,9 @@ from app.models import Specialty as SpecialtyDoc
 from app.models import User as UserDoc
 from app.schema.context import Info
 from app.schema.enums import Role, SlotState
+from app.schema.notifications.preferences import NotificationPreferences
 from app.schema.scheduling.hours import DateOverride, Schedule
+from app.settings import get_settings
 
 
 async def load_specialty(info: Info, specialty_id: PydanticObjectId) -> Specialty:
@@ -46,9 +52,11 @@ async def load_user(info: Info, user_id: PydanticObjectId) -> User:
 @strawberry.type
 class User:
     id: strawberry.ID
-    email: str
+    email: str | None = strawberry.field(
+        description="Null for a walk-in registered at the front desk (who cannot sign in)."
+    )
     name: str
-    phone: str | None
+    phone: str | None = strawberry.field(description="International format; stored in E.164.")
     role: Role
     created_at: datetime
     doc: strawberry.Private[UserDoc]
@@ -59,7 +67,7 @@ class User:
             id=strawberry.ID(str(doc.id)),
             email=doc.email,
             name=doc.name,
-            phone=doc.phone,
+            phone=phones.shown(doc.phone),
             role=doc.role,
             created_at=doc.created_at,
             doc=doc,
@@ -68,6 +76,27 @@ class User:
     @strawberry.field
     async def doctor(self, info: Info) -> Doctor | None:
         return await load_doctor(info, self.doc.doctor_id) if self.doc.doctor_id else None
+
+    @strawberry.field(description="IANA; all times shown to this user are in it.")
+    async def timezone(self, info: Info) -> str:
+        if self.doc.timezone is None and self.doc.doctor_id is not None:
+            doctor = await info.context.loaders.doctor.load(self.doc.doctor_id)
+            return zone_of(self.doc, doctor.timezone if doctor else None)
+        return zone_of(self.doc)
+
+    @strawberry.field(description="Self or ADMIN.")
+    def notification_preferences(self, info: Info) -> NotificationPreferences:
+        actor = info.context.actor
+        if actor is None or not (actor.is_admin or actor.user_id == self.doc.id):
+            raise Forbidden("Only the user or an admin sees notification preferences")
+        return NotificationPreferences.from_user(self.doc)
+
+    @strawberry.field(description="Self only: the secret URL of this user's iCalendar feed.")
+    async def calendar_feed_url(self, info: Info) -> str:
+        actor = info.context.actor
+        if actor is None or actor.user_id != self.doc.id:
+            raise Forbidden("Only the user sees their calendar feed URL")
+        return await calendar_feed_url(self.doc)
 
 
 @strawberry.type
@@ -135,6 +164,10 @@ class Doctor:
     @strawberry.field
     async def specialty(self, info: Info) -> Specialty:
         return await load_specialty(info, self.doc.specialty_id)
+
+    @strawberry.field(description="ISO 4217 code of consultationFee (the CLINIC_CURRENCY).")
+    def consultation_fee_currency(self) -> str:
+        return get_settings().clinic_currency
 
     @strawberry.field(description="Booking policy: how many minutes ahead a patient must book.")
     def min_notice_minutes(self) -> int:

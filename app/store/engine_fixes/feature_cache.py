@@ -27,6 +27,8 @@ from mongoeco.engines.sqlite_query import json_path_for_field, path_array_prefix
 
 CHANGED_TABLE = "aayulink_written_documents"
 _TRACKED_ATTRIBUTE = "_aayulink_tracked_connection"
+_WRITES_ATTRIBUTE = "_aayulink_writes_refreshed"
+_OPENED_AT_ATTRIBUTE = "_aayulink_opened_after_writes"
 
 # The predicates below are mongoeco 4.11's probe queries (sqlite.py), asked of one document.
 _Predicate = Callable[[str, str], str | None]
@@ -158,6 +160,34 @@ def _answer_after_write(
     return _written(conn, db, coll, predicate)
 
 
+class _SnapshotAwareCache(dict[tuple[str, str, str], bool | str]):
+    """Notes the answers a reader found on a snapshot that may predate a write already
+    refreshed (a write began or ended since its connection opened): such an answer is kept
+    only until its collection's next write (the engine's behaviour before this fix)."""
+
+    def __init__(self, engine: SQLiteEngine, entries: dict[tuple[str, str, str], bool | str]):
+        super().__init__(entries)
+        self.engine = engine
+        self.from_snapshot: set[tuple[str, str, str]] = set()
+
+    def __setitem__(self, key: tuple[str, str, str], value: bool | str) -> None:
+        engine = self.engine
+        conn = getattr(engine._thread_local, "connection", None) or engine._connection
+        opened_at = getattr(conn, _OPENED_AT_ATTRIBUTE, None)
+        current = conn is getattr(engine, _TRACKED_ATTRIBUTE, None) or (
+            opened_at is not None and opened_at == getattr(engine, _WRITES_ATTRIBUTE, 0)
+        )
+        if current:
+            self.from_snapshot.discard(key)
+        else:
+            self.from_snapshot.add(key)
+        super().__setitem__(key, value)
+
+    def clear(self) -> None:
+        self.from_snapshot.clear()
+        super().clear()
+
+
 def track_writes(engine: SQLiteEngine) -> None:
     """Install the write notes on the engine's store connection (after it has its tables)."""
     conn = engine._connection
@@ -176,14 +206,23 @@ def track_writes(engine: SQLiteEngine) -> None:
     if conn.in_transaction:
         conn.commit()
     setattr(engine, _TRACKED_ATTRIBUTE, conn)
+    state = engine._cache_state
+    if not isinstance(state.collection_features_cache, _SnapshotAwareCache):
+        state.collection_features_cache = _SnapshotAwareCache(
+            engine, state.collection_features_cache
+        )
 
 
 def _refresh(engine: SQLiteEngine, conn: sqlite3.Connection, db: str, coll: str) -> None:
     cache = engine._collection_features_cache
+    from_snapshot: set[tuple[str, str, str]] = getattr(cache, "from_snapshot", set())
     for key in [key for key in cache if key[0] == db and key[1] == coll]:
-        answer = _answer_after_write(conn, db, coll, key[2], cache[key])
+        answer = None
+        if key not in from_snapshot:
+            answer = _answer_after_write(conn, db, coll, key[2], cache[key])
         if answer is None:
             cache.pop(key, None)
+            from_snapshot.discard(key)
         else:
             cache[key] = answer
     conn.execute(
@@ -194,6 +233,7 @@ def _refresh(engine: SQLiteEngine, conn: sqlite3.Connection, db: str, coll: str)
 def refresh_instead_of_dropping(invalidate: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(invalidate)
     def wrapper(self: Any, db_name: str | None = None, coll_name: str | None = None) -> None:
+        setattr(self, _WRITES_ATTRIBUTE, getattr(self, _WRITES_ATTRIBUTE, 0) + 1)
         tracked = getattr(self, _TRACKED_ATTRIBUTE, None)
         conn = getattr(self._thread_local, "connection", None) or self._connection
         if db_name is None or coll_name is None or tracked is None or conn is not tracked:
@@ -203,6 +243,20 @@ def refresh_instead_of_dropping(invalidate: Callable[..., None]) -> Callable[...
             _refresh(self, conn, db_name, coll_name)
         except sqlite3.Error:
             invalidate(self, db_name, coll_name)  # dropping is always safe
+
+    return wrapper
+
+
+def stamping_snapshots(
+    create: Callable[..., sqlite3.Connection],
+) -> Callable[..., sqlite3.Connection]:
+    @functools.wraps(create)
+    def wrapper(self: Any) -> sqlite3.Connection:
+        connection = create(self)
+        main = self._connection
+        if main is None or not main.in_transaction:  # else a write is under way: unstamped
+            setattr(connection, _OPENED_AT_ATTRIBUTE, getattr(self, _WRITES_ATTRIBUTE, 0))
+        return connection
 
     return wrapper
 
@@ -222,3 +276,6 @@ def apply() -> None:
         SQLiteEngine._invalidate_collection_features_cache
     )
     SQLiteEngine._connect_sync = tracking_after_connect(SQLiteEngine._connect_sync)  # type: ignore[method-assign]
+    SQLiteEngine._create_sqlite_connection = stamping_snapshots(  # type: ignore[method-assign]
+        SQLiteEngine._create_sqlite_connection
+    )

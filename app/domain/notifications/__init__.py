@@ -1,0 +1,1 @@
+"""Notifications: the outbox written with each announced change, and its one sender."""

@@ -1,0 +1,64 @@
+"""The sender's loop in every API process: the holder of the notifications lease delivers
+(and schedules reminders); the others only try for the lease now and then."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from app.domain.housekeeping.lease import HousekeepingLease
+from app.domain.notifications import outbox, webhooks
+from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
+from app.domain.notifications.sender import deliver_due
+from app.settings import get_settings
+from app.store import outage
+
+log = logging.getLogger(__name__)
+LEASE_NAME = "notifications"
+
+
+async def run_sender(stop: asyncio.Event) -> None:
+    settings = get_settings()
+    lease = HousekeepingLease(LEASE_NAME, settings.housekeeping_lease)
+    renew_every = settings.housekeeping_lease / 3
+    renewed = 0.0
+    next_reminders = 0.0
+    client = webhooks.client(settings)
+    try:
+        while not stop.is_set():
+            busy = False
+            try:
+                if time.monotonic() - renewed >= renew_every or not lease.held:
+                    await lease.renew()
+                    renewed = time.monotonic()
+                if lease.held:
+                    if time.monotonic() >= next_reminders:
+                        next_reminders = time.monotonic() + CHECK_SECONDS
+                        await schedule_reminders(settings)
+                    busy = await deliver_due(settings, client) > 0
+            except Exception as exc:
+                lease.let_go()
+                if not outage.noticed(exc):
+                    log.exception("notification pass failed; retrying")
+            if busy:
+                continue  # more may be waiting: no pause between full batches
+            outbox.written.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    _either(stop, outbox.written), timeout=settings.notification_poll_seconds
+                )
+    finally:
+        await client.aclose()
+        with contextlib.suppress(Exception):
+            await lease.release()
+
+
+async def _either(*events: asyncio.Event) -> None:
+    waits = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -1,0 +1,245 @@
+"""Delivers the outbox: claims due notifications, sends them by channel, records outcomes.
+
+Any process may run a pass; rows are claimed with one conditional update per batch (a
+claim lasts CLAIM_SECONDS), so two senders never take the same row. A sender that dies
+mid-send leaves its claim to lapse, and the row is sent once more (same Message-ID and
+delivery id). Failures retry with exponential backoff up to NOTIFICATION_MAX_ATTEMPTS,
+then the row is FAILED with its reason; a permanent refusal is FAILED at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+from beanie import PydanticObjectId
+from pymongo import UpdateOne
+
+from app.core.clock import utcnow
+from app.domain.notifications import mail, webhooks
+from app.domain.notifications.calendar import Visit, calendar
+from app.domain.notifications.facts import gather_facts
+from app.domain.notifications.payloads import webhook_payload
+from app.domain.notifications.recipients import wants_email, wants_in_app
+from app.domain.notifications.reminders import still_due
+from app.domain.notifications.rendering import Facts, render
+from app.events.messages import Event, NotificationSent
+from app.events.publisher import publish
+from app.models import DeliveryStatus, Notification, NotificationChannel, NotificationKind
+from app.observability import metrics
+from app.settings import Settings
+
+CLAIM_SECONDS = 120
+BACKOFF_CAP_SECONDS = 3600
+
+
+@dataclass
+class _Result:
+    status: DeliveryStatus
+    subject: str = ""
+    body: str = ""
+    error: str | None = None
+    permanent: bool = False
+
+
+@dataclass
+class _Batch:
+    token: str
+    now: datetime
+    results: dict[PydanticObjectId, _Result] = field(default_factory=dict)
+    mails: list[tuple[PydanticObjectId, EmailMessage]] = field(default_factory=list)
+    hooks: list[tuple[PydanticObjectId, str, dict[str, Any]]] = field(default_factory=list)
+
+
+async def claim(settings: Settings, now: datetime) -> tuple[str, list[Notification]]:
+    """About a batch of the due PENDING rows nobody holds, claimed for this pass.
+
+    Every filter is an equality on `status` (its index) and ranges: on the embedded store a
+    `$in` over ids scans the collection per value (seconds for a batch), so the batch is
+    chosen by the due time of its last row, and claimed by update_many.
+    """
+    collection = Notification.get_pymongo_collection()
+    due = await (
+        collection.find(
+            {"status": DeliveryStatus.PENDING.value, "due_at": {"$lte": now}},
+            {"_id": 1, "due_at": 1},
+        )
+        .sort("due_at", 1)
+        .limit(settings.notification_batch_size)
+        .to_list(None)
+    )
+    if not due:
+        return "", []
+    cutoff = due[-1]["due_at"]
+    token = uuid.uuid4().hex
+    taken = {"$set": {"claim": token, "claim_until": now + timedelta(seconds=CLAIM_SECONDS)}}
+    pending = {"status": DeliveryStatus.PENDING.value, "due_at": {"$lte": cutoff}}
+    await collection.update_many({**pending, "claim": None}, taken)
+    # Claims a sender left behind (it died mid-send): sent once more, same Message-ID.
+    await collection.update_many({**pending, "claim_until": {"$lte": now}}, taken)
+    won = await Notification.find(
+        {"status": DeliveryStatus.PENDING.value, "claim": token}
+    ).to_list()
+    return token, won
+
+
+async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
+    """One pass: how many notifications it settled (sent, skipped, failed or rescheduled)."""
+    now = utcnow()
+    token, claimed = await claim(settings, now)
+    if not claimed:
+        return 0
+    batch = _Batch(token, now)
+    facts = await gather_facts(claimed)
+    for note in claimed:
+        assert note.id is not None
+        _prepare(settings, batch, note, facts[note.id])
+    mail_outcomes, hook_outcomes = await asyncio.gather(
+        mail.send_all(settings, [m for _, m in batch.mails]),
+        webhooks.post_all(settings, client, [(str(i), url, body) for i, url, body in batch.hooks]),
+    )
+    for (note_id, _), outcome in zip(batch.mails, mail_outcomes, strict=True):
+        _settle(batch, note_id, outcome)
+    for (note_id, _, _), outcome in zip(batch.hooks, hook_outcomes, strict=True):
+        _settle(batch, note_id, outcome)
+    await _record(settings, batch, claimed)
+    return len(claimed)
+
+
+def _prepare(settings: Settings, batch: _Batch, note: Notification, facts: Facts) -> None:
+    assert note.id is not None
+    if note.recipient_id is not None and facts.recipient is None:
+        batch.results[note.id] = _Result(
+            DeliveryStatus.FAILED, error="the recipient no longer exists", permanent=True
+        )
+        return
+    if facts.appointment is None and facts.emergency is None:
+        batch.results[note.id] = _Result(
+            DeliveryStatus.FAILED, error="what it announces no longer exists", permanent=True
+        )
+        return
+    if (
+        note.kind is NotificationKind.REMINDER
+        and facts.appointment is not None
+        and not still_due(facts.appointment, note.sequence, batch.now)
+    ):
+        batch.results[note.id] = _Result(DeliveryStatus.SKIPPED)
+        return
+    rendered = render(facts)
+    result = _Result(DeliveryStatus.SENT, subject=rendered.subject, body=rendered.text)
+    batch.results[note.id] = result
+    if note.channel is NotificationChannel.WEBHOOK:
+        assert note.target is not None
+        batch.hooks.append((note.id, note.target, webhook_payload(facts, rendered)))
+        return
+    assert facts.recipient is not None
+    if note.channel is NotificationChannel.IN_APP:
+        if not wants_in_app(facts.recipient, note.kind):
+            result.status = DeliveryStatus.SKIPPED
+        return
+    if not wants_email(facts.recipient, note.kind):
+        result.status = DeliveryStatus.SKIPPED
+        return
+    invite = None
+    if note.kind in mail.INVITE_METHODS and facts.appointment is not None:
+        invite = calendar(
+            [Visit(facts.appointment, facts.doctor, facts.patient, facts.specialty)],
+            facts.recipient_zone,
+            batch.now,
+            mail.INVITE_METHODS[note.kind],
+            cancelled=note.kind.value == "CANCELLED",
+            organizer=settings.mail_from,
+            attendee=facts.recipient.email,
+        )
+    try:
+        message = mail.compose(settings, note, facts.recipient, rendered, invite)
+    except mail.Undeliverable as exc:
+        result.status, result.error, result.permanent = DeliveryStatus.FAILED, str(exc), True
+        return
+    batch.mails.append((note.id, message))
+
+
+def _settle(batch: _Batch, note_id: PydanticObjectId, outcome: mail.Outcome) -> None:
+    if outcome.error is not None:
+        result = batch.results[note_id]
+        result.status, result.error, result.permanent = (
+            DeliveryStatus.FAILED,
+            outcome.error,
+            outcome.permanent,
+        )
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    seconds = settings.notification_retry_base_seconds * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(seconds, BACKOFF_CAP_SECONDS))
+
+
+async def _record(settings: Settings, batch: _Batch, claimed: list[Notification]) -> None:
+    """Each row only while this pass still holds its claim. In-app rows (their text is what
+    the inbox shows) and every row that did not simply go out are written one by one; the
+    emails and webhooks sent are then settled together, one update per channel."""
+    collection = Notification.get_pymongo_collection()
+    one_by_one = []
+    sent_in_bulk: set[NotificationChannel] = set()
+    in_app: list[Event] = []
+    now = utcnow()
+    for note in claimed:
+        assert note.id is not None
+        result = batch.results[note.id]
+        status = result.status
+        metrics_status = status
+        if status is DeliveryStatus.SENT and note.channel is not NotificationChannel.IN_APP:
+            sent_in_bulk.add(note.channel)
+            metrics.notification_settled(note.channel.value, status.value)
+            continue
+        attempts = note.attempts + (0 if status is DeliveryStatus.SKIPPED else 1)
+        changes: dict[str, Any] = {
+            "subject": result.subject,
+            "body": result.body,
+            "attempts": attempts,
+            "claim": None,
+            "claim_until": None,
+            "last_error": result.error,
+        }
+        if (
+            status is DeliveryStatus.FAILED
+            and not result.permanent
+            and attempts < settings.notification_max_attempts
+        ):
+            status = DeliveryStatus.PENDING
+            metrics_status = status
+            changes["due_at"] = now + backoff(settings, attempts)
+        changes["status"] = status.value
+        if status is DeliveryStatus.SENT:
+            changes["sent_at"] = now
+        one_by_one.append(UpdateOne({"_id": note.id, "claim": batch.token}, {"$set": changes}))
+        metrics.notification_settled(note.channel.value, metrics_status.value)
+        if status is DeliveryStatus.SENT and note.channel is NotificationChannel.IN_APP:
+            shown = note.model_copy(update={**changes, "status": status, "sent_at": now})
+            in_app.append(NotificationSent(notification=shown, at=now))
+    if one_by_one:
+        await collection.bulk_write(one_by_one, ordered=False)
+    for channel in sent_in_bulk:
+        await collection.update_many(
+            {
+                "status": DeliveryStatus.PENDING.value,
+                "claim": batch.token,
+                "channel": channel.value,
+            },
+            {
+                "$set": {
+                    "status": DeliveryStatus.SENT.value,
+                    "sent_at": now,
+                    "claim": None,
+                    "claim_until": None,
+                    "last_error": None,
+                },
+                "$inc": {"attempts": 1},
+            },
+        )
+    await publish(*in_app)

@@ -1,0 +1,1 @@
+"""The front desk's patients: phones, search keys, the search itself and walk-in registration."""

@@ -1,0 +1,132 @@
+"""What the notification tests share: a real SMTP sink and webhook receiver, and an API
+process (on a database of its own) that delivers to them quickly."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from icalendar import Calendar
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.graphql_client import REGISTER, Api, GraphQL, Person, future_day, unique
+from tests.notification_sinks import MailSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.servers import ApiServer
+
+Store = AsyncDatabase[dict[str, Any]]
+SECRET = "webhook-test-secret"
+NOTIFY_ENV = {
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_STARTTLS": "false",
+    "MAIL_FROM": "AayuLink Clinic <clinic@example.com>",
+    "WEBHOOK_SECRET": SECRET,
+    "NOTIFICATION_RETRY_BASE_SECONDS": "0.2",
+    "NOTIFICATION_MAX_ATTEMPTS": "3",
+    "NOTIFICATION_POLL_SECONDS": "0.1",
+    "CLINIC_TIMEZONE": "UTC",
+    "BOOKING_MAX_DAYS_AHEAD": "200",  # the next DST change may be further off than 90 days
+}
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[tuple[MailSink, int]]:
+    with smtp_sink() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def hooks() -> Iterator[WebhookReceiver]:
+    with webhook_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def notify_db() -> str:
+    return f"aayulink_notify_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def notify_server(
+    store_uri: str,
+    notify_db: str,
+    log_dir: Path,
+    mail: tuple[MailSink, int],
+    hooks: WebhookReceiver,
+) -> Iterator[ApiServer]:
+    env = {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url("/ok")}
+    server = ApiServer(store_uri, notify_db, env=env).start(log_dir)
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def napi(http: httpx.AsyncClient, notify_server: ApiServer) -> Api:
+    gql = GraphQL(http, notify_server.url)
+    return Api(gql, await Api.login_admin(gql))
+
+
+@pytest_asyncio.fixture(scope="module")
+async def nstore(store_uri: str, notify_db: str) -> AsyncIterator[Store]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri, tz_aware=True)
+    yield client[notify_db]
+    await client.close()
+
+
+async def patient(api: Api, name: str = "Asha Rao", timezone: str | None = None) -> Person:
+    email = f"{unique('patient')}@example.com"
+    data = (
+        await api.gql(
+            REGISTER,
+            {
+                "input": {
+                    "email": email,
+                    "password": "patient-password",
+                    "name": name,
+                    **({"timezone": timezone} if timezone else {}),
+                }
+            },
+        )
+    ).data["register"]
+    return Person(data["user"]["id"], data["accessToken"], data["refreshToken"], email)
+
+
+_slot_numbers = itertools.count()
+
+
+def next_slot() -> tuple[str, str, str]:
+    """A day and half hour no earlier call used: one patient's bookings never overlap."""
+    n = next(_slot_numbers)
+    start = 8 * 60 + 30 * (n % 20)
+    return (
+        future_day(3 + n // 20),
+        f"{start // 60:02d}:{start % 60:02d}",
+        (f"{(start + 30) // 60:02d}:{(start + 30) % 60:02d}"),
+    )
+
+
+async def booked(api: Api, who: Person, timezone: str = "UTC") -> str:
+    clinic = await api.clinic(timezone)
+    day, start, end = next_slot()
+    slot = await api.slot(clinic, start, end, day=day)
+    return str((await api.book(slot["id"], who)).data["bookAppointment"]["id"])
+
+
+def parts(message: EmailMessage) -> tuple[str, str, Calendar | None]:
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    invite = None
+    for part in message.iter_attachments():
+        if part.get_content_type() == "text/calendar":
+            raw = part.get_payload(decode=True)
+            assert isinstance(raw, bytes)
+            invite = Calendar.from_ical(raw)
+    return str(text.get_content()), str(html.get_content()), invite
