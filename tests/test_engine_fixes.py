@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import re
@@ -134,6 +135,7 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         SQLiteEngine._create_sqlite_connection,
         CollectionRuntimeCoordinator._dispatch_engine_changes,
         _collection_modify.update_many,
+        SQLiteEngine.update_with_operation,
     ):
         assert hasattr(patched, "__wrapped__"), patched
     source = inspect.getsource(SQLiteEngine)
@@ -404,3 +406,41 @@ def test_an_answer_found_on_an_older_snapshot_lasts_only_until_the_next_write(
     assert coll.count_documents({"tags": "b"}) == 1
     assert engine._field_is_top_level_array_in_collection("snap", "c", "tags") is True
     client.close()
+
+
+async def test_update_many_stopped_by_a_duplicate_keeps_what_it_wrote_and_the_store_serves_on(
+    collection: AsyncCollection[dict[str, Any]],
+) -> None:
+    """As on MongoDB: the documents before the duplicate stay updated, the rest untouched,
+    and the store takes the next write (the batch's transaction and lock are let go)."""
+    await collection.insert_many([{"key": f"k{i}", "live": False, "n": i} for i in range(5)])
+    await collection.insert_one({"key": "taken", "live": True})
+    with pytest.raises(DuplicateKeyError):
+        await collection.update_many({"live": False}, {"$set": {"key": "taken", "live": True}})
+    assert await collection.count_documents({"key": "taken"}) == 1
+    assert await collection.count_documents({"live": False}) == 5
+    done = await collection.update_many({"live": False}, {"$set": {"seen": True}})
+    assert done.modified_count == 5
+    assert await collection.count_documents({"seen": True}) == 5
+
+
+async def test_update_many_while_others_read_and_write(
+    collection: AsyncCollection[dict[str, Any]],
+) -> None:
+    """A long update_many and other clients' reads and writes at once: all answer, all land."""
+    await collection.insert_many([{"key": f"m{i}", "live": True, "w": "a"} for i in range(300)])
+
+    async def others() -> int:
+        done = 0
+        for i in range(20):
+            await collection.insert_one({"key": f"o{i}", "live": True, "w": "b"})
+            done += await collection.count_documents({"w": "b"}) > 0
+        return done
+
+    updated, seen = await asyncio.gather(
+        collection.update_many({"w": "a"}, {"$set": {"seen": True}}), others()
+    )
+    assert updated.modified_count == 300
+    assert seen == 20
+    assert await collection.count_documents({"seen": True}) == 300
+    assert await collection.count_documents({"w": "b"}) == 20

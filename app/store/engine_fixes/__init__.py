@@ -10,7 +10,8 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   next operation re-ran as full scans.
 - unique_index: compound, numeric and null unique keys are checked through their SQLite
   index, not by reading every document.
-- bulk_update: an update_many delivers its change events once, not once per document.
+- bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
+  not one transaction, thread hop and delivery per document.
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
