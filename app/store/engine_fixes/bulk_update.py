@@ -66,8 +66,9 @@ class _Batch:
             self.engine._lock.release()
 
 
-# Documents per SQLite transaction: the store's loop serves no one else while one runs.
-BATCH_DOCUMENTS = 200
+# Documents per SQLite transaction: the store's loop serves no one else while one runs,
+# and the engine's other connections wait for its write lock (5 s before "database is locked").
+BATCH_DOCUMENTS = 100
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar(
     "aayulink_update_batch", default=None
