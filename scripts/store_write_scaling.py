@@ -9,12 +9,15 @@ median of N single writes of each kind, and the store process's CPU time per wri
     .venv/bin/python scripts/store_write_scaling.py --uri mongodb://...   # a store you started
 
 `--uri` measures a store started elsewhere (e.g. another checkout's, for a before/after).
+`--bulk 3000` measures instead, at each size, one insert_many and one update_many of that
+many documents of one doctor (per document, ms) and the store process's CPU for them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import statistics
 import tempfile
@@ -91,6 +94,48 @@ def _operations(coll: Any, size: int, step: int) -> list[tuple[str, Op]]:
     ]
 
 
+async def measure_bulk(
+    uri: str, sizes: list[int], bulk: int, pid: int | None = None
+) -> list[dict[str, object]]:
+    """Per-document cost of one insert_many and one update_many of `bulk` documents."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+    coll = client["scaling"]["bulk"]
+    rows: list[dict[str, object]] = []
+    for size in sizes:
+        await coll.drop()
+        await coll.create_index("key", unique=True)
+        await coll.create_index("doctor")
+        await coll.create_index("lock", unique=True, sparse=True)
+        await _grow(coll, 0, max(size - bulk, 0))
+        row: dict[str, object] = {"docs": size, "bulk": bulk}
+        docs = [
+            {"key": f"b{i:07d}", "num": -i, "status": "free", "doctor": -1, "at": i}
+            for i in range(bulk)
+        ]
+        pending, done = {"doctor": -1, "status": "free"}, {"$set": {"status": "x"}}
+        for name, write in (
+            ("insert_many", functools.partial(coll.insert_many, docs)),
+            (
+                "update_many",
+                functools.partial(coll.update_many, pending, done),
+            ),
+        ):
+            cpu = store_cpu_seconds(pid) if pid else 0.0
+            began = time.perf_counter()
+            await write()
+            row[f"{name}_ms_per_doc"] = round((time.perf_counter() - began) * 1000 / bulk, 2)
+            if pid:
+                row[f"{name}_cpu_ms_per_doc"] = round(
+                    (store_cpu_seconds(pid) - cpu) * 1000 / bulk, 2
+                )
+        assert await coll.count_documents({"status": "x"}) == bulk
+        rows.append(row)
+        print(row, flush=True)
+    await coll.drop()
+    await client.close()
+    return rows
+
+
 async def measure(
     uri: str, sizes: list[int], count: int, pid: int | None = None
 ) -> list[dict[str, object]]:
@@ -129,18 +174,25 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=30, help="writes per kind and size")
     parser.add_argument("--engine", choices=("sqlite", "memory"), default="sqlite")
     parser.add_argument("--uri", help="measure this running store instead of starting one")
+    parser.add_argument("--bulk", type=int, help="measure insert_many/update_many of this many")
     parser.add_argument("--synchronous", choices=("NORMAL", "FULL"), default="NORMAL")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.uri:
-        asyncio.run(measure(args.uri, sizes, args.count))
+        if args.bulk:
+            asyncio.run(measure_bulk(args.uri, sizes, args.bulk))
+        else:
+            asyncio.run(measure(args.uri, sizes, args.count))
         return
     with tempfile.TemporaryDirectory() as data_dir:
         store = EmbeddedStoreProcess(args.engine, Path(data_dir), synchronous=args.synchronous)
         try:
             uri = store.start()
             assert store.process is not None
-            asyncio.run(measure(uri, sizes, args.count, store.process.pid))
+            if args.bulk:
+                asyncio.run(measure_bulk(uri, sizes, args.bulk, store.process.pid))
+            else:
+                asyncio.run(measure(uri, sizes, args.count, store.process.pid))
         finally:
             store.stop()
 

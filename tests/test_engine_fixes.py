@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import re
@@ -13,6 +14,8 @@ import mongoeco
 import pytest
 import pytest_asyncio
 from bson import DBRef, Decimal128, Int64, ObjectId
+from mongoeco.api._async import _collection_modify
+from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
@@ -130,6 +133,9 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         SQLiteEngine._connect_sync,
         SQLiteEngine._unique_index_conflict_via_scalar_entries,
         SQLiteEngine._create_sqlite_connection,
+        CollectionRuntimeCoordinator._dispatch_engine_changes,
+        _collection_modify.update_many,
+        SQLiteEngine.update_with_operation,
     ):
         assert hasattr(patched, "__wrapped__"), patched
     source = inspect.getsource(SQLiteEngine)
@@ -290,6 +296,38 @@ def test_cached_probes_never_claim_less_than_the_collection_holds(tmp_path: Path
     assert len(kinds_seen) >= 7, kinds_seen
 
 
+def test_update_many_delivers_its_change_events_once_and_all_of_them(tmp_path: Path) -> None:
+    """An update_many of 40 documents hands the change-stream hub all 40 events, in order,
+    from one outbox delivery (it was one per document: five commits and a thread each)."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "deliveries.sqlite"))
+    deliveries = 0
+    deliver = engine.dispatch_committed_changes
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        nonlocal deliveries
+        deliveries += 1
+        deliver(*args, **kwargs)
+
+    engine.dispatch_committed_changes = counted  # type: ignore[method-assign]
+    client = mongoeco.MongoClient(engine)
+    coll = client["deliveries"]["c"]
+    coll.insert_many([{"n": i, "ward": "a" if i < 40 else "b"} for i in range(50)])
+    stream = coll.watch(max_await_time_ms=50)
+    deliveries = 0
+    result = coll.update_many({"ward": "a"}, {"$set": {"seen": True}})
+    assert result.modified_count == 40
+    assert deliveries == 1
+    events = [stream.try_next() for _ in range(40)]
+    assert stream.try_next() is None
+    stream.close()
+    assert [e["operationType"] for e in events if e] == ["update"] * 40
+    ids = [d["_id"] for d in coll.find({"ward": "a"}).sort("n", 1)]
+    assert sorted(e["documentKey"]["_id"] for e in events if e) == sorted(ids)
+    assert coll.count_documents({"seen": True}) == 40
+    client.close()
+
+
 def _store_cpu_seconds(pid: int) -> float:
     """CPU the store process has used: unlike wall time, not inflated by a busy machine."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -368,3 +406,41 @@ def test_an_answer_found_on_an_older_snapshot_lasts_only_until_the_next_write(
     assert coll.count_documents({"tags": "b"}) == 1
     assert engine._field_is_top_level_array_in_collection("snap", "c", "tags") is True
     client.close()
+
+
+async def test_update_many_stopped_by_a_duplicate_keeps_what_it_wrote_and_the_store_serves_on(
+    collection: AsyncCollection[dict[str, Any]],
+) -> None:
+    """As on MongoDB: the documents before the duplicate stay updated, the rest untouched,
+    and the store takes the next write (the batch's transaction and lock are let go)."""
+    await collection.insert_many([{"key": f"k{i}", "live": False, "n": i} for i in range(5)])
+    await collection.insert_one({"key": "taken", "live": True})
+    with pytest.raises(DuplicateKeyError):
+        await collection.update_many({"live": False}, {"$set": {"key": "taken", "live": True}})
+    assert await collection.count_documents({"key": "taken"}) == 1
+    assert await collection.count_documents({"live": False}) == 5
+    done = await collection.update_many({"live": False}, {"$set": {"seen": True}})
+    assert done.modified_count == 5
+    assert await collection.count_documents({"seen": True}) == 5
+
+
+async def test_update_many_while_others_read_and_write(
+    collection: AsyncCollection[dict[str, Any]],
+) -> None:
+    """A long update_many and other clients' reads and writes at once: all answer, all land."""
+    await collection.insert_many([{"key": f"m{i}", "live": True, "w": "a"} for i in range(300)])
+
+    async def others() -> int:
+        done = 0
+        for i in range(20):
+            await collection.insert_one({"key": f"o{i}", "live": True, "w": "b"})
+            done += await collection.count_documents({"w": "b"}) > 0
+        return done
+
+    updated, seen = await asyncio.gather(
+        collection.update_many({"w": "a"}, {"$set": {"seen": True}}), others()
+    )
+    assert updated.modified_count == 300
+    assert seen == 20
+    assert await collection.count_documents({"seen": True}) == 300
+    assert await collection.count_documents({"w": "b"}) == 20

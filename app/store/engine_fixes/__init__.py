@@ -10,12 +10,20 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   next operation re-ran as full scans.
 - unique_index: compound, numeric and null unique keys are checked through their SQLite
   index, not by reading every document.
+- bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
+  not one transaction, thread hop and delivery per document.
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
 from __future__ import annotations
 
-from app.store.engine_fixes import durability, feature_cache, unique_index, write_path
+from app.store.engine_fixes import (
+    bulk_update,
+    durability,
+    feature_cache,
+    unique_index,
+    write_path,
+)
 from app.store.engine_fixes.durability import SynchronousLevel
 
 _APPLIED = False
@@ -30,5 +38,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     write_path.apply()
     feature_cache.apply()
     unique_index.apply()
+    bulk_update.apply()
     durability.apply()
     _APPLIED = True
