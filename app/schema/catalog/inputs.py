@@ -53,18 +53,10 @@ class DoctorInput:
 
 
 @strawberry.input
-class DoctorUpdateInput:
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
+class DoctorUpdateInput(DoctorFields):
+    """Every field of the domain's DoctorFields, each optional: only what is given changes."""
+
     specialty_id: strawberry.ID | None = None
-    license_number: str | None = None
-    consultation_fee: float | None = None
-    timezone: str | None = None
-    profile_image: str | None = None
-    is_active: bool | None = None
-    min_notice_minutes: int | None = None
-    max_days_ahead: int | None = None
 
     def fields(self) -> DoctorFields:
         return doctor_fields(self)
