@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.graphql_client import GraphQL
 
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "API.md"
-ADDED = {"SUBSCRIBER_TOO_SLOW", "QUERY_TOO_COMPLEX", "SERVICE_UNAVAILABLE"}
+ADDED = {"SUBSCRIBER_TOO_SLOW", "QUERY_TOO_COMPLEX", "SERVICE_UNAVAILABLE", "CHANGE_NOT_APPLIED"}
 ERROR_CODES = '{ __type(name: "ErrorCode") { kind enumValues { name description } } }'
 
 
