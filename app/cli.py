@@ -73,7 +73,7 @@ def _serve(workers: int) -> None:
     from app.settings import get_settings
     from app.store.embedded import EmbeddedStoreProcess
     from app.store.supervisor import STORE_LOST_EXIT_CODE, StoreSupervisor
-    from app.web.server import run
+    from app.web.server import run, shutdown_grace
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -126,7 +126,7 @@ def _serve(workers: int) -> None:
                 # No "server: uvicorn" header: it tells an attacker what to look up.
                 server_header=False,
                 ws_max_size=settings.max_request_bytes,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                timeout_graceful_shutdown=shutdown_grace(settings),
             )
         )
     finally:

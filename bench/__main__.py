@@ -36,8 +36,8 @@ from bench import (
     b7_growth,
     b8_idle_housekeeping,
     b9_web,
-    b10_hostile_documents,
-    b11_rush,
+    b12_rush,
+    b13_hostile_documents,
     report,
 )
 from bench.common import FULL, QUICK, Sizes
@@ -53,8 +53,8 @@ SCENARIOS = {
     "B7": b7_growth.run,
     "B8": b8_idle_housekeeping.run,
     "B9": b9_web.run,
-    "B10": b10_hostile_documents.run,
-    "B11": b11_rush.run,
+    "B12": b12_rush.run,
+    "B13": b13_hostile_documents.run,
 }
 OPEN_FILES_WANTED = 16384
 

@@ -644,14 +644,14 @@ def _b9(results: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _b10(results: dict[str, Any]) -> list[Row]:
+def _b13(results: dict[str, Any]) -> list[Row]:
     alone, attacked = results["honest_alone"], results["honest_under_attack"]
     target = results["target_rise_ms"]
     hostile = results["hostile_clients"]
     refused = sum(results["hostile_answers"].values())
     return [
         _row(
-            "B10",
+            "B13",
             f"honest p99 while {hostile} clients send 495-field documents",
             attacked["p99_ms"],
             "ms",
@@ -659,7 +659,7 @@ def _b10(results: dict[str, Any]) -> list[Row]:
             "alone",
         ),
         _row(
-            "B10",
+            "B13",
             "rise of the honest p99 under the hostile documents",
             results["p99_rise_ms"],
             "ms",
@@ -669,7 +669,7 @@ def _b10(results: dict[str, Any]) -> list[Row]:
             met=results["p99_rise_ms"] < target,
         ),
         _row(
-            "B10",
+            "B13",
             "hostile documents answered in the window",
             refused,
             "",
@@ -679,7 +679,7 @@ def _b10(results: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _b11(results: dict[str, Any]) -> list[Row]:
+def _b12(results: dict[str, Any]) -> list[Row]:
     """The rush at each API process count; targets at the count B1 also runs."""
     rows: list[Row] = []
     targets = results["targets"]
@@ -688,27 +688,27 @@ def _b11(results: dict[str, Any]) -> list[Row]:
         judged = run["api_processes"] == targets["api_processes"]
         rows += [
             _row(
-                "B11",
+                "B12",
                 f"{at}: lock+book p50",
                 run["pair"]["p50_ms"],
                 "ms",
                 target="< 300 ms" if judged else "",
                 met=targets["p50_ms"]["met"] if judged else None,
             ),
-            _row("B11", f"{at}: lock+book p99", run["pair"]["p99_ms"], "ms"),
+            _row("B12", f"{at}: lock+book p99", run["pair"]["p99_ms"], "ms"),
             _row(
-                "B11",
+                "B12",
                 f"{at}: lock+book max",
                 run["pair"]["max_ms"],
                 "ms",
                 target="< 1000 ms" if judged else "",
                 met=targets["max_ms"]["met"] if judged else None,
             ),
-            _row("B11", f"{at}: requests/s", run["requests_per_s"], "/s"),
-            _row("B11", f"{at}: store ms per operation", run["store_ms_per_operation"], "ms"),
-            _row("B11", f"{at}: store process CPU", run.get("store_cpu_s", math.nan), "s"),
+            _row("B12", f"{at}: requests/s", run["requests_per_s"], "/s"),
+            _row("B12", f"{at}: store ms per operation", run["store_ms_per_operation"], "ms"),
+            _row("B12", f"{at}: store process CPU", run.get("store_cpu_s", math.nan), "s"),
             _row(
-                "B11",
+                "B12",
                 f"{at}: store process CPU per operation (its ceiling: 1000 / this ops/s)",
                 run.get("store_cpu_s", math.nan) * 1000 / (2 * run["patients"]),
                 "ms",
@@ -716,7 +716,7 @@ def _b11(results: dict[str, Any]) -> list[Row]:
         ]
     rows.append(
         _row(
-            "B11",
+            "B12",
             f"rush: every patient booked ({results['doctor_slots']} slots of one doctor)",
             results["appointments_booked"],
             "",
@@ -737,8 +737,8 @@ BUILDERS = {
     "B7": _b7,
     "B8": _b8,
     "B9": _b9,
-    "B10": _b10,
-    "B11": _b11,
+    "B12": _b12,
+    "B13": _b13,
 }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11")
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B12")
 
 
 def _number(value: Any) -> bool:
@@ -81,7 +81,7 @@ def test_every_scenario_produced_its_figures(results: dict[str, Any]) -> None:
     assert scenarios["B6"]["app"]["slots_seeded"] > 0
     for start in ("first", "again"):
         assert _number(scenarios["B6"]["filled"][start]["ready_s"])
-    rush = scenarios["B11"]
+    rush = scenarios["B12"]
     assert [r["api_processes"] for r in rush["runs"]] == [1, 2, 4]
     assert rush["targets"]["every_patient_booked"], rush
     for run in rush["runs"]:

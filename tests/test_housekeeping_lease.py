@@ -8,6 +8,7 @@ another lease) never share this lease.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests import booking_rush
+from tests.booking_rush import Rush
 from tests.graphql_client import Api, GraphQL
 from tests.metrics_scrape import scrape, total
 from tests.servers import ApiServer
@@ -31,6 +34,8 @@ ENV = {
     "LOCK_SWEEP_INTERVAL_SECONDS": "0.3",
     "HOUSEKEEPING_LEASE_SECONDS": "3",
 }
+LEASE_SECONDS = 3
+RUSH = 16
 LEASE_ID = "housekeeping:lock-ttl=2s:sweep=0.3s:horizon=60d"
 WAIT_S = 60  # an upper bound for polling, never a threshold
 EXPIRIES = "aayulink_slot_lock_expiries_total"
@@ -162,3 +167,59 @@ async def test_a_stopped_holder_hands_over_at_once_and_a_dead_one_when_its_lease
 
     await _lock_and_wait_for_expiry(http, newcomer, lease_store)
     assert _expiries(newcomer) >= 1
+
+
+def _holders(servers: list[ApiServer]) -> tuple[set[str], float]:
+    """Who /metrics says holds the lease, and the hand-overs so far, over every process."""
+    held: set[str] = set()
+    handovers = 0.0
+    for server in servers:
+        samples = scrape(f"http://127.0.0.1:{server.port}")
+        held |= {
+            s.labels["holder"]
+            for s in samples
+            if s.name == "aayulink_housekeeping_lease_held" and s.value == 1
+        }
+        handovers += total(samples, "aayulink_housekeeping_handovers_total")
+    return held, handovers
+
+
+async def test_the_lease_stays_with_one_process_through_a_booking_rush(
+    store_uri: str, log_dir: Path, http: httpx.AsyncClient
+) -> None:
+    env = {
+        **ENV,
+        "LOG_LEVEL": "INFO",
+        "RATE_LIMIT_LOCK": "100000/minute",
+        "RATE_LIMIT_BOOKING": "100000/minute",
+    }
+    db_name = f"aayulink_lease_{uuid.uuid4().hex[:8]}"
+    servers = [
+        ApiServer(store_uri, db_name, env=dict(env), log_level="info").start(log_dir)
+        for _ in range(2)
+    ]
+    try:
+        for _ in range(int(WAIT_S / 0.1)):
+            holders, handovers = _holders(servers)
+            if holders:
+                break
+            await asyncio.sleep(0.1)
+        assert len(holders) == 1, holders
+        (holder,) = holders
+        pid = int(holder.split(":")[-2])
+        logs = "".join(s.log_path.read_text() for s in servers if s.log_path is not None)
+        assert f"process {pid} now does the housekeeping" in logs, logs
+
+        _, slots, patients = await booking_rush.setup(http, servers[0].url, RUSH, RUSH)
+        rush = Rush()
+        started = time.monotonic()
+        await asyncio.gather(
+            *booking_rush.start(http, [s.url for s in servers], patients, slots, rush, 0)
+        )
+        assert len(rush.acknowledged) == RUSH, rush.errors
+        # Two leases' time at least, the rush included: long enough for a lapse to show.
+        await asyncio.sleep(max(0.0, 2 * LEASE_SECONDS - (time.monotonic() - started)))
+        assert _holders(servers) == ({holder}, handovers)
+    finally:
+        for server in servers:
+            server.stop()

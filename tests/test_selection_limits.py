@@ -1,5 +1,5 @@
 """Documents that would cost seconds of validation are refused from the parsed document
-before any validation rule runs (issue 20: 2). The CPU figure is bench B10's."""
+before any validation rule runs (issue 20: 2). The CPU figure is bench B13's."""
 
 from __future__ import annotations
 

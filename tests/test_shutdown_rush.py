@@ -16,13 +16,15 @@ from pymongo import AsyncMongoClient
 from app.models import ACTIVE_STATUSES
 from app.store.embedded import EmbeddedStoreProcess
 from tests.booking_rush import clock
-from tests.graphql_client import BOOK, Api, GraphQL, Person
+from tests.graphql_client import BOOK, LOGIN, Api, GraphQL, Person
 from tests.metrics_scrape import scrape, total
 from tests.serve_process import Serve
+from tests.servers import ADMIN_EMAIL, ADMIN_PASSWORD
 
 PATIENTS = 30
 SLOTS = 15
 GRACE_SECONDS = 20
+SIGN_INS = 200
 WAIT_S = 30  # a liveness bound for the test, not a performance target
 RUSH_ENV = {
     "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
@@ -128,3 +130,57 @@ def _until_a_booking_is_in_flight(server: Serve) -> None:
     while total(scrape(server.base), "aayulink_graphql_requests_in_flight") < 1:
         assert time.monotonic() < deadline, "no request was ever in flight"
         time.sleep(0.005)
+
+
+async def test_requests_the_grace_cannot_finish_are_answered_service_unavailable_in_json(
+    tmp_path: Path,
+) -> None:
+    # One password check at a time: a queue of sign-ins outlasts any grace. The grace asked
+    # for (1 s) is raised to cover a patient's lease wait and a store command (8 s here).
+    env = {
+        **RUSH_ENV,
+        "SHUTDOWN_GRACE_SECONDS": "1",
+        "STORE_TIMEOUT_SECONDS": "1",
+        "PASSWORD_HASH_CONCURRENCY": "1",
+        "RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
+    }
+    server = Serve(tmp_path / "data", tmp_path / "serve.log", env=env).start()
+    try:
+        limits = httpx.Limits(max_connections=SIGN_INS, max_keepalive_connections=SIGN_INS)
+        async with httpx.AsyncClient(timeout=WAIT_S, limits=limits) as http:
+            variables = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+            sign_ins = [
+                asyncio.create_task(
+                    http.post(server.url, json={"query": LOGIN, "variables": variables})
+                )
+                for _ in range(SIGN_INS)
+            ]
+            await asyncio.to_thread(_until_in_flight, server, SIGN_INS // 2)
+            server.terminate()
+            replies = await asyncio.gather(*sign_ins)
+        assert server.process is not None
+        assert server.process.wait(timeout=WAIT_S) == 0, server.logs()
+    finally:
+        server.stop()
+
+    for reply in replies:
+        assert reply.headers["content-type"] == "application/json", reply.text
+        if reply.status_code == 200:
+            assert reply.json()["data"]["login"]["accessToken"], reply.text
+            continue
+        assert reply.status_code == 503, reply.text
+        assert reply.headers["connection"] == "close", reply.headers
+        assert reply.headers["retry-after"] == "2", reply.headers
+        error = reply.json()["errors"][0]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE", error
+        assert error["extensions"]["retryAfter"] == 2, error
+        assert error["extensions"]["requestId"] == reply.headers["x-request-id"], error
+    assert any(reply.status_code == 503 for reply in replies), "the grace saw every sign-in"
+    assert "shutdown grace 8 s, not SHUTDOWN_GRACE_SECONDS=1" in server.logs()
+
+
+def _until_in_flight(server: Serve, count: int) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while total(scrape(server.base), "aayulink_graphql_requests_in_flight") < count:
+        assert time.monotonic() < deadline, "the requests were never in flight together"
+        time.sleep(0.01)

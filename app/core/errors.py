@@ -198,3 +198,12 @@ class SubscriberTooSlow(DomainError):
 
     def __init__(self) -> None:
         super().__init__("This subscription fell too far behind and was ended; resubscribe")
+
+
+class ServiceUnavailable(DomainError):
+    """The store, not the request, stopped this change: the same request may succeed later."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retryAfter=retry_after)

@@ -64,6 +64,9 @@ class Slot(TimestampedDocument):
     # The latest lockSlot on it: "<caller id>|<client key>" (None unkeyed) and what it asked for.
     lock_key: str | None = None
     lock_request: str | None = None
+    # The keyed booking that claimed it ("<patient id>|<client key>"), kept with the claim, so
+    # a retry of a booking cut short after its claim finishes it rather than meet its own claim.
+    claim_key: str | None = None
 
     def stored(self) -> dict[str, Any]:
         """The document to insert with bare PyMongo: no nulls (see Settings.keep_nulls), no id."""

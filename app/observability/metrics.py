@@ -93,6 +93,18 @@ READ_MODEL_READS = Counter(
     ["source"],
 )
 LOCK_EXPIRIES = Counter("aayulink_slot_lock_expiries", "Slot locks released by expiry")
+HOUSEKEEPING_HELD = Gauge(
+    "aayulink_housekeeping_lease_held",
+    "1 in the process holding the housekeeping lease (labelled by its holder name, which "
+    "carries host and pid), 0 in the others",
+    ["holder"],
+    multiprocess_mode="liveall",
+)
+HOUSEKEEPING_HANDOVERS = Counter(
+    "aayulink_housekeeping_handovers",
+    "Times a process took the housekeeping lease over from another whose lease had run out "
+    "(a clean stop lets go without one)",
+)
 BOOKING_CONFLICTS = Counter(
     "aayulink_booking_conflicts", "Booking refusals by error code", ["code"]
 )
@@ -160,6 +172,14 @@ def read_model_read(from_memory: bool, reused: bool = False) -> None:
 def locks_expired(count: int) -> None:
     if count:
         LOCK_EXPIRIES.inc(count)
+
+
+def housekeeping_held(holder: str, held: bool) -> None:
+    HOUSEKEEPING_HELD.labels(holder).set(1 if held else 0)
+
+
+def housekeeping_handed_over() -> None:
+    HOUSEKEEPING_HANDOVERS.inc()
 
 
 def multiprocess_dir() -> Path | None:

@@ -10,7 +10,7 @@ from graphql import ArgumentNode, GraphQLError, Node, ObjectFieldNode, Visitor, 
 from pymongo.errors import PyMongoError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from app.core.errors import DomainError, ErrorCode
+from app.core.errors import DomainError, ErrorCode, ServiceUnavailable
 from app.core.request_id import current_request_id
 from app.settings import get_settings
 from app.store import outage
@@ -88,6 +88,8 @@ def to_contract_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code.value, **original.extensions}
+        if isinstance(original, ServiceUnavailable):
+            extensions["requestId"] = current_request_id.get()
         message = original.message
     elif original is None or isinstance(
         original, GraphQLError | InvalidOperationTypeError | CannotGetOperationTypeError

@@ -20,11 +20,16 @@ from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
 from app.core.clock import utcnow
-from app.core.errors import Conflict
+from app.core.errors import Conflict, ServiceUnavailable
+from app.settings import get_settings
+from app.store import outage
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 10
-WAIT_SECONDS = 5.0
+# A request's lease: a holder that died, or could not release it (a full disk), blocks the
+# next request for at most this long, and a waiter waits a little longer than this, so a
+# lease left behind delays a patient but never refuses them.
+LEASE_SECONDS = 5.0
+WAIT_SECONDS = LEASE_SECONDS + 1.0
 
 
 @asynccontextmanager
@@ -64,12 +69,23 @@ async def guarded(
         if taken.modified_count == 1:
             break
         if time.monotonic() > deadline:
-            raise Conflict(f"Another change to this {what} is in progress; try again")
+            raise _waited_out(what)
         await asyncio.sleep(random.uniform(*poll_seconds))
     try:
         yield
     finally:
         await _release(collection, document_id, token_field, until_field, token, what)
+
+
+def _waited_out(what: str) -> Exception:
+    """CONFLICT only when another change really holds the lease: while the store is failing,
+    the lease may be one it would not let its holder release, and the client is not to blame."""
+    if outage.refusing_writes() is not None or outage.unreachable():
+        return ServiceUnavailable(
+            f"This {what} cannot be changed while the store is failing; try again shortly",
+            retry_after=get_settings().store_retry_after_seconds,
+        )
+    return Conflict(f"Another change to this {what} is in progress; try again")
 
 
 async def _release(

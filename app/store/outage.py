@@ -102,6 +102,11 @@ def command_succeeded(command_name: str, reply: Mapping[str, Any]) -> None:
         log.warning("store accepts writes again")
 
 
+def unreachable() -> bool:
+    """True while this process's last store command failed for want of a connection."""
+    return _unreachable
+
+
 def refusing_writes() -> str | None:
     """Why this process last saw the store refuse a write, while that episode lasts."""
     return _refusing_writes

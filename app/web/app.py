@@ -18,6 +18,7 @@ from app.domain.audit.recorder import failed_writes
 from app.observability.logs import configure_logging
 from app.settings import get_settings
 from app.web.client_files import client_routes
+from app.web.draining import DrainingMiddleware
 from app.web.graphql_view import BookingGraphQL
 from app.web.http_limits import HttpHardeningMiddleware
 from app.web.lifespan import lifespan
@@ -48,6 +49,7 @@ def create_app() -> Starlette:
     )
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(DrainingMiddleware),
         Middleware(TrafficTracker),
         Middleware(HttpHardeningMiddleware, max_bytes=settings.max_request_bytes),
     ]

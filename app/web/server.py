@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import math
 import os
 import signal
 import socket
@@ -22,17 +24,38 @@ import uvicorn
 from uvicorn.server import HANDLED_SIGNALS
 from uvicorn.supervisors import multiprocess
 
+from app.settings import Settings
+from app.store import guards
+from app.web import draining
+from app.web.draining import ANSWER_MARGIN_SECONDS
 from app.web.traffic import close_all
 
+log = logging.getLogger(__name__)
 STARTUP_FAILURE = 3  # uvicorn's code for a worker whose start-up failed
 WEBSOCKET_CLOSE_WAIT_SECONDS = 5
 ORPHAN_CHECK_SECONDS = 1.0
+
+
+def shutdown_grace(settings: Settings) -> int:
+    """SHUTDOWN_GRACE_SECONDS, raised to cover a request's slowest legitimate wait: a patient's
+    lease (app/store/guards.py) and then a store command up to STORE_TIMEOUT_SECONDS; shorter,
+    requests that would have finished are answered SERVICE_UNAVAILABLE instead."""
+    slowest = guards.WAIT_SECONDS + settings.store_timeout_seconds + ANSWER_MARGIN_SECONDS
+    grace = max(settings.shutdown_grace_seconds, math.ceil(slowest))
+    if grace != settings.shutdown_grace_seconds:
+        log.info(
+            "shutdown grace %d s, not SHUTDOWN_GRACE_SECONDS=%d: the slowest request needs it",
+            grace,
+            settings.shutdown_grace_seconds,
+        )
+    return grace
 
 
 class GracefulServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:
             server.close()  # no new connections while the open ones are told to go
+        draining.begin(float(self.config.timeout_graceful_shutdown or 0))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(close_all(), WEBSOCKET_CLOSE_WAIT_SECONDS)
         await super().shutdown(sockets)

@@ -8,6 +8,7 @@ is announced so each process refuses the session's access tokens and ends its su
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -17,6 +18,7 @@ from datetime import timedelta
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from app.core.clock import utcnow
 from app.core.errors import Unauthenticated
@@ -118,7 +120,19 @@ async def rotate(refresh_token: str) -> Rotation:
         return Rotation()
     if pause := get_settings().refresh_pause:
         await asyncio.sleep(pause)
-    session = await start_session(user, spent["family_id"])
+    try:
+        session = await start_session(user, spent["family_id"])
+    except ConnectionFailure:
+        raise  # the next token may have been saved: unspending this one could fork the family
+    except PyMongoError:
+        # The store refused the next token (a full disk): unspend this one, or the client's
+        # retry would look like a reuse and end the family. Should this write fail too, the
+        # session ends: the client signs in again.
+        with contextlib.suppress(PyMongoError):
+            await collection.update_one(
+                {"_id": spent["_id"], "rotated_at": now}, {"$set": {"rotated_at": None}}
+            )
+        raise
     ended = await collection.find_one(
         {"family_id": spent["family_id"], "revoked_at": {"$ne": None}}, {"_id": 1}
     )

@@ -6,14 +6,22 @@ appointments refuses a second active appointment for a slot. Every store runs th
 path, with no transactions: the reconciler frees a slot a crash left booked without an
 appointment. A booking with an idempotency key that its patient already used returns that
 first appointment instead of an error.
+
+A failure after the claim gives the slot back (the patient's lock on it included) when the
+store refused the appointment; when it cannot (the store refuses that write too, or the
+outcome is unknown), the claim keeps the booking's key, and a retry with that key finishes
+the booking on it: the patient gets the booking or SERVICE_UNAVAILABLE, never the refusal
+of a slot that their own attempt holds.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from app.core.clock import utcnow
 from app.core.errors import (
@@ -28,13 +36,13 @@ from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import ClaimRefused, refusal, should_retry
+from app.domain.booking.claims import ClaimRefused, Resume, refusal, should_retry
 from app.domain.booking.overlaps import require_no_overlap
 from app.domain.booking.patients import acting_patient
 from app.domain.booking.policy import require_bookable
 from app.domain.booking.slot_changes import booked_slot
 from app.domain.read_model import announce_stale
-from app.domain.slots.state import NO_LOCK, claim_stamp, open_for
+from app.domain.slots.state import NO_LOCK, claim_stamp, lock_is_live, open_for
 from app.domain.slots.writes import update_slot
 from app.events.messages import (
     AppointmentChanged,
@@ -44,8 +52,10 @@ from app.events.messages import (
 )
 from app.events.publisher import publish
 from app.models import Appointment, Slot, User
+from app.store import outage
 from app.store.guards import guarded
 
+log = logging.getLogger(__name__)
 CLAIM_ATTEMPTS = 3
 
 
@@ -112,15 +122,10 @@ async def _claim_and_book(
     reason: str | None,
     stored_key: str | None,
 ) -> tuple[Slot, Appointment]:
-    slots = Slot.get_pymongo_collection()
-
-    async def claim_and_book() -> tuple[Slot, Appointment]:
+    async def claim_and_book(resumed: Slot | None) -> tuple[Slot, Appointment]:
         now = utcnow()
         await require_no_overlap(patient, slot)
-        booked = await update_slot(
-            {"_id": slot.id, **open_for(patient, now)},
-            {"is_booked": True, "booking_lock": NO_LOCK, **claim_stamp(now)},
-        )
+        booked = await _claim(slot, patient, stored_key, now, resumed)
         if booked is None:
             raise ClaimRefused(now)
         appointment = Appointment(
@@ -141,29 +146,92 @@ async def _claim_and_book(
         try:
             await appointment.insert()
         except DuplicateKeyError as exc:
-            # Undo the claim; should this process die first, the reconciler does it.
-            await slots.update_one(
-                {"_id": slot.id, "updated_at": now}, {"$set": {"is_booked": False}}
-            )
-            await announce_stale(doctor_id=slot.doctor_id, dates=[slot.date])
+            # A resumed claim loses only to its first attempt's appointment, which holds the slot.
+            if resumed is None:
+                await _undo_claim(slot, patient, now)
             if idempotency.is_key_clash(exc):
                 raise SlotAlreadyBooked("You have already booked with this key") from exc
+            raise
+        except ConnectionFailure:
+            # The insert may have been saved: the claim stays, for a retry with the same key
+            # to find its appointment or finish the booking, and for the reconciler otherwise.
+            raise
+        except PyMongoError:
+            # The store refused the insert (a full disk): nothing holds the slot, give it back.
+            await _undo_claim(slot, patient, now)
             raise
         await record(caller, now, *booking_changes(appointment))
         return booked, appointment
 
+    resumed: Slot | None = None
     for _ in range(CLAIM_ATTEMPTS):
         try:
             # The patient's lease keeps its overlap check true until its appointment is written.
             async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
-                return await claim_and_book()
+                return await claim_and_book(resumed)
         except ClaimRefused as refused:
-            error = await refusal(slot.id, patient, refused.at)  # type: ignore[arg-type]
-            if not should_retry(error):
+            error = await refusal(slot.id, patient, refused.at, stored_key)  # type: ignore[arg-type]
+            resumed = error.slot if isinstance(error, Resume) else None
+            if resumed is None and not should_retry(error):
                 raise error from None
         except DuplicateKeyError as exc:
             raise SlotAlreadyBooked() from exc
     raise SlotLocked(None)
+
+
+async def _claim(
+    slot: Slot,
+    patient: PydanticObjectId,
+    stored_key: str | None,
+    now: datetime,
+    resumed: Slot | None,
+) -> Slot | None:
+    """Claim the open slot, or take over this booking's own unfinished claim (`resumed`, as
+    read): conditional on the claim being unchanged, so of racing retries one goes on."""
+    if resumed is None:
+        return await update_slot(
+            {"_id": slot.id, **open_for(patient, now)},
+            {
+                "is_booked": True,
+                "booking_lock": NO_LOCK,
+                "claim_key": stored_key,
+                **claim_stamp(now),
+            },
+        )
+    return await update_slot(
+        {
+            "_id": slot.id,
+            "is_booked": True,
+            "is_removed": False,
+            "claim_key": stored_key,
+            "updated_at": resumed.updated_at,
+        },
+        claim_stamp(now),
+    )
+
+
+async def _undo_claim(slot: Slot, patient: PydanticObjectId, claimed_at: datetime) -> None:
+    """Give the slot back as it was before the claim, the patient's lock on it included.
+
+    Never raises: the failure that cut the booking short is the answer. Should the store
+    refuse this write too (a full disk), the claim stays: a retry with the same idempotency
+    key resumes it, and the reconciler frees it after its grace period otherwise."""
+    held = slot.booking_lock.patient_id == patient and lock_is_live(slot, claimed_at)
+    try:
+        await update_slot(
+            {"_id": slot.id, "is_booked": True, "updated_at": claimed_at},
+            {
+                "is_booked": False,
+                "booking_lock": slot.booking_lock.model_dump(exclude_none=True)
+                if held
+                else NO_LOCK,
+                "claim_key": None,
+            },
+        )
+        await announce_stale(doctor_id=slot.doctor_id, dates=[slot.date])
+    except Exception as exc:
+        if not outage.noticed(exc):
+            log.exception("could not undo the claim on slot %s; the reconciler will", slot.id)
 
 
 def booking_changes(appointment: Appointment) -> list[Change]:

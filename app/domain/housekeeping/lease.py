@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
@@ -37,33 +39,59 @@ def lease_name(settings: Settings) -> str:
 
 
 class HousekeepingLease:
+    """The lease as this process sees it.
+
+    `held` stays true while the lease this process last wrote has not run out by its own
+    clock, counted from when that renewal was sent: a renewal that is slow or fails does not
+    give the lease up, since no other process can take it before then either. The holder
+    renews four times a lease (`renew_every`), so a round trip may take up to three quarters
+    of a lease before a standby can take over.
+    """
+
     def __init__(self, name: str, seconds: float) -> None:
         self.name = name
         self.length = timedelta(seconds=seconds)
+        self.renew_every = seconds / 4
         # Host and pid say which process holds it; the suffix tells a restarted pid apart.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.held = False
+        self._held_until = 0.0  # monotonic
+        self.taken_from: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return time.monotonic() < self._held_until
+
+    def let_go(self) -> None:
+        self._held_until = 0.0
 
     async def renew(self) -> bool:
-        """Take the lease if it is free or lapsed, or extend our own: one round trip."""
+        """Take the lease if it is free or lapsed, or extend our own: one round trip.
+
+        `taken_from` names the holder this renewal took the lease from (a hand-over)."""
+        sent = time.monotonic()
         now = utcnow()
+        self.taken_from = None
         try:
-            await Lease.get_pymongo_collection().update_one(
+            before = await Lease.get_pymongo_collection().find_one_and_update(
                 {"_id": self.name, "$or": [{"holder": self.holder}, {"until": {"$lte": now}}]},
                 {"$set": {"holder": self.holder, "until": now + self.length}},
+                projection={"holder": 1},
                 upsert=True,
+                return_document=ReturnDocument.BEFORE,
             )
         except DuplicateKeyError:
             # Another process holds it: no document matched, so the upsert tried to make one.
-            self.held = False
-        else:
-            self.held = True
-        return self.held
+            self._held_until = 0.0
+            return False
+        if before is not None and before.get("holder") not in (None, self.holder):
+            self.taken_from = str(before["holder"])
+        self._held_until = sent + self.length.total_seconds()
+        return True
 
     async def release(self) -> None:
         """On a clean stop: a standby takes over at its next sweep, not after the lease runs out."""
         if self.held:
-            self.held = False
+            self._held_until = 0.0
             await Lease.get_pymongo_collection().delete_one(
                 {"_id": self.name, "holder": self.holder}
             )

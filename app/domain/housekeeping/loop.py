@@ -1,12 +1,13 @@
 """The background loop every API process runs: the process holding the housekeeping lease
 expires locks, repairs orphaned bookings and keeps scheduled doctors' slots rolling
-forward; the others only renew their claim on the lease, one round trip a sweep."""
+forward; the others only try to take the lease, one round trip every quarter of a lease."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import time
 
 from app.domain.booking.locks import release_expired_locks
@@ -20,21 +21,35 @@ from app.store import outage
 log = logging.getLogger(__name__)
 
 
-async def _holds(lease: HousekeepingLease) -> bool:
+async def _renew(lease: HousekeepingLease) -> None:
     was_held = lease.held
     try:
-        held = await lease.renew()
+        await lease.renew()
     except Exception as exc:
+        # Not given up: the lease is still ours in the store until it runs out (`held`).
         if not outage.noticed(exc):
             log.exception("renewing the housekeeping lease failed; retrying")
-        lease.held = held = False
+    held = lease.held
+    if held and lease.taken_from is not None:
+        metrics.housekeeping_handed_over()
     if held != was_held:
+        metrics.housekeeping_held(lease.holder, held)
         log.info(
-            "this process %s the housekeeping (%s)",
+            "process %d %s the housekeeping (%s, holder %s%s)",
+            os.getpid(),
             "now does" if held else "no longer does",
             lease.name,
+            lease.holder,
+            f", taken over from {lease.taken_from}" if lease.taken_from else "",
         )
-    return held
+
+
+async def keep_renewing(lease: HousekeepingLease, stop: asyncio.Event) -> None:
+    """Renewals in their own task, so a long housekeeping pass never delays them."""
+    while not stop.is_set():
+        await _renew(lease)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=lease.renew_every)
 
 
 async def run_housekeeping(stop: asyncio.Event) -> None:
@@ -45,9 +60,10 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
     # turn; doctor leases and the slot key keep one result), then only while holding.
     next_horizon_check = 0.0
     started = False
+    renewals = asyncio.create_task(keep_renewing(lease, stop), name="housekeeping lease")
     try:
         while not stop.is_set():
-            holding = await _holds(lease)
+            holding = lease.held
             if holding:
                 try:
                     metrics.locks_expired(len(await release_expired_locks()))
@@ -66,6 +82,11 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=settings.lock_sweep_interval_seconds)
     finally:
+        renewals.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewals
+        if lease.held:
+            metrics.housekeeping_held(lease.holder, False)
         try:
             await lease.release()
         except Exception:

@@ -1,4 +1,4 @@
-"""B10 hostile documents: what 8 anonymous clients sending costly documents do to an honest one.
+"""B13 hostile documents: what 8 anonymous clients sending costly documents do to an honest one.
 
 Each hostile client sends, back to back, the document of issue 20 (one field repeated 495
 times, 7 KB, under the token cap), made unique each time so no cache helps. An honest client
@@ -79,7 +79,7 @@ async def _honest_beside(
     senders = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bench.b10_hostile_documents",
+        "bench.b13_hostile_documents",
         url,
         "hostile" if hostile else "benign",
         stdout=asyncio.subprocess.PIPE,
@@ -97,7 +97,7 @@ async def _honest_beside(
 
 async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
     window_s = 20.0 if sizes.b8_window_s >= 20 else 8.0
-    db_name = f"aayulink_bench_b10_{uuid.uuid4().hex[:6]}"
+    db_name = f"aayulink_bench_b13_{uuid.uuid4().hex[:6]}"
     async with api_processes(store.uri, db_name, log_dir, count=1) as processes:
         url = processes[0].url
         await _honest(url, 2.0)  # warm-up: caches and connections

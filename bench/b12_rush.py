@@ -1,4 +1,4 @@
-"""B11 the rush: 16 patients lock then book different slots of one doctor at once.
+"""B12 the rush: 16 patients lock then book different slots of one doctor at once.
 
 The doctor holds 3,000 slots (60 a day for 50 days, a busy practice's 60-day horizon), so
 every write lands on a collection the size a clinic really has. The rush runs with 1, 2 and
@@ -51,15 +51,15 @@ async def _doctor_with_slots(
     database: Any, sizes: Sizes
 ) -> tuple[PydanticObjectId, list[list[str]]]:
     """One doctor with `b11_doctor_slots` slots (3,000; fewer on --quick); per day, its ids."""
-    specialty = await data.add_specialty(database, "B11 Rush")
-    (doctor,) = await data.add_doctors(database, specialty, 1, "B11 doctor")
+    specialty = await data.add_specialty(database, "B12 Rush")
+    (doctor,) = await data.add_doctors(database, specialty, 1, "B12 doctor")
     total = sizes.b11_doctor_slots
     days: list[list[str]] = []
     for offset in range(total // SLOTS_A_DAY):
         docs = data.slot_docs(
             doctor, specialty, future_day(FIRST_DAY + offset), SLOTS_A_DAY, minutes=15
         )
-        days.append([str(i) for i in await data.insert(database, "slots", docs, "B11 slots")])
+        days.append([str(i) for i in await data.insert(database, "slots", docs, "B12 slots")])
     return doctor, days
 
 
@@ -167,7 +167,7 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
         for index, workers in enumerate(WORKER_COUNTS):
             # Slots spread over the horizon; each run takes other times of day.
             picks = [days[i % len(days)][RUN_SPACING * index + i] for i in range(PATIENTS)]
-            patients = await data.add_patients(database, PATIENTS, f"B11 patients x{workers}")
+            patients = await data.add_patients(database, PATIENTS, f"B12 patients x{workers}")
             runs.append(await _one_count(store, log_dir, database, workers, picks, patients))
         booked = await database["appointments"].count_documents({"doctor_id": doctor})
         slots_in_store = await database["slots"].estimated_document_count()
