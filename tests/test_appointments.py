@@ -619,7 +619,7 @@ async def test_cancel_appointment(api: Api, store: Store, who: str) -> None:
 
     assert cancelled["status"] == "CANCELLED"
     assert cancelled["slot"]["state"] == "AVAILABLE"
-    stored = await appointment_doc(store, booked["id"])
+    stored = await settled_doc(store, booked["id"])
     assert stored["status"] == "CANCELLED"
     assert stored["cancellation_reason"] == "plans changed"
     assert (await slot_doc(store, booked["slot"]["id"]))["is_booked"] is False
