@@ -91,7 +91,7 @@ async def test_graphiql_is_the_local_build_not_a_cdn_page(
     assert reply.headers["content-type"].startswith("text/html")
     assert reply.headers["cache-control"] == "no-cache"
     assert "connect-src 'self'" in reply.headers["content-security-policy"]
-    assert '<div id="graphiql">' in reply.text
+    assert '<main id="graphiql">' in reply.text
     assert not ABSOLUTE_URL.search(reply.text), "GraphiQL loads something from another origin"
     for script in scripts_of(reply.text):
         # Served relative to /graphql, the page's ./assets/ resolve to /assets/.
