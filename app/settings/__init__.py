@@ -214,6 +214,7 @@ class Settings(NotificationSettings):
             raise ValueError("CLOCK_OFFSET_SECONDS is for tests only (APP_ENV=test)")
         return self
 
+    @model_validator(mode="after")
     def _refuse_published_secrets_beyond_loopback(self) -> Settings:
         """Whoever can reach the server must not be able to sign tokens or sign in as admin
         with what this repository publishes; on loopback only the developer can."""
