@@ -156,6 +156,10 @@ async def _generation(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, An
                 "days_7": trips["days_7"]["round_trips"],
                 "days_60": trips["days_60"]["round_trips"],
                 "errors": trips["days_7"]["errors"] + trips["days_60"]["errors"],
+                "commands": {
+                    "days_7": trips["days_7"]["commands_by_collection"],
+                    "days_60": trips["days_60"]["commands_by_collection"],
+                },
             },
         }
     finally:

@@ -32,6 +32,9 @@ class _Counter(monitoring.CommandListener):
             collections.Counter
         )
         self.store_ms: dict[str, dict[str, float]] = collections.defaultdict(dict)
+        self.targets: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter
+        )
         self.pending: dict[tuple[int, int | None], tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -39,6 +42,7 @@ class _Counter(monitoring.CommandListener):
         self.by_request[request_id][event.command_name] += 1
         target = event.command.get(event.command_name)
         what = f"{event.command_name} {target}" if isinstance(target, str) else event.command_name
+        self.targets[request_id][what] += 1
         self.pending[(event.request_id, event.operation_id)] = (request_id, what)
 
     def _finished(
@@ -72,6 +76,7 @@ async def _count(requests: list[dict[str, Any]], counter: _Counter) -> dict[str,
                 store_ms: list[float] = []
                 commands: collections.Counter[str] = collections.Counter()
                 spent: dict[str, float] = {}
+                targets: collections.Counter[str] = collections.Counter()
                 errors: list[Any] = []
                 for attempt in range(int(request.get("repeat", 1))):
                     request_id = f"rt{request['name']}{attempt}".replace("_", "")
@@ -88,6 +93,7 @@ async def _count(requests: list[dict[str, Any]], counter: _Counter) -> dict[str,
                     seen = counter.by_request.pop(request_id, collections.Counter())
                     totals.append(sum(seen.values()))
                     commands.update(seen)
+                    targets.update(counter.targets.pop(request_id, collections.Counter()))
                     timed = counter.store_ms.pop(request_id, {})
                     store_ms.append(sum(timed.values()))
                     for what, ms in timed.items():
@@ -98,6 +104,9 @@ async def _count(requests: list[dict[str, Any]], counter: _Counter) -> dict[str,
                     "max": max(totals),
                     "commands_per_request": {
                         name: n / len(totals) for name, n in sorted(commands.items())
+                    },
+                    "commands_by_collection": {
+                        what: n / len(totals) for what, n in sorted(targets.items())
                     },
                     "store_ms": sum(store_ms) / len(store_ms),
                     "store_ms_per_command": {

@@ -24,7 +24,7 @@ from app.core.clock import utcnow
 from app.core.errors import Unauthenticated
 from app.domain.auth import revocations
 from app.domain.auth.access_tokens import issue_access_token
-from app.events.messages import Event, Resync, SessionsRevoked
+from app.events.messages import Event, EventsMissedReason, Resync, SessionsRevoked
 from app.events.publisher import publish
 from app.models import RefreshToken, User
 from app.settings import get_settings
@@ -177,8 +177,9 @@ _reloads: set[asyncio.Task[None]] = set()
 
 def reload_after_resync(event: Event) -> None:
     """The hub's watcher: after a `Resync` an end announced meanwhile may have been missed,
-    so the recent ends are read from the store again."""
-    if not isinstance(event, Resync):
+    so the recent ends are read from the store again. A bulk slot change's notice lost
+    nothing, so it costs no read."""
+    if not isinstance(event, Resync) or event.reason == EventsMissedReason.SLOTS_CHANGED_IN_BULK:
         return
     task = asyncio.get_running_loop().create_task(_reload_quietly())
     _reloads.add(task)
