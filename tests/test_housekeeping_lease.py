@@ -35,6 +35,7 @@ ENV = {
     "HOUSEKEEPING_LEASE_SECONDS": "3",
 }
 LEASE_SECONDS = 3
+RUSH_LEASE_SECONDS = 8
 RUSH = 16
 LEASE_ID = "housekeeping:lock-ttl=2s:sweep=0.3s:horizon=60d"
 WAIT_S = 60  # an upper bound for polling, never a threshold
@@ -132,7 +133,8 @@ async def test_one_process_holds_the_lease_and_does_the_sweeping(
         seen.append(lease)
     assert {lease["holder"] for lease in seen} == {first["holder"]}
     assert seen[-1]["until"] > first["until"]
-    assert await lease_store.leases.count_documents({}) == 1
+    # The notification sender holds a lease of its own in the same collection.
+    assert await lease_store.leases.count_documents({"_id": {"$regex": "^housekeeping:"}}) == 1
 
     # A lock taken through the standby expires, released by the holder alone.
     await _lock_and_wait_for_expiry(http, standby, lease_store)
@@ -187,8 +189,11 @@ def _holders(servers: list[ApiServer]) -> tuple[set[str], float]:
 async def test_the_lease_stays_with_one_process_through_a_booking_rush(
     store_uri: str, log_dir: Path, http: httpx.AsyncClient
 ) -> None:
+    # A longer lease than the other tests': a rush on two busy cores can hold a renewal's
+    # round trip past three quarters of a 3 s lease, and a hand-over then is the design working.
     env = {
         **ENV,
+        "HOUSEKEEPING_LEASE_SECONDS": str(RUSH_LEASE_SECONDS),
         "LOG_LEVEL": "INFO",
         "RATE_LIMIT_LOCK": "100000/minute",
         "RATE_LIMIT_BOOKING": "100000/minute",
@@ -218,7 +223,7 @@ async def test_the_lease_stays_with_one_process_through_a_booking_rush(
         )
         assert len(rush.acknowledged) == RUSH, rush.errors
         # Two leases' time at least, the rush included: long enough for a lapse to show.
-        await asyncio.sleep(max(0.0, 2 * LEASE_SECONDS - (time.monotonic() - started)))
+        await asyncio.sleep(max(0.0, 2 * RUSH_LEASE_SECONDS - (time.monotonic() - started)))
         assert _holders(servers) == ({holder}, handovers)
     finally:
         for server in servers:

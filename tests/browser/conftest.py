@@ -23,7 +23,14 @@ from typing import Any, Protocol
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    async_playwright,
+    expect,
+)
 
 from tests.browser.support import WebUser, login_admin, save_screenshot, storage_state
 from tests.graphql_client import GraphQL
@@ -39,6 +46,8 @@ DEFAULT_TIMEOUT_MS = 10_000
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # `expect` polls on its own clock (5 s by default), apart from the context's.
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     config.addinivalue_line(
         "markers", "allow_console_errors: the test provokes browser console errors on purpose"
     )
