@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import NewContext
 from tests.browser.support import WebUser, login, today_in
@@ -33,12 +33,18 @@ DOCTOR = """query($id: ID!, $from: Date!, $to: Date!, $monday: Date!, $off: Date
     off: daySlots(date: $off) { id }
   }
 }"""
+DASH = "\u2013"  # the client writes ranges with an en dash
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
 
 def next_weekday(today: date, weekday: int) -> date:
     """The first date after today with that weekday (Monday is 0)."""
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def day_hours(editor: Locator, day: str) -> Locator:
+    """One day's group of time pickers in the weekly hours form."""
+    return editor.get_by_role("group", name=day, exact=True)
 
 
 async def catalog(gql: GraphQL, admin: WebUser) -> dict[str, Any]:
@@ -133,16 +139,38 @@ async def test_admin_sets_up_specialty_doctor_schedule_and_day_off_through_the_u
     await open_tab(page, "Schedules")
     await page.get_by_label("Doctor").select_option(value=doctor["id"])
     editor = page.get_by_test_id("schedule-editor")
-    for weekday in WEEKDAYS:
-        await editor.get_by_label(weekday, exact=True).fill("09:00-12:00, 13:00-15:00")
-    await editor.get_by_label("Saturday", exact=True).fill("9 to 5")
+    # Monday's two ranges by time pickers, copied to Tuesday-Friday in one click.
+    monday_hours = day_hours(editor, "Monday")
+    await monday_hours.get_by_role("button", name="Add hours to Monday").click()
+    await monday_hours.get_by_label("From").fill("09:00")
+    await monday_hours.get_by_label("Until").fill("12:00")
+    await monday_hours.get_by_role("button", name="Add hours to Monday").click()
+    await expect(monday_hours.get_by_test_id("hours-range")).to_have_count(2)
+    await monday_hours.get_by_label("From").nth(1).fill("13:00")
+    await monday_hours.get_by_label("Until").nth(1).fill("15:00")
+    await monday_hours.get_by_role("button", name=f"Copy to Tuesday{DASH}Friday").click()
+    await expect(editor.get_by_test_id("hours-copied")).to_contain_text(
+        f"09:00{DASH}12:00, 13:00{DASH}15:00"
+    )
+    for weekday in WEEKDAYS[1:]:
+        hours = day_hours(editor, weekday)
+        await expect(hours.get_by_label("From")).to_have_count(2)
+        await expect(hours.get_by_label("From").nth(0)).to_have_value("09:00")
+        await expect(hours.get_by_label("Until").nth(1)).to_have_value("15:00")
+    await expect(day_hours(editor, "Saturday")).to_contain_text("Day off")
+    # A range that ends before it starts is refused here, the day named, nothing sent.
+    saturday = day_hours(editor, "Saturday")
+    await saturday.get_by_role("button", name="Add hours to Saturday").click()
+    await saturday.get_by_label("From").fill("17:00")
+    await saturday.get_by_label("Until").fill("09:00")
     await editor.get_by_label("Slot length, minutes").fill("30")
     await editor.get_by_role("button", name="Save weekly hours").click()
-    await expect(editor.get_by_role("alert")).to_contain_text("Saturday")
-    await expect(editor.get_by_label("Saturday", exact=True)).to_have_attribute(
-        "aria-invalid", "true"
+    await expect(editor.get_by_test_id("hours-problem")).to_contain_text(
+        f"Saturday: 17:00{DASH}09:00 ends before it starts"
     )
-    await editor.get_by_label("Saturday", exact=True).fill("")
+    await expect(saturday.get_by_label("From")).to_have_attribute("aria-invalid", "true")
+    await saturday.get_by_role("button", name="Remove Saturday hours 1").click()
+    await expect(saturday).to_contain_text("Day off")
     await editor.get_by_label("Valid until (blank: open-ended)").fill(
         (today - timedelta(days=1)).isoformat()
     )

@@ -1,11 +1,21 @@
 // A doctor's weekly working hours (`setSchedule`) and its days off or other one-day hours
-// (`setDateOverride` / `clearDateOverride`). Hours are typed as "09:00-12:30, 13:30-17:00"
-// in the doctor's own timezone: one text box per weekday is quicker to fill with a
-// keyboard than pairs of time pickers.
+// (`setDateOverride` / `clearDateOverride`), as time pickers in the doctor's own timezone, with
+// Monday's hours copied to the other weekdays in one click.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, type CombinedError } from 'urql';
 import { addDays, todayIn } from '../lib/time';
 import { FormError, invalid } from './forms';
+import {
+  emptyWeek,
+  formatRanges,
+  RangesFields,
+  rangesProblem,
+  sortedRanges,
+  titleCase,
+  weekProblem,
+  type HoursProblem,
+  type WeekHours,
+} from './HoursFields';
 import {
   CLEAR_DATE_OVERRIDE,
   DOCTOR_SCHEDULE,
@@ -20,32 +30,7 @@ import {
 
 const NO_VARIABLES = {};
 const OVERRIDES_AHEAD_DAYS = 365;
-const RANGE = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/;
-
-function pad(time: string): string {
-  return time.length === 4 ? `0${time}` : time;
-}
-
-/** "09:00-12:30, 13:30-17:00" as ranges; throws a message naming what is wrong. */
-export function parseRanges(text: string): TimeRange[] {
-  const parts = text
-    .split(/[,;]/)
-    .map((part) => part.trim())
-    .filter(Boolean);
-  return parts.map((part) => {
-    const match = RANGE.exec(part);
-    if (!match) throw new Error(`"${part}" is not a range like 09:00-12:30`);
-    return { start: pad(match[1]), end: pad(match[2]) };
-  });
-}
-
-export function formatRanges(ranges: TimeRange[]): string {
-  return ranges.map((r) => `${r.start}-${r.end}`).join(', ');
-}
-
-function titleCase(day: Weekday): string {
-  return day.charAt(0) + day.slice(1).toLowerCase();
-}
+const COPIED_TO: Weekday[] = ['TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'];
 
 function ChangeSummary({ change }: { change: ScheduleChange | null }) {
   if (!change) return null;
@@ -75,15 +60,11 @@ function ChangeSummary({ change }: { change: ScheduleChange | null }) {
 }
 
 interface WeeklyDraft {
-  hours: Record<Weekday, string>;
+  hours: WeekHours;
   slotMinutes: string;
   bufferMinutes: string;
   validFrom: string;
   validUntil: string;
-}
-
-function emptyWeek(): Record<Weekday, string> {
-  return Object.fromEntries(WEEKDAYS.map((d) => [d, ''])) as Record<Weekday, string>;
 }
 
 function DoctorSchedule({ doctorId }: { doctorId: string }) {
@@ -103,10 +84,15 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
     validFrom: '',
     validUntil: '',
   });
-  const [parseError, setParseError] = useState<{ field: string; message: string } | null>(null);
+  const [problem, setProblem] = useState<HoursProblem | null>(null);
+  const [copied, setCopied] = useState(false);
   const [change, setChange] = useState<ScheduleChange | null>(null);
-  const [overrideDraft, setOverrideDraft] = useState({ date: '', hours: '', reason: '' });
-  const [overrideParseError, setOverrideParseError] = useState<string | null>(null);
+  const [overrideDraft, setOverrideDraft] = useState<{ date: string; ranges: TimeRange[]; reason: string }>({
+    date: '',
+    ranges: [],
+    reason: '',
+  });
+  const [overrideProblem, setOverrideProblem] = useState<HoursProblem | null>(null);
   const [overrideChange, setOverrideChange] = useState<ScheduleChange | null>(null);
   const doctor = schedule.data?.doctor;
 
@@ -115,7 +101,7 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
     const current = doctor?.schedule;
     if (!current) return;
     const hours = emptyWeek();
-    for (const day of current.weekly) hours[day.weekday] = formatRanges(day.ranges);
+    for (const day of current.weekly) hours[day.weekday] = day.ranges.map((r) => ({ start: r.start, end: r.end }));
     setDraft({
       hours,
       slotMinutes: String(current.slotMinutes),
@@ -127,19 +113,28 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
 
   const reload = () => refetch({ requestPolicy: 'network-only' });
 
+  const setDay = (weekday: Weekday, ranges: TimeRange[]) => {
+    setCopied(false);
+    setDraft((d) => ({ ...d, hours: { ...d.hours, [weekday]: ranges } }));
+  };
+
+  const copyMonday = () => {
+    setDraft((d) => ({
+      ...d,
+      hours: { ...d.hours, ...Object.fromEntries(COPIED_TO.map((w) => [w, d.hours.MONDAY.map((r) => ({ ...r }))])) },
+    }));
+    setCopied(true);
+  };
+
   const submitWeekly = async (event: FormEvent) => {
     event.preventDefault();
-    setParseError(null);
-    const weekly: { weekday: Weekday; ranges: TimeRange[] }[] = [];
-    for (const weekday of WEEKDAYS) {
-      try {
-        const ranges = parseRanges(draft.hours[weekday]);
-        if (ranges.length > 0) weekly.push({ weekday, ranges });
-      } catch (caught) {
-        setParseError({ field: weekday, message: `${titleCase(weekday)}: ${(caught as Error).message}` });
-        return;
-      }
-    }
+    const wrong = weekProblem(draft.hours);
+    setProblem(wrong);
+    if (wrong) return;
+    const weekly = WEEKDAYS.filter((weekday) => draft.hours[weekday].length > 0).map((weekday) => ({
+      weekday,
+      ranges: sortedRanges(draft.hours[weekday]),
+    }));
     const result = await save({
       doctorId,
       input: {
@@ -158,23 +153,18 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
 
   const submitOverride = async (event: FormEvent) => {
     event.preventDefault();
-    setOverrideParseError(null);
-    let ranges: TimeRange[];
-    try {
-      ranges = parseRanges(overrideDraft.hours);
-    } catch (caught) {
-      setOverrideParseError((caught as Error).message);
-      return;
-    }
+    const wrong = rangesProblem('Hours that day', overrideDraft.ranges);
+    setOverrideProblem(wrong);
+    if (wrong) return;
     const result = await saveOverride({
       doctorId,
       date: overrideDraft.date,
-      ranges,
+      ranges: sortedRanges(overrideDraft.ranges),
       reason: overrideDraft.reason.trim() || null,
     });
     if (!result.error && result.data) {
       setOverrideChange(result.data.setDateOverride);
-      setOverrideDraft({ date: '', hours: '', reason: '' });
+      setOverrideDraft({ date: '', ranges: [], reason: '' });
       reload();
     }
   };
@@ -196,28 +186,35 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
       <form onSubmit={(e) => void submitWeekly(e)} aria-label={`Weekly hours of ${doctor.name}`}>
         <h3>Weekly hours</h3>
         <p className="muted">
-          Times in {doctor.timezone}. Leave a day empty when {doctor.name} does not work. Several ranges:
-          09:00-12:30, 13:30-17:00.
+          Times in {doctor.timezone}. A day with no hours is a day off.
           {doctor.schedule
             ? ` Last changed ${doctor.schedule.updatedAt.slice(0, 10)}.`
             : ' No weekly schedule yet: slots are only those made by hand.'}
         </p>
-        <div className="weekly-grid">
+        <div className="weekly-hours">
           {WEEKDAYS.map((weekday) => (
-            <label key={weekday}>
-              {titleCase(weekday)}
-              <input
-                name={`hours-${weekday.toLowerCase()}`}
-                value={draft.hours[weekday]}
-                placeholder="day off"
-                onChange={(e) =>
-                  setDraft((d) => ({ ...d, hours: { ...d.hours, [weekday]: e.target.value } }))
-                }
-                aria-invalid={parseError?.field === weekday || undefined}
-              />
-            </label>
+            <RangesFields
+              key={weekday}
+              day={titleCase(weekday)}
+              name={`hours-${weekday.toLowerCase()}`}
+              ranges={draft.hours[weekday]}
+              onChange={(ranges) => setDay(weekday, ranges)}
+              problem={problem}
+              emptyText="Day off"
+            >
+              {weekday === 'MONDAY' && (
+                <button type="button" onClick={copyMonday} disabled={draft.hours.MONDAY.length === 0}>
+                  Copy to Tuesday–Friday
+                </button>
+              )}
+            </RangesFields>
           ))}
         </div>
+        {copied && (
+          <p role="status" className="muted" data-testid="hours-copied">
+            Monday&apos;s hours copied to Tuesday–Friday ({formatRanges(draft.hours.MONDAY)}). Save to apply them.
+          </p>
+        )}
         <div className="weekly-grid">
           <label>
             Slot length, minutes
@@ -268,9 +265,9 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
         <button type="submit" className="primary" disabled={saved.fetching}>
           {saved.fetching ? 'Saving…' : 'Save weekly hours'}
         </button>
-        {parseError && (
-          <p role="alert" className="error">
-            {parseError.message}
+        {problem && (
+          <p role="alert" className="error" data-testid="hours-problem">
+            {problem.message}
           </p>
         )}
         <FormError error={weeklyError} />
@@ -293,17 +290,6 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
             />
           </label>
           <label>
-            Hours that day (blank: day off)
-            <input
-              name="override-hours"
-              value={overrideDraft.hours}
-              placeholder="day off"
-              onChange={(e) => setOverrideDraft((d) => ({ ...d, hours: e.target.value }))}
-              aria-invalid={overrideParseError ? true : undefined}
-              {...invalid(overrideSaved.error, 'ranges')}
-            />
-          </label>
-          <label>
             Reason (optional)
             <input
               name="override-reason"
@@ -313,12 +299,20 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
             />
           </label>
         </div>
+        <RangesFields
+          day="Hours that day"
+          name="override-hours"
+          ranges={overrideDraft.ranges}
+          onChange={(ranges) => setOverrideDraft((d) => ({ ...d, ranges }))}
+          problem={overrideProblem}
+          emptyText="None: a day off."
+        />
         <button type="submit" className="primary" disabled={overrideSaved.fetching}>
-          {overrideDraft.hours.trim() ? 'Set hours for that day' : 'Mark day off'}
+          {overrideDraft.ranges.length > 0 ? 'Set hours for that day' : 'Mark day off'}
         </button>
-        {overrideParseError && (
+        {overrideProblem && (
           <p role="alert" className="error">
-            {overrideParseError}
+            {overrideProblem.message}
           </p>
         )}
         <FormError error={overrideSaved.error ?? cleared.error} />
