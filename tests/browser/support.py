@@ -103,11 +103,12 @@ async def login_admin(gql: GraphQL) -> WebUser:
     return await login(gql, ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
-async def make_patient(gql: GraphQL, name: str = "Asha Patient") -> WebUser:
+async def make_patient(
+    gql: GraphQL, name: str = "Asha Patient", phone: str | None = None
+) -> WebUser:
     email = f"{unique('web-patient')}@example.com"
-    reply = await gql(
-        REGISTER, {"input": {"email": email, "password": PATIENT_PASSWORD, "name": name}}
-    )
+    account = {"email": email, "password": PATIENT_PASSWORD, "name": name}
+    reply = await gql(REGISTER, {"input": account | ({"phone": phone} if phone else {})})
     return _user(reply.data["register"], PATIENT_PASSWORD)
 
 

@@ -1,10 +1,13 @@
 // A doctor's weekly working hours (`setSchedule`) and its days off or other one-day hours
 // (`setDateOverride` / `clearDateOverride`), as time pickers in the doctor's own timezone, with
 // Monday's hours copied to the other weekdays in one click.
-import { useEffect, useState, type FormEvent } from 'react';
-import { useMutation, useQuery, type CombinedError } from 'urql';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useClient, useMutation, useQuery, type CombinedError } from 'urql';
+import { describeError } from '../lib/errors';
 import { addDays, todayIn } from '../lib/time';
+import { DayOffCheck, outsideHours } from './DayOffCheck';
 import { FormError, invalid } from './forms';
+import { DOCTOR_DAY_BOOKINGS, type AffectedAppointment } from './frontDesk';
 import {
   emptyWeek,
   formatRanges,
@@ -93,6 +96,12 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
     reason: '',
   });
   const [overrideProblem, setOverrideProblem] = useState<HoursProblem | null>(null);
+  const client = useClient();
+  const [affected, setAffected] = useState<AffectedAppointment[] | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [checkError, setCheckError] = useState<string | null>(null);
+  const overrideSubmit = useRef<HTMLButtonElement>(null);
+  const overrideResult = useRef<HTMLDivElement>(null);
   const [overrideChange, setOverrideChange] = useState<ScheduleChange | null>(null);
   const doctor = schedule.data?.doctor;
 
@@ -151,22 +160,47 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
     }
   };
 
-  const submitOverride = async (event: FormEvent) => {
-    event.preventDefault();
-    const wrong = rangesProblem('Hours that day', overrideDraft.ranges);
-    setOverrideProblem(wrong);
-    if (wrong) return;
+  const applyOverride = async () => {
     const result = await saveOverride({
       doctorId,
       date: overrideDraft.date,
       ranges: sortedRanges(overrideDraft.ranges),
       reason: overrideDraft.reason.trim() || null,
     });
+    setAffected(null);
     if (!result.error && result.data) {
       setOverrideChange(result.data.setDateOverride);
       setOverrideDraft({ date: '', ranges: [], reason: '' });
       reload();
+      overrideResult.current?.focus();
+    } else {
+      overrideSubmit.current?.focus();
     }
+  };
+
+  // Bookings the change would leave outside the hours are shown first (with phones, and a
+  // cancel-and-notify each); a day with none is changed at once.
+  const submitOverride = async (event: FormEvent) => {
+    event.preventDefault();
+    setCheckError(null);
+    const wrong = rangesProblem('Hours that day', overrideDraft.ranges);
+    setOverrideProblem(wrong);
+    if (wrong) return;
+    setChecking(true);
+    const booked = await client
+      .query(DOCTOR_DAY_BOOKINGS, { doctorId, date: overrideDraft.date }, { requestPolicy: 'network-only' })
+      .toPromise();
+    setChecking(false);
+    if (booked.error) {
+      setCheckError(describeError(booked.error));
+      return;
+    }
+    const outside = outsideHours(
+      (booked.data?.appointments.edges ?? []).map((e) => e.node),
+      overrideDraft.ranges,
+    );
+    if (outside.length > 0) setAffected(outside);
+    else await applyOverride();
   };
 
   const clear = async (date: string) => {
@@ -285,7 +319,10 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
               required
               min={today}
               value={overrideDraft.date}
-              onChange={(e) => setOverrideDraft((d) => ({ ...d, date: e.target.value }))}
+              onChange={(e) => {
+                setAffected(null);
+                setOverrideDraft((d) => ({ ...d, date: e.target.value }));
+              }}
               {...invalid(overrideSaved.error, 'date')}
             />
           </label>
@@ -303,20 +340,52 @@ function DoctorSchedule({ doctorId }: { doctorId: string }) {
           day="Hours that day"
           name="override-hours"
           ranges={overrideDraft.ranges}
-          onChange={(ranges) => setOverrideDraft((d) => ({ ...d, ranges }))}
+          onChange={(ranges) => {
+            setAffected(null);
+            setOverrideDraft((d) => ({ ...d, ranges }));
+          }}
           problem={overrideProblem}
           emptyText="None: a day off."
         />
-        <button type="submit" className="primary" disabled={overrideSaved.fetching}>
-          {overrideDraft.ranges.length > 0 ? 'Set hours for that day' : 'Mark day off'}
-        </button>
+        {affected ? (
+          <DayOffCheck
+            doctorName={doctor.name}
+            date={overrideDraft.date}
+            dayOff={overrideDraft.ranges.length === 0}
+            appointments={affected}
+            reason={overrideDraft.reason}
+            applying={overrideSaved.fetching}
+            onConfirm={() => void applyOverride()}
+            onBack={() => {
+              setAffected(null);
+              // After the render that brings the submit button back.
+              window.setTimeout(() => overrideSubmit.current?.focus(), 0);
+            }}
+          />
+        ) : (
+          <button
+            ref={overrideSubmit}
+            type="submit"
+            className="primary"
+            disabled={overrideSaved.fetching || checking}
+          >
+            {overrideDraft.ranges.length > 0 ? 'Set hours for that day' : 'Mark day off'}
+          </button>
+        )}
+        {checkError && (
+          <p role="alert" className="error">
+            {checkError}
+          </p>
+        )}
         {overrideProblem && (
           <p role="alert" className="error">
             {overrideProblem.message}
           </p>
         )}
         <FormError error={overrideSaved.error ?? cleared.error} />
-        <ChangeSummary change={overrideChange} />
+        <div ref={overrideResult} tabIndex={-1} data-testid="override-result">
+          <ChangeSummary change={overrideChange} />
+        </div>
       </form>
       <h4>Coming up</h4>
       {doctor.dateOverrides.length === 0 ? (

@@ -128,3 +128,39 @@ export const RESCHEDULE_FOR = gql<
     rescheduleAppointment(id: $id, slotId: $slotId, idempotencyKey: $idempotencyKey) { ${OPENED_FIELDS} }
   }
 `;
+
+/** A booking a day off (or one-day hours) would leave outside the doctor's hours. */
+export interface AffectedAppointment {
+  id: string;
+  status: AppointmentStatus;
+  appointmentTime: string;
+  endTime: string;
+  reasonForVisit: string | null;
+  patient: PatientHit;
+}
+
+export const DOCTOR_DAY_BOOKINGS = gql<
+  { appointments: { edges: { node: AffectedAppointment }[] } },
+  { doctorId: string; date: string }
+>`
+  query DayOffBookings($doctorId: ID!, $date: Date!) {
+    appointments(
+      doctorId: $doctorId
+      from: $date
+      to: $date
+      status: [SCHEDULED, CONFIRMED, IN_PROGRESS]
+      first: 100
+    ) {
+      edges { node { id status appointmentTime endTime reasonForVisit patient { ${PATIENT_FIELDS} } } }
+    }
+  }
+`;
+
+export const CANCEL_AND_NOTIFY = gql<
+  { cancelAppointment: { id: string; status: AppointmentStatus } },
+  { id: string; reason: string | null; idempotencyKey: string }
+>`
+  mutation DayOffCancel($id: ID!, $reason: String, $idempotencyKey: String) {
+    cancelAppointment(id: $id, reason: $reason, idempotencyKey: $idempotencyKey) { id status }
+  }
+`;
