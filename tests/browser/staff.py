@@ -153,3 +153,29 @@ async def until_doctor_day_follows(
             await cancel(gql, patient, booked["id"])
             if loop.time() > deadline:
                 raise
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const holder = el && el.closest('[data-appointment-id]');
+  return {
+    tag: el ? el.tagName : null,
+    testId: el ? el.getAttribute('data-testid') : null,
+    text: el ? (el.textContent || '').trim().slice(0, 200) : null,
+    appointmentId: holder ? holder.getAttribute('data-appointment-id') : null,
+  };
+}"""
+
+
+async def focused(page: Page) -> dict[str, str | None]:
+    """document.activeElement: its tag, test id, text, and the appointment (row or panel) it is
+    in; after an action it must be the acted row or the result, never the page's top (BODY)."""
+    return dict(await page.evaluate(FOCUSED))
+
+
+async def assert_focus_on(page: Page, target: Locator) -> dict[str, str | None]:
+    """The focus reaches `target` (waited for, as the action's reply is), and it is not BODY."""
+    await expect(target).to_be_focused()
+    found = await focused(page)
+    assert found["tag"] not in (None, "BODY", "HTML"), found
+    return found

@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import NewContext
-from tests.browser.staff import book
+from tests.browser.staff import assert_focus_on, book
 from tests.browser.support import (
     WebUser,
     day_times,
@@ -30,23 +30,6 @@ DAY = """query($id: ID!, $date: Date!) {
   doctor(id: $id) { dateOverrides(from: $date, to: $date) { date reason ranges { start } } }
 }"""
 APPOINTMENT = """query($id: ID!) { appointment(id: $id) { status cancellationReason } }"""
-
-
-async def active_element(page: Page) -> dict[str, str | None]:
-    """What has the focus: its tag and the test id and appointment id it or its row carry."""
-    return dict(
-        await page.evaluate(
-            """() => {
-              const el = document.activeElement;
-              const row = el && el.closest('[data-appointment-id]');
-              return {
-                tag: el ? el.tagName : null,
-                testId: el ? el.getAttribute('data-testid') : null,
-                appointmentId: row ? row.getAttribute('data-appointment-id') : null,
-              };
-            }"""
-        )
-    )
 
 
 async def test_a_day_off_on_a_booked_day_lists_the_patients_cancels_and_notifies_then_applies(
@@ -102,8 +85,8 @@ async def test_a_day_off_on_a_booked_day_lists_the_patients_cancels_and_notifies
     await vikram_row.get_by_role("button", name=f"Cancel and notify {vikram.name}").click()
     await expect(vikram_row).to_have_attribute("data-cancelled", "true")
     await expect(vikram_row).to_contain_text("Cancelled, patient notified")
-    focused = await active_element(page)
-    assert focused["appointmentId"] == second["id"], focused  # the row acted on, not the top
+    focus = await assert_focus_on(page, vikram_row)  # the row acted on, not the page's top
+    assert focus["appointmentId"] == second["id"], focus
     cancelled = (await web_gql(APPOINTMENT, {"id": second["id"]}, web_admin.token)).data
     assert cancelled["appointment"] == {"status": "CANCELLED", "cancellationReason": "Conference"}
     await assert_accessible(page, "schedules, a day off asking first")

@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from tests.browser.conftest import NewContext
 from tests.browser.staff import (
     appointment,
+    assert_focus_on,
     book,
     cancel,
     doctor_row,
@@ -103,6 +104,7 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
     await late.get_by_role("button", name="No-show").click()
     await late.get_by_role("button", name="Yes, no-show").click()
     await expect(late).to_have_attribute("data-status", "NO_SHOW")
+    assert (await assert_focus_on(page, late))["appointmentId"] == walk_in["id"]
     assert (await appointment(web_gql, clinic.doctor, walk_in["id"]))["status"] == "NO_SHOW"
     await shot(page)
 
@@ -127,10 +129,12 @@ async def test_doctor_checks_in_starts_completes_and_cannot_mark_a_no_show_early
     await row.get_by_role("button", name="Check in").click()
     await expect(row.get_by_test_id("arrived")).to_contain_text("Arrived")
     await expect(row).to_have_attribute("data-arrived", "true")
-    await expect(row).to_be_focused()
+    # After every action the focus is on the row acted on, never the page's top.
+    assert (await assert_focus_on(page, row))["appointmentId"] == visit["id"]
     await expect(page.get_by_test_id("waiting-count")).to_have_text("1 arrived and waiting")
     await row.get_by_role("button", name="Confirm").click()
     await expect(row).to_have_attribute("data-status", "CONFIRMED")
+    await assert_focus_on(page, row)
     # Too early to start: the server's refusal says from when it is possible.
     await row.get_by_role("button", name="Start").click()
     await expect(row.get_by_role("alert")).to_contain_text("Too early")
@@ -139,12 +143,15 @@ async def test_doctor_checks_in_starts_completes_and_cannot_mark_a_no_show_early
     await starts_in(store, visit["id"], -5)
     await row.get_by_role("button", name="Start").click()
     await expect(row).to_have_attribute("data-status", "IN_PROGRESS")
+    await assert_focus_on(page, row)
     await row.get_by_role("button", name="Complete").click()
     await row.get_by_role("button", name="Back").click()  # changed their mind
+    await assert_focus_on(page, row)
     await expect(row).to_have_attribute("data-status", "IN_PROGRESS")
     await row.get_by_role("button", name="Complete").click()
     await row.get_by_role("button", name="Yes, complete").click()
     await expect(row).to_have_attribute("data-status", "COMPLETED")
+    await assert_focus_on(page, row)
     assert (await appointment(web_gql, clinic.doctor, visit["id"]))["status"] == "COMPLETED"
 
     # Started 3 minutes ago: offered, but the server refuses inside the grace and says until when.

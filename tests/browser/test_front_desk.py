@@ -12,7 +12,12 @@ from pathlib import Path
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import NewContext
-from tests.browser.staff import board_cell, open_admin_board, until_board_follows
+from tests.browser.staff import (
+    assert_focus_on,
+    board_cell,
+    open_admin_board,
+    until_board_follows,
+)
 from tests.browser.support import (
     WebUser,
     day_times,
@@ -68,6 +73,10 @@ async def test_front_desk_finds_or_registers_a_walk_in_books_them_and_opens_the_
     await panel.get_by_role("button", name=f"Book for {known_name}").click()
     opened = page.get_by_test_id("appointment-panel")
     await expect(opened).to_contain_text(known_name)
+    # After each action the focus is on its result, never back at the top of the page.
+    result = opened.get_by_test_id("desk-result")
+    focus = await assert_focus_on(page, result)
+    assert focus["text"] == f"Booked 10:00 for {known_name}.", focus
     await expect(opened.get_by_test_id("opened-reason")).to_have_text("Chest pain")
     first_id = await opened.get_attribute("data-appointment-id")
     assert first_id
@@ -109,6 +118,8 @@ async def test_front_desk_finds_or_registers_a_walk_in_books_them_and_opens_the_
     await expect(opened.get_by_test_id("opened-history")).to_contain_text("booked by Administrator")
     await opened.get_by_role("button", name="Check in").click()
     await expect(opened.get_by_test_id("arrived")).to_contain_text("arrived")
+    focus = await assert_focus_on(page, result)
+    assert focus["appointmentId"] == first_id and "checked in at" in str(focus["text"]), focus
     checked = (await web_gql(APPOINTMENT, {"id": first_id}, web_admin.token)).data["appointment"]
     assert checked["checkedInAt"] is not None
     await shot(page, "opened")
@@ -122,11 +133,15 @@ async def test_front_desk_finds_or_registers_a_walk_in_books_them_and_opens_the_
         "data-appointment-id", second_id
     )
     await expect(board_cell(page, slots[1]["id"])).to_have_attribute("data-state", "AVAILABLE")
+    focus = await assert_focus_on(page, result)
+    assert str(focus["text"]).startswith(f"Moved to {day.isoformat()} 11:00"), focus
     await opened.get_by_role("button", name="Cancel appointment").click()
     await opened.get_by_label("Reason (told to the patient)").fill("Doctor called away")
     await opened.get_by_role("button", name="Confirm cancellation").click()
     await expect(opened).to_have_attribute("data-status", "CANCELLED")
     await expect(opened).to_contain_text("Doctor called away")
+    focus = await assert_focus_on(page, result)
+    assert focus["text"] == f"Cancelled 11:00; {walk_in} is notified.", focus
     await expect(board_cell(page, slots[2]["id"])).to_have_attribute("data-state", "AVAILABLE")
     moved = (await web_gql(APPOINTMENT, {"id": second_id}, web_admin.token)).data["appointment"]
     assert moved["slot"]["id"] == slots[2]["id"]

@@ -9,6 +9,12 @@ import { FormError } from './forms';
 import { CANCEL_FOR, CHECK_IN, OPEN_APPOINTMENT } from './frontDesk';
 
 const ACTIVE = ['SCHEDULED', 'CONFIRMED'];
+
+/** The front desk's last result; `n` makes the same words said twice a new result. */
+export interface DeskResult {
+  text: string;
+  n: number;
+}
 const STATUS_LABEL: Record<string, string> = {
   SCHEDULED: 'Scheduled',
   CONFIRMED: 'Confirmed',
@@ -27,6 +33,8 @@ export function AppointmentPanel({
   appointmentId,
   version,
   rescheduling,
+  result,
+  onResult,
   onReschedule,
   onClose,
 }: {
@@ -34,6 +42,9 @@ export function AppointmentPanel({
   /** Changes when the board hears of a change to it: read it again. */
   version: string;
   rescheduling: boolean;
+  /** What the desk's last action did here; it takes the focus each time it is said. */
+  result: DeskResult | null;
+  onResult: (text: string) => void;
   onReschedule: (on: boolean) => void;
   onClose: () => void;
 }) {
@@ -47,8 +58,15 @@ export function AppointmentPanel({
   const [reason, setReason] = useState('');
   const [cancel, runCancel] = useMutation(CANCEL_FOR);
   const heading = useRef<HTMLHeadingElement>(null);
+  const said = useRef<HTMLParagraphElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => heading.current?.focus(), [appointmentId]);
+  // After an action the focus goes to what it did, never back to the top of the page (the
+  // button pressed is often gone: checked in, cancelled, a cell redrawn by a move).
+  useEffect(() => {
+    if (result) said.current?.focus();
+  }, [result]);
   useEffect(() => {
     if (version) reread({ requestPolicy: 'network-only' });
   }, [version, reread]);
@@ -63,7 +81,16 @@ export function AppointmentPanel({
     settleIntent(intent, result.error);
     if (result.data) {
       setCancelling(false);
-      heading.current?.focus();
+      const patient = result.data.cancelAppointment.patient.name;
+      onResult(`Cancelled ${result.data.cancelAppointment.appointmentTime}; ${patient} is notified.`);
+    }
+  };
+
+  const arrive = async (id: string) => {
+    const result = await runCheckIn({ id });
+    const arrived = result.data?.checkInAppointment;
+    if (arrived?.checkedInAt) {
+      onResult(`${arrived.patient.name} checked in at ${clockIn(arrived.checkedInAt, arrived.doctor.timezone)}.`);
     }
   };
 
@@ -81,6 +108,11 @@ export function AppointmentPanel({
       {opened.error && (
         <p role="alert" className="error">
           {describeError(opened.error)}
+        </p>
+      )}
+      {result && (
+        <p role="status" className="notice desk-result" tabIndex={-1} ref={said} data-testid="desk-result">
+          {result.text}
         </p>
       )}
       {!a && !opened.error && <p className="muted">Loading…</p>}
@@ -123,7 +155,7 @@ export function AppointmentPanel({
           {ACTIVE.includes(a.status) && (
             <div className="row-actions">
               {!a.checkedInAt && (
-                <button type="button" className="primary" disabled={checkIn.fetching} onClick={() => void runCheckIn({ id: a.id })}>
+                <button type="button" className="primary" disabled={checkIn.fetching} onClick={() => void arrive(a.id)}>
                   Check in
                 </button>
               )}
@@ -131,7 +163,7 @@ export function AppointmentPanel({
                 {rescheduling ? 'Stop rescheduling' : 'Reschedule'}
               </button>
               {!cancelling && (
-                <button type="button" className="danger" onClick={() => setCancelling(true)}>
+                <button ref={cancelButton} type="button" className="danger" onClick={() => setCancelling(true)}>
                   Cancel appointment
                 </button>
               )}
@@ -151,7 +183,13 @@ export function AppointmentPanel({
               <button type="submit" className="danger" disabled={cancel.fetching}>
                 Confirm cancellation
               </button>
-              <button type="button" onClick={() => setCancelling(false)}>
+              <button
+                type="button"
+                onClick={() => {
+                  setCancelling(false);
+                  window.setTimeout(() => cancelButton.current?.focus(), 0);
+                }}
+              >
                 Keep it
               </button>
             </form>

@@ -23,7 +23,7 @@ export function BookForPanel({
   onClose,
 }: {
   time: ChosenTime;
-  onBooked: (appointmentId: string) => void;
+  onBooked: (appointmentId: string, patientName: string) => void;
   onClose: () => void;
 }) {
   const [patient, setPatient] = useState<PatientHit | null>(null);
@@ -71,7 +71,7 @@ export function BookForPanel({
     if (result.data) {
       held.current = false;
       finishIntent(`hold:${time.slotId}:${patient.id}`);
-      onBooked(result.data.bookAppointment.id);
+      onBooked(result.data.bookAppointment.id, patient.name);
     }
   };
 

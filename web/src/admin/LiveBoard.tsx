@@ -6,7 +6,7 @@ import { useClient, useMutation } from 'urql';
 import { describeError } from '../lib/errors';
 import { dayAppointments } from './appointments';
 import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
-import { AppointmentPanel } from './AppointmentPanel';
+import { AppointmentPanel, type DeskResult } from './AppointmentPanel';
 import { BoardCell, STATE_LABEL } from './BoardCell';
 import { BookForPanel, type ChosenTime } from './BookForPanel';
 import { FormError } from './forms';
@@ -66,6 +66,17 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
   doctorNames.current = Object.fromEntries(state.doctors.map((d) => [d.id, d.name]));
   const [desk, setDesk] = useState<Desk>(null);
   const [moving, runMove] = useMutation(RESCHEDULE_FOR);
+  const [result, setResult] = useState<DeskResult | null>(null);
+  const say = (text: string) => setResult((r) => ({ text, n: (r?.n ?? 0) + 1 }));
+  /** Back to the cell a closed panel was about: the cell's button, if it still has one. */
+  const returnTo = (slotId: string | undefined) => {
+    window.setTimeout(() => {
+      const cellButton = slotId
+        ? document.querySelector<HTMLButtonElement>(`[data-testid="board-cell"][data-slot-id="${slotId}"] button`)
+        : null;
+      (cellButton ?? document.getElementById('board-title'))?.focus();
+    }, 0);
+  };
 
   const load = useCallback(async () => {
     const mine = ++generation.current;
@@ -142,6 +153,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
 
   const choose = async (cell: Cell, booking: BoardAppointment | undefined) => {
     if (cell.state === 'BOOKED' && booking) {
+      setResult(null);
       setDesk({ kind: 'open', appointmentId: booking.id, rescheduling: false });
       return;
     }
@@ -149,9 +161,14 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
       const intent = `reschedule:${desk.appointmentId}:${cell.id}`;
       const result = await runMove({ id: desk.appointmentId, slotId: cell.id, idempotencyKey: intentKey(intent) });
       settleIntent(intent, result.error);
-      if (result.data) setDesk({ ...desk, rescheduling: false });
+      if (result.data) {
+        setDesk({ ...desk, rescheduling: false });
+        const moved = result.data.rescheduleAppointment;
+        say(`Moved to ${moved.appointmentDate} ${moved.appointmentTime}; ${moved.patient.name} is notified.`);
+      }
       return;
     }
+    setResult(null);
     const doctor = state.doctors.find((d) => d.id === cell.doctor.id);
     setDesk({
       kind: 'book',
@@ -172,7 +189,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
     <div className="board-layout">
       <section className="panel board" aria-labelledby="board-title">
         <header className="board-header">
-          <h2 id="board-title">Slots on {formatDate(date)}</h2>
+          <h2 id="board-title" tabIndex={-1}>Slots on {formatDate(date)}</h2>
           <span
             className={live ? 'live-badge live' : 'live-badge'}
             data-testid="live-status"
@@ -261,8 +278,14 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
         <BookForPanel
           key={desk.time.slotId}
           time={desk.time}
-          onBooked={(id) => setDesk({ kind: 'open', appointmentId: id, rescheduling: false })}
-          onClose={() => setDesk(null)}
+          onBooked={(id, patientName) => {
+            setDesk({ kind: 'open', appointmentId: id, rescheduling: false });
+            say(`Booked ${desk.time.startTime} for ${patientName}.`);
+          }}
+          onClose={() => {
+            setDesk(null);
+            returnTo(desk.time.slotId);
+          }}
         />
       )}
       {desk?.kind === 'open' && (
@@ -272,8 +295,14 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
             appointmentId={desk.appointmentId}
             version={opened ? `${opened.status}|${opened.slot.id}|${opened.checkedInAt ?? ''}` : 'gone'}
             rescheduling={desk.rescheduling}
+            result={result}
+            onResult={say}
             onReschedule={(on) => setDesk({ ...desk, rescheduling: on })}
-            onClose={() => setDesk(null)}
+            onClose={() => {
+              setDesk(null);
+              setResult(null);
+              returnTo(opened?.slot.id);
+            }}
           />
           <FormError error={moving.error} />
         </>
