@@ -5,8 +5,9 @@ and an emergency request is an alert with a sound that stays until it is acknowl
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import expect
 
@@ -32,6 +33,18 @@ from tests.browser.support import (
 from tests.graphql_client import GraphQL, unique
 
 Shot = Callable[..., Awaitable[Path]]
+
+MY_ZONE = "query { me { timezone } }"
+SET_MY_ZONE = """mutation($zone: String!) { updateMyProfile(timezone: $zone) { timezone } }"""
+
+
+def in_zone(day: date, time: str, zone: str, viewer: str) -> str:
+    """The doctor's wall-clock `time` on `day` as "YYYY-MM-DD HH:MM" in the viewer's zone."""
+    hour, minute = (int(part) for part in time.split(":"))
+    local = datetime.combine(day, datetime.min.time(), ZoneInfo(zone)).replace(
+        hour=hour, minute=minute
+    )
+    return local.astimezone(ZoneInfo(viewer)).strftime("%Y-%m-%d %H:%M")
 
 
 async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
@@ -69,7 +82,10 @@ async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
     feed = page.get_by_test_id("appointment-feed")
     created = feed.locator(f'[data-kind="CREATED"][data-appointment-id="{booked["id"]}"]')
     await expect(created).to_contain_text(patient.name)
-    await expect(created).to_contain_text(f"{day.isoformat()} 10:30 ({clinic.timezone})")
+    # In the viewer's zone (the admin's User.timezone, the clinic's UTC here), the doctor's named.
+    await expect(created.get_by_test_id("feed-when")).to_have_text(
+        f"{in_zone(day, '10:30', clinic.timezone, 'UTC')} (10:30 {clinic.timezone})"
+    )
     # The other cells did not move.
     await expect(board_cell(page, slots[0]["id"])).to_have_attribute("data-state", "AVAILABLE")
     await shot(page, "booked")
@@ -128,3 +144,39 @@ async def test_emergency_request_is_an_alert_with_sound_that_must_be_acknowledge
     await expect(log.locator(f'[data-emergency-id="{first}"]')).to_contain_text("Severe chest pain")
     await expect(log.locator(f'[data-emergency-id="{second}"]')).to_contain_text("fainted")
     await shot(page)
+
+
+async def test_the_feed_tells_times_in_the_viewers_own_zone_named(
+    new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, shot: Shot
+) -> None:
+    """The admin's User.timezone, not UTC nor the browser's (UTC here) nor the doctor's."""
+    clinic = await make_clinic(web_gql, web_admin, timezone="Asia/Kolkata")
+    day = today_in(clinic.timezone) + timedelta(days=1)
+    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(2, first="10:00"))
+    patient = await make_patient(web_gql, name=unique("Zoya "))
+    before = (await web_gql(MY_ZONE, {}, web_admin.token)).data["me"]["timezone"]
+    await web_gql(SET_MY_ZONE, {"zone": "America/Los_Angeles"}, web_admin.token)
+    try:
+        page = await (await new_context("desktop", web_admin)).new_page()
+        await open_admin_board(page, day)
+        zone_line = page.get_by_test_id("feed-zone")
+        await expect(zone_line).to_have_attribute("data-zone", "America/Los_Angeles")
+        await expect(zone_line).to_contain_text("Times in America/Los_Angeles (GMT-")
+        await until_board_follows(web_gql, page, slots[1]["id"])
+
+        booked = await book(web_gql, patient, slots[0]["id"])
+        feed = page.get_by_test_id("appointment-feed")
+        item = feed.locator(f'[data-kind="CREATED"][data-appointment-id="{booked["id"]}"]')
+        await expect(item.get_by_test_id("feed-when")).to_have_text(
+            f"{in_zone(day, '10:00', clinic.timezone, 'America/Los_Angeles')}"
+            f" (10:00 {clinic.timezone})"
+        )
+        # When it happened: the event's instant as Los Angeles wall-clock time.
+        stamp = item.locator("time")
+        at = datetime.fromisoformat(str(await stamp.get_attribute("datetime")))
+        await expect(stamp).to_have_text(
+            at.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%H:%M:%S")
+        )
+        await shot(page)
+    finally:
+        await web_gql(SET_MY_ZONE, {"zone": before}, web_admin.token)

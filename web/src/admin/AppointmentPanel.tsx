@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { describeError } from '../lib/errors';
+import { formatDateTime } from '../lib/time';
 import { intentKey, settleIntent } from '../lib/idempotency';
 import { clockIn } from './dates';
 import { FormError } from './forms';
@@ -34,6 +35,7 @@ export function AppointmentPanel({
   version,
   rescheduling,
   result,
+  viewerZone,
   onResult,
   onReschedule,
   onClose,
@@ -44,6 +46,8 @@ export function AppointmentPanel({
   rescheduling: boolean;
   /** What the desk's last action did here; it takes the focus each time it is said. */
   result: DeskResult | null;
+  /** History times are told in it (User.timezone), named. */
+  viewerZone: string;
   onResult: (text: string) => void;
   onReschedule: (on: boolean) => void;
   onClose: () => void;
@@ -146,7 +150,7 @@ export function AppointmentPanel({
           <ol className="opened-history" data-testid="opened-history">
             {a.history.map((entry) => (
               <li key={entry.id}>
-                <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time> {actionLabel(entry.action)}
+                <time dateTime={entry.at}>{formatDateTime(entry.at, viewerZone)}</time> {actionLabel(entry.action)}
                 {entry.actor ? ` by ${entry.actor.name}` : entry.actorRole ? ` by ${entry.actorRole.toLowerCase()}` : ''}
               </li>
             ))}

@@ -2,7 +2,7 @@
 // `slotUpdates`, who holds or booked each (admins may see it), and a feed of
 // `appointmentUpdates`. Times are the doctor's wall-clock times, its zone named per row.
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { useClient, useMutation } from 'urql';
+import { useClient, useMutation, useQuery } from 'urql';
 import { describeError } from '../lib/errors';
 import { dayAppointments } from './appointments';
 import { boardReducer, cellsOf, initialBoard, type Cell } from './boardState';
@@ -12,7 +12,7 @@ import { BookForPanel, type ChosenTime } from './BookForPanel';
 import { FormError } from './forms';
 import { RESCHEDULE_FOR } from './frontDesk';
 import { intentKey, settleIntent } from '../lib/idempotency';
-import { formatDate, localZone, zoneLabel } from '../lib/time';
+import { formatDate, formatTime, localZone, todayIn, zoneLabel } from '../lib/time';
 import { clockIn } from './dates';
 import { useSocket } from '../lib/live';
 import { useLiveEvents } from './live';
@@ -20,6 +20,7 @@ import {
   APPOINTMENT_EVENTS,
   BOARD_DOCTORS,
   EVENTS_MISSED,
+  ME,
   SLOT_EVENTS,
   type AppointmentEventData,
   type BoardAppointment,
@@ -27,8 +28,6 @@ import {
 
 const FEED_LENGTH = 40;
 const NO_VARIABLES = {};
-/** When an event happened is told in the viewer's own zone; an appointment's time in its doctor's. */
-const viewerZone = localZone();
 const EVENT_LABEL: Record<string, string> = {
   CREATED: 'booked',
   CONFIRMED: 'confirmed',
@@ -43,6 +42,14 @@ type Desk =
   | { kind: 'book'; time: ChosenTime }
   | { kind: 'open'; appointmentId: string; rescheduling: boolean }
   | null;
+
+/** "2026-12-08 05:00 (10:30 Asia/Kolkata)": when, in the viewer's zone, with the doctor's own
+ * wall-clock time named where its zone differs. */
+export function appointmentWhen(a: BoardAppointment, viewerZone: string): string {
+  if (a.doctor.timezone === viewerZone) return `${a.appointmentDate} ${a.appointmentTime}`;
+  const mine = `${todayIn(viewerZone, new Date(a.startsAt))} ${formatTime(a.startsAt, viewerZone)}`;
+  return `${mine} (${a.appointmentTime} ${a.doctor.timezone})`;
+}
 
 interface FeedItem {
   key: string;
@@ -66,6 +73,9 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
   doctorNames.current = Object.fromEntries(state.doctors.map((d) => [d.id, d.name]));
   const [desk, setDesk] = useState<Desk>(null);
   const [moving, runMove] = useMutation(RESCHEDULE_FOR);
+  const [me] = useQuery({ query: ME, variables: NO_VARIABLES });
+  // When things happened is told in the viewer's zone (User.timezone, the browser's until read).
+  const viewerZone = me.data?.me?.timezone ?? localZone();
   const [result, setResult] = useState<DeskResult | null>(null);
   const say = (text: string) => setResult((r) => ({ text, n: (r?.n ?? 0) + 1 }));
   /** Back to the cell a closed panel was about: the cell's button, if it still has one. */
@@ -296,6 +306,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
             version={opened ? `${opened.status}|${opened.slot.id}|${opened.checkedInAt ?? ''}` : 'gone'}
             rescheduling={desk.rescheduling}
             result={result}
+            viewerZone={viewerZone}
             onResult={say}
             onReschedule={(on) => setDesk({ ...desk, rescheduling: on })}
             onClose={() => {
@@ -309,7 +320,9 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
       )}
       <section className="panel feed" aria-labelledby="feed-title">
         <h2 id="feed-title">Appointment events</h2>
-        <p className="muted feed-zone">Received at, in {zoneLabel(viewerZone)}</p>
+        <p className="muted feed-zone" data-testid="feed-zone" data-zone={viewerZone}>
+          Times in {zoneLabel(viewerZone)}, your zone
+        </p>
         <div role="log" aria-live="polite">
         <ol data-testid="appointment-feed" className="feed-list">
           {feed.length === 0 && <li className="muted">No events since this page was opened.</li>}
@@ -325,7 +338,7 @@ export function LiveBoard({ date, onAnnounce }: { date: string; onAnnounce: (tex
               >
                 <time dateTime={item.at}>{clockIn(item.at, viewerZone, true)}</time>{' '}
                 <strong>{a.patient.name}</strong> {EVENT_LABEL[item.kind] ?? item.kind.toLowerCase()}{' '}
-                {a.doctor.name}, {a.appointmentDate} {a.appointmentTime} ({a.doctor.timezone}):{' '}
+                {a.doctor.name}, <span data-testid="feed-when">{appointmentWhen(a, viewerZone)}</span>:{' '}
                 <span className={`status status-${a.status.toLowerCase()}`}>{a.status}</span>
               </li>
             );

@@ -389,11 +389,13 @@ export interface Me {
   id: string;
   name: string;
   role: 'ADMIN' | 'DOCTOR' | 'PATIENT';
+  /** IANA: the zone every time shown to this user is told in (User.timezone). */
+  timezone: string;
   doctor: { id: string; name: string; timezone: string; specialty: { name: string } } | null;
 }
 
 export const ME = gql<{ me: Me | null }, Record<string, never>>`
   query StaffMe {
-    me { id name role doctor { id name timezone specialty { name } } }
+    me { id name role timezone doctor { id name timezone specialty { name } } }
   }
 `;
