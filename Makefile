@@ -1,5 +1,5 @@
 # The two commands a fresh machine needs: `make run` and `make test`.
-.PHONY: run test lint schema bench lock web
+.PHONY: run test lint schema bench lock web screenshots
 
 run:
 	@scripts/bootstrap.sh
@@ -34,3 +34,11 @@ lock:
 # Rebuild the web client into app/web/client/ (committed, so `make run` needs no Node.js).
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
+
+# Retake the README's screenshots that a test makes (docs/screenshots/board-booking-opened.png)
+# from the current build; run alone so the board shows that test's clinic only.
+screenshots:
+	@scripts/bootstrap.sh
+	@scripts/ensure-redis.sh
+	@scripts/ensure-chromium.sh
+	UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest -q tests/browser/test_readme_screenshots.py
