@@ -1,5 +1,6 @@
-"""What the admin, doctor and cross-view browser tests share: the API calls a patient or the
-clinic makes around the page under test, and opening the staff views on a given date."""
+"""What the admin, doctor, portal and cross-view browser tests share: the API calls a patient
+or the clinic makes around the page under test, opening the staff views on a given date, and
+waiting until a page follows the live events."""
 
 from __future__ import annotations
 
@@ -116,23 +117,30 @@ PROBE_WITHIN_S = 20.0  # a liveness bound, polled; never a speed target
 PROBE_STEP_MS = 1500
 
 
-async def until_board_follows(gql: GraphQL, page: Page, spare_slot_id: str) -> None:
-    """A probe patient locks and unlocks a spare slot until the board shows the hold."""
+async def until_cells_follow(gql: GraphQL, slot_id: str, cells: list[Locator]) -> None:
+    """A probe patient locks and unlocks `slot_id` until each of `cells` (the slot on some
+    page: the board, the portal) shows the hold, then until each shows it free again."""
     prober = await make_patient(gql, "Probe Patient")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PROBE_WITHIN_S
-    cell = board_cell(page, spare_slot_id)
     while True:
-        await gql(LOCK, {"slotId": spare_slot_id, "key": key()}, prober.token)
+        await gql(LOCK, {"slotId": slot_id, "key": key()}, prober.token)
         try:
-            await expect(cell).to_have_attribute("data-state", "LOCKED", timeout=PROBE_STEP_MS)
+            for cell in cells:
+                await expect(cell).to_have_attribute("data-state", "LOCKED", timeout=PROBE_STEP_MS)
             break
         except AssertionError:
             if loop.time() > deadline:
                 raise
         finally:
-            await gql(UNLOCK, {"slotId": spare_slot_id}, prober.token)
-    await expect(cell).to_have_attribute("data-state", "AVAILABLE")
+            await gql(UNLOCK, {"slotId": slot_id}, prober.token)
+    for cell in cells:
+        await expect(cell).to_have_attribute("data-state", "AVAILABLE")
+
+
+async def until_board_follows(gql: GraphQL, page: Page, spare_slot_id: str) -> None:
+    """The admin board hears slot events: a spare slot's hold shows on it."""
+    await until_cells_follow(gql, spare_slot_id, [board_cell(page, spare_slot_id)])
 
 
 async def until_doctor_day_follows(
