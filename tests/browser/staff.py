@@ -81,24 +81,23 @@ async def send_emergency(gql: GraphQL, patient: WebUser, message: str) -> str:
     return str(reply.data["sendEmergencyRequest"]["id"])
 
 
-async def open_admin_board(page: Page, day: date) -> Locator:
-    """The admin board on `day`, once drawn from a read made after its socket connected."""
-    await page.goto("/#/admin")
+async def _open_on(page: Page, route: str, test_id: str, day: date) -> Locator:
+    """A staff view on `day`, once drawn from a read made after its socket connected."""
+    await page.goto(route)
     await page.get_by_label("Date", exact=True).fill(day.isoformat())
-    board = page.get_by_test_id("admin-board")
-    await expect(board).to_have_attribute("data-date", day.isoformat())
-    await expect(board).to_have_attribute("data-ready", "true")
-    return board
+    view = page.get_by_test_id(test_id)
+    await expect(view).to_have_attribute("data-date", day.isoformat())
+    await expect(view).to_have_attribute("data-ready", "true")
+    return view
+
+
+async def open_admin_board(page: Page, day: date) -> Locator:
+    return await _open_on(page, "/#/admin", "admin-board", day)
 
 
 async def open_doctor_day(page: Page, day: date) -> Locator:
-    """The signed-in doctor's day on `day`, once live (as open_admin_board)."""
-    await page.goto("/#/doctor")
-    await page.get_by_label("Date", exact=True).fill(day.isoformat())
-    listing = page.get_by_test_id("doctor-day")
-    await expect(listing).to_have_attribute("data-date", day.isoformat())
-    await expect(listing).to_have_attribute("data-ready", "true")
-    return listing
+    """The signed-in doctor's day."""
+    return await _open_on(page, "/#/doctor", "doctor-day", day)
 
 
 def board_cell(page: Page, slot_id: str) -> Locator:

@@ -44,17 +44,18 @@ def hooks() -> Iterator[WebhookReceiver]:
         yield receiver
 
 
+@pytest.fixture(scope="module")
+def notify_env(mail: tuple[MailSink, int], hooks: WebhookReceiver) -> dict[str, str]:
+    """Quick deliveries to the module's mail sink and to its webhook receiver's /ok."""
+    return {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url("/ok")}
+
+
 @pytest_asyncio.fixture(scope="module")
 async def notify(
-    http: httpx.AsyncClient,
-    store_uri: str,
-    log_dir: Path,
-    mail: tuple[MailSink, int],
-    hooks: WebhookReceiver,
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
 ) -> AsyncIterator[SeparateServer]:
-    """The notification tests' API process, delivering to the module's mail and webhook sinks."""
-    env = {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url("/ok")}
-    async with separate_server(http, store_uri, log_dir, "notify", env) as separate:
+    """The notification tests' API process."""
+    async with separate_server(http, store_uri, log_dir, "notify", notify_env) as separate:
         yield separate
 
 

@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from tests.graphql_client import Api
 from tests.notification_sinks import MailSink, WebhookReceiver, eventually, until
-from tests.notifications.conftest import NOTIFY_ENV, Store, booked, patient
+from tests.notifications.conftest import Store, booked, patient
 from tests.separate_server import SeparateServer, separate_server
 
 CANCEL = """mutation($id: ID!) { cancelAppointment(id: $id) { id status } }"""
@@ -25,17 +25,11 @@ INBOX = """{ myNotifications(first: 20) { edges { node { kind channel status } }
 
 @pytest_asyncio.fixture(scope="module")
 async def faulty(
-    http: httpx.AsyncClient,
-    store_uri: str,
-    log_dir: Path,
-    mail: tuple[MailSink, int],
-    hooks: WebhookReceiver,
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
 ) -> AsyncIterator[SeparateServer]:
     """A process whose store refuses every outbox write, and soon writes what is left owed."""
     env = {
-        **NOTIFY_ENV,
-        "SMTP_PORT": str(mail[1]),
-        "WEBHOOK_URLS": hooks.url("/ok"),
+        **notify_env,
         "FAULT_AFTER_STEP": "notifications",
         "NOTIFICATION_OWED_GRACE_SECONDS": "3",
     }
