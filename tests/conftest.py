@@ -83,10 +83,8 @@ async def store(store_uri: str, db_name: str) -> AsyncIterator[object]:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     """A Redis of the test's own, to stop, stall and restart without disturbing the others."""
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    with RedisProcess(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

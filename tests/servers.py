@@ -190,6 +190,15 @@ class RedisProcess:
             self.thaw()  # a stopped process would not hear SIGTERM
             stop_process(self.process)
 
+    def __enter__(self) -> RedisProcess:
+        """Started for a `with` block (a fixture of any scope) and stopped after it, whatever a
+        test left it in."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
 
 @contextmanager
 def server_pair(

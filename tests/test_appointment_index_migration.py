@@ -22,7 +22,14 @@ from argon2 import PasswordHasher
 from pymongo import ASCENDING
 
 from tests.graphql_client import BOOK, LOGIN, Api, GraphQL
-from tests.old_versions import Store, keyed_slot, own_database
+from tests.old_versions import (
+    Store,
+    assert_a_second_start_changes_nothing,
+    keyed_slot,
+    old_doctor,
+    old_specialty,
+    own_database,
+)
 from tests.servers import ApiServer
 
 OLD_INDEXES = {
@@ -50,31 +57,22 @@ async def write_as_the_old_version(database: Store, day: date) -> dict[str, Any]
     """Two doctors, one patient with one appointment at 09:00, and the old compound indexes."""
     for name, keys in OLD_INDEXES.items():
         await database["appointments"].create_index(keys, name=name)
-    now = datetime.now(UTC)
-    stamps = {"created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1)}
-    specialty_id = (
-        await database["specialties"].insert_one(
-            {"name": "Old Medicine", "name_key": "old medicine", "is_active": True, **stamps}
-        )
-    ).inserted_id
+    written_at = datetime.now(UTC) - timedelta(days=1)
+    stamps = {"created_at": written_at, "updated_at": written_at}
+    specialty = old_specialty("Old Medicine", written_at)
+    specialty_id = (await database["specialties"].insert_one(specialty)).inserted_id
     run = uuid.uuid4().hex[:6]
-    doctor_ids = (
-        await database["doctors"].insert_many(
-            [
-                {
-                    "name": f"Dr. Old {i}",
-                    "email": f"dr.old.{run}.{i}@example.com",
-                    "specialty_id": specialty_id,
-                    "license_number": f"LIC-OLD-{run}-{i}",
-                    "consultation_fee": 300.0,
-                    "is_active": True,
-                    "timezone": "UTC",
-                    **stamps,
-                }
-                for i in range(2)
-            ]
+    doctors = [
+        old_doctor(
+            specialty_id,
+            f"Dr. Old {i}",
+            f"dr.old.{run}.{i}@example.com",
+            f"LIC-OLD-{run}-{i}",
+            written_at,
         )
-    ).inserted_ids
+        for i in range(2)
+    ]
+    doctor_ids = (await database["doctors"].insert_many(doctors)).inserted_ids
     email = f"old-{run}@example.com"
     patient_id = (
         await database["users"].insert_one(
@@ -168,8 +166,4 @@ async def test_old_appointment_indexes_are_replaced_at_start_up(
     finally:
         server.stop()
 
-    # Running the migration again (a second server starting) changes nothing.
-    before = await appointment_indexes(old_store)
-    second = ApiServer(store_uri, old_store.name).start(log_dir)
-    second.stop()
-    assert await appointment_indexes(old_store) == before
+    await assert_a_second_start_changes_nothing(store_uri, old_store, log_dir, appointment_indexes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack
+from contextlib import AsyncExitStack
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pytest_asyncio
 import redis
 
 from tests.graphql_client import Api, Clinic, GraphQL, Person, Response, future_day
-from tests.servers import ApiServer, RedisProcess
+from tests.servers import ApiServer, RedisProcess, server_pair
 from tests.subscriptions_client import (
     PROTOCOLS,
     Connection,
@@ -83,12 +83,9 @@ def _clock(minutes: int) -> str:
 
 @pytest.fixture(scope="module")
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path_factory.mktemp("redis-faults"))
-    server.start()
-    try:
+    """One Redis for the module's stalls (conftest's `private_redis` is a test's own)."""
+    with RedisProcess(tmp_path_factory.mktemp("redis-faults")) as server:
         yield server
-    finally:
-        server.stop()  # sends SIGCONT first, whatever a test left it in
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +93,8 @@ def servers(
     private_redis: RedisProcess, store_uri: str, db_name: str, log_dir: Path
 ) -> Iterator[tuple[ApiServer, ApiServer]]:
     env = {**FAULT_ENV, "REDIS_URL": private_redis.url}
-    with ExitStack() as stack:
-        pair = []
-        for _ in range(2):
-            server = ApiServer(store_uri, db_name, env=dict(env)).start(log_dir)
-            stack.callback(server.stop)
-            pair.append(server)
-        yield pair[0], pair[1]
+    with server_pair(store_uri, db_name, log_dir, env) as pair:
+        yield pair
 
 
 class Scene:

@@ -8,7 +8,7 @@ otherwise roll every other test's scheduled doctor out to 366 days.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,38 +16,20 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from pymongo import AsyncMongoClient
 
 from app.domain.scheduling.generator import plan_slots
 from app.models import Schedule, TimeRange, Weekday, WeeklyHours
-from tests.graphql_client import Api, GraphQL
 from tests.schedule_helpers import assert_sound, every_day, live_slots, set_schedule, wall
-from tests.servers import ApiServer
-
-
-@pytest.fixture(scope="module")
-def far_db(db_name: str) -> str:
-    return f"{db_name}_far"
-
-
-@pytest.fixture(scope="module")
-def far_server(store_uri: str, far_db: str, log_dir: Path) -> Iterator[ApiServer]:
-    server = ApiServer(store_uri, far_db, env={"SCHEDULE_HORIZON_DAYS": "366"}).start(log_dir)
-    yield server
-    server.stop()
+from tests.separate_server import SeparateServer, separate_server
 
 
 @pytest_asyncio.fixture(scope="module")
-async def far_api(http: httpx.AsyncClient, far_server: ApiServer) -> Api:
-    gql = GraphQL(http, far_server.url)
-    return Api(gql, await Api.login_admin(gql))
-
-
-@pytest_asyncio.fixture(scope="module")
-async def far_store(store_uri: str, far_db: str) -> AsyncIterator[Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri, tz_aware=True)
-    yield client[far_db]
-    await client.close()
+async def far(
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path
+) -> AsyncIterator[SeparateServer]:
+    env = {"SCHEDULE_HORIZON_DAYS": "366"}
+    async with separate_server(http, store_uri, log_dir, "far", env) as separate:
+        yield separate
 
 
 def utc(text: str) -> datetime:
@@ -55,13 +37,13 @@ def utc(text: str) -> datetime:
 
 
 async def _one_day(
-    far_api: Api, store: Any, zone: str, when: str, start: str, end: str, minutes: int
+    far: SeparateServer, zone: str, when: str, start: str, end: str, minutes: int
 ) -> list[dict[str, Any]]:
     if not date.today() < date.fromisoformat(when) < date.today() + timedelta(days=365):
         pytest.skip(f"{when} is no longer within the horizon")
-    clinic = await far_api.clinic(zone)
+    clinic = await far.api.clinic(zone)
     reply = await set_schedule(
-        far_api,
+        far.api,
         clinic,
         slotMinutes=minutes,
         weekly=every_day((start, end)),
@@ -69,7 +51,7 @@ async def _one_day(
         validUntil=when,
     )
     change = reply.data["setSchedule"]
-    slots = await live_slots(store, clinic.doctor_id)
+    slots = await live_slots(far.store, clinic.doctor_id)
     assert change["slotsAdded"] == len(slots) > 0
     assert_sound(slots)
     for slot in slots:
@@ -88,10 +70,8 @@ def _halves(start_hour: int, end_hour: int) -> list[str]:
     return [f"{h:02}:{m:02}" for h in range(start_hour, end_hour) for m in (0, 30)]
 
 
-async def test_new_york_spring_forward_skips_the_missing_hour(far_api: Api, far_store: Any) -> None:
-    slots = await _one_day(
-        far_api, far_store, "America/New_York", "2027-03-14", "00:00", "05:00", 30
-    )
+async def test_new_york_spring_forward_skips_the_missing_hour(far: SeparateServer) -> None:
+    slots = await _one_day(far, "America/New_York", "2027-03-14", "00:00", "05:00", 30)
     assert _starts(slots) == [t for t in _halves(0, 5) if not t.startswith("02:")]
     by_start = {s["start_time"]: s for s in slots}
     assert by_start["01:30"]["starts_at"] == utc("2027-03-14T06:30:00")
@@ -100,11 +80,9 @@ async def test_new_york_spring_forward_skips_the_missing_hour(far_api: Api, far_
 
 
 async def test_new_york_fall_back_takes_the_first_occurrence_once(
-    far_api: Api, far_store: Any
+    far: SeparateServer,
 ) -> None:
-    slots = await _one_day(
-        far_api, far_store, "America/New_York", "2027-11-07", "00:00", "04:00", 30
-    )
+    slots = await _one_day(far, "America/New_York", "2027-11-07", "00:00", "04:00", 30)
     assert _starts(slots) == _halves(0, 4)
     by_start = {s["start_time"]: s for s in slots}
     assert by_start["01:00"]["starts_at"] == utc("2027-11-07T05:00:00")  # EDT, first time
@@ -112,34 +90,34 @@ async def test_new_york_fall_back_takes_the_first_occurrence_once(
     assert by_start["02:00"]["starts_at"] == utc("2027-11-07T07:00:00")  # EST
 
 
-async def test_london_changes_on_its_own_dates(far_api: Api, far_store: Any) -> None:
-    spring = await _one_day(far_api, far_store, "Europe/London", "2027-03-28", "00:00", "03:00", 30)
+async def test_london_changes_on_its_own_dates(far: SeparateServer) -> None:
+    spring = await _one_day(far, "Europe/London", "2027-03-28", "00:00", "03:00", 30)
     assert _starts(spring) == ["00:00", "00:30", "02:00", "02:30"]
     assert spring[2]["starts_at"] == utc("2027-03-28T01:00:00")
-    autumn = await _one_day(far_api, far_store, "Europe/London", "2027-10-31", "00:00", "03:00", 30)
+    autumn = await _one_day(far, "Europe/London", "2027-10-31", "00:00", "03:00", 30)
     assert _starts(autumn) == _halves(0, 3)
     assert {s["start_time"]: s["starts_at"] for s in autumn}["01:00"] == utc("2027-10-31T00:00:00")
 
 
-async def test_kolkata_half_hour_offset(far_api: Api, far_store: Any) -> None:
-    slots = await _one_day(far_api, far_store, "Asia/Kolkata", "2027-06-01", "09:00", "10:00", 30)
+async def test_kolkata_half_hour_offset(far: SeparateServer) -> None:
+    slots = await _one_day(far, "Asia/Kolkata", "2027-06-01", "09:00", "10:00", 30)
     assert [s["starts_at"] for s in slots] == [
         utc("2027-06-01T03:30:00"),
         utc("2027-06-01T04:00:00"),
     ]
 
 
-async def test_lord_howe_half_hour_dst_shift(far_api: Api, far_store: Any) -> None:
+async def test_lord_howe_half_hour_dst_shift(far: SeparateServer) -> None:
     zone = "Australia/Lord_Howe"
     # 2027-04-04 02:00 (+11) goes back to 01:30 (+10:30): 01:30-01:59 happen twice.
-    autumn = await _one_day(far_api, far_store, zone, "2027-04-04", "01:00", "03:00", 15)
+    autumn = await _one_day(far, zone, "2027-04-04", "01:00", "03:00", 15)
     quarters = [f"{h:02}:{m:02}" for h in (1, 2) for m in (0, 15, 30, 45)]
     assert _starts(autumn) == quarters
     by_start = {s["start_time"]: s["starts_at"] for s in autumn}
     assert by_start["01:30"] == utc("2027-04-03T14:30:00")  # first occurrence, +11
     assert by_start["02:00"] == utc("2027-04-03T15:30:00")  # +10:30
     # 2027-10-03 02:00 (+10:30) jumps to 02:30 (+11): 02:00-02:29 do not exist.
-    spring = await _one_day(far_api, far_store, zone, "2027-10-03", "01:00", "03:00", 15)
+    spring = await _one_day(far, zone, "2027-10-03", "01:00", "03:00", 15)
     assert _starts(spring) == [t for t in quarters if t not in ("02:00", "02:15")]
     assert {s["start_time"]: s["starts_at"] for s in spring}["02:30"] == utc("2027-10-02T15:30:00")
 

@@ -22,7 +22,14 @@ from pymongo.errors import DuplicateKeyError
 
 from app.models.slot import slot_key
 from tests.graphql_client import CREATE_SLOT, Api, GraphQL
-from tests.old_versions import Store, old_slot, own_database
+from tests.old_versions import (
+    Store,
+    assert_a_second_start_changes_nothing,
+    old_doctor,
+    old_slot,
+    old_specialty,
+    own_database,
+)
 from tests.servers import ApiServer
 
 OLD_INDEX = "slot_doctor_start_unique"
@@ -58,35 +65,10 @@ async def old_store(store_uri: str) -> AsyncIterator[Store]:
 
 async def write_as_the_old_version(database: Store, day: date) -> tuple[ObjectId, list[ObjectId]]:
     now = datetime.now(UTC)
-    specialty_id = (
-        await database["specialties"].insert_one(
-            {
-                "name": "Old Cardiology",
-                "name_key": "old cardiology",
-                "description": None,
-                "is_active": True,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    ).inserted_id
-    doctor_id = (
-        await database["doctors"].insert_one(
-            {
-                "name": "Dr. Old",
-                "email": "dr.old@example.com",
-                "phone": None,
-                "specialty_id": specialty_id,
-                "license_number": "LIC-OLD-1",
-                "consultation_fee": 300.0,
-                "is_active": True,
-                "profile_image": None,
-                "timezone": "UTC",
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    ).inserted_id
+    specialty = old_specialty("Old Cardiology", now)
+    specialty_id = (await database["specialties"].insert_one(specialty)).inserted_id
+    doctor = old_doctor(specialty_id, "Dr. Old", "dr.old@example.com", "LIC-OLD-1", now)
+    doctor_id = (await database["doctors"].insert_one(doctor)).inserted_id
     await database["slots"].create_index(
         [("doctor_id", ASCENDING), ("starts_at", ASCENDING)],
         unique=True,
@@ -190,9 +172,5 @@ async def test_slots_written_before_slot_key_are_migrated_at_start_up(
     finally:
         server.stop()
 
-    # Running the migration again (a second server starting) changes nothing.
-    before = await snapshot(old_store)
-    second = ApiServer(store_uri, old_store.name).start(log_dir)
-    second.stop()
-    assert await snapshot(old_store) == before
+    await assert_a_second_start_changes_nothing(store_uri, old_store, log_dir, snapshot)
     assert await old_store["slots"].count_documents({"slot_key": {"$exists": False}}) == 0

@@ -1,7 +1,7 @@
-"""Cursor paging, written once for every paged list (appointments, the audit log).
+"""Cursor paging, written once for every paged list (appointments, the audit log, notifications).
 
 A cursor is an instant and an id, opaque to clients and refused when not ours; a page is the
-first `first` documents after it, sorted in the store by (instant, _id).
+first `first` documents after it, sorted in the store by (instant, _id), oldest or newest first.
 """
 
 from __future__ import annotations
@@ -61,14 +61,20 @@ class Page[D: Document]:
 
 
 async def read_page[D: Document](
-    model: type[D], query: dict[str, Any], instant: str, page: PageRequest
+    model: type[D],
+    query: dict[str, Any],
+    instant: str,
+    page: PageRequest,
+    newest_first: bool = False,
 ) -> Page[D]:
     """The page, sorted in the store: ordering in Python would read every match, and on
     MongoDB an (instant, _id) index serves it."""
+    beyond, order = ("$lt", "-") if newest_first else ("$gt", "+")
     if page.after is not None:
         at, oid = decode(page.after)
-        query = {**query, "$or": [{instant: {"$gt": at}}, {instant: at, "_id": {"$gt": oid}}]}
-    found = await model.find(query).sort(f"+{instant}", "+_id").limit(page.first + 1).to_list()
+        query = {**query, "$or": [{instant: {beyond: at}}, {instant: at, "_id": {beyond: oid}}]}
+    ordered = model.find(query).sort(f"{order}{instant}", f"{order}_id")
+    found = await ordered.limit(page.first + 1).to_list()
     items = found[: page.first]
     return Page(
         items=items,

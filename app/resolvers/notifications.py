@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from app.domain.notifications import inbox, profile
+from app.domain.paging import PageRequest
 from app.domain.visibility import notification_listener
 from app.events.messages import NotificationSent
 from app.models import DeliveryStatus, NotificationChannel, NotificationKind
@@ -27,10 +28,12 @@ class NotificationQuery:
         first: int | None = 20,
         after: str | None = None,
     ) -> NotificationConnection:
-        page = await inbox.my_notifications(
-            info.context.actor, bool(unread_only), 20 if first is None else first, after
+        mine = await inbox.my_notifications(
+            info.context.actor,
+            bool(unread_only),
+            PageRequest(first=20 if first is None else first, after=after),
         )
-        return NotificationConnection.from_page(page)
+        return NotificationConnection.from_page(mine.page, mine.unread)
 
     @strawberry.field(description="ADMIN: every delivery, newest first; filter FAILED to act.")
     async def notification_deliveries(
@@ -42,7 +45,10 @@ class NotificationQuery:
         after: str | None = None,
     ) -> NotificationConnection:
         page = await inbox.deliveries(
-            info.context.actor, status, channel, 50 if first is None else first, after
+            info.context.actor,
+            status,
+            channel,
+            PageRequest(first=50 if first is None else first, after=after),
         )
         return NotificationConnection.from_page(page)
 

@@ -1,5 +1,6 @@
-"""What the admin, doctor and cross-view browser tests share: the API calls a patient or the
-clinic makes around the page under test, and opening the staff views on a given date."""
+"""What the admin, doctor, portal and cross-view browser tests share: the API calls a patient
+or the clinic makes around the page under test, opening the staff views on a given date, and
+waiting until a page follows the live events."""
 
 from __future__ import annotations
 
@@ -80,24 +81,23 @@ async def send_emergency(gql: GraphQL, patient: WebUser, message: str) -> str:
     return str(reply.data["sendEmergencyRequest"]["id"])
 
 
-async def open_admin_board(page: Page, day: date) -> Locator:
-    """The admin board on `day`, once drawn from a read made after its socket connected."""
-    await page.goto("/#/admin")
+async def _open_on(page: Page, route: str, test_id: str, day: date) -> Locator:
+    """A staff view on `day`, once drawn from a read made after its socket connected."""
+    await page.goto(route)
     await page.get_by_label("Date", exact=True).fill(day.isoformat())
-    board = page.get_by_test_id("admin-board")
-    await expect(board).to_have_attribute("data-date", day.isoformat())
-    await expect(board).to_have_attribute("data-ready", "true")
-    return board
+    view = page.get_by_test_id(test_id)
+    await expect(view).to_have_attribute("data-date", day.isoformat())
+    await expect(view).to_have_attribute("data-ready", "true")
+    return view
+
+
+async def open_admin_board(page: Page, day: date) -> Locator:
+    return await _open_on(page, "/#/admin", "admin-board", day)
 
 
 async def open_doctor_day(page: Page, day: date) -> Locator:
-    """The signed-in doctor's day on `day`, once live (as open_admin_board)."""
-    await page.goto("/#/doctor")
-    await page.get_by_label("Date", exact=True).fill(day.isoformat())
-    listing = page.get_by_test_id("doctor-day")
-    await expect(listing).to_have_attribute("data-date", day.isoformat())
-    await expect(listing).to_have_attribute("data-ready", "true")
-    return listing
+    """The signed-in doctor's day."""
+    return await _open_on(page, "/#/doctor", "doctor-day", day)
 
 
 def board_cell(page: Page, slot_id: str) -> Locator:
@@ -116,23 +116,30 @@ PROBE_WITHIN_S = 20.0  # a liveness bound, polled; never a speed target
 PROBE_STEP_MS = 1500
 
 
-async def until_board_follows(gql: GraphQL, page: Page, spare_slot_id: str) -> None:
-    """A probe patient locks and unlocks a spare slot until the board shows the hold."""
+async def until_cells_follow(gql: GraphQL, slot_id: str, cells: list[Locator]) -> None:
+    """A probe patient locks and unlocks `slot_id` until each of `cells` (the slot on some
+    page: the board, the portal) shows the hold, then until each shows it free again."""
     prober = await make_patient(gql, "Probe Patient")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PROBE_WITHIN_S
-    cell = board_cell(page, spare_slot_id)
     while True:
-        await gql(LOCK, {"slotId": spare_slot_id, "key": key()}, prober.token)
+        await gql(LOCK, {"slotId": slot_id, "key": key()}, prober.token)
         try:
-            await expect(cell).to_have_attribute("data-state", "LOCKED", timeout=PROBE_STEP_MS)
+            for cell in cells:
+                await expect(cell).to_have_attribute("data-state", "LOCKED", timeout=PROBE_STEP_MS)
             break
         except AssertionError:
             if loop.time() > deadline:
                 raise
         finally:
-            await gql(UNLOCK, {"slotId": spare_slot_id}, prober.token)
-    await expect(cell).to_have_attribute("data-state", "AVAILABLE")
+            await gql(UNLOCK, {"slotId": slot_id}, prober.token)
+    for cell in cells:
+        await expect(cell).to_have_attribute("data-state", "AVAILABLE")
+
+
+async def until_board_follows(gql: GraphQL, page: Page, spare_slot_id: str) -> None:
+    """The admin board hears slot events: a spare slot's hold shows on it."""
+    await until_cells_follow(gql, spare_slot_id, [board_cell(page, spare_slot_id)])
 
 
 async def until_doctor_day_follows(

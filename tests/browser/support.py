@@ -1,5 +1,6 @@
-"""Data for the browser tests, made through the GraphQL API as a clinic would make it, and the
-sign-in of a browser context (the web client keeps its session in localStorage)."""
+"""Data for the browser tests, made through the GraphQL API as a clinic would make it, the
+sign-in of a browser context (the web client keeps its session in localStorage), and opening
+the patient portal on a doctor's day."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from tests.graphql_client import CREATE_SLOT, GraphQL, unique
 from tests.servers import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -217,6 +218,19 @@ async def slots_today_and_tomorrow(
     return {"today": today_slots, "tomorrow": tomorrow_slots}
 
 
+async def clinic_day(
+    gql: GraphQL,
+    admin: WebUser,
+    count: int = 4,
+    first: str = "09:00",
+    timezone: str = "Asia/Kolkata",
+) -> tuple[WebClinic, date, list[dict[str, Any]]]:
+    """A fresh doctor with `count` half-hour slots from `first` tomorrow (its zone), by start."""
+    clinic = await make_clinic(gql, admin, timezone=timezone)
+    day = today_in(clinic.timezone) + timedelta(days=1)
+    return clinic, day, await make_slots(gql, admin, clinic, day, day_times(count, first))
+
+
 def storage_state(base_url: str, user: WebUser) -> dict[str, Any]:
     """A Playwright storage_state that starts a context signed in as `user`."""
     return {
@@ -243,6 +257,20 @@ async def sign_in(context: BrowserContext, user: WebUser) -> None:
 def patient_link(base_url: str, doctor_id: str, day: date | str) -> str:
     """The patient portal's deep link (web/src/lib/routes.ts patientLink)."""
     return f"{base_url}/#/patient?doctor={doctor_id}&date={day}"
+
+
+def slot_cell(page: Page, slot_id: str) -> Locator:
+    """A time on the patient portal's day grid."""
+    return page.locator(f'[data-testid="slot-cell"][data-slot-id="{slot_id}"]')
+
+
+async def open_portal_day(page: Page, base_url: str, clinic: WebClinic, day: date) -> Locator:
+    """The portal's deep link, then its day grid drawn with data and its subscription's socket
+    up; returns the grid."""
+    await page.goto(patient_link(base_url, clinic.doctor_id, day))
+    grid = page.get_by_test_id("day-grid")
+    await expect(grid).to_have_attribute("data-ready", "true")
+    return grid
 
 
 def screenshot_path(test_name: str, label: str = "") -> Path:

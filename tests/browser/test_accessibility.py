@@ -4,22 +4,12 @@ and GraphiQL. Any serious or critical violation fails."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from playwright.async_api import expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import NewContext
 from tests.browser.staff import board_cell, book, open_admin_board, open_doctor_day
-from tests.browser.support import (
-    WebUser,
-    day_times,
-    make_clinic,
-    make_patient,
-    make_slots,
-    patient_link,
-    today_in,
-)
+from tests.browser.support import WebUser, clinic_day, make_patient, open_portal_day
 from tests.graphql_client import GraphQL, unique
 
 
@@ -38,15 +28,12 @@ async def test_sign_in_and_graphiql_have_no_serious_violation(
 async def test_portal_board_and_doctor_day_have_no_serious_violation(
     new_context: NewContext, base_url: str, web_gql: GraphQL, web_admin: WebUser
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(4, first="10:00"))
+    clinic, day, slots = await clinic_day(web_gql, web_admin, 4, first="10:00")
     patient = await make_patient(web_gql, unique("Asha "))
     booked = await book(web_gql, patient, slots[0]["id"], reason="Check-up")
 
     portal = await (await new_context("desktop", patient)).new_page()
-    await portal.goto(patient_link(base_url, clinic.doctor_id, day))
-    await expect(portal.get_by_test_id("day-grid")).to_have_attribute("data-ready", "true")
+    await open_portal_day(portal, base_url, clinic, day)
     await assert_accessible(portal, "patient portal, doctor chosen")
     # The fee in the clinic's currency (CLINIC_CURRENCY, INR by default), in the page's locale.
     option = portal.locator(f'[data-testid="doctor-option"][data-doctor-id="{clinic.doctor_id}"]')

@@ -24,6 +24,7 @@ from tests.browser.staff import (
 )
 from tests.browser.support import (
     WebUser,
+    clinic_day,
     day_times,
     make_clinic,
     make_patient,
@@ -50,9 +51,7 @@ def in_zone(day: date, time: str, zone: str, viewer: str) -> str:
 async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(5, first="10:00"))
+    clinic, day, slots = await clinic_day(web_gql, web_admin, 5, first="10:00")
     patient, early = [await make_patient(web_gql, name=unique(n)) for n in ("Ravi ", "Lata ")]
     await lock(web_gql, early, slots[3]["id"])  # held before the page opens
     page = await (await new_context("desktop", web_admin)).new_page()
@@ -103,9 +102,7 @@ async def test_board_shows_holds_bookings_and_releases_live_with_who_holds_them(
 async def test_emergency_request_is_an_alert_with_sound_that_must_be_acknowledged(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    (spare,) = await make_slots(web_gql, web_admin, clinic, day, day_times(1))
+    _, day, (spare,) = await clinic_day(web_gql, web_admin, 1)
     patient = await make_patient(web_gql, name=unique("Meera "))
     context = await new_context("desktop", web_admin)
     await context.add_init_script(COUNT_BEEPS)

@@ -8,70 +8,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import NewContext
 from tests.browser.staff import (
-    LOCK,
-    UNLOCK,
     board_cell,
     cancel,
     doctor_row,
-    key,
     open_admin_board,
     open_doctor_day,
+    until_cells_follow,
     until_doctor_day_follows,
 )
 from tests.browser.support import (
-    WebClinic,
     WebUser,
-    day_times,
-    make_clinic,
+    clinic_day,
     make_patient,
-    make_slots,
-    patient_link,
-    today_in,
+    open_portal_day,
+    slot_cell,
 )
 from tests.graphql_client import GraphQL, unique
 
 Shot = Callable[..., Awaitable[Path]]
-PROBE_WITHIN_S = 20.0  # a liveness bound, polled; never a speed target
-
-
-def slot_cell(page: Page, slot_id: str) -> Any:
-    return page.locator(f'[data-testid="slot-cell"][data-slot-id="{slot_id}"]')
-
-
-async def open_portal_day(page: Page, base_url: str, clinic: WebClinic, day: date) -> None:
-    await page.goto(patient_link(base_url, clinic.doctor_id, day))
-    await expect(page.get_by_test_id("day-grid")).to_have_attribute("data-ready", "true")
-
-
-async def until_both_follow(gql: GraphQL, portal: Page, board: Page, spare_slot_id: str) -> None:
-    """A probe patient locks and unlocks a spare slot until the portal and the board show it."""
-    prober = await make_patient(gql, "Probe Patient")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PROBE_WITHIN_S
-    while True:
-        await gql(LOCK, {"slotId": spare_slot_id, "key": key()}, prober.token)
-        try:
-            await expect(slot_cell(portal, spare_slot_id)).to_have_attribute(
-                "data-state", "LOCKED", timeout=1500
-            )
-            await expect(board_cell(board, spare_slot_id)).to_have_attribute(
-                "data-state", "LOCKED", timeout=1500
-            )
-            break
-        except AssertionError:
-            if loop.time() > deadline:
-                raise
-        finally:
-            await gql(UNLOCK, {"slotId": spare_slot_id}, prober.token)
-    await expect(board_cell(board, spare_slot_id)).to_have_attribute("data-state", "AVAILABLE")
 
 
 def count_navigations(page: Page) -> list[str]:
@@ -86,9 +46,7 @@ def count_navigations(page: Page) -> list[str]:
 async def test_portal_booking_shows_on_the_board_and_the_doctors_confirmation_reaches_the_patient(
     new_context: NewContext, base_url: str, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(4, first="11:00"))
+    clinic, day, slots = await clinic_day(web_gql, web_admin, 4, first="11:00")
     patient, prober = await asyncio.gather(
         make_patient(web_gql, unique("Asha ")), make_patient(web_gql, "Probe Patient")
     )
@@ -100,7 +58,11 @@ async def test_portal_booking_shows_on_the_board_and_the_doctors_confirmation_re
         open_admin_board(board, day),
         open_doctor_day(doctor, day),
     )
-    await until_both_follow(web_gql, portal, board, slots[3]["id"])
+    await until_cells_follow(
+        web_gql,
+        slots[3]["id"],
+        [slot_cell(portal, slots[3]["id"]), board_cell(board, slots[3]["id"])],
+    )
     probe = await until_doctor_day_follows(web_gql, doctor, prober, slots[2]["id"])
     await cancel(web_gql, prober, probe)
     navigations = count_navigations(portal)
@@ -148,9 +110,7 @@ async def test_portal_booking_shows_on_the_board_and_the_doctors_confirmation_re
 async def test_emergency_from_the_portal_alerts_the_board_until_acknowledged(
     new_context: NewContext, base_url: str, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    (spare,) = await make_slots(web_gql, web_admin, clinic, day, day_times(1))
+    clinic, day, (spare,) = await clinic_day(web_gql, web_admin, 1)
     patient = await make_patient(web_gql, unique("Vikram "))
     portal = await (await new_context("mobile", patient)).new_page()
     board = await (await new_context("desktop", web_admin)).new_page()
@@ -158,7 +118,9 @@ async def test_emergency_from_the_portal_alerts_the_board_until_acknowledged(
         open_portal_day(portal, base_url, clinic, day), open_admin_board(board, day)
     )
     # Emergencies share the board's socket with the slot events this probe waits for.
-    await until_both_follow(web_gql, portal, board, spare["id"])
+    await until_cells_follow(
+        web_gql, spare["id"], [slot_cell(portal, spare["id"]), board_cell(board, spare["id"])]
+    )
 
     message = "My father collapsed in the waiting room"
     await portal.get_by_role("button", name="Send an emergency request").click()

@@ -5,7 +5,6 @@ bookings and cancellations made elsewhere appear without reloading; an emergency
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import expect
@@ -23,11 +22,8 @@ from tests.browser.staff import (
 )
 from tests.browser.support import (
     WebUser,
-    day_times,
-    make_clinic,
+    clinic_day,
     make_patient,
-    make_slots,
-    today_in,
 )
 from tests.graphql_client import GraphQL, unique
 from tests.visit_clock import Store, starts_in
@@ -38,9 +34,9 @@ Shot = Callable[..., Awaitable[Path]]
 async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, store: Store, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin, timezone="America/New_York")
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(4, first="09:00"))
+    clinic, day, slots = await clinic_day(
+        web_gql, web_admin, 4, first="09:00", timezone="America/New_York"
+    )
     first, second_patient, third_patient = [
         await make_patient(web_gql, unique("Kiran ")) for _ in range(3)
     ]
@@ -112,9 +108,7 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
 async def test_doctor_checks_in_starts_completes_and_cannot_mark_a_no_show_early(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, store: Store, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(2, first="09:00"))
+    clinic, day, slots = await clinic_day(web_gql, web_admin, 2, first="09:00")
     anil, usha = [await make_patient(web_gql, unique(n)) for n in ("Anil ", "Usha ")]
     visit = await book(web_gql, anil, slots[0]["id"], reason="Knee pain")
     late = await book(web_gql, usha, slots[1]["id"], reason="Fever")

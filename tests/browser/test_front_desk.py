@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import Page, expect
@@ -20,11 +19,8 @@ from tests.browser.staff import (
 )
 from tests.browser.support import (
     WebUser,
-    day_times,
-    make_clinic,
+    clinic_day,
     make_patient,
-    make_slots,
-    today_in,
 )
 from tests.graphql_client import GraphQL
 from tests.visit_clock import Store, starts_in
@@ -51,9 +47,7 @@ async def choose_cell(page: Page, slot_id: str) -> None:
 async def test_front_desk_finds_or_registers_a_walk_in_books_them_and_opens_the_booking(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser, store: Store, shot: Shot
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(web_gql, web_admin, clinic, day, day_times(4, first="10:00"))
+    _, day, slots = await clinic_day(web_gql, web_admin, 4, first="10:00")
     known_name = f"Ravi {surname()}"
     known = await make_patient(web_gql, name=known_name)
     page = await (await new_context("desktop", web_admin)).new_page()

@@ -3,19 +3,14 @@ unread count live; opening the list shows it and marks it read, through the API.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from playwright.async_api import expect
 
 from tests.browser.conftest import NewContext
 from tests.browser.staff import book
 from tests.browser.support import (
     WebUser,
-    day_times,
-    make_clinic,
+    clinic_day,
     make_patient,
-    make_slots,
-    today_in,
 )
 from tests.graphql_client import GraphQL, unique
 
@@ -25,9 +20,7 @@ UNREAD = "{ myNotifications(unreadOnly: true) { unread } }"
 async def test_a_booking_reaches_the_inbox_live_and_opening_it_marks_it_read(
     new_context: NewContext, web_gql: GraphQL, web_admin: WebUser
 ) -> None:
-    clinic = await make_clinic(web_gql, web_admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    (slot,) = await make_slots(web_gql, web_admin, clinic, day, day_times(1, first="10:00"))
+    clinic, _, (slot,) = await clinic_day(web_gql, web_admin, 1, first="10:00")
     patient = await make_patient(web_gql, unique("Nila "))
     page = await (await new_context("desktop", patient)).new_page()
     await page.goto("/#/patient")

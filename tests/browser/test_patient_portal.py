@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,14 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Locator, Page, expect
 
 from tests.browser.conftest import NewContext
+from tests.browser.staff import until_cells_follow
 from tests.browser.support import (
-    WebClinic,
     WebUser,
-    day_times,
-    make_clinic,
+    clinic_day,
     make_patient,
-    make_slots,
-    patient_link,
+    open_portal_day,
+    slot_cell,
     storage_state,
-    today_in,
 )
 from tests.graphql_client import GraphQL, unique
 from tests.servers import ApiServer
@@ -38,7 +35,6 @@ Shot = Callable[..., Awaitable[Path]]
 SHORT_LOCK_SECONDS = 8
 
 LOCK = "mutation($slotId: ID!) { lockSlot(slotId: $slotId) { id state } }"
-UNLOCK = "mutation($slotId: ID!) { unlockSlot(slotId: $slotId) { id state } }"
 BOOK = """mutation($slotId: ID!) {
   bookAppointment(input: {slotId: $slotId, reasonForVisit: "Follow-up"}) { id status }
 }"""
@@ -51,49 +47,8 @@ SEND_EMERGENCY = """mutation($input: EmergencyRequestInput!) {
 EMERGENCIES = "subscription { emergencyRequests { message patient { id } doctor { id } } }"
 
 
-async def clinic_day(
-    gql: GraphQL, admin: WebUser, count: int = 4
-) -> tuple[WebClinic, date, list[dict[str, Any]]]:
-    """A fresh doctor with `count` half-hour slots tomorrow (its zone), ordered by start."""
-    clinic = await make_clinic(gql, admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    slots = await make_slots(gql, admin, clinic, day, day_times(count))
-    return clinic, day, slots
-
-
 def cell(page: Page, slot: dict[str, Any]) -> Locator:
-    return page.locator(f'[data-testid="slot-cell"][data-slot-id="{slot["id"]}"]')
-
-
-async def open_day(page: Page, base_url: str, clinic: WebClinic, day: date) -> None:
-    """The deep link, then the grid drawn with data and its subscription's socket up."""
-    await page.goto(patient_link(base_url, clinic.doctor_id, day))
-    await expect(page.get_by_test_id("day-grid")).to_have_attribute("data-ready", "true")
-
-
-async def until_following(
-    gql: GraphQL, pages: list[Page], slot: dict[str, Any], within: float = 20.0
-) -> None:
-    """Waits until each page's grid hears slot events, by a third patient's lock and release of
-    `slot` (no protocol message says when a subscription is registered on the server)."""
-    prober = await make_patient(gql, "Probe Patient")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        await gql(LOCK, {"slotId": slot["id"]}, prober.token)
-        try:
-            for page in pages:
-                await expect(cell(page, slot)).to_have_attribute(
-                    "data-state", "LOCKED", timeout=1500
-                )
-            break
-        except AssertionError:
-            if loop.time() > deadline:
-                raise
-        finally:
-            await gql(UNLOCK, {"slotId": slot["id"]}, prober.token)
-    for page in pages:
-        await expect(cell(page, slot)).to_have_attribute("data-state", "AVAILABLE")
+    return slot_cell(page, slot["id"])
 
 
 async def test_two_patients_see_a_hold_greyed_within_a_second_and_then_booked(
@@ -106,9 +61,12 @@ async def test_two_patients_see_a_hold_greyed_within_a_second_and_then_booked(
     page_a = await (await new_context("desktop", patient_a)).new_page()
     page_b = await (await new_context("desktop", patient_b)).new_page()
     await asyncio.gather(
-        open_day(page_a, base_url, clinic, day), open_day(page_b, base_url, clinic, day)
+        open_portal_day(page_a, base_url, clinic, day),
+        open_portal_day(page_b, base_url, clinic, day),
     )
-    await until_following(web_gql, [page_a, page_b], slots[3])
+    await until_cells_follow(
+        web_gql, slots[3]["id"], [cell(page_a, slots[3]), cell(page_b, slots[3])]
+    )
 
     # A holds the first time: A's own view shows it as A's, with the countdown to expiresAt.
     await cell(page_a, slots[0]).click()
@@ -167,7 +125,7 @@ async def test_reschedule_and_cancel_from_my_appointments(
     booked = await web_gql(BOOK, {"slotId": slots[0]["id"]}, patient.token)
     appointment_id = booked.data["bookAppointment"]["id"]
     page = await (await new_context("desktop", patient)).new_page()
-    await open_day(page, base_url, clinic, day)
+    await open_portal_day(page, base_url, clinic, day)
     row = page.locator(f'[data-testid="appointment-row"][data-appointment-id="{appointment_id}"]')
     await expect(row).to_have_attribute("data-status", "SCHEDULED")
     await expect(cell(page, slots[0])).to_have_attribute("data-state", "BOOKED")
@@ -257,7 +215,7 @@ async def test_a_refusal_is_explained_lock_limit_reached(
     for slot in slots[:2]:
         await web_gql(LOCK, {"slotId": slot["id"]}, patient.token)
     page = await (await new_context("desktop", patient)).new_page()
-    await open_day(page, base_url, clinic, day)
+    await open_portal_day(page, base_url, clinic, day)
     await expect(page.get_by_test_id("lock-countdown")).to_have_count(2)
 
     await cell(page, slots[2]).click()
@@ -300,7 +258,7 @@ async def test_an_emergency_request_from_the_portal_reaches_the_clinic(
 
         await until_ready([requests], probe)
         page = await (await new_context("desktop", patient)).new_page()
-        await open_day(page, base_url, clinic, day)
+        await open_portal_day(page, base_url, clinic, day)
         await page.get_by_role("button", name="Send an emergency request").click()
         # A deep link draws the grid before the doctor's profile: wait until the form names it.
         await expect(page.locator(".pp-emergency")).to_contain_text(
@@ -359,10 +317,13 @@ async def test_a_hold_left_to_expire_frees_the_time_for_everyone(
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.on("console", lambda message: record_console_error(message, problems))
         await asyncio.gather(
-            open_day(page_a, base_url, clinic, day), open_day(page_b, base_url, clinic, day)
+            open_portal_day(page_a, base_url, clinic, day),
+            open_portal_day(page_b, base_url, clinic, day),
         )
         gql = GraphQL(web_gql.http, short_lock_server.url)
-        await until_following(gql, [page_a, page_b], slots[1])
+        await until_cells_follow(
+            gql, slots[1]["id"], [cell(page_a, slots[1]), cell(page_b, slots[1])]
+        )
 
         await cell(page_a, slots[0]).click()
         await expect(page_a.get_by_test_id("lock-countdown")).to_have_text(re.compile(r"^0:0\d$"))

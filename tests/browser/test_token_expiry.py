@@ -15,7 +15,6 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,11 @@ from tests.browser.conftest import NewContext
 from tests.browser.support import (
     PATIENT_PASSWORD,
     SESSION_STORAGE_KEY,
-    WebClinic,
     WebUser,
-    day_times,
-    make_clinic,
+    clinic_day,
     make_patient,
-    make_slots,
-    patient_link,
-    today_in,
+    open_portal_day,
+    slot_cell,
 )
 from tests.graphql_client import GraphQL
 from tests.servers import ApiServer
@@ -148,7 +144,7 @@ async def stored_session(page: Page) -> dict[str, Any]:
 
 
 def cell(page: Page, slot: dict[str, Any]) -> Locator:
-    return page.locator(f'[data-testid="slot-cell"][data-slot-id="{slot["id"]}"]')
+    return slot_cell(page, slot["id"])
 
 
 async def poll(
@@ -159,15 +155,6 @@ async def poll(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within:g} s: {what() if callable(what) else what}")
         await asyncio.sleep(0.1)
-
-
-async def clinic_day(
-    gql: GraphQL, admin: WebUser, count: int = 3
-) -> tuple[WebClinic, date, list[dict[str, Any]]]:
-    """A fresh doctor with `count` half-hour slots tomorrow (its zone), ordered by start."""
-    clinic = await make_clinic(gql, admin)
-    day = today_in(clinic.timezone) + timedelta(days=1)
-    return clinic, day, await make_slots(gql, admin, clinic, day, day_times(count))
 
 
 async def until_heard_live(
@@ -205,7 +192,7 @@ async def test_past_the_access_tokens_expiry_the_socket_reconnects_with_a_fresh_
 ) -> None:
     base_url = f"http://127.0.0.1:{short_token_server.port}"
     short_gql = GraphQL(http, short_token_server.url)
-    clinic, day, slots = await clinic_day(web_gql, web_admin)
+    clinic, day, slots = await clinic_day(web_gql, web_admin, 3)
     # Both registered on the session's server (2-hour tokens): the patient signs in again on
     # the short-token server through the form; the other patient acts through the API.
     patient, other = await asyncio.gather(
@@ -223,9 +210,7 @@ async def test_past_the_access_tokens_expiry_the_socket_reconnects_with_a_fresh_
     signed_in = await stored_session(page)
     assert expiry_of(signed_in["accessToken"]) - time.time() <= SHORT_TTL_SECONDS + 1
 
-    await page.goto(patient_link(base_url, clinic.doctor_id, day))
-    grid = page.get_by_test_id("day-grid")
-    await expect(grid).to_have_attribute("data-ready", "true")
+    grid = await open_portal_day(page, base_url, clinic, day)
     assert log.inits, "the grid is live, so its socket sent a connection_init"
     _, first_token = log.inits[0]
     assert first_token, "the first connection_init carried no token"

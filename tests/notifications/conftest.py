@@ -4,24 +4,20 @@ process (on a database of its own) that delivers to them quickly."""
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 from icalendar import Calendar
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.graphql_client import REGISTER, Api, GraphQL, Person, future_day, unique
+from tests.graphql_client import REGISTER, Api, Person, future_day, unique
 from tests.notification_sinks import MailSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.separate_server import SeparateServer, Store, separate_server
 from tests.servers import ApiServer
 
-Store = AsyncDatabase[dict[str, Any]]
 SECRET = "webhook-test-secret"
 NOTIFY_ENV = {
     "SMTP_HOST": "127.0.0.1",
@@ -49,35 +45,33 @@ def hooks() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="module")
-def notify_db() -> str:
-    return f"aayulink_notify_{uuid.uuid4().hex[:8]}"
+def notify_env(mail: tuple[MailSink, int], hooks: WebhookReceiver) -> dict[str, str]:
+    """Quick deliveries to the module's mail sink and to its webhook receiver's /ok."""
+    return {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url("/ok")}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def notify(
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
+) -> AsyncIterator[SeparateServer]:
+    """The notification tests' API process."""
+    async with separate_server(http, store_uri, log_dir, "notify", notify_env) as separate:
+        yield separate
 
 
 @pytest.fixture(scope="module")
-def notify_server(
-    store_uri: str,
-    notify_db: str,
-    log_dir: Path,
-    mail: tuple[MailSink, int],
-    hooks: WebhookReceiver,
-) -> Iterator[ApiServer]:
-    env = {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url("/ok")}
-    server = ApiServer(store_uri, notify_db, env=env).start(log_dir)
-    yield server
-    server.stop()
+def notify_server(notify: SeparateServer) -> ApiServer:
+    return notify.server
 
 
-@pytest_asyncio.fixture(scope="module")
-async def napi(http: httpx.AsyncClient, notify_server: ApiServer) -> Api:
-    gql = GraphQL(http, notify_server.url)
-    return Api(gql, await Api.login_admin(gql))
+@pytest.fixture(scope="module")
+def napi(notify: SeparateServer) -> Api:
+    return notify.api
 
 
-@pytest_asyncio.fixture(scope="module")
-async def nstore(store_uri: str, notify_db: str) -> AsyncIterator[Store]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri, tz_aware=True)
-    yield client[notify_db]
-    await client.close()
+@pytest.fixture(scope="module")
+def nstore(notify: SeparateServer) -> Store:
+    return notify.store
 
 
 async def patient(api: Api, name: str = "Asha Rao", timezone: str | None = None) -> Person:

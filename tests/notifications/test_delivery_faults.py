@@ -5,8 +5,7 @@ a booking, and an admin sees and retries them (notificationDeliveries, retryNoti
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,11 @@ import pytest
 import pytest_asyncio
 from bson import ObjectId
 
-from tests.graphql_client import Api, GraphQL
+from tests.graphql_client import Api
 from tests.metrics_scrape import scrape, total
 from tests.notification_sinks import BadSmtp, MailSink, WebhookReceiver, eventually, until
 from tests.notifications.conftest import NOTIFY_ENV, Store, booked, patient
+from tests.separate_server import separate_server
 from tests.servers import ApiServer, free_port
 
 DELIVERIES = """query($status: DeliveryStatus, $channel: NotificationChannel, $after: String) {
@@ -126,10 +126,15 @@ async def bad_smtp() -> AsyncIterator[BadSmtp]:
     await server.stop()
 
 
-@pytest.fixture(scope="module")
-def faulty_server(
-    store_uri: str, log_dir: Path, bad_smtp: BadSmtp, hooks: WebhookReceiver
-) -> Iterator[ApiServer]:
+@pytest_asyncio.fixture(scope="module")
+async def faulty(
+    http: httpx.AsyncClient,
+    store_uri: str,
+    log_dir: Path,
+    bad_smtp: BadSmtp,
+    hooks: WebhookReceiver,
+) -> AsyncIterator[Api]:
+    """A process delivering to a misbehaving SMTP server and to webhooks that fail."""
     env = {
         **NOTIFY_ENV,
         "SMTP_PORT": str(bad_smtp.port),
@@ -138,15 +143,8 @@ def faulty_server(
         "WEBHOOK_URLS": ",".join(hooks.url(p) for p in ("/fail", "/hang", "/moved")),
         "WEBHOOK_TIMEOUT_SECONDS": "1",
     }
-    server = ApiServer(store_uri, f"aayulink_faulty_{uuid.uuid4().hex[:8]}", env=env)
-    yield server.start(log_dir)
-    server.stop()
-
-
-@pytest_asyncio.fixture(scope="module")
-async def faulty(http: httpx.AsyncClient, faulty_server: ApiServer) -> Api:
-    gql = GraphQL(http, faulty_server.url)
-    return Api(gql, await Api.login_admin(gql))
+    async with separate_server(http, store_uri, log_dir, "faulty", env) as separate:
+        yield separate.api
 
 
 async def failed_deliveries(api: Api, appointment: str) -> dict[str, list[dict[str, Any]]]:

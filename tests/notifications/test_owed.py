@@ -6,62 +6,35 @@ E11000), as a process killed between the two writes would leave it."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 from bson import ObjectId
-from pymongo import AsyncMongoClient
 
-from tests.graphql_client import Api, GraphQL
+from tests.graphql_client import Api
 from tests.notification_sinks import MailSink, WebhookReceiver, eventually, until
-from tests.notifications.conftest import NOTIFY_ENV, Store, booked, patient
-from tests.servers import ApiServer
+from tests.notifications.conftest import Store, booked, patient
+from tests.separate_server import SeparateServer, separate_server
 
 CANCEL = """mutation($id: ID!) { cancelAppointment(id: $id) { id status } }"""
 INBOX = """{ myNotifications(first: 20) { edges { node { kind channel status } } } }"""
 
 
-@pytest.fixture(scope="module")
-def faulty_db() -> str:
-    return f"aayulink_owed_{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def faulty_server(
-    store_uri: str,
-    faulty_db: str,
-    log_dir: Path,
-    mail: tuple[MailSink, int],
-    hooks: WebhookReceiver,
-) -> Iterator[ApiServer]:
+@pytest_asyncio.fixture(scope="module")
+async def faulty(
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
+) -> AsyncIterator[SeparateServer]:
+    """A process whose store refuses every outbox write, and soon writes what is left owed."""
     env = {
-        **NOTIFY_ENV,
-        "SMTP_PORT": str(mail[1]),
-        "WEBHOOK_URLS": hooks.url("/ok"),
+        **notify_env,
         "FAULT_AFTER_STEP": "notifications",
         "NOTIFICATION_OWED_GRACE_SECONDS": "3",
     }
-    server = ApiServer(store_uri, faulty_db, env=env).start(log_dir)
-    yield server
-    server.stop()
-
-
-@pytest_asyncio.fixture(scope="module")
-async def fapi(http: httpx.AsyncClient, faulty_server: ApiServer) -> Api:
-    gql = GraphQL(http, faulty_server.url)
-    return Api(gql, await Api.login_admin(gql))
-
-
-@pytest_asyncio.fixture(scope="module")
-async def fstore(store_uri: str, faulty_db: str) -> AsyncIterator[Store]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_uri, tz_aware=True)
-    yield client[faulty_db]
-    await client.close()
+    async with separate_server(http, store_uri, log_dir, "owed", env) as separate:
+        yield separate
 
 
 async def owed_marks(store: Store, appointment: str) -> dict[str, Any] | None:
@@ -71,19 +44,16 @@ async def owed_marks(store: Store, appointment: str) -> dict[str, Any] | None:
 
 
 async def test_a_change_whose_outbox_write_failed_is_notified_anyway_once(
-    fapi: Api,
-    mail: tuple[MailSink, int],
-    hooks: WebhookReceiver,
-    fstore: Store,
-    faulty_server: ApiServer,
+    faulty: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
 ) -> None:
+    fapi, fstore = faulty.api, faulty.store
     sink, _ = mail
     who = await patient(fapi)
     appointment = await booked(fapi, who)
     # The outbox write was refused: the booking stands and owes its notifications.
     mark = await owed_marks(fstore, appointment)
     assert mark is not None and (mark["kind"], mark["sequence"]) == ("BOOKED", 0)
-    assert "the notifications of 2 change(s) are left owed" in faulty_server.logs()
+    assert "the notifications of 2 change(s) are left owed" in faulty.server.logs()
     [booked_mail] = await eventually(lambda: sink.to(who.email))
     assert booked_mail["Subject"].startswith("Appointment booked")
 

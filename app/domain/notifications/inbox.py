@@ -10,39 +10,21 @@ from pymongo import ReturnDocument, UpdateOne
 
 from app.core.clock import utcnow
 from app.core.errors import BadUserInput, NotFound
-from app.domain import paging as cursors
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.notifications import outbox
+from app.domain.paging import Page, PageRequest, read_page
 from app.models import DeliveryStatus, Notification, NotificationChannel, Role
 
-PAGE_MAX = 100
 MARK_MAX = 500
 
 
 @dataclass
-class NotificationPage:
-    items: list[Notification]
-    cursors: list[str]
-    has_next_page: bool
+class Inbox:
+    """A page of the caller's notifications, and how many of all of them are unread."""
+
+    page: Page[Notification]
     unread: int
-
-
-def _page_size(first: int) -> None:
-    if not 1 <= first <= PAGE_MAX:
-        raise BadUserInput(f"first must be between 1 and {PAGE_MAX}", field="first")
-
-
-async def _page(query: dict[str, Any], first: int, after: str | None) -> tuple[list[Any], bool]:
-    """Newest first; read through the single-field index the query names, sorted here."""
-    if after is not None:
-        at, oid = cursors.decode(after)
-        query["$or"] = [
-            {"created_at": {"$lt": at}},
-            {"created_at": at, "_id": {"$lt": oid}},
-        ]
-    found = await Notification.find(query).sort("-created_at", "-_id").limit(first + 1).to_list()
-    return found[:first], len(found) > first
 
 
 def _inbox(user_id: PydanticObjectId) -> dict[str, Any]:
@@ -53,21 +35,18 @@ def _inbox(user_id: PydanticObjectId) -> dict[str, Any]:
     }
 
 
-async def my_notifications(
-    actor: Actor | None, unread_only: bool, first: int, after: str | None
-) -> NotificationPage:
+async def my_notifications(actor: Actor | None, unread_only: bool, page: PageRequest) -> Inbox:
+    """Newest first."""
     caller = require_actor(actor)
-    _page_size(first)
+    page.check()
     query = _inbox(caller.user_id)
     if unread_only:
         query["read_at"] = None
-    items, more = await _page(dict(query), first, after)
+    found = await read_page(Notification, query, "created_at", page, newest_first=True)
     unread = await Notification.get_pymongo_collection().count_documents(
         {**_inbox(caller.user_id), "read_at": None}
     )
-    return NotificationPage(
-        items, [cursors.encode(n.created_at, n.id) for n in items], more, unread
-    )
+    return Inbox(found, unread)
 
 
 async def mark_read(actor: Actor | None, ids: list[str]) -> int:
@@ -96,18 +75,17 @@ async def deliveries(
     actor: Actor | None,
     status: DeliveryStatus | None,
     channel: NotificationChannel | None,
-    first: int,
-    after: str | None,
-) -> NotificationPage:
+    page: PageRequest,
+) -> Page[Notification]:
+    """ADMIN: every delivery, newest first."""
     require_role(actor, Role.ADMIN)
-    _page_size(first)
+    page.check()
     query: dict[str, Any] = {}
     if status is not None:
         query["status"] = status.value
     if channel is not None:
         query["channel"] = channel.value
-    items, more = await _page(query, first, after)
-    return NotificationPage(items, [cursors.encode(n.created_at, n.id) for n in items], more, 0)
+    return await read_page(Notification, query, "created_at", page, newest_first=True)
 
 
 async def retry(actor: Actor | None, notification_id: str) -> Notification:

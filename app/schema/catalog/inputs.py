@@ -35,18 +35,17 @@ class SpecialtyUpdateInput:
 
 
 @strawberry.input
-class DoctorInput:
+class DoctorInput(DoctorFields):
+    """The domain's DoctorFields with what a new doctor needs required; a new doctor is active
+    (isActive is not asked) and may be given a password for its DOCTOR login."""
+
     name: str
     email: str
     specialty_id: strawberry.ID
     license_number: str
-    phone: str | None = None
     consultation_fee: float | None = 0
-    timezone: str | None = None
-    profile_image: str | None = None
+    is_active: strawberry.Private[bool | None] = None
     password: str | None = None
-    min_notice_minutes: int | None = None
-    max_days_ahead: int | None = None
 
     def fields(self) -> DoctorFields:
         return doctor_fields(self)

@@ -8,12 +8,12 @@ from typing import Self
 import strawberry
 
 from app.domain.booking.appointments import can_see
-from app.domain.notifications.inbox import NotificationPage
+from app.domain.paging import Page
 from app.models import DeliveryStatus, NotificationChannel, NotificationKind
 from app.models import Notification as NotificationDoc
 from app.schema.booking.types import Appointment
 from app.schema.context import Info
-from app.schema.paging import PageInfo
+from app.schema.paging import PageInfo, page_info
 
 
 @strawberry.type(description="One message to one recipient on one channel.")
@@ -75,16 +75,9 @@ class NotificationConnection:
     unread: int
 
     @classmethod
-    def from_page(cls, page: NotificationPage) -> Self:
+    def from_page(cls, page: Page[NotificationDoc], unread: int = 0) -> Self:
         edges = [
             NotificationEdge(cursor=c, node=Notification.from_doc(n))
             for n, c in zip(page.items, page.cursors, strict=True)
         ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            unread=page.unread,
-        )
+        return cls(edges=edges, page_info=page_info(page), unread=unread)
