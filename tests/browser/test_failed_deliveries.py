@@ -1,7 +1,8 @@
 """The admin board's failed deliveries (issue 21, item 9) in a real browser: a booking's email
-that the clinic's SMTP server (a real aiosmtpd sink) refuses becomes FAILED; the admin sees it
-listed with its recipient, kind, channel, attempts, last error and time, retries it once the
-mail server takes it, and the row says so. The page passes axe in that state.
+that the clinic's SMTP server (a real aiosmtpd sink) refuses becomes FAILED, and so does its
+webhook, which a real receiver answers with an error every time; the admin sees both listed
+with recipient, kind, channel, attempts, last error and time, retries the email once the mail
+server takes it, and the row says so. The page passes axe in those states.
 
 This module runs an API process of its own: the session's web server has no SMTP_HOST (mail
 is written to files, which never fails), so its pages are served from one that sends mail."""
@@ -30,17 +31,27 @@ from tests.browser.support import (
     today_in,
 )
 from tests.graphql_client import GraphQL, unique
-from tests.notification_sinks import MailSink, eventually, smtp_sink, until
+from tests.notification_sinks import (
+    MailSink,
+    WebhookReceiver,
+    eventually,
+    smtp_sink,
+    until,
+    webhook_receiver,
+)
 from tests.notifications.conftest import NOTIFY_ENV
 from tests.servers import ApiServer
 
 Shot = Callable[..., Awaitable[Path]]
 
-DELIVERIES = """query {
-  notificationDeliveries(status: FAILED, channel: EMAIL, first: 100) {
-    edges { node { id status attempts lastError createdAt } }
+DELIVERIES = """query($channel: NotificationChannel) {
+  notificationDeliveries(status: FAILED, channel: $channel, first: 100) {
+    edges { node { id status attempts lastError createdAt recipient } }
   }
 }"""
+MINE = "query { myNotifications(first: 20) { edges { node { channel recipient } } } }"
+# The receiver's token in the URL must never be shown: a webhook's recipient is its host.
+HOOK_PATH = "/fail?key=receiver-token"
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +61,16 @@ def mail() -> Iterator[tuple[MailSink, int]]:
 
 
 @pytest.fixture(scope="module")
+def hooks() -> Iterator[WebhookReceiver]:
+    with webhook_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
 def mailing_server(
-    store_uri: str, log_dir: Path, mail: tuple[MailSink, int]
+    store_uri: str, log_dir: Path, mail: tuple[MailSink, int], hooks: WebhookReceiver
 ) -> Iterator[ApiServer]:
-    env = {**NOTIFY_ENV, "SMTP_PORT": str(mail[1])}
+    env = {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url(HOOK_PATH)}
     server = ApiServer(store_uri, unique("aayulink_deliveries_"), env=env).start(log_dir)
     yield server
     server.stop()
@@ -80,6 +97,7 @@ async def test_admin_sees_a_refused_email_and_retries_it(
     mail_gql: GraphQL,
     mail_admin: WebUser,
     mail: tuple[MailSink, int],
+    hooks: WebhookReceiver,
     shot: Shot,
 ) -> None:
     sink, _ = mail
@@ -91,12 +109,19 @@ async def test_admin_sees_a_refused_email_and_retries_it(
     sink.refusals[patient.email] = "550 5.1.1 No such mailbox"
     await book(mail_gql, patient, slots[0]["id"], reason="Check-up")
 
-    async def failed() -> list[dict[str, object]]:
-        reply = await mail_gql(DELIVERIES, {}, mail_admin.token)
+    async def failed(channel: str) -> list[dict[str, object]]:
+        reply = await mail_gql(DELIVERIES, {"channel": channel}, mail_admin.token)
         return [e["node"] for e in reply.data["notificationDeliveries"]["edges"]]
 
-    [delivery] = await until(failed)
+    [delivery] = await until(lambda: failed("EMAIL"))
     assert (delivery["status"], delivery["attempts"]) == ("FAILED", 1)
+    # The webhook answers an error each time: retried up to NOTIFICATION_MAX_ATTEMPTS (3).
+    [hook] = await until(lambda: failed("WEBHOOK"))
+    assert hook["attempts"] == 3 and len(hooks.at(HOOK_PATH)) == 3
+    assert hook["recipient"] == f"127.0.0.1:{hooks.port}"
+    # Who a delivery is for is the admin's to know; the patient reads null.
+    mine = await mail_gql(MINE, {}, patient.token)
+    assert {e["node"]["recipient"] for e in mine.data["myNotifications"]["edges"]} == {None}
 
     page = await (await new_context("desktop", mail_admin)).new_page()
     await page.goto("/#/admin")
@@ -113,6 +138,14 @@ async def test_admin_sees_a_refused_email_and_retries_it(
     await expect(row.get_by_test_id("delivery-error")).to_contain_text("550")
     await expect(row.locator("time")).to_have_attribute("datetime", str(delivery["createdAt"]))
     await expect(row.get_by_test_id("delivery-status")).to_have_text("Failed")
+    webhook = listing.locator(f'[data-delivery-id="{hook["id"]}"]')
+    await expect(webhook.get_by_test_id("delivery-recipient")).to_have_text(
+        f"127.0.0.1:{hooks.port}"
+    )
+    await expect(webhook).to_contain_text("Webhook")
+    await expect(webhook.get_by_test_id("delivery-attempts")).to_have_text("3")
+    await expect(webhook.get_by_test_id("delivery-error")).not_to_be_empty()
+    await expect(webhook).not_to_contain_text("receiver-token")
     await assert_accessible(page, "admin board, failed deliveries")
     await shot(page, "failed")
 
@@ -127,8 +160,8 @@ async def test_admin_sees_a_refused_email_and_retries_it(
     assert message["Subject"].startswith("Appointment booked")
     await assert_accessible(page, "admin board, a delivery retried")
 
-    # Read again, the list no longer holds what was delivered.
+    # Read again, the list no longer holds what was delivered; the webhook still failing stays.
     await page.get_by_role("button", name="Refresh").click()
     await expect(row).to_have_count(0)
-    await expect(listing).to_contain_text("No failed deliveries.")
-    assert await failed() == []
+    await expect(webhook).to_have_attribute("data-status", "FAILED")
+    assert await failed("EMAIL") == []
