@@ -1,6 +1,7 @@
 """The doctor's day in a real browser, at 375 px: the signed-in doctor's appointments in its own
-timezone, confirm -> start -> complete (with notes) and no-show, each saved through the API;
-bookings and cancellations made elsewhere appear without reloading; an emergency alerts it."""
+timezone, confirm -> start -> complete (with notes), no-show and its undo, each saved through
+the API; bookings and cancellations made elsewhere appear without reloading; an emergency
+alerts it."""
 
 from __future__ import annotations
 
@@ -103,6 +104,17 @@ async def test_doctor_confirms_starts_completes_and_sees_its_day_change_live(
     assert (await assert_focus_on(page, late))["appointmentId"] == walk_in["id"]
     assert (await appointment(web_gql, clinic.doctor, walk_in["id"]))["status"] == "NO_SHOW"
     await shot(page)
+
+    # Marked by mistake: the patient is in the waiting room. The undo (within 24 hours) puts it
+    # back to confirmed, the focus still on the row, and the visit starts as any other.
+    await late.get_by_role("button", name="Undo no-show").click()
+    await expect(late).to_have_attribute("data-status", "CONFIRMED")
+    assert (await assert_focus_on(page, late))["appointmentId"] == walk_in["id"]
+    assert (await appointment(web_gql, clinic.doctor, walk_in["id"]))["status"] == "CONFIRMED"
+    await expect(late.get_by_role("button", name="Undo no-show")).to_have_count(0)
+    await late.get_by_role("button", name="Start").click()
+    await expect(late).to_have_attribute("data-status", "IN_PROGRESS")
+    await assert_focus_on(page, late)
 
 
 async def test_doctor_checks_in_starts_completes_and_cannot_mark_a_no_show_early(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Self
+from urllib.parse import urlsplit
 
 import strawberry
 
@@ -50,6 +51,24 @@ class Notification:
     def last_error(self, info: Info) -> str | None:
         actor = info.context.actor
         return self.doc.last_error if actor is not None and actor.is_admin else None
+
+    @strawberry.field(
+        description="ADMIN only: who it is for: the user's name (with the address, for email), "
+        "or the webhook's host."
+    )
+    async def recipient(self, info: Info) -> str | None:
+        actor = info.context.actor
+        if actor is None or not actor.is_admin:
+            return None
+        if self.doc.recipient_id is None:
+            # Host only: a webhook URL's path or query may carry the receiver's token.
+            return urlsplit(self.doc.target or "").netloc or None
+        user = await info.context.loaders.user.load(self.doc.recipient_id)
+        if user is None:
+            return None
+        if self.doc.channel is NotificationChannel.EMAIL and user.email:
+            return f"{user.name} <{user.email}>"
+        return user.name
 
     @strawberry.field
     async def appointment(self, info: Info) -> Appointment | None:

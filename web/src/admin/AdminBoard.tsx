@@ -1,11 +1,13 @@
 // The admin's view (#/admin): the live board for a chosen date, with the appointment feed
-// and emergency alerts, and the management of specialties, doctors and schedules.
+// and emergency alerts, the management of specialties, doctors and schedules, and the
+// notifications that could not be delivered.
 import { useRef, useState, type KeyboardEvent } from 'react';
 import { useAnnounce } from '../lib/announce';
 import { useAuth } from '../lib/auth';
 import { addDays, todayIn } from '../lib/time';
 import { DoctorsPanel } from './DoctorsPanel';
 import { EmergencyAlerts } from './EmergencyAlerts';
+import { FailedDeliveries } from './FailedDeliveries';
 import { LiveBoard } from './LiveBoard';
 import { SchedulePanel } from './SchedulePanel';
 import { SpecialtiesPanel } from './SpecialtiesPanel';
@@ -16,6 +18,7 @@ const TABS = [
   { id: 'specialties', label: 'Specialties' },
   { id: 'doctors', label: 'Doctors' },
   { id: 'schedules', label: 'Schedules' },
+  { id: 'deliveries', label: 'Failed deliveries' },
 ] as const;
 
 type TabId = (typeof TABS)[number]['id'];
@@ -101,6 +104,7 @@ export default function AdminBoard() {
         {tab === 'specialties' && <SpecialtiesPanel />}
         {tab === 'doctors' && <DoctorsPanel />}
         {tab === 'schedules' && <SchedulePanel />}
+        {tab === 'deliveries' && <FailedDeliveries />}
       </div>
       {/* Mounted whatever the tab: an emergency interrupts any work. */}
       <EmergencyAlerts />

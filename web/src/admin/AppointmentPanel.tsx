@@ -156,8 +156,13 @@ export function AppointmentPanel({
             ))}
           </ol>
           <FormError error={checkIn.error ?? cancel.error} />
-          {ACTIVE.includes(a.status) && (
-            <div className="row-actions">
+        </>
+      )}
+      {/* One block, kept in view at the foot of the screen on a phone while the panel is. */}
+      <div className="desk-actions" data-testid="desk-actions">
+        <div className="row-actions">
+          {a && ACTIVE.includes(a.status) && (
+            <>
               {!a.checkedInAt && (
                 <button type="button" className="primary" disabled={checkIn.fetching} onClick={() => void arrive(a.id)}>
                   Check in
@@ -171,38 +176,38 @@ export function AppointmentPanel({
                   Cancel appointment
                 </button>
               )}
-            </div>
+            </>
           )}
-          {rescheduling && (
-            <p className="muted" data-testid="reschedule-hint">
-              Choose a free time on the board to move this appointment there.
-            </p>
-          )}
-          {cancelling && (
-            <form onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
-              <label>
-                Reason (told to the patient)
-                <input value={reason} onChange={(e) => setReason(e.target.value)} autoFocus maxLength={500} />
-              </label>
-              <button type="submit" className="danger" disabled={cancel.fetching}>
-                Confirm cancellation
-              </button>
-              <button
-                type="button"
-                onClick={() => {
-                  setCancelling(false);
-                  window.setTimeout(() => cancelButton.current?.focus(), 0);
-                }}
-              >
-                Keep it
-              </button>
-            </form>
-          )}
-        </>
-      )}
-      <button type="button" onClick={onClose}>
-        Close
-      </button>
+          <button type="button" onClick={onClose}>
+            Close
+          </button>
+        </div>
+        {a && rescheduling && (
+          <p className="muted" data-testid="reschedule-hint">
+            Choose a free time on the board to move this appointment there.
+          </p>
+        )}
+        {a && cancelling && (
+          <form onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
+            <label>
+              Reason (told to the patient)
+              <input value={reason} onChange={(e) => setReason(e.target.value)} autoFocus maxLength={500} />
+            </label>
+            <button type="submit" className="danger" disabled={cancel.fetching}>
+              Confirm cancellation
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setCancelling(false);
+                window.setTimeout(() => cancelButton.current?.focus(), 0);
+              }}
+            >
+              Keep it
+            </button>
+          </form>
+        )}
+      </div>
     </section>
   );
 }

@@ -64,6 +64,8 @@ export interface BoardAppointment {
   notes: string | null;
   startsAt: string;
   checkedInAt: string | null;
+  /** When it was marked a no-show: the undo is open for 24 hours from then. */
+  noShowAt: string | null;
   patient: Person & { phone: string | null };
   doctor: { id: string; name: string; timezone: string };
   slot: { id: string };
@@ -76,7 +78,7 @@ const SLOT_FIELDS = `
 `;
 
 const APPOINTMENT_FIELDS = `
-  id status appointmentDate appointmentTime endTime reasonForVisit notes startsAt checkedInAt
+  id status appointmentDate appointmentTime endTime reasonForVisit notes startsAt checkedInAt noShowAt
   patient { id name email phone }
   doctor { id name timezone }
   slot { id }
@@ -397,5 +399,41 @@ export interface Me {
 export const ME = gql<{ me: Me | null }, Record<string, never>>`
   query StaffMe {
     me { id name role timezone doctor { id name timezone specialty { name } } }
+  }
+`;
+
+export type DeliveryStatus = 'PENDING' | 'SENT' | 'FAILED' | 'SKIPPED';
+
+/** A notification as the admin sees it: who it was for, and why it has not arrived. */
+export interface Delivery {
+  id: string;
+  kind: string;
+  channel: 'IN_APP' | 'EMAIL' | 'WEBHOOK';
+  status: DeliveryStatus;
+  subject: string;
+  recipient: string | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+const DELIVERY_FIELDS = 'id kind channel status subject recipient attempts lastError createdAt sentAt';
+
+export const FAILED_DELIVERIES = gql<
+  { notificationDeliveries: { edges: { node: Delivery }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } },
+  { after?: string | null }
+>`
+  query FailedDeliveries($after: String) {
+    notificationDeliveries(status: FAILED, first: 50, after: $after) {
+      edges { node { ${DELIVERY_FIELDS} } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`;
+
+export const RETRY_DELIVERY = gql<{ retryNotification: Delivery }, { id: string }>`
+  mutation RetryDelivery($id: ID!) {
+    retryNotification(id: $id) { ${DELIVERY_FIELDS} }
   }
 `;

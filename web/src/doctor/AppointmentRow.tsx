@@ -1,6 +1,7 @@
 // One appointment of the doctor's day: who, when, why, whether they have arrived, and the
 // moves the contract allows. Marking a no-show or completing a visit is asked twice (neither
-// is lightly undone), and the focus stays on the row acted on.
+// is lightly undone; a no-show can be undone for 24 hours), and the focus stays on the row
+// acted on.
 import { useEffect, useRef, useState } from 'react';
 import { useMutation } from 'urql';
 import { CHECK_IN_VISIT, UPDATE_STATUS, type AppointmentStatus, type BoardAppointment } from '../admin/operations';
@@ -35,7 +36,12 @@ const ACTIONS: Partial<Record<AppointmentStatus, Action[]>> = {
     { to: 'NO_SHOW', label: 'No-show', confirm: 'Mark as a no-show? The patient is told they missed it.' },
   ],
   IN_PROGRESS: [{ to: 'COMPLETED', label: 'Complete', confirm: 'Complete the visit? It cannot be reopened.' }],
+  // The patient turned up after all: back to confirmed, then started as usual.
+  NO_SHOW: [{ to: 'CONFIRMED', label: 'Undo no-show' }],
 };
+
+/** The contract's window for undoing a no-show. */
+const NO_SHOW_UNDO_MS = 24 * 60 * 60 * 1000;
 
 export function AppointmentRow({
   appointment,
@@ -59,7 +65,10 @@ export function AppointmentRow({
   const arrived = appointment.checkedInAt;
   const started = Date.parse(appointment.startsAt) <= now;
   // A no-show is offered only once the time has come and the patient has not arrived.
-  const actions = (ACTIONS[appointment.status] ?? []).filter((a) => a.to !== 'NO_SHOW' || (started && !arrived));
+  const undoOpen = appointment.noShowAt != null && Date.parse(appointment.noShowAt) + NO_SHOW_UNDO_MS > now;
+  const actions = (ACTIONS[appointment.status] ?? []).filter((a) =>
+    a.to === 'NO_SHOW' ? started && !arrived : appointment.status !== 'NO_SHOW' || undoOpen,
+  );
   const canCheckIn = (appointment.status === 'SCHEDULED' || appointment.status === 'CONFIRMED') && !arrived;
 
   useEffect(() => {
@@ -76,7 +85,8 @@ export function AppointmentRow({
     row.current?.focus();
     if (result.data) {
       onChanged(result.data.updateAppointmentStatus);
-      onAnnounce(`${who}, ${appointment.appointmentTime}: ${STATUS_LABEL[action.to].toLowerCase()}`);
+      const done = appointment.status === 'NO_SHOW' ? 'no-show undone' : STATUS_LABEL[action.to].toLowerCase();
+      onAnnounce(`${who}, ${appointment.appointmentTime}: ${done}`);
     }
   };
 
