@@ -103,11 +103,13 @@ async def login_admin(gql: GraphQL) -> WebUser:
     return await login(gql, ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
-async def make_patient(gql: GraphQL, name: str = "Asha Patient") -> WebUser:
+async def make_patient(
+    gql: GraphQL, name: str = "Asha Patient", timezone: str | None = None
+) -> WebUser:
+    """A registered patient; `timezone` is its `User.timezone` (the clinic's when None)."""
     email = f"{unique('web-patient')}@example.com"
-    reply = await gql(
-        REGISTER, {"input": {"email": email, "password": PATIENT_PASSWORD, "name": name}}
-    )
+    patient = {"email": email, "password": PATIENT_PASSWORD, "name": name, "timezone": timezone}
+    reply = await gql(REGISTER, {"input": patient})
     return _user(reply.data["register"], PATIENT_PASSWORD)
 
 

@@ -1,17 +1,19 @@
 /** Four weeks of a doctor's days, each with how many times a patient could book now. */
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useQuery } from 'urql';
-import { addDays } from '../lib/time';
+import { addDays, formatTime } from '../lib/time';
 import { dayMonth, longDate, shortDate, weekday } from './dates';
 import type { LiveCount } from './DayGrid';
 import { AVAILABILITY, type DoctorSummary } from './operations';
+import { dateIn, useZoneFor } from './zone';
 
 const SPAN = 28;
+const WEEK = 7;
 
 interface Data {
   doctor: {
     availability: { date: string; bookable: number }[];
-    nextAvailableSlot: { id: string; date: string; startTime: string } | null;
+    nextAvailableSlot: { id: string; date: string; startTime: string; startsAt: string } | null;
   } | null;
 }
 
@@ -39,14 +41,57 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
   if (live && live.doctorId === doctor.id && counts.has(live.date))
     counts.set(live.date, live.bookable);
   const next = data?.doctor?.nextAvailableSlot;
+  const zone = useZoneFor()(doctor.timezone);
   const days = Array.from({ length: SPAN }, (_, i) => addDays(from, i));
   const lastBookable = addDays(today, doctor.maxDaysAhead);
+  const lastShown = addDays(today, Math.ceil((doctor.maxDaysAhead + 1) / SPAN) * SPAN - 1);
+
+  // The ARIA grid pattern: one tab stop (the focused day), arrows move it, Enter chooses.
+  const [active, setActive] = useState(selected);
+  const current = active >= from && active <= to ? active : selected >= from && selected <= to ? selected : from;
+  useEffect(() => setActive(selected), [selected]);
+  const wantFocus = useRef(false);
+  const cells = useRef(new Map<string, HTMLButtonElement>());
+  useEffect(() => {
+    if (!wantFocus.current) return;
+    wantFocus.current = false;
+    cells.current.get(current)?.focus();
+  }, [current]);
+  const moveTo = (day: string) => {
+    const target = day < today ? today : day > lastShown ? lastShown : day;
+    wantFocus.current = true;
+    setActive(target);
+    if (target < from || target > to) {
+      const pages = Math.floor((Date.parse(target) - Date.parse(today)) / 86_400_000 / SPAN);
+      onFrom(addDays(today, pages * SPAN));
+    } else {
+      cells.current.get(target)?.focus();
+    }
+  };
+  const onKey = (event: KeyboardEvent<HTMLButtonElement>, day: string) => {
+    const index = days.indexOf(day);
+    const moves: Record<string, () => string> = {
+      ArrowLeft: () => addDays(day, -1),
+      ArrowRight: () => addDays(day, 1),
+      ArrowUp: () => addDays(day, -WEEK),
+      ArrowDown: () => addDays(day, WEEK),
+      Home: () => addDays(day, -(index % WEEK)),
+      End: () => addDays(day, WEEK - 1 - (index % WEEK)),
+      PageUp: () => addDays(day, -SPAN),
+      PageDown: () => addDays(day, SPAN),
+    };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    moveTo(move());
+  };
+  const weeks = Array.from({ length: SPAN / WEEK }, (_, w) => days.slice(w * WEEK, w * WEEK + WEEK));
   return (
     <section className="pp-card" aria-labelledby="pp-cal-title">
       <h2 id="pp-cal-title">Choose a day</h2>
       <p className="pp-muted" data-testid="next-available">
         {next
-          ? `Next free time: ${shortDate(next.date)} at ${next.startTime}.`
+          ? `Next free time: ${shortDate(dateIn(next.startsAt, zone))} at ${formatTime(next.startsAt, zone)}.`
           : data
             ? 'No bookable time in the booking window.'
             : '\u00a0'}
@@ -85,29 +130,54 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
           ›
         </button>
       </div>
-      <div className="pp-cal" role="group" aria-label="Days">
-        {days.map((day) => {
+      <p className="pp-sr" id="pp-cal-keys">
+        Arrow keys move between days, Page Up and Page Down by four weeks, Enter chooses.
+      </p>
+      <div
+        className="pp-cal"
+        role="grid"
+        aria-labelledby="pp-cal-title"
+        aria-describedby="pp-cal-keys"
+        data-testid="calendar-grid"
+      >
+        {weeks.map((week) => (
+          <div role="row" className="pp-cal-week" key={week[0]}>
+        {week.map((day) => {
           const count = counts.get(day);
           return (
+            <div role="gridcell" key={day} aria-selected={day === selected}>
             <button
-              key={day}
+              ref={(el) => {
+                if (el) cells.current.set(day, el);
+                else cells.current.delete(day);
+              }}
               type="button"
-              className={`pp-day${count ? ' pp-day-open' : ''}`}
+              tabIndex={day === current ? 0 : -1}
+              className={`pp-day${count ? ' pp-day-open' : ''}${day === selected ? ' pp-day-selected' : ''}`}
               data-testid="calendar-day"
               data-date={day}
               data-bookable={count ?? 0}
-              aria-pressed={day === selected}
-              onClick={() => onSelect(day)}
+              onClick={() => {
+                setActive(day);
+                onSelect(day);
+              }}
+              onKeyDown={(event) => onKey(event, day)}
             >
               {/* Named by what it shows (no aria-label, which axe's label-content-name-mismatch
                   flags when it does not start with the visible text); the rest is for readers. */}
               <span className="pp-day-wd">{weekday(day)}</span>{' '}
               <span className="pp-day-dm">{dayMonth(day)}</span>{' '}
               <span className="pp-day-n">{count === undefined ? '' : count}</span>
-              <span className="pp-sr">{count === undefined ? ' loading' : ' bookable'}, {longDate(day)}</span>
+              <span className="pp-sr">
+                {count === undefined ? ' loading' : ' bookable'}, {longDate(day)}
+                {day === selected ? ', chosen' : ''}
+              </span>
             </button>
+            </div>
           );
         })}
+          </div>
+        ))}
       </div>
     </section>
   );
