@@ -9,6 +9,20 @@ import { dateIn, useZoneFor } from './zone';
 
 const SPAN = 28;
 const WEEK = 7;
+/** Phone width (patient.css's one-column layout): the calendar shows one week, so the day's
+ * times sit right under the chosen day. */
+const NARROW = '(max-width: 759px)';
+
+function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(() => window.matchMedia(NARROW).matches);
+  useEffect(() => {
+    const query = window.matchMedia(NARROW);
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener('change', changed);
+    return () => query.removeEventListener('change', changed);
+  }, []);
+  return narrow;
+}
 
 interface Data {
   doctor: {
@@ -57,14 +71,14 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
     wantFocus.current = false;
     cells.current.get(current)?.focus();
   }, [current]);
-  const moveTo = (day: string) => {
+  const moveTo = (day: string, focus = true) => {
     const target = day < today ? today : day > lastShown ? lastShown : day;
-    wantFocus.current = true;
+    wantFocus.current = focus;
     setActive(target);
     if (target < from || target > to) {
       const pages = Math.floor((Date.parse(target) - Date.parse(today)) / 86_400_000 / SPAN);
       onFrom(addDays(today, pages * SPAN));
-    } else {
+    } else if (focus) {
       cells.current.get(target)?.focus();
     }
   };
@@ -85,7 +99,11 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
     event.preventDefault();
     moveTo(move());
   };
+  const narrow = useNarrow();
+  const [allWeeks, setAllWeeks] = useState(false);
+  const oneWeek = narrow && !allWeeks;
   const weeks = Array.from({ length: SPAN / WEEK }, (_, w) => days.slice(w * WEEK, w * WEEK + WEEK));
+  const shownWeek = weeks.find((week) => week.includes(current)) ?? weeks[0];
   return (
     <section className="pp-card" aria-labelledby="pp-cal-title">
       <h2 id="pp-cal-title">Choose a day</h2>
@@ -112,20 +130,22 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
       <div className="pp-cal-nav">
         <button
           type="button"
-          disabled={from <= today}
-          onClick={() => onFrom(addDays(from, -SPAN))}
-          aria-label="Previous four weeks"
+          disabled={oneWeek ? shownWeek[0] <= today : from <= today}
+          onClick={() => (oneWeek ? moveTo(addDays(current, -WEEK), false) : onFrom(addDays(from, -SPAN)))}
+          aria-label={oneWeek ? 'Previous week' : 'Previous four weeks'}
         >
           ‹
         </button>
         <span>
-          {dayMonth(from)} – {dayMonth(to)}
+          {oneWeek
+            ? `${dayMonth(shownWeek[0])} – ${dayMonth(shownWeek[WEEK - 1])}`
+            : `${dayMonth(from)} – ${dayMonth(to)}`}
         </span>
         <button
           type="button"
-          disabled={to >= lastBookable}
-          onClick={() => onFrom(addDays(from, SPAN))}
-          aria-label="Next four weeks"
+          disabled={oneWeek ? shownWeek[WEEK - 1] >= lastBookable : to >= lastBookable}
+          onClick={() => (oneWeek ? moveTo(addDays(current, WEEK), false) : onFrom(addDays(from, SPAN)))}
+          aria-label={oneWeek ? 'Next week' : 'Next four weeks'}
         >
           ›
         </button>
@@ -140,7 +160,7 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
         aria-describedby="pp-cal-keys"
         data-testid="calendar-grid"
       >
-        {weeks.map((week) => (
+        {weeks.filter((week) => !oneWeek || week.includes(current)).map((week) => (
           <div role="row" className="pp-cal-week" key={week[0]}>
         {week.map((day) => {
           const count = counts.get(day);
@@ -179,6 +199,16 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
           </div>
         ))}
       </div>
+      {narrow && (
+        <button
+          type="button"
+          className="pp-link pp-cal-more"
+          aria-expanded={allWeeks}
+          onClick={() => setAllWeeks((all) => !all)}
+        >
+          {allWeeks ? 'Show one week' : 'Show four weeks'}
+        </button>
+      )}
     </section>
   );
 }
