@@ -11,6 +11,7 @@ from pathlib import Path
 
 from playwright.async_api import Request, expect
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import NewContext
 from tests.browser.support import (
     WebUser,
@@ -94,6 +95,7 @@ async def test_the_password_rule_is_shown_before_submitting(
     await page.get_by_label("Email").fill("short-password@example.com")
     await password.fill("abc")
     await expect(rule).to_have_text(f"Password: {PASSWORD_RULE}. 5 more to go.")
+    await assert_accessible(page, "register form with the password rule")
     # The browser holds a too-short password back: nothing reaches the API.
     await page.get_by_role("button", name="Create account").click()
     assert await password.evaluate("(el) => el.validity.tooShort") is True
@@ -153,6 +155,7 @@ async def test_at_375px_the_day_grid_sits_next_to_the_chosen_day(
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the page scrolls sideways at 375 px ({width} px wide)"
     await shot(page)
+    await assert_accessible(page, "patient portal at 375 px, one week shown")
 
     # The four weeks are a button away, and arrow keys move the shown week with the focus.
     await page.get_by_role("button", name="Show four weeks").click()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, expect
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import NewContext
 from tests.browser.support import (
     WebUser,
@@ -94,6 +95,8 @@ async def test_times_in_the_patients_zone_with_the_doctors_named_and_a_switch(
     await expect(row).to_contain_text(f"{la_day}, {la_time}{DASH}{la_end}")
     await expect(row.get_by_test_id("appointment-zone")).to_contain_text(PATIENT_ZONE)
     await expect(row.get_by_test_id("appointment-zone")).to_contain_text(f"09:00 {DOCTOR_ZONE}")
+
+    await assert_accessible(page, "patient portal in the patient's zone, a booking made")
 
     # The switch: the doctor's local times everywhere, kept across a reload.
     await page.get_by_role("switch", name="Show the doctor's local times").check()
