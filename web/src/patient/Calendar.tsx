@@ -150,6 +150,17 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
           ›
         </button>
       </div>
+      {/* Above the days: at phone width nothing comes between the chosen day and its times. */}
+      {narrow && (
+        <button
+          type="button"
+          className="pp-link pp-cal-more"
+          aria-expanded={allWeeks}
+          onClick={() => setAllWeeks((all) => !all)}
+        >
+          {allWeeks ? 'Show one week' : 'Show four weeks'}
+        </button>
+      )}
       <p className="pp-sr" id="pp-cal-keys">
         Arrow keys move between days, Page Up and Page Down by four weeks, Enter chooses.
       </p>
@@ -199,16 +210,6 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
           </div>
         ))}
       </div>
-      {narrow && (
-        <button
-          type="button"
-          className="pp-link pp-cal-more"
-          aria-expanded={allWeeks}
-          onClick={() => setAllWeeks((all) => !all)}
-        >
-          {allWeeks ? 'Show one week' : 'Show four weeks'}
-        </button>
-      )}
     </section>
   );
 }

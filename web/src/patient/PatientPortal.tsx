@@ -135,7 +135,11 @@ export default function PatientPortal() {
   });
   const nextFreeDate =
     nextFree.data?.doctor?.id === route.doctor ? nextFree.data?.doctor?.nextAvailableSlot?.date : undefined;
-  const nextFreeKnown = !!route.doctor && nextFree.data?.doctor?.id === route.doctor && !nextFree.fetching;
+  const nextFreeKnown =
+    !!route.doctor &&
+    !!nextFree.data &&
+    !nextFree.fetching &&
+    (nextFree.data.doctor === null || nextFree.data.doctor.id === route.doctor);
   useEffect(() => {
     if (route.doctor && !route.date && nextFreeDate) setRoute({ doctor: route.doctor, date: nextFreeDate });
   }, [route.doctor, route.date, nextFreeDate, setRoute]);

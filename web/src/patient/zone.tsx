@@ -1,7 +1,7 @@
 /** The zone the portal shows times in: the viewer's own (`User.timezone` from `me`, else the
  * browser's), or, with the switch on, each doctor's local time. Slots carry their instant
  * (`startsAt`), so a time is re-read in any zone without a date library. */
-import { createContext, useContext } from 'react';
+import { createContext, useCallback, useContext } from 'react';
 import { formatTime, localZone, todayIn, zoneLabel } from '../lib/time';
 import { shortDate } from './dates';
 
@@ -16,8 +16,8 @@ export const ViewZoneContext = createContext<ViewZone>({ mine: localZone(), doct
 
 /** The zone to show a doctor's times in, for this viewer. */
 export function useZoneFor(): (doctorZone: string) => string {
-  const view = useContext(ViewZoneContext);
-  return (doctorZone: string) => (view.doctors ? doctorZone : view.mine);
+  const { doctors, mine } = useContext(ViewZoneContext);
+  return useCallback((doctorZone: string) => (doctors ? doctorZone : mine), [doctors, mine]);
 }
 
 export function useViewZone(): ViewZone {
