@@ -141,16 +141,28 @@ async def test_at_375px_the_day_grid_sits_next_to_the_chosen_day(
     page = await (await new_context("mobile", patient)).new_page()
     # A day late in the four weeks (its last row), and then one in the first.
     for day in (today + timedelta(days=24), today + timedelta(days=2)):
-        await make_slots(web_gql, web_admin, clinic, day, day_times(6))
+        slots = await make_slots(web_gql, web_admin, clinic, day, day_times(6))
         await page.goto(patient_link(base_url, clinic.doctor_id, day))
         await expect(page.get_by_test_id("day-grid")).to_have_attribute("data-ready", "true")
         await expect(page.get_by_test_id("slot-cell")).to_have_count(6)
+        await expect(page.get_by_test_id("slot-cell").first).to_have_attribute(
+            "data-slot-id", slots[0]["id"]
+        )
         chosen = page.locator(f'[data-testid="calendar-day"][data-date="{day.isoformat()}"]')
-        day_box = await chosen.bounding_box()
-        grid_box = await page.get_by_test_id("day-grid").bounding_box()
-        assert day_box and grid_box
-        gap = grid_box["y"] - (day_box["y"] + day_box["height"])
-        # The calendar's one week, its toggle and the grid's heading lie between: no more.
+        await expect(chosen.locator("xpath=..")).to_have_attribute("aria-selected", "true")
+        await expect(page.get_by_test_id("calendar-day")).to_have_count(7)
+        # Both measured in one script, so no scroll can fall between the two.
+        gap = await page.evaluate(
+            """(date) => {
+                const day = document.querySelector(
+                    `[data-testid="calendar-day"][data-date="${date}"]`).getBoundingClientRect();
+                const grid = document.querySelector('[data-testid="day-grid"]')
+                    .getBoundingClientRect();
+                return grid.top - day.bottom;
+            }""",
+            day.isoformat(),
+        )
+        # Only the calendar card's end and the grid's heading lie between: no more.
         assert 0 < gap < 250, f"the day grid is {gap:.0f} px below the chosen day at 375 px"
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the page scrolls sideways at 375 px ({width} px wide)"

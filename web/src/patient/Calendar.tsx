@@ -63,7 +63,13 @@ export default function Calendar({ doctor, today, from, selected, onFrom, onSele
   // The ARIA grid pattern: one tab stop (the focused day), arrows move it, Enter chooses.
   const [active, setActive] = useState(selected);
   const current = active >= from && active <= to ? active : selected >= from && selected <= to ? selected : from;
-  useEffect(() => setActive(selected), [selected]);
+  // A newly chosen day (a click, a deep link, "Show that day") becomes the focused one in the
+  // same render, so the phone's one-week view never shows the old week first.
+  const [lastSelected, setLastSelected] = useState(selected);
+  if (lastSelected !== selected) {
+    setLastSelected(selected);
+    setActive(selected);
+  }
   const wantFocus = useRef(false);
   const cells = useRef(new Map<string, HTMLButtonElement>());
   useEffect(() => {
