@@ -5,8 +5,9 @@ Fixtures:
 - `web_server`, `base_url`: the API process (GraphiQL on) and its origin.
 - `web_gql`, `web_admin`: GraphQL over HTTP to it, and the admin signed in.
 - `browser`: one chromium for the session (/usr/bin/chromium; missing it fails, never skips).
-- `new_context(viewport="desktop"|"mobile", user=None)`: a fresh context (1280x800 or 375x812),
-  signed in as `user` when given; closed after the test. Console errors and uncaught page errors
+- `new_context(viewport="desktop"|"mobile", user=None, timezone_id="UTC")`: a fresh context
+  (1280x800 or 375x812) in that browser time zone, signed in as `user` when given; closed after
+  the test. Console errors and uncaught page errors
   fail the test (mark it `allow_console_errors` when a test provokes them on purpose).
 - `shot(page, label="")`: saves test-results/browser/<test-name>[-label].png. A failing test
   also saves every open page as <test-name>-failure-<n>.png.
@@ -104,7 +105,7 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
 
 class NewContext(Protocol):
     def __call__(
-        self, viewport: str = "desktop", user: WebUser | None = None
+        self, viewport: str = "desktop", user: WebUser | None = None, timezone_id: str = "UTC"
     ) -> Awaitable[BrowserContext]: ...
 
 
@@ -123,14 +124,16 @@ async def new_context(
         page.on("console", on_console)
         page.on("pageerror", lambda error: problems.append(f"page error on {page.url}: {error}"))
 
-    async def make(viewport: str = "desktop", user: WebUser | None = None) -> BrowserContext:
+    async def make(
+        viewport: str = "desktop", user: WebUser | None = None, timezone_id: str = "UTC"
+    ) -> BrowserContext:
         context = await browser.new_context(
             base_url=base_url,
             viewport=VIEWPORTS[viewport],  # type: ignore[arg-type]
             is_mobile=viewport == "mobile",
             has_touch=viewport == "mobile",
             storage_state=storage_state(base_url, user) if user else None,  # type: ignore[arg-type]
-            timezone_id="UTC",
+            timezone_id=timezone_id,
             locale="en-GB",
         )
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)

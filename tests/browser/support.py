@@ -105,11 +105,15 @@ async def login_admin(gql: GraphQL) -> WebUser:
 
 
 async def make_patient(
-    gql: GraphQL, name: str = "Asha Patient", phone: str | None = None
+    gql: GraphQL,
+    name: str = "Asha Patient",
+    phone: str | None = None,
+    timezone: str | None = None,
 ) -> WebUser:
+    """A registered patient; `timezone` is its `User.timezone` (the clinic's when None)."""
     email = f"{unique('web-patient')}@example.com"
-    account = {"email": email, "password": PATIENT_PASSWORD, "name": name}
-    reply = await gql(REGISTER, {"input": account | ({"phone": phone} if phone else {})})
+    patient = {"email": email, "password": PATIENT_PASSWORD, "name": name, "timezone": timezone}
+    reply = await gql(REGISTER, {"input": patient | ({"phone": phone} if phone else {})})
     return _user(reply.data["register"], PATIENT_PASSWORD)
 
 

@@ -47,6 +47,12 @@ SEND_EMERGENCY = """mutation($input: EmergencyRequestInput!) {
 EMERGENCIES = "subscription { emergencyRequests { message patient { id } doctor { id } } }"
 
 
+async def local_patient(gql: GraphQL, name: str = "Asha Patient") -> WebUser:
+    """A patient in the doctor's zone (make_clinic's), so the portal shows the slots' own times
+    (tests/browser/test_patient_own_time.py covers a patient elsewhere)."""
+    return await make_patient(gql, name, timezone="Asia/Kolkata")
+
+
 def cell(page: Page, slot: dict[str, Any]) -> Locator:
     return slot_cell(page, slot["id"])
 
@@ -56,7 +62,7 @@ async def test_two_patients_see_a_hold_greyed_within_a_second_and_then_booked(
 ) -> None:
     clinic, day, slots = await clinic_day(web_gql, web_admin)
     patient_a, patient_b = await asyncio.gather(
-        make_patient(web_gql, "Asha A"), make_patient(web_gql, "Bala B")
+        local_patient(web_gql, "Asha A"), local_patient(web_gql, "Bala B")
     )
     page_a = await (await new_context("desktop", patient_a)).new_page()
     page_b = await (await new_context("desktop", patient_b)).new_page()
@@ -105,7 +111,7 @@ async def test_two_patients_see_a_hold_greyed_within_a_second_and_then_booked(
     await expect(row).to_contain_text(slots[0]["startTime"])
     await expect(row).to_contain_text(clinic.timezone)
     await expect(cell(page_b, slots[0])).to_have_attribute("data-state", "BOOKED")
-    await expect(cell(page_a, slots[0])).to_have_attribute("data-state", "BOOKED")
+    await expect(cell(page_a, slots[0])).to_have_attribute("data-state", "YOURS")
     await expect(page_a.get_by_test_id("lock-countdown")).to_have_count(0)
     await shot(page_a, "a-booked")
     await shot(page_b, "b-sees-taken")
@@ -121,14 +127,14 @@ async def test_reschedule_and_cancel_from_my_appointments(
     new_context: NewContext, base_url: str, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
     clinic, day, slots = await clinic_day(web_gql, web_admin)
-    patient = await make_patient(web_gql)
+    patient = await local_patient(web_gql)
     booked = await web_gql(BOOK, {"slotId": slots[0]["id"]}, patient.token)
     appointment_id = booked.data["bookAppointment"]["id"]
     page = await (await new_context("desktop", patient)).new_page()
     await open_portal_day(page, base_url, clinic, day)
     row = page.locator(f'[data-testid="appointment-row"][data-appointment-id="{appointment_id}"]')
     await expect(row).to_have_attribute("data-status", "SCHEDULED")
-    await expect(cell(page, slots[0])).to_have_attribute("data-state", "BOOKED")
+    await expect(cell(page, slots[0])).to_have_attribute("data-state", "YOURS")
 
     # Reschedule: pick another time in the grid, confirm the move.
     await row.get_by_role("button", name="Reschedule").click()
@@ -140,7 +146,7 @@ async def test_reschedule_and_cancel_from_my_appointments(
     await expect(row).to_contain_text(slots[2]["startTime"])
     await expect(row).to_have_attribute("data-status", "SCHEDULED")
     await expect(cell(page, slots[0])).to_have_attribute("data-state", "AVAILABLE")
-    await expect(cell(page, slots[2])).to_have_attribute("data-state", "BOOKED")
+    await expect(cell(page, slots[2])).to_have_attribute("data-state", "YOURS")
     await shot(page, "rescheduled")
     moved = (await web_gql(MY_APPOINTMENTS, token=patient.token)).data["myAppointments"]
     assert [(a["id"], a["slot"]["id"], a["status"]) for a in moved] == [
@@ -168,7 +174,7 @@ async def test_patient_flow_at_375px_from_specialty_to_booking(
     new_context: NewContext, base_url: str, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
     clinic, day, slots = await clinic_day(web_gql, web_admin)
-    patient = await make_patient(web_gql)
+    patient = await local_patient(web_gql)
     page = await (await new_context("mobile", patient)).new_page()
     await page.goto(f"{base_url}/#/patient")
 
@@ -210,7 +216,7 @@ async def test_a_refusal_is_explained_lock_limit_reached(
     new_context: NewContext, base_url: str, web_gql: GraphQL, web_admin: WebUser, shot: Shot
 ) -> None:
     clinic, day, slots = await clinic_day(web_gql, web_admin)
-    patient = await make_patient(web_gql)
+    patient = await local_patient(web_gql)
     # Two holds already (the limit), taken elsewhere: the portal restores both from myLocks.
     for slot in slots[:2]:
         await web_gql(LOCK, {"slotId": slot["id"]}, patient.token)
@@ -245,7 +251,7 @@ async def test_an_emergency_request_from_the_portal_reaches_the_clinic(
     shot: Shot,
 ) -> None:
     clinic, day, _ = await clinic_day(web_gql, web_admin, count=1)
-    patient = await make_patient(web_gql)
+    patient = await local_patient(web_gql)
     message = unique("Severe bleeding after a fall ")
     async with connect(web_server.ws_url, web_admin.token) as admin_socket:
         requests = admin_socket.subscribe(
@@ -302,7 +308,7 @@ async def test_a_hold_left_to_expire_frees_the_time_for_everyone(
 ) -> None:
     base_url = f"http://127.0.0.1:{short_lock_server.port}"
     clinic, day, slots = await clinic_day(web_gql, web_admin, count=2)
-    patient_a, patient_b = await asyncio.gather(make_patient(web_gql), make_patient(web_gql))
+    patient_a, patient_b = await asyncio.gather(local_patient(web_gql), local_patient(web_gql))
     problems: list[str] = []
     contexts = [
         await browser.new_context(

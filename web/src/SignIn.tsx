@@ -4,6 +4,13 @@ import { useId, useState, type FormEvent } from 'react';
 import { useAnnounce } from './lib/announce';
 import { useAuth } from './lib/auth';
 import { describeError, errorDetail } from './lib/errors';
+import { localZone } from './lib/time';
+
+/** The API's password rule (app/domain/validation.py: PASSWORD_MIN, PASSWORD_MAX), shown before
+ * submitting rather than only in the refusal. */
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 128;
+const PASSWORD_RULE = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
 
 type Mode = 'signin' | 'register';
 const MODES: readonly Mode[] = ['signin', 'register'];
@@ -20,13 +27,15 @@ export default function SignIn() {
   const [busy, setBusy] = useState(false);
   const id = useId();
   const errorId = `${id}-error`;
+  const ruleId = `${id}-password-rule`;
+  const passwordShort = mode === 'register' && password.length > 0 && password.length < PASSWORD_MIN;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const user = mode === 'signin' ? await login(email, password) : await register({ email, password, name, phone });
+      const user = mode === 'signin' ? await login(email, password) : await register({ email, password, name, phone, timezone: localZone() });
       announce(`Signed in as ${user.name}`);
     } catch (caught) {
       const detail = errorDetail(caught);
@@ -103,8 +112,17 @@ export default function SignIn() {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             aria-invalid={invalid('password')}
+            minLength={mode === 'register' ? PASSWORD_MIN : undefined}
+            maxLength={mode === 'register' ? PASSWORD_MAX : undefined}
+            aria-describedby={mode === 'register' ? ruleId : undefined}
           />
         </label>
+        {mode === 'register' && (
+          <p id={ruleId} className="hint" data-testid="password-rule">
+            Password: {PASSWORD_RULE}
+            {passwordShort ? ` ${PASSWORD_MIN - password.length} more to go.` : ''}
+          </p>
+        )}
         {mode === 'register' && (
           <label className="field">
             Phone (optional)

@@ -29,6 +29,8 @@ export interface RegisterInput {
   password: string;
   name: string;
   phone?: string;
+  /** IANA; the register form sends the browser's, so times are shown in the patient's own. */
+  timezone?: string;
 }
 
 export interface AuthState {

@@ -2,8 +2,9 @@
  * book them (slotUpdates for this doctor and date only). */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
-import { zoneLabel } from '../lib/time';
-import { longDate } from './dates';
+import { formatTime, zoneLabel } from '../lib/time';
+import { longDate, shortDate } from './dates';
+import { dateIn, useViewZone } from './zone';
 import { DAY_SLOTS, SLOT_UPDATES, type DoctorSummary, type Slot } from './operations';
 import {
   cellState,
@@ -32,6 +33,11 @@ interface Props {
   date: string;
   /** The slot a mutation is under way for, shown busy. */
   busySlotId: string | null;
+  /** The slots of the patient's own active appointments. */
+  mySlotIds?: ReadonlySet<string>;
+  /** Move the focus to the first time that can be picked (a reschedule just began). */
+  focusFirst?: boolean;
+  onFocused?: () => void;
   rescheduling: boolean;
   onPick: (slot: Slot, state: CellState, doctor: DoctorSummary) => void;
   onChange?: (message: string) => void;
@@ -46,6 +52,9 @@ export default function DayGrid({
   doctorId,
   date,
   busySlotId,
+  mySlotIds,
+  focusFirst = false,
+  onFocused,
   rescheduling,
   onPick,
   onChange,
@@ -86,6 +95,9 @@ export default function DayGrid({
   );
   useRereadWhenLive(epoch, missed, gaveUpWaiting, refetch);
   const doctor = data?.doctor ?? null;
+  const view = useViewZone();
+  const zone = doctor && view.doctors ? doctor.timezone : view.mine;
+  const gridRef = useRef<HTMLDivElement>(null);
 
   const snapshotAt = useMemo(() => Date.now(), [data]);
   const [now, setNow] = useState(Date.now());
@@ -107,18 +119,26 @@ export default function DayGrid({
     const after = new Map<string, CellState>();
     const changed: string[] = [];
     for (const slot of slots) {
-      const state = cellState(slot, doctor, now);
+      const state = cellState(slot, doctor, now, mySlotIds);
       after.set(slot.id, state);
       const was = before.get(slot.id);
-      if (was && was !== state && state !== 'PAST' && state !== 'MINE') {
-        changed.push(`${slot.startTime} is now ${STATE_TEXT[state]}`);
+      if (was && was !== state && state !== 'PAST' && state !== 'MINE' && state !== 'YOURS') {
+        changed.push(`${formatTime(slot.startsAt, zone)} is now ${STATE_TEXT[state]}`);
       }
     }
     seen.current = after;
     if (changed.length && onChange) onChange(changed.join('; '));
-  }, [slots, doctor, now, onChange]);
+  }, [slots, doctor, now, onChange, mySlotIds, zone]);
 
   const ready = !!doctor && !fetching && connected;
+  useEffect(() => {
+    if (!focusFirst || !ready) return;
+    const first =
+      gridRef.current?.querySelector<HTMLElement>('[data-testid="slot-cell"][aria-disabled="false"]') ??
+      gridRef.current;
+    first?.focus();
+    onFocused?.();
+  }, [focusFirst, ready, onFocused]);
   useEffect(() => {
     if (ready || error || (data && !data.doctor)) onSettled?.();
   }, [ready, error, data, onSettled]);
@@ -132,9 +152,13 @@ export default function DayGrid({
   return (
     <section className="pp-card" aria-labelledby="pp-day-title">
       <h2 id="pp-day-title">{longDate(date)}</h2>
-      <p className="pp-muted">
+      <p className="pp-muted" data-testid="grid-zone">
         {doctor
-          ? `Times in ${zoneLabel(doctor.timezone)}, the doctor's time zone. ${bookable} of ${slots.length} times bookable.`
+          ? `${
+              zone === doctor.timezone
+                ? `Times in ${zoneLabel(zone)}, the doctor's time zone.`
+                : `Times in ${zoneLabel(zone)}, your time zone (the doctor's day in ${zoneLabel(doctor.timezone)}).`
+            } ${bookable} of ${slots.length} times bookable.`
           : data && !fetching
             ? 'This doctor was not found; choose another.'
             : 'Loading the day…'}
@@ -151,6 +175,8 @@ export default function DayGrid({
         </p>
       )}
       <div
+        ref={gridRef}
+        tabIndex={-1}
         className="pp-grid"
         data-testid="day-grid"
         data-ready={ready ? 'true' : 'false'}
@@ -160,8 +186,13 @@ export default function DayGrid({
       >
         {doctor &&
           slots.map((slot) => {
-            const state = cellState(slot, doctor, now);
+            const state = cellState(slot, doctor, now, mySlotIds);
             const can = pickable(state);
+            const start = formatTime(slot.startsAt, zone);
+            const end = formatTime(slot.endsAt ?? slot.startsAt, zone);
+            const day = dateIn(slot.startsAt, zone);
+            // The doctor's day can begin or end on another of the viewer's days: say which.
+            const otherDay = day !== date ? shortDate(day) : '';
             const busy = busySlotId === slot.id;
             return (
               <button
@@ -172,16 +203,18 @@ export default function DayGrid({
                 data-slot-id={slot.id}
                 data-state={state}
                 data-start-time={slot.startTime}
+                data-shown-time={start}
                 aria-disabled={!can || busy}
                 onClick={() => {
                   if (can && !busy) onPick(slot, state, doctor);
                 }}
               >
                 {/* Named by what it shows, then the rest for readers (no mismatching aria-label). */}
-                <span className="pp-cell-time">{slot.startTime}</span>{' '}
+                <span className="pp-cell-time">{start}</span>{' '}
+                {otherDay && <span className="pp-cell-day">{otherDay} </span>}
                 <span className="pp-cell-badge">{busy ? '…' : STATE_BADGE[state]}</span>
                 <span className="pp-sr">
-                  , {slot.startTime} to {slot.endTime}, {STATE_TEXT[state]}
+                  , {start} to {end}, {STATE_TEXT[state]}
                 </span>
               </button>
             );

@@ -1,7 +1,7 @@
 /** The times this patient holds: a countdown to each lock's expiry, a reason, Book and Release. */
 import { useEffect, useRef, useState } from 'react';
-import { formatCountdown, secondsUntil, zoneLabel } from '../lib/time';
-import { shortDate } from './dates';
+import { formatCountdown, secondsUntil } from '../lib/time';
+import { rangeIn, useZoneFor, zoneNote } from './zone';
 import type { HeldSlot } from './operations';
 
 interface Props {
@@ -81,6 +81,7 @@ function HoldCard({
     return () => window.clearInterval(timer);
   }, [expiresAt, hold, onExpired, onLastMinute]);
   const reasonId = `pp-reason-${hold.id}`;
+  const zone = useZoneFor()(hold.doctor.timezone);
   const urgent = left <= 60;
   return (
     <form
@@ -93,12 +94,10 @@ function HoldCard({
       }}
     >
       <p className="pp-hold-what">
-        <strong>
-          {shortDate(hold.date)}, {hold.startTime}–{hold.endTime}
-        </strong>{' '}
-        with {hold.doctor.name} ({hold.doctor.specialty.name})
+        <strong>{rangeIn(hold.startsAt, hold.endsAt, zone)}</strong> with {hold.doctor.name} (
+        {hold.doctor.specialty.name})
         <br />
-        <span className="pp-muted">{zoneLabel(hold.doctor.timezone)}</span>
+        <span className="pp-muted">{zoneNote(zone, hold.doctor.timezone, hold.startsAt)}</span>
       </p>
       <p className={urgent ? 'pp-countdown pp-urgent' : 'pp-countdown'}>
         Held for{' '}

@@ -2,8 +2,8 @@
  * reschedule or cancel from another tab), with cancel and reschedule. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
-import { zoneLabel } from '../lib/time';
-import { shortDate } from './dates';
+import { formatTime } from '../lib/time';
+import { rangeIn, timeOnDay, useZoneFor, zoneNote } from './zone';
 import { useRereadWhenLive, useSocket } from '../lib/live';
 import { APPOINTMENT_UPDATES, MY_APPOINTMENTS, type Appointment } from './operations';
 
@@ -32,6 +32,11 @@ interface Props {
   later?: boolean;
   /** How many eventsMissed notices the page has had: each one reads the list again. */
   missed: number;
+  /** The slots of the active appointments, whenever they change ("Yours" in the day grid). */
+  onMine?: (slotIds: ReadonlySet<string>) => void;
+  /** The appointment just booked or moved: its row takes the focus once drawn. */
+  focusId?: string | null;
+  onFocused?: () => void;
 }
 
 export default function MyAppointments({
@@ -42,7 +47,11 @@ export default function MyAppointments({
   onChange,
   later = false,
   missed,
+  onMine,
+  focusId = null,
+  onFocused,
 }: Props) {
+  const zoneFor = useZoneFor();
   const [{ data, error }, refetch] = useQuery<{ myAppointments: Appointment[] }>({
     query: MY_APPOINTMENTS,
     requestPolicy: 'cache-and-network',
@@ -83,13 +92,21 @@ export default function MyAppointments({
       const was = known.current.get(a.id);
       if (was && was !== a.status && onChange) {
         onChange(
-          `Your appointment on ${shortDate(a.appointmentDate)} at ${a.appointmentTime} is now ${STATUS_TEXT[a.status].toLowerCase()}.`,
+          `Your appointment at ${timeOnDay(a.startsAt, zoneFor(a.doctor.timezone))} is now ${STATUS_TEXT[a.status].toLowerCase()}.`,
         );
       }
     }
     known.current = new Map(appointments.map((a) => [a.id, a.status] as const));
-  }, [appointments, onChange]);
+  }, [appointments, onChange, zoneFor]);
 
+  const mySlots = appointments
+    .filter((a) => ACTIVE.has(a.status) || a.status === 'COMPLETED')
+    .map((a) => a.slot.id)
+    .sort()
+    .join(',');
+  useEffect(() => {
+    onMine?.(new Set(mySlots ? mySlots.split(',') : []));
+  }, [mySlots, onMine]);
   const now = Date.now();
   const upcoming = appointments.filter(
     (a) => ACTIVE.has(a.status) && Date.parse(a.startsAt) > now - 3_600_000,
@@ -114,6 +131,8 @@ export default function MyAppointments({
             rescheduling={rescheduling === a.id}
             onCancel={onCancel}
             onReschedule={onReschedule}
+            focus={focusId === a.id}
+            onFocused={onFocused}
           />
         ))}
       </ul>
@@ -137,19 +156,37 @@ function Row({
   rescheduling,
   onCancel,
   onReschedule,
+  focus = false,
+  onFocused,
 }: {
   appointment: Appointment;
   busy: boolean;
   rescheduling: boolean;
   onCancel?: Props['onCancel'];
   onReschedule?: Props['onReschedule'];
+  focus?: boolean;
+  onFocused?: () => void;
 }) {
   const [cancelling, setCancelling] = useState(false);
   const [reason, setReason] = useState('');
+  const rowRef = useRef<HTMLLIElement>(null);
+  const reasonRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (!focus) return;
+    rowRef.current?.focus();
+    onFocused?.();
+  }, [focus, onFocused]);
+  useEffect(() => {
+    if (cancelling) reasonRef.current?.focus();
+  }, [cancelling]);
+  const zone = useZoneFor()(a.doctor.timezone);
   const changeable = (a.status === 'SCHEDULED' || a.status === 'CONFIRMED') && onCancel;
-  const label = `${shortDate(a.appointmentDate)}, ${a.appointmentTime}–${a.endTime}`;
+  const label = rangeIn(a.startsAt, a.endsAt, zone);
   return (
     <li
+      ref={rowRef}
+      tabIndex={-1}
+      aria-label={`${label} with ${a.doctor.name}, ${STATUS_TEXT[a.status]}`}
       className="pp-appointment"
       data-testid="appointment-row"
       data-appointment-id={a.id}
@@ -158,8 +195,20 @@ function Row({
       <div>
         <strong>{label}</strong> with {a.doctor.name} ({a.doctor.specialty.name})
         <br />
-        <span className="pp-muted">{zoneLabel(a.doctor.timezone)}</span>
+        <span className="pp-muted" data-testid="appointment-zone">
+          {zoneNote(zone, a.doctor.timezone, a.startsAt)}
+        </span>
         {a.reasonForVisit && <span className="pp-muted"> · {a.reasonForVisit}</span>}
+        {a.status === 'CANCELLED' && (
+          <>
+            <br />
+            <span data-testid="cancellation-reason">
+              {a.cancellationReason
+                ? `Cancellation reason: ${a.cancellationReason}`
+                : 'No cancellation reason was given.'}
+            </span>
+          </>
+        )}
       </div>
       <span
         className={`pp-status pp-status-${a.status.toLowerCase()}`}
@@ -192,6 +241,7 @@ function Row({
         >
           <label htmlFor={`pp-cancel-${a.id}`}>Why are you cancelling? (optional)</label>
           <input
+            ref={reasonRef}
             id={`pp-cancel-${a.id}`}
             value={reason}
             maxLength={500}
@@ -199,9 +249,15 @@ function Row({
           />
           <div className="pp-actions">
             <button type="submit" className="pp-danger" disabled={busy}>
-              {busy ? 'Cancelling…' : `Cancel the ${a.appointmentTime} appointment`}
+              {busy ? 'Cancelling…' : `Cancel the ${formatTime(a.startsAt, zone)} appointment`}
             </button>
-            <button type="button" onClick={() => setCancelling(false)}>
+            <button
+              type="button"
+              onClick={() => {
+                setCancelling(false);
+                rowRef.current?.focus();
+              }}
+            >
               Keep it
             </button>
           </div>

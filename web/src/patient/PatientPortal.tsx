@@ -1,15 +1,14 @@
 /** The patient portal: find a doctor, pick a day and a time, hold it, book it, and manage the
  * appointments, all live. Deep link: `#/patient?doctor=<id>&date=<YYYY-MM-DD>`. */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription, type CombinedError } from 'urql';
 import { useAnnounce } from '../lib/announce';
 import { useAuth } from '../lib/auth';
 import { describeError, errorCode } from '../lib/errors';
 import { intentKey, settleIntent } from '../lib/idempotency';
 import { navigate, readPatientLink, useRoute } from '../lib/routes';
-import { addDays, todayIn } from '../lib/time';
+import { addDays, localZone, todayIn, zoneLabel } from '../lib/time';
 import Calendar from './Calendar';
-import { shortDate } from './dates';
 import DayGrid, { type LiveCount } from './DayGrid';
 import DoctorPicker from './DoctorPicker';
 import Emergency from './Emergency';
@@ -21,7 +20,9 @@ import {
   DOCTOR,
   EVENTS_MISSED,
   LOCK_SLOT,
+  ME,
   MY_LOCKS,
+  NEXT_FREE,
   RESCHEDULE,
   UNLOCK_SLOT,
   type Appointment,
@@ -30,16 +31,26 @@ import {
   type Slot,
 } from './operations';
 import type { CellState } from './slotState';
+import { timeOnDay, ViewZoneContext, type ViewZone } from './zone';
 import './patient.css';
 
 interface Notice {
   tone: 'error' | 'info' | 'success';
   text: string;
   code?: string;
+  /** Take the focus: the action's result is this message (not the top of the page). */
+  focus?: boolean;
 }
 
+const DOCTOR_TIMES_KEY = 'aayulink.patient.doctorTimes';
+
 function errorNotice(error: CombinedError, timeZone?: string): Notice {
-  return { tone: 'error', text: describeError(error, { timeZone }), code: errorCode(error) };
+  return {
+    tone: 'error',
+    text: describeError(error, { timeZone }),
+    code: errorCode(error),
+    focus: true,
+  };
 }
 
 /** The deep link's selection, written back without a history entry. */
@@ -97,8 +108,44 @@ export default function PatientPortal() {
     if (doctorSpecialty) setSpecialtyId((current) => current || doctorSpecialty);
   }, [doctor?.id, doctorSpecialty]);
 
+  // The viewer's zone: User.timezone, else the browser's; the switch shows doctors' own times.
+  const [me] = useQuery<{ me: { id: string; timezone: string } | null }>({
+    query: ME,
+    pause: !role,
+  });
+  const [doctorTimes, setDoctorTimes] = useState(
+    () => window.localStorage.getItem(DOCTOR_TIMES_KEY) === 'true',
+  );
+  const view = useMemo<ViewZone>(
+    () => ({ mine: me.data?.me?.timezone ?? localZone(), doctors: doctorTimes }),
+    [me.data, doctorTimes],
+  );
+  const zoneFor = useCallback(
+    (doctorZone: string) => (view.doctors ? doctorZone : view.mine),
+    [view],
+  );
+
+  // A doctor opened with no day chosen lands on its next day with free times, not on a today
+  // that may have none.
+  const [nextFree] = useQuery<{ doctor: { id: string; nextAvailableSlot: { date: string } | null } | null }>({
+    query: NEXT_FREE,
+    variables: { id: route.doctor ?? '' },
+    pause: !route.doctor || !!route.date,
+    requestPolicy: 'network-only',
+  });
+  const nextFreeDate =
+    nextFree.data?.doctor?.id === route.doctor ? nextFree.data?.doctor?.nextAvailableSlot?.date : undefined;
+  const nextFreeKnown =
+    !!route.doctor &&
+    !!nextFree.data &&
+    !nextFree.fetching &&
+    (nextFree.data.doctor === null || nextFree.data.doctor.id === route.doctor);
+  useEffect(() => {
+    if (route.doctor && !route.date && nextFreeDate) setRoute({ doctor: route.doctor, date: nextFreeDate });
+  }, [route.doctor, route.date, nextFreeDate, setRoute]);
+
   const today = doctor ? todayIn(doctor.timezone) : '';
-  const date = route.date ?? today;
+  const date = route.date ?? (nextFreeKnown || nextFree.error ? today : '');
   const [calFrom, setCalFrom] = useState<string | null>(null);
   const from =
     calFrom ??
@@ -135,6 +182,20 @@ export default function PatientPortal() {
   const [liveCount, setLiveCount] = useState<LiveCount | null>(null);
   const [rescheduling, setRescheduling] = useState<Appointment | null>(null);
   const [move, setMove] = useState<Slot | null>(null);
+  // Where the focus goes after an action: the acted row, the move's confirm, the day grid.
+  const [focusAppointment, setFocusAppointment] = useState<string | null>(null);
+  const [focusMove, setFocusMove] = useState(false);
+  const [focusGrid, setFocusGrid] = useState(false);
+  const moveButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (focusMove && moveButton.current) {
+      moveButton.current.focus();
+      setFocusMove(false);
+    }
+  }, [focusMove, move]);
+  const noticeRef = useRef<HTMLDivElement>(null);
+  // The patient's own booked times, from "my appointments": "Yours" in the day grid.
+  const [mySlotIds, setMySlotIds] = useState<ReadonlySet<string>>(() => new Set());
   const [, lockSlot] = useMutation(LOCK_SLOT);
   const [, unlockSlot] = useMutation(UNLOCK_SLOT);
   const [, book] = useMutation(BOOK);
@@ -162,6 +223,7 @@ export default function PatientPortal() {
       }
       if (rescheduling) {
         setMove(slot);
+        setFocusMove(true);
         return;
       }
       const intent = `lock:${slot.id}`;
@@ -170,7 +232,7 @@ export default function PatientPortal() {
       setBusy(null);
       settleIntent(intent, result.error);
       if (result.error || !result.data) {
-        if (result.error) setNotice(errorNotice(result.error, doctor?.timezone));
+        if (result.error) setNotice(errorNotice(result.error, zoneFor(doctor?.timezone ?? view.mine)));
         return;
       }
       const locked: Slot = result.data.lockSlot;
@@ -187,10 +249,10 @@ export default function PatientPortal() {
       setFocusHold(held.id);
       setNotice({
         tone: 'info',
-        text: `${held.startTime} on ${shortDate(held.date)} is held for you. Confirm it below before the countdown ends.`,
+        text: `${timeOnDay(held.startsAt, zoneFor(doctor.timezone))} is held for you. Confirm it below before the countdown ends.`,
       });
     },
-    [isPatient, rescheduling, lockSlot],
+    [isPatient, rescheduling, lockSlot, zoneFor],
   );
 
   const onBook = useCallback(
@@ -208,7 +270,7 @@ export default function PatientPortal() {
       setBusy(null);
       settleIntent(intent, result.error);
       if (result.error) {
-        setNotice(errorNotice(result.error, hold.doctor.timezone));
+        setNotice(errorNotice(result.error, zoneFor(hold.doctor.timezone)));
         const code = errorCode(result.error);
         if (code === 'SLOT_ALREADY_BOOKED' || code === 'SLOT_UNAVAILABLE') dropHold(hold.id);
         return;
@@ -216,10 +278,11 @@ export default function PatientPortal() {
       dropHold(hold.id);
       setNotice({
         tone: 'success',
-        text: `Booked: ${shortDate(hold.date)} at ${hold.startTime} with ${hold.doctor.name}.`,
+        text: `Booked: ${timeOnDay(hold.startsAt, zoneFor(hold.doctor.timezone))} with ${hold.doctor.name}.`,
       });
+      setFocusAppointment(result.data?.bookAppointment?.id ?? null);
     },
-    [book, dropHold],
+    [book, dropHold, zoneFor],
   );
 
   const onRelease = useCallback(
@@ -228,13 +291,17 @@ export default function PatientPortal() {
       const result = await unlockSlot({ slotId: hold.id });
       setBusy(null);
       if (result.error) {
-        setNotice(errorNotice(result.error, hold.doctor.timezone));
+        setNotice(errorNotice(result.error, zoneFor(hold.doctor.timezone)));
         return;
       }
       dropHold(hold.id);
-      setNotice({ tone: 'info', text: `Released ${hold.startTime}; others may book it now.` });
+      setNotice({
+        tone: 'info',
+        text: `Released ${timeOnDay(hold.startsAt, zoneFor(hold.doctor.timezone))}; others may book it now.`,
+        focus: true,
+      });
     },
-    [unlockSlot, dropHold],
+    [unlockSlot, dropHold, zoneFor],
   );
 
   const onExpired = useCallback(
@@ -242,10 +309,10 @@ export default function PatientPortal() {
       dropHold(hold.id);
       setNotice({
         tone: 'info',
-        text: `Your hold on ${hold.startTime} (${shortDate(hold.date)}) ran out; pick the time again to book it.`,
+        text: `Your hold on ${timeOnDay(hold.startsAt, zoneFor(hold.doctor.timezone))} ran out; pick the time again to book it.`,
       });
     },
-    [dropHold],
+    [dropHold, zoneFor],
   );
 
   const onCancel = useCallback(
@@ -260,16 +327,18 @@ export default function PatientPortal() {
       setBusy(null);
       settleIntent(intent, result.error);
       if (result.error) {
-        setNotice(errorNotice(result.error, a.doctor.timezone));
+        setNotice(errorNotice(result.error, zoneFor(a.doctor.timezone)));
         return;
       }
       if (rescheduling?.id === a.id) setRescheduling(null);
+      // The row leaves the upcoming list: the result message takes the focus.
       setNotice({
         tone: 'success',
-        text: `Cancelled the ${a.appointmentTime} appointment with ${a.doctor.name}.`,
+        text: `Cancelled the ${timeOnDay(a.startsAt, zoneFor(a.doctor.timezone))} appointment with ${a.doctor.name}.`,
+        focus: true,
       });
     },
-    [cancel, rescheduling],
+    [cancel, rescheduling, zoneFor],
   );
 
   const onReschedule = useCallback(
@@ -286,10 +355,11 @@ export default function PatientPortal() {
       setRoute({ doctor: a.doctor.id, date: a.appointmentDate });
       setNotice({
         tone: 'info',
-        text: `Pick a new time for your ${a.appointmentTime} appointment (any ${a.doctor.specialty.name} doctor).`,
+        text: `Pick a new time for your ${timeOnDay(a.startsAt, zoneFor(a.doctor.timezone))} appointment (any ${a.doctor.specialty.name} doctor).`,
       });
+      setFocusGrid(true);
     },
-    [rescheduling, setRoute],
+    [rescheduling, setRoute, zoneFor],
   );
 
   const confirmMove = useCallback(async () => {
@@ -304,30 +374,58 @@ export default function PatientPortal() {
     setBusy(null);
     settleIntent(intent, result.error);
     if (result.error) {
-      setNotice(errorNotice(result.error, doctor?.timezone));
+      setNotice(errorNotice(result.error, zoneFor(doctor?.timezone ?? view.mine)));
       return;
     }
     dropHold(move.id);
     setNotice({
       tone: 'success',
-      text: `Moved to ${shortDate(move.date)} at ${move.startTime}.`,
+      text: `Moved to ${timeOnDay(move.startsAt, zoneFor(doctor?.timezone ?? rescheduling.doctor.timezone))}.`,
     });
+    setFocusAppointment(rescheduling.id);
     setRescheduling(null);
     setMove(null);
-  }, [rescheduling, move, reschedule, dropHold, doctor]);
+  }, [rescheduling, move, reschedule, dropHold, doctor, zoneFor]);
 
   // Errors speak through their own role="alert"; other notices through the shared announcer.
   useEffect(() => {
     if (notice && notice.tone !== 'error') say(notice.text);
+    if (notice?.focus) noticeRef.current?.focus();
   }, [notice, say]);
 
   const specialtyLocked = useMemo(() => rescheduling?.doctor.specialty.id ?? null, [rescheduling]);
 
   return (
+    <ViewZoneContext.Provider value={view}>
     <div className="pp" data-testid="patient-portal">
       <h1 className="pp-title">Book an appointment</h1>
+      <div className="pp-zone" data-testid="view-zone" data-zone={doctorTimes && doctor ? doctor.timezone : view.mine}>
+        <p className="pp-muted">
+          {doctorTimes
+            ? "Times shown in each doctor's own time zone"
+            : `Times shown in your time zone, ${zoneLabel(view.mine)}`}
+          {doctor && doctor.timezone !== view.mine
+            ? `; ${doctor.name} works in ${zoneLabel(doctor.timezone)}.`
+            : '.'}
+        </p>
+        <label className="pp-switch">
+          <input
+            type="checkbox"
+            role="switch"
+            checked={doctorTimes}
+            data-testid="doctor-times-switch"
+            onChange={(e) => {
+              setDoctorTimes(e.target.checked);
+              window.localStorage.setItem(DOCTOR_TIMES_KEY, String(e.target.checked));
+            }}
+          />{' '}
+          Show the doctor's local times
+        </label>
+      </div>
       {notice && (
         <div
+          ref={noticeRef}
+          tabIndex={-1}
           className={`pp-notice pp-notice-${notice.tone}`}
           role={notice.tone === 'error' ? 'alert' : undefined}
           data-testid="patient-notice"
@@ -353,15 +451,17 @@ export default function PatientPortal() {
           data-testid="reschedule-banner"
         >
           <p>
-            Moving your appointment of {shortDate(rescheduling.appointmentDate)} at{' '}
-            {rescheduling.appointmentTime} with {rescheduling.doctor.name}.{' '}
+            Moving your appointment of{' '}
+            {timeOnDay(rescheduling.startsAt, zoneFor(rescheduling.doctor.timezone))} with{' '}
+            {rescheduling.doctor.name}.{' '}
             {move
-              ? `New time: ${shortDate(move.date)} at ${move.startTime}${doctor ? ` with ${doctor.name}` : ''}.`
+              ? `New time: ${timeOnDay(move.startsAt, zoneFor(doctor?.timezone ?? rescheduling.doctor.timezone))}${doctor ? ` with ${doctor.name}` : ''}.`
               : 'Pick a new time in the day grid.'}
           </p>
           <div className="pp-actions">
             {move && (
               <button
+                ref={moveButton}
                 type="button"
                 className="pp-primary"
                 disabled={busy !== null}
@@ -432,6 +532,9 @@ export default function PatientPortal() {
                 doctorId={route.doctor}
                 date={date}
                 busySlotId={busy}
+                mySlotIds={mySlotIds}
+                focusFirst={focusGrid}
+                onFocused={() => setFocusGrid(false)}
                 rescheduling={!!rescheduling}
                 onPick={onPick}
                 onChange={say}
@@ -442,7 +545,11 @@ export default function PatientPortal() {
             ) : (
               <section className="pp-card">
                 <h2>Times</h2>
-                <p className="pp-muted">Choose a doctor to see the days and times you can book.</p>
+                <p className="pp-muted">
+                  {route.doctor
+                    ? 'Finding the next day with free times…'
+                    : 'Choose a doctor to see the days and times you can book.'}
+                </p>
               </section>
             )}
           </div>
@@ -456,7 +563,9 @@ export default function PatientPortal() {
                   onRelease={onRelease}
                   onExpired={onExpired}
                   focusId={focusHold}
-                  onLastMinute={(h) => say(`One minute left to confirm ${h.startTime}.`)}
+                  onLastMinute={(h) =>
+                    say(`One minute left to confirm ${timeOnDay(h.startsAt, zoneFor(h.doctor.timezone))}.`)
+                  }
                 />
               </div>
               <div className="pp-area-mine">
@@ -468,6 +577,9 @@ export default function PatientPortal() {
                   onCancel={onCancel}
                   onReschedule={onReschedule}
                   onChange={say}
+                  onMine={setMySlotIds}
+                  focusId={focusAppointment}
+                  onFocused={() => setFocusAppointment(null)}
                 />
               </div>
             </>
@@ -475,5 +587,6 @@ export default function PatientPortal() {
         </div>
       </div>
     </div>
+    </ViewZoneContext.Provider>
   );
 }

@@ -33,6 +33,7 @@ export interface Slot {
   startTime: string;
   endTime: string;
   startsAt: string;
+  endsAt: string;
   updatedAt: string;
   state: SlotState;
   lock: SlotLock | null;
@@ -50,9 +51,11 @@ export interface Appointment {
   appointmentTime: string;
   endTime: string;
   startsAt: string;
+  endsAt: string;
   updatedAt: string;
   reasonForVisit: string | null;
   cancellationReason: string | null;
+  slot: { id: string };
   doctor: { id: string; name: string; timezone: string; specialty: Specialty };
 }
 
@@ -63,6 +66,7 @@ const SLOT_FIELDS = gql`
     startTime
     endTime
     startsAt
+    endsAt
     updatedAt
     state
     lock {
@@ -96,9 +100,13 @@ const APPOINTMENT_FIELDS = gql`
     appointmentTime
     endTime
     startsAt
+    endsAt
     updatedAt
     reasonForVisit
     cancellationReason
+    slot {
+      id
+    }
     doctor {
       id
       name
@@ -123,6 +131,29 @@ const DOCTOR_FIELDS = gql`
     specialty {
       id
       name
+    }
+  }
+`;
+
+/** The viewer's own zone: every time the portal shows is read in it. */
+export const ME = gql`
+  query PatientMe {
+    me {
+      id
+      timezone
+    }
+  }
+`;
+
+/** The doctor's next free day, where the portal opens when no day was chosen. */
+export const NEXT_FREE = gql`
+  query PatientNextFree($id: ID!) {
+    doctor(id: $id) {
+      id
+      nextAvailableSlot {
+        id
+        date
+      }
     }
   }
 `;
@@ -166,6 +197,7 @@ export const AVAILABILITY = gql`
         id
         date
         startTime
+        startsAt
       }
     }
   }

@@ -3,10 +3,25 @@
 import type { DoctorSummary, Slot } from './operations';
 
 export type CellState =
-  'AVAILABLE' | 'MINE' | 'LOCKED' | 'BOOKED' | 'UNAVAILABLE' | 'PAST' | 'OUTSIDE_WINDOW';
+  | 'AVAILABLE'
+  | 'MINE'
+  | 'YOURS'
+  | 'LOCKED'
+  | 'BOOKED'
+  | 'UNAVAILABLE'
+  | 'PAST'
+  | 'OUTSIDE_WINDOW';
 
-export function cellState(slot: Slot, doctor: DoctorSummary, now: number): CellState {
+/** `mySlotIds`: the slots of the patient's own active appointments (a slot does not say who
+ * booked it), shown as "Yours" rather than "Taken". */
+export function cellState(
+  slot: Slot,
+  doctor: DoctorSummary,
+  now: number,
+  mySlotIds?: ReadonlySet<string>,
+): CellState {
   const start = Date.parse(slot.startsAt);
+  if (slot.state === 'BOOKED' && mySlotIds?.has(slot.id)) return 'YOURS';
   if (slot.state === 'LOCKED' && slot.lock && Date.parse(slot.lock.expiresAt) > now) {
     return slot.lock.lockedByMe ? 'MINE' : 'LOCKED';
   }
@@ -25,6 +40,7 @@ export function pickable(state: CellState): boolean {
 export const STATE_TEXT: Record<CellState, string> = {
   AVAILABLE: 'available',
   MINE: 'held by you',
+  YOURS: 'your appointment',
   LOCKED: 'held by another patient',
   BOOKED: 'booked',
   UNAVAILABLE: 'not available',
@@ -35,7 +51,8 @@ export const STATE_TEXT: Record<CellState, string> = {
 /** The short word shown in the cell under the time (colour alone would not say it). */
 export const STATE_BADGE: Record<CellState, string> = {
   AVAILABLE: '',
-  MINE: 'Yours',
+  MINE: 'Your hold',
+  YOURS: 'Yours',
   LOCKED: 'Held',
   BOOKED: 'Taken',
   UNAVAILABLE: 'Closed',
