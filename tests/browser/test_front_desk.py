@@ -89,7 +89,7 @@ async def test_front_desk_finds_or_registers_a_walk_in_books_them_and_opens_the_
     await expect(panel).to_contain_text("No patient matches")
     await panel.get_by_role("button", name="New patient").click()
     form = panel.get_by_test_id("new-patient-form")
-    await form.get_by_label("Name").fill(walk_in)
+    await form.get_by_label("Name", exact=True).fill(walk_in)
     await form.get_by_label("Phone").fill("12345")
     await form.get_by_role("button", name="Register patient").click()
     await expect(form.get_by_test_id("form-error")).to_have_attribute("data-field", "phone")
