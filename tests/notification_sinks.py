@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -190,3 +191,17 @@ class BadSmtp:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP sink for the module, and its port."""
+    with smtp_sink() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def hooks() -> Iterator[WebhookReceiver]:
+    """A real webhook receiver for the module."""
+    with webhook_receiver() as receiver:
+        yield receiver

@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import expect
 
+from tests import notification_sinks
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import NewContext
 from tests.browser.staff import book
@@ -35,9 +36,7 @@ from tests.notification_sinks import (
     MailSink,
     WebhookReceiver,
     eventually,
-    smtp_sink,
     until,
-    webhook_receiver,
 )
 from tests.notifications.conftest import NOTIFY_ENV
 from tests.servers import ApiServer
@@ -54,16 +53,9 @@ MINE = "query { myNotifications(first: 20) { edges { node { channel recipient } 
 HOOK_PATH = "/fail?key=receiver-token"
 
 
-@pytest.fixture(scope="module")
-def mail() -> Iterator[tuple[MailSink, int]]:
-    with smtp_sink() as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-def hooks() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
+# The mail sink and webhook receiver fixtures, written once in tests/notification_sinks.py.
+mail = notification_sinks.mail
+hooks = notification_sinks.hooks
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ process (on a database of its own) that delivers to them quickly."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,8 +13,9 @@ import pytest
 import pytest_asyncio
 from icalendar import Calendar
 
+from tests import notification_sinks
 from tests.graphql_client import REGISTER, Api, Person, future_day, unique
-from tests.notification_sinks import MailSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.notification_sinks import MailSink, WebhookReceiver
 from tests.separate_server import SeparateServer, Store, separate_server
 from tests.servers import ApiServer
 
@@ -32,16 +33,9 @@ NOTIFY_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def mail() -> Iterator[tuple[MailSink, int]]:
-    with smtp_sink() as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-def hooks() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
+# The mail sink and webhook receiver fixtures, written once in tests/notification_sinks.py.
+mail = notification_sinks.mail
+hooks = notification_sinks.hooks
 
 
 @pytest.fixture(scope="module")
