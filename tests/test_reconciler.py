@@ -86,9 +86,16 @@ async def _booked_and_checked(api: Api, store: Any, slot_id: str) -> tuple[Perso
 
 
 async def _released_by_the_server(api: Api, slot_id: str) -> list[dict[str, Any]]:
-    reply = await api.gql(SLOT_LOG, {"id": slot_id}, api.admin.token)
-    nodes = [e["node"] for e in reply.data["auditLog"]["edges"]]
-    return [n for n in nodes if n["action"] == "slot.released" and n["actor"] is None]
+    """The reconciler's audit entries for the slot, once there are any: it writes the entry
+    after the release that the test saw in the store (polled for up to 20 s)."""
+    for _ in range(80):
+        reply = await api.gql(SLOT_LOG, {"id": slot_id}, api.admin.token)
+        nodes = [e["node"] for e in reply.data["auditLog"]["edges"]]
+        released = [n for n in nodes if n["action"] == "slot.released" and n["actor"] is None]
+        if released:
+            return released
+        await asyncio.sleep(0.25)
+    return []
 
 
 async def _is_booked(store: Any, slot_id: ObjectId) -> bool:

@@ -3,8 +3,9 @@
 A private `redis-server` is stopped with SIGSTOP (its port stays open and every command
 hangs) or paused for writes with CLIENT PAUSE, under two API processes with subscribers
 on each: `eventsMissed` hears that events may have been missed, while `slotUpdates` and
-`appointmentUpdates` go on and only ever carry their slot or appointment. The latency
-bound is derived from REDIS_TIMEOUT_SECONDS, not a performance claim.
+`appointmentUpdates` go on and only ever carry their slot or appointment. "Keep answering"
+is checked against the fault itself, not a clock: answers arrive while Redis is still
+stalled (each Redis call gives up after REDIS_TIMEOUT_SECONDS, far inside the stall).
 """
 
 from __future__ import annotations
@@ -41,10 +42,8 @@ FAULT_ENV = {
     "RATE_LIMIT_BOOKING": "1000/minute",
     "RATE_LIMIT_WS_OPERATIONS": "1000/minute",
 }
-# A mutation touches Redis twice (rate limit, publish), each capped at the timeout.
-ANSWER_BOUND_SECONDS = 3 * REDIS_TIMEOUT_SECONDS + 2
 STALL_SECONDS = 10.0
-PAUSE_MILLISECONDS = 4000
+PAUSE_MILLISECONDS = 8000
 NOTICE_WAIT_SECONDS = 30.0  # a bound on a wait, polled; never a threshold
 
 SLOT_UPDATES = """subscription($doctorId: ID) {
@@ -253,6 +252,7 @@ async def test_a_stopped_redis_neither_stalls_mutations_nor_hides_missed_events(
         await until_ready(subscriptions, scene.probe)
 
         answer_times: list[float] = []
+        rounds_during_stall = 0
         private_redis.freeze()
         try:
             loop = asyncio.get_running_loop()
@@ -260,13 +260,15 @@ async def test_a_stopped_redis_neither_stalls_mutations_nor_hides_missed_events(
             while loop.time() < stall_ends:
                 rounds = await asyncio.gather(*(scene.lock_and_book(api) for api in scene.apis))
                 answer_times.extend(took for one in rounds for took in one)
+                rounds_during_stall += loop.time() < stall_ends
         finally:
             private_redis.thaw()
 
-        slowest = max(answer_times)
-        assert slowest < ANSWER_BOUND_SECONDS, (
-            f"a mutation took {slowest:.2f}s while Redis was stopped "
-            f"(REDIS_TIMEOUT_SECONDS={REDIS_TIMEOUT_SECONDS}); all: {answer_times}"
+        # Mutations that waited for Redis would all answer after the thaw: at least one whole
+        # round (create, lock and book on both processes) answered while Redis was stopped.
+        assert rounds_during_stall >= 1, (
+            f"no mutation round answered during the {STALL_SECONDS:g} s stall "
+            f"(REDIS_TIMEOUT_SECONDS={REDIS_TIMEOUT_SECONDS}); answer times: {answer_times}"
         )
 
         # Every eventsMissed subscriber, on both processes, is told.
@@ -293,6 +295,7 @@ async def test_publishes_that_do_not_get_through_tell_every_process(
         control = redis.Redis.from_url(private_redis.url)
         try:
             control.execute_command("CLIENT", "PAUSE", PAUSE_MILLISECONDS, "WRITE")
+            paused_at = time.monotonic()
             start, end = scene.times()
             took, created = await scene.timed(
                 scene.apis[0].gql(
@@ -304,11 +307,13 @@ async def test_publishes_that_do_not_get_through_tell_every_process(
                     scene.admin.token,
                 )
             )
+            # Answered while Redis still held writes: the publish gave up, not waited.
+            still_paused = time.monotonic() - paused_at < PAUSE_MILLISECONDS / 1000
         finally:
             control.execute_command("CLIENT", "UNPAUSE")
             control.close()
         slot_id = created.data["createSlot"]["id"]
-        assert took < ANSWER_BOUND_SECONDS, f"createSlot took {took:.2f}s during the pause"
+        assert still_paused, f"createSlot answered only after the pause ended ({took:.2f}s)"
 
         # The first process's own subscriber heard the change at once, from its own process.
         slots_on_first, slots_on_second = on_first[0], on_second[0]

@@ -9,6 +9,7 @@ included (a bulk write may stop half-way), are undone in reverse order.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,12 +17,15 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
 
 from app.core.errors import ChangeNotApplied, DomainError
 from app.models import Doctor
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
+# Seconds between tries of an undo that met a store error; about 3.5 s in all.
+UNDO_RETRY_PAUSES = (0.25, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,21 @@ async def run_all_or_nothing(what: str, steps: Sequence[Step]) -> None:
 
 
 async def _undo(what: str, begun: list[Step]) -> bool:
+    """Each undo is tried again after a store error: a step often fails because the client's
+    connections were just interrupted (a late heartbeat), and the next try gets fresh ones.
+    Undos reverse exactly what their step marked, so trying one twice changes nothing."""
     for step in reversed(begun):
-        try:
-            await step.undo()
-        except Exception:
-            log.exception(
-                "could not undo %s of a %s: the change is left half-made", step.name, what
-            )
-            return False
+        for pause in (*UNDO_RETRY_PAUSES, None):
+            try:
+                await step.undo()
+                break
+            except Exception as exc:
+                if pause is None or not isinstance(exc, PyMongoError):
+                    log.exception(
+                        "could not undo %s of a %s: the change is left half-made", step.name, what
+                    )
+                    return False
+                await asyncio.sleep(pause)
     return True
 
 

@@ -27,6 +27,7 @@ class Store:
 
 
 _store: Store | None = None
+HEARTBEAT_PATIENCE = 3
 
 
 def get_store() -> Store:
@@ -36,14 +37,21 @@ def get_store() -> Store:
 
 
 def open_client(uri: str) -> AsyncMongoClient:
-    """A store that is down answers within STORE_TIMEOUT_SECONDS, not PyMongo's 30 s."""
+    """A store that is down answers within STORE_TIMEOUT_SECONDS, not PyMongo's 30 s.
+
+    The connect timeout is also how long PyMongo's monitor waits for its heartbeat, and a
+    heartbeat that times out interrupts every command in flight (an all-or-nothing change's
+    step and then its undo among them). A store busy for a few seconds is slow, not down:
+    the heartbeat gets HEARTBEAT_PATIENCE times the timeout. A store that is down refuses
+    connections at once, so requests still fail within STORE_TIMEOUT_SECONDS.
+    """
     timeout_ms = int(get_settings().store_timeout_seconds * 1000)
     return AsyncMongoClient(
         uri,
         tz_aware=True,
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=timeout_ms,
-        connectTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms * HEARTBEAT_PATIENCE,
         event_listeners=[StoreCommandTimer()],
     )
 

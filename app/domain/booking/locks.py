@@ -23,6 +23,7 @@ from app.domain.slots.state import lock_is_live
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Role, Slot, User
+from app.observability import metrics
 from app.settings import get_settings
 from app.store.guards import guarded
 from app.store.queries import slots
@@ -215,7 +216,10 @@ async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:
 
 
 async def release_expired_locks(limit: int = 200) -> list[Slot]:
-    """Release locks past their expiry; each is released, and announced, by one process only."""
+    """Release locks past their expiry; each is released, and announced, by one process only.
+
+    Each release is counted as it is written, so a later audit or publish failure in the same
+    pass cannot lose the count of locks that did expire."""
     now = utcnow()
     expired = await slots.expired_locks(now, limit)
     released: list[Slot] = []
@@ -225,6 +229,7 @@ async def release_expired_locks(limit: int = 200) -> list[Slot]:
         slot = await slots.release_expired(candidate["_id"], expires_at, now)
         if slot is not None:
             released.append(slot)
+            metrics.locks_expired(1)
             expiries.append(
                 _unlocked(candidate["_id"], candidate["booking_lock"], "slot.lock_expired")
             )

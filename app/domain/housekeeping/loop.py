@@ -66,7 +66,7 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
             holding = lease.held
             if holding:
                 try:
-                    metrics.locks_expired(len(await release_expired_locks()))
+                    await release_expired_locks()
                     await reconciler.run()
                 except Exception as exc:
                     if not outage.noticed(exc):  # a store outage is logged once, not every pass

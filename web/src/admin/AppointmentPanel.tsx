@@ -64,6 +64,8 @@ export function AppointmentPanel({
   const heading = useRef<HTMLHeadingElement>(null);
   const said = useRef<HTMLParagraphElement>(null);
   const cancelButton = useRef<HTMLButtonElement>(null);
+  const cancelForm = useRef<HTMLFormElement>(null);
+  const reasonInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => heading.current?.focus(), [appointmentId]);
   // After an action the focus goes to what it did, never back to the top of the page (the
@@ -71,6 +73,13 @@ export function AppointmentPanel({
   useEffect(() => {
     if (result) said.current?.focus();
   }, [result]);
+  // The question and both its answers in view, not only the reason field the focus scrolls to
+  // (on a phone the answers would sit below the screen's edge).
+  useEffect(() => {
+    if (!cancelling) return;
+    reasonInput.current?.focus({ preventScroll: true });
+    cancelForm.current?.scrollIntoView({ block: 'nearest' });
+  }, [cancelling]);
   useEffect(() => {
     if (version) reread({ requestPolicy: 'network-only' });
   }, [version, reread]);
@@ -188,10 +197,10 @@ export function AppointmentPanel({
           </p>
         )}
         {a && cancelling && (
-          <form onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
+          <form ref={cancelForm} onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
             <label>
               Reason (told to the patient)
-              <input value={reason} onChange={(e) => setReason(e.target.value)} autoFocus maxLength={500} />
+              <input ref={reasonInput} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
             </label>
             <button type="submit" className="danger" disabled={cancel.fetching}>
               Confirm cancellation

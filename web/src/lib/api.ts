@@ -120,10 +120,21 @@ async function doRefresh(replacing: string | undefined): Promise<Session | null>
   }
 }
 
+/**
+ * Inside the last stretch of the token's life: half the refresh margin, or a quarter of its
+ * lifetime when that is shorter. A server whose tokens live less than the margin would
+ * otherwise make every request rotate, every rotation restart the socket and every restart
+ * re-query: a loop, once a second.
+ */
+function nearExpiry(session: Session): boolean {
+  const lifetime = session.issuedAt ? session.expiresAt - session.issuedAt : Number.POSITIVE_INFINITY;
+  return session.expiresAt - Date.now() < Math.min(REFRESH_MARGIN_MS / 2, lifetime / 4);
+}
+
 /** The access token to send now, refreshed first when it is about to expire. */
 export async function freshAccessToken(): Promise<string | null> {
   let session = getSession();
-  if (session && session.expiresAt - Date.now() < REFRESH_MARGIN_MS / 2) {
+  if (session && nearExpiry(session)) {
     try {
       session = await refreshSession();
     } catch {
@@ -315,7 +326,7 @@ export function createApiClient(): Client {
         },
         willAuthError() {
           const session = getSession();
-          return !!session && session.expiresAt - Date.now() < REFRESH_MARGIN_MS / 2;
+          return !!session && nearExpiry(session);
         },
         didAuthError(error) {
           return !!getSession() && isAuthError(error);

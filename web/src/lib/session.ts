@@ -17,6 +17,8 @@ export interface Session {
   refreshToken: string;
   /** Epoch milliseconds at which the access token expires (from `expiresIn`). */
   expiresAt: number;
+  /** Epoch milliseconds at which it was received; absent in sessions stored by older clients. */
+  issuedAt?: number;
   user: SessionUser;
 }
 
@@ -58,10 +60,12 @@ function readStored(): Session | null {
 }
 
 export function sessionFromPayload(payload: AuthPayload): Session {
+  const now = Date.now();
   return {
     accessToken: payload.accessToken,
     refreshToken: payload.refreshToken,
-    expiresAt: Date.now() + payload.expiresIn * 1000,
+    issuedAt: now,
+    expiresAt: now + payload.expiresIn * 1000,
     user: payload.user,
   };
 }
