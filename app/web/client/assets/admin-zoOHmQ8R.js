@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-XKyaHtl9.js";import{i as t,t as n}from"./react-C1iE8mnY.js";import{h as r,v as i,y as a}from"./index-VG7Y8IE0.js";var o=e(t(),1);function s(e,t,n=!1){return new Intl.DateTimeFormat(void 0,{timeZone:t,hour:`2-digit`,minute:`2-digit`,second:n?`2-digit`:void 0,hourCycle:`h23`}).format(new Date(e))}function c(){let e=Intl.supportedValuesOf?.(`timeZone`)??[];return e.includes(`UTC`)?e:[`UTC`,...e]}var l=[`MONDAY`,`TUESDAY`,`WEDNESDAY`,`THURSDAY`,`FRIDAY`,`SATURDAY`,`SUNDAY`],u=`
+import{r as e}from"./rolldown-runtime-XKyaHtl9.js";import{i as t,t as n}from"./react-C1iE8mnY.js";import{h as r,v as i,y as a}from"./index-cULKmXKQ.js";var o=e(t(),1);function s(e,t,n=!1){return new Intl.DateTimeFormat(void 0,{timeZone:t,hour:`2-digit`,minute:`2-digit`,second:n?`2-digit`:void 0,hourCycle:`h23`}).format(new Date(e))}function c(){let e=Intl.supportedValuesOf?.(`timeZone`)??[];return e.includes(`UTC`)?e:[`UTC`,...e]}var l=[`MONDAY`,`TUESDAY`,`WEDNESDAY`,`THURSDAY`,`FRIDAY`,`SATURDAY`,`SUNDAY`],u=`
   id date startTime endTime startsAt state
   doctor { id }
   lock { expiresAt patient { id name email } }
