@@ -31,6 +31,7 @@ from tests.serve_process import cli_env, run_cli
         ("WORKERS", "-4321"),
         ("WORKERS", "a-few-workers-ish"),
         ("SQLITE_SYNCHRONOUS", "mostly-durable-ish"),
+        ("PASSWORD_HASH_COST", "free-of-charge-ish"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:
@@ -38,4 +39,12 @@ def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, v
     assert refused.returncode != 0
     assert f"invalid settings: {variable}" in refused.stderr
     assert value not in refused.stderr
+    assert not (tmp_path / "data").exists(), "nothing started, nothing written"
+
+
+def test_cheap_password_hashes_are_refused_outside_tests(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "data", APP_ENV="development", PASSWORD_HASH_COST="cheapest")
+    refused = run_cli("serve", env=env)
+    assert refused.returncode != 0
+    assert "PASSWORD_HASH_COST other than standard is for tests only" in refused.stderr
     assert not (tmp_path / "data").exists(), "nothing started, nothing written"

@@ -136,6 +136,10 @@ class Settings(NotificationSettings):
     # password passes even while the account is over RATE_LIMIT_LOGIN_ACCOUNT.
     rate_limit_login_known_days: int = Field(default=30, ge=1, le=365)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # argon2id parameters of new hashes: RFC 9106's low-memory profile (64 MiB, 3 passes), or
+    # APP_ENV=test only, argon2-cffi's cheapest (8 KiB, 1 pass), so a test suite signing in
+    # thousands of people spends its CPU on what it tests. Hashes carry their own parameters.
+    password_hash_cost: Literal["standard", "cheapest"] = "standard"
     # Test-only (honoured only with APP_ENV=test): a rotation waits this long between
     # spending the old refresh token and writing the new one, so a test can interleave a replay.
     test_refresh_pause_seconds: float = Field(default=0.0, ge=0, le=30)
@@ -206,6 +210,14 @@ class Settings(NotificationSettings):
             or len(self.jwt_secret) < 32
         ):
             raise ValueError("JWT_SECRET must be set to a secret of 32+ characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _cheap_hashes_in_tests_only(self) -> Settings:
+        if self.password_hash_cost != "standard" and self.app_env != "test":
+            raise ValueError(
+                "PASSWORD_HASH_COST other than standard is for tests only (APP_ENV=test)"
+            )
         return self
 
     @model_validator(mode="after")

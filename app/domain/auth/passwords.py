@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.settings import get_settings
 
-_hasher = PasswordHasher()
-# Verified when the email is unknown, so a failed login costs the same either way.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 _hashing: asyncio.Semaphore | None = None
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    if get_settings().password_hash_cost == "cheapest":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a failed login costs the same either way."""
+    return _hasher().hash("not-a-real-password")
 
 
 def _hashing_slots() -> asyncio.Semaphore:
@@ -25,13 +36,14 @@ def _hashing_slots() -> asyncio.Semaphore:
 
 async def hash_password(password: str) -> str:
     async with _hashing_slots():
-        return await asyncio.to_thread(_hasher.hash, password)
+        return await asyncio.to_thread(_hasher().hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            verified = _hasher().verify(password_hash or _dummy_hash(), password)
+            return verified and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 
