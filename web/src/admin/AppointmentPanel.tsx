@@ -1,13 +1,15 @@
 // A booked cell opened: who the patient is and how to reach them, the reason, the status and
-// its history, and what the front desk can do (check in, cancel with a reason, reschedule).
+// its history, and what the front desk can do (check in, cancel with a reason, reschedule, and
+// undo a no-show marked by mistake when the patient did turn up).
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { describeError } from '../lib/errors';
-import { formatDateTime } from '../lib/time';
+import { formatDateTime, useNow } from '../lib/time';
 import { intentKey, settleIntent } from '../lib/idempotency';
-import { clockIn } from './dates';
+import { clockIn, noShowUndoOpen } from './dates';
 import { FormError } from './forms';
 import { CANCEL_FOR, CHECK_IN, OPEN_APPOINTMENT } from './frontDesk';
+import { UPDATE_STATUS } from './operations';
 
 const ACTIVE = ['SCHEDULED', 'CONFIRMED'];
 
@@ -61,6 +63,9 @@ export function AppointmentPanel({
   const [cancelling, setCancelling] = useState(false);
   const [reason, setReason] = useState('');
   const [cancel, runCancel] = useMutation(CANCEL_FOR);
+  // The doctor's day undoes a no-show with the same status change (NO_SHOW -> CONFIRMED).
+  const [undo, runUndo] = useMutation(UPDATE_STATUS);
+  const now = useNow(30_000);
   const heading = useRef<HTMLHeadingElement>(null);
   const said = useRef<HTMLParagraphElement>(null);
   const cancelButton = useRef<HTMLButtonElement>(null);
@@ -104,6 +109,18 @@ export function AppointmentPanel({
     const arrived = result.data?.checkInAppointment;
     if (arrived?.checkedInAt) {
       onResult(`${arrived.patient.name} checked in at ${clockIn(arrived.checkedInAt, arrived.doctor.timezone)}.`);
+    }
+  };
+
+  const undoNoShow = async (id: string) => {
+    const result = await runUndo({ id, status: 'CONFIRMED', notes: null });
+    // Read again either way: a refusal usually means it was changed meanwhile.
+    reread({ requestPolicy: 'network-only' });
+    const undone = result.data?.updateAppointmentStatus;
+    if (undone) {
+      onResult(`No-show undone: ${undone.patient.name}, ${undone.appointmentTime}, is confirmed again.`);
+    } else {
+      heading.current?.focus(); // the button may be gone with the change; the alert is said
     }
   };
 
@@ -152,6 +169,9 @@ export function AppointmentPanel({
             <dd data-testid="opened-status">
               <span className={`status status-${a.status.toLowerCase()}`}>{STATUS_LABEL[a.status]}</span>
               {a.checkedInAt && <span data-testid="arrived"> · arrived {clockIn(a.checkedInAt, zone)}</span>}
+              {a.status === 'NO_SHOW' && a.noShowAt && (
+                <span data-testid="no-show-at"> · marked at {clockIn(a.noShowAt, zone)}</span>
+              )}
               {a.cancellationReason && <span> · “{a.cancellationReason}”</span>}
             </dd>
           </dl>
@@ -164,7 +184,7 @@ export function AppointmentPanel({
               </li>
             ))}
           </ol>
-          <FormError error={checkIn.error ?? cancel.error} />
+          <FormError error={checkIn.error ?? cancel.error ?? undo.error} />
         </>
       )}
       {/* One block, kept in view at the foot of the screen on a phone while the panel is. */}
@@ -186,6 +206,11 @@ export function AppointmentPanel({
                 </button>
               )}
             </>
+          )}
+          {a && a.status === 'NO_SHOW' && noShowUndoOpen(a.noShowAt, now) && (
+            <button type="button" className="primary" disabled={undo.fetching} onClick={() => void undoNoShow(a.id)}>
+              Undo no-show
+            </button>
           )}
           <button type="button" onClick={onClose}>
             Close

@@ -18,3 +18,11 @@ export function knownTimeZones(): string[] {
   const zones = intl.supportedValuesOf?.('timeZone') ?? [];
   return zones.includes('UTC') ? zones : ['UTC', ...zones];
 }
+
+/** The contract's window for undoing a no-show (the server refuses it after). */
+const NO_SHOW_UNDO_MS = 24 * 60 * 60 * 1000;
+
+/** Whether a no-show marked at `noShowAt` can still be undone at `now` (ms). */
+export function noShowUndoOpen(noShowAt: string | null, now: number): boolean {
+  return noShowAt != null && Date.parse(noShowAt) + NO_SHOW_UNDO_MS > now;
+}

@@ -81,6 +81,8 @@ export interface OpenedAppointment {
   reasonForVisit: string | null;
   notes: string | null;
   checkedInAt: string | null;
+  /** When it was marked a no-show; the mark can be undone for 24 hours from then. */
+  noShowAt: string | null;
   cancellationReason: string | null;
   patient: PatientHit;
   doctor: { id: string; name: string; timezone: string };
@@ -91,7 +93,7 @@ export interface OpenedAppointment {
 
 const OPENED_FIELDS = `
   id status appointmentDate appointmentTime endTime startsAt reasonForVisit notes
-  checkedInAt cancellationReason
+  checkedInAt noShowAt cancellationReason
   patient { ${PATIENT_FIELDS} }
   doctor { id name timezone }
   specialty { id name }

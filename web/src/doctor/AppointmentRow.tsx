@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useMutation } from 'urql';
 import { CHECK_IN_VISIT, UPDATE_STATUS, type AppointmentStatus, type BoardAppointment } from '../admin/operations';
-import { clockIn } from '../admin/dates';
+import { clockIn, noShowUndoOpen } from '../admin/dates';
 import { describeError } from '../lib/errors';
 import { useNow } from '../lib/time';
 
@@ -40,9 +40,6 @@ const ACTIONS: Partial<Record<AppointmentStatus, Action[]>> = {
   NO_SHOW: [{ to: 'CONFIRMED', label: 'Undo no-show' }],
 };
 
-/** The contract's window for undoing a no-show. */
-const NO_SHOW_UNDO_MS = 24 * 60 * 60 * 1000;
-
 export function AppointmentRow({
   appointment,
   timezone,
@@ -65,7 +62,7 @@ export function AppointmentRow({
   const arrived = appointment.checkedInAt;
   const started = Date.parse(appointment.startsAt) <= now;
   // A no-show is offered only once the time has come and the patient has not arrived.
-  const undoOpen = appointment.noShowAt != null && Date.parse(appointment.noShowAt) + NO_SHOW_UNDO_MS > now;
+  const undoOpen = noShowUndoOpen(appointment.noShowAt, now);
   const actions = (ACTIONS[appointment.status] ?? []).filter((a) =>
     a.to === 'NO_SHOW' ? started && !arrived : appointment.status !== 'NO_SHOW' || undoOpen,
   );
