@@ -211,9 +211,11 @@ async def announce(*events: Event, previous_starts_at: datetime | None = None) -
         return
     # Each change's own entry, by its change number (the write that made it counted it up).
     for appointment, kind in changed:
-        owed.settled_change(Appointment, appointment.id, appointment.sequence, kind)
+        if owed.holds(appointment.notifications_owed, appointment.sequence, kind):
+            owed.settled_change(Appointment, appointment.id, appointment.sequence, kind)
     for request in raised:
-        owed.settled_change(EmergencyRequest, request.id, 0, NotificationKind.EMERGENCY)
+        if owed.holds(request.notifications_owed, 0, NotificationKind.EMERGENCY):
+            owed.settled_change(EmergencyRequest, request.id, 0, NotificationKind.EMERGENCY)
 
 
 async def emergency_rows(request: EmergencyRequest) -> list[dict[str, Any]]:

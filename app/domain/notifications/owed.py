@@ -81,6 +81,14 @@ def settled(model: Owing, document_id: PydanticObjectId | None, change: OwedChan
         _written.append(Settled(model, document_id, change.sequence, change.kind, change.legacy))
 
 
+def holds(owing: OwedNotifications | None, sequence: int, kind: NotificationKind) -> bool:
+    """Whether the document as written still owes this change (a replayed request, whose
+    rows were written long ago, has nothing to let go of)."""
+    return owing is not None and any(
+        c.sequence == sequence and c.kind == kind.value for c in owing.changes
+    )
+
+
 def settled_change(
     model: Owing, document_id: PydanticObjectId | None, sequence: int, kind: NotificationKind
 ) -> None:
