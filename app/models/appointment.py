@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel
 
 from app.models._base import TimestampedDocument
+from app.models.owed_notifications import OwedNotifications
 
 
 class AppointmentStatus(StrEnum):
@@ -22,17 +22,6 @@ class AppointmentStatus(StrEnum):
 
 
 ACTIVE_STATUSES = [s.value for s in AppointmentStatus if s is not AppointmentStatus.CANCELLED]
-
-
-class OwedNotifications(BaseModel):
-    """Written by the change itself (no transactions): the notifications it implies are owed
-    until its outbox rows stand, so a process killed in between loses none of them."""
-
-    sequence: int
-    kind: str  # a NotificationKind
-    at: datetime
-    previous_doctor_id: PydanticObjectId | None = None
-    previous_starts_at: datetime | None = None
 
 
 class Appointment(TimestampedDocument):
@@ -64,7 +53,7 @@ class Appointment(TimestampedDocument):
     # When it took its current slot (None: at created_at): reminders whose time had passed
     # by then are not sent.
     placed_at: datetime | None = None
-    # Set by each change that notifies, unset once its outbox rows are written.
+    # Each change that notifies pushes itself here; pulled once its outbox rows are written.
     notifications_owed: OwedNotifications | None = None
 
     class Settings:

@@ -140,7 +140,7 @@ async def _claim_and_book(
             idempotency_key=stored_key,
             created_at=now,
             updated_at=now,
-            notifications_owed=owed.mark(NotificationKind.BOOKED, 0, now),
+            notifications_owed=owed.first(owed.mark(NotificationKind.BOOKED, 0, now)),
         )
         try:
             await appointment.insert()

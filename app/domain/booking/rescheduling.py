@@ -153,17 +153,19 @@ async def _move(
         # Marked for the reconciler: a crash before it is freed leaves it booked for nobody.
         old = await slots.stamp_for_check(appointment.slot_id, now)
         placed = _placed_in(claimed, now)
-        placed["notifications_owed"] = owed.mark(
-            NotificationKind.RESCHEDULED,
-            appointment.sequence + 1,
-            now,
-            appointment.doctor_id,
-            appointment.starts_at,
+        owing = owed.push(
+            owed.mark(
+                NotificationKind.RESCHEDULED,
+                appointment.sequence + 1,
+                now,
+                appointment.doctor_id,
+                appointment.starts_at,
+            )
         )
         if keyed is not None:
             placed |= {"change_key": keyed.key, "change_request": keyed.request}
         try:
-            moved = await appointments.move(appointment, placed)
+            moved = await appointments.move(appointment, placed, owing)
         except DuplicateKeyError as exc:
             await _unclaim(before, old, now)
             if idempotency.is_key_clash(exc, "change_key"):

@@ -41,7 +41,7 @@ _EVENTS = {
 }
 
 # Bookkeeping, not a change anyone made: the audit shows what the appointment became.
-_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request", "notifications_owed"})
+_NOT_AUDITED = frozenset({"updated_at", "change_key", "change_request"})
 # The status changes that notify (see app/domain/notifications/outbox.py).
 _NOTIFYING = {
     AppointmentStatus.CANCELLED: NotificationKind.CANCELLED,
@@ -85,10 +85,11 @@ async def change_status(
         changes["cancellation_reason"] = cleaned_reason
     if keyed is not None:
         changes |= {"change_key": keyed.key, "change_request": keyed.request}
+    owing = None
     if (notifying := _NOTIFYING.get(requested)) is not None:
-        changes["notifications_owed"] = owed.mark(notifying, appointment.sequence + 1, now)
+        owing = owed.push(owed.mark(notifying, appointment.sequence + 1, now))
     try:
-        changed, freed = await _apply(caller, appointment, changes, now)
+        changed, freed = await _apply(caller, appointment, changes, now, owing)
     except _StatusMoved:
         current = await Appointment.get(appointment.id)
         if current is not None and idempotency.is_replay(
@@ -123,15 +124,19 @@ async def cancel_appointment(
 
 
 async def _apply(
-    caller: Actor, appointment: Appointment, changes: dict[str, Any], now: datetime
+    caller: Actor,
+    appointment: Appointment,
+    changes: dict[str, Any],
+    now: datetime,
+    owing: dict[str, Any] | None,
 ) -> tuple[Appointment, Slot | None]:
-    """Save the change, conditional on the status read (a concurrent change loses cleanly);
-    a cancel frees the slot after it and records both."""
+    """Save the change, conditional on the status read (a concurrent change loses cleanly),
+    with the notifications it owes; a cancel frees the slot after it and records both."""
     cancelling = changes["status"] == AppointmentStatus.CANCELLED.value
     if cancelling:
         await _mark_for_check(appointment, now)
     try:
-        updated = await appointments.set_status(appointment, changes)
+        updated = await appointments.set_status(appointment, changes, owing)
     except DuplicateKeyError as exc:
         if idempotency.is_key_clash(exc, "change_key"):
             raise idempotency.key_reused() from exc

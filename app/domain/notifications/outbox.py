@@ -182,16 +182,17 @@ async def appointment_rows(
 
 
 async def announce(*events: Event, previous_starts_at: datetime | None = None) -> None:
-    """The notifications these events imply, written before the events go out. The changes
-    marked their documents as owing them; once the rows stand, the marks are let go (in a
-    batch, by the sender loop). A failure leaves the marks for the sender to write later."""
+    """The notifications these events imply, written before the events go out. Each change
+    recorded itself on its document as owing them; once the rows stand, those entries are
+    let go (in a batch, by the sender loop). A failure leaves them for the sender to write."""
     global _failed_writes
     rows: list[dict[str, Any]] = []
-    changed: list[Appointment] = []
+    changed: list[tuple[Appointment, NotificationKind]] = []
+    raised: list[EmergencyRequest] = []
     try:
         for event in events:
             if isinstance(event, AppointmentChanged) and event.kind in _KINDS:
-                changed.append(event.appointment)
+                changed.append((event.appointment, _KINDS[event.kind]))
                 rows += await appointment_rows(
                     _KINDS[event.kind],
                     event.appointment,
@@ -200,6 +201,7 @@ async def announce(*events: Event, previous_starts_at: datetime | None = None) -
                     previous_starts_at,
                 )
             elif isinstance(event, EmergencyRaised):
+                raised.append(event.request)
                 rows += await emergency_rows(event.request)
         await fault_after("notifications")
         await write_rows(rows)
@@ -207,8 +209,13 @@ async def announce(*events: Event, previous_starts_at: datetime | None = None) -
         _failed_writes += 1
         log.exception("the notifications of %d change(s) are left owed", len(events))
         return
-    for appointment in changed:
-        owed.settled(appointment)
+    # Each change's own entry, by its change number (the write that made it counted it up).
+    for appointment, kind in changed:
+        if owed.holds(appointment.notifications_owed, appointment.sequence, kind):
+            owed.settled_change(Appointment, appointment.id, appointment.sequence, kind)
+    for request in raised:
+        if owed.holds(request.notifications_owed, 0, NotificationKind.EMERGENCY):
+            owed.settled_change(EmergencyRequest, request.id, 0, NotificationKind.EMERGENCY)
 
 
 async def emergency_rows(request: EmergencyRequest) -> list[dict[str, Any]]:

@@ -1,28 +1,47 @@
 """Notifications owed by a change whose outbox rows may not have been written.
 
-The store runs no transactions, so each change that notifies marks its own document (the
-write it makes anyway) with `notifications_owed`; once its rows stand, the mark is unset,
-in batches by the sender loop. A process killed between the change and its rows leaves the
-mark: the sender holding the lease finds marks older than NOTIFICATION_OWED_GRACE_SECONDS
-through their sparse index and writes the rows (their unique keys make that idempotent).
+The store runs no transactions, so each change that notifies records itself on its own
+document, in the write it makes anyway: `notifications_owed.changes` gets the change
+($push, keyed by its change number and kind) and `notifications_owed.at` the time of the
+oldest change still owed ($min). Once a change's rows stand, the sender loop pulls it, in
+batches, and unsets `notifications_owed` when nothing is left. A process killed between the
+change and its rows leaves it: the sender holding the lease finds documents whose `at` is
+older than NOTIFICATION_OWED_GRACE_SECONDS through their sparse index and writes the rows of
+every change they hold (their unique keys make that idempotent).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from beanie import PydanticObjectId
 from pymongo import UpdateOne
 
-from app.models import Appointment, NotificationKind
+from app.models import Appointment, EmergencyRequest, NotificationKind
+from app.models.owed_notifications import CHANGE_FIELDS, OwedChange, OwedNotifications
 
 log = logging.getLogger(__name__)
 UNSET_CHUNK = 200
+FIELD = "notifications_owed"
 
-# (appointment id, the mark's `at`): rows written by this process, marks still to unset.
-_written: list[tuple[PydanticObjectId, datetime]] = []
+
+Owing = type[Appointment] | type[EmergencyRequest]
+
+
+class Settled(NamedTuple):
+    """A change whose rows stand, on a document of `model`: its entry is to be let go of."""
+
+    model: Owing
+    id: PydanticObjectId
+    sequence: int
+    kind: str
+    legacy: bool = False
+
+
+# Rows written by this process (or by the repair), entries still to let go of.
+_written: list[Settled] = []
 
 
 def mark(
@@ -31,42 +50,103 @@ def mark(
     at: datetime,
     previous_doctor_id: PydanticObjectId | None = None,
     previous_starts_at: datetime | None = None,
-) -> dict[str, Any]:
-    """The mark a change sets with its own write."""
+) -> OwedChange:
+    """One change's entry."""
+    return OwedChange(
+        sequence=sequence,
+        kind=kind.value,
+        at=at,
+        previous_doctor_id=previous_doctor_id,
+        previous_starts_at=previous_starts_at,
+    )
+
+
+def first(change: OwedChange) -> OwedNotifications:
+    """What a new document (a booking, an emergency request) is inserted with."""
+    return OwedNotifications(at=change.at, changes=[change])
+
+
+def push(change: OwedChange) -> dict[str, Any]:
+    """The update operators that add `change` to a stored document's owed changes; an
+    earlier change left there (its process died) stays beside it."""
     return {
-        "sequence": sequence,
-        "kind": kind.value,
-        "at": at,
-        "previous_doctor_id": previous_doctor_id,
-        "previous_starts_at": previous_starts_at,
+        "$min": {f"{FIELD}.at": change.at},
+        "$push": {f"{FIELD}.changes": change.model_dump()},
     }
 
 
-def settled(appointment: Appointment) -> None:
-    """Its rows are written: its mark is unset with the next batch."""
-    owed = appointment.notifications_owed
-    if owed is not None and appointment.id is not None:
-        _written.append((appointment.id, owed.at))
+def settled(model: Owing, document_id: PydanticObjectId | None, change: OwedChange) -> None:
+    """Its rows are written: its entry is let go of with the next batch."""
+    if document_id is not None:
+        _written.append(Settled(model, document_id, change.sequence, change.kind, change.legacy))
+
+
+def holds(owing: OwedNotifications | None, sequence: int, kind: NotificationKind) -> bool:
+    """Whether the document as written still owes this change (a replayed request, whose
+    rows were written long ago, has nothing to let go of)."""
+    return owing is not None and any(
+        c.sequence == sequence and c.kind == kind.value for c in owing.changes
+    )
+
+
+def settled_change(
+    model: Owing, document_id: PydanticObjectId | None, sequence: int, kind: NotificationKind
+) -> None:
+    """`settled` for the change a process just made, named by its change number and kind."""
+    if document_id is not None:
+        _written.append(Settled(model, document_id, sequence, kind.value))
+
+
+def nothing_left(model: Owing, document_id: PydanticObjectId | None) -> None:
+    """A document found owing no change (its field was left empty): unset with the batch."""
+    if document_id is not None:
+        _written.append(Settled(model, document_id, -1, ""))
+
+
+def let_go(entry: Settled) -> list[UpdateOne]:
+    """Pull the entry (or unset a single mark of the older shape), then unset the field if
+    nothing is left, so the sparse index holds only documents still owed. Each is one
+    conditional update: a change pushed meanwhile is kept."""
+    named = {"sequence": entry.sequence, "kind": entry.kind}
+    ops: list[UpdateOne] = []
+    if entry.legacy:
+        ops.append(
+            UpdateOne(
+                {"_id": entry.id, f"{FIELD}.sequence": entry.sequence, f"{FIELD}.kind": entry.kind},
+                {"$unset": {f"{FIELD}.{name}": "" for name in CHANGE_FIELDS if name != "at"}},
+            )
+        )
+    elif entry.kind:
+        ops.append(
+            UpdateOne(
+                {"_id": entry.id, f"{FIELD}.changes": {"$elemMatch": named}},
+                {"$pull": {f"{FIELD}.changes": named}},
+            )
+        )
+    emptied = UpdateOne(
+        {
+            "_id": entry.id,
+            f"{FIELD}.at": {"$exists": True},
+            f"{FIELD}.kind": {"$exists": False},
+            f"{FIELD}.changes.0": {"$exists": False},
+        },
+        {"$unset": {FIELD: ""}},
+    )
+    return [*ops, emptied]
 
 
 async def unset_settled() -> int:
-    """One bulk write per 200 marks; a mark set again since (a newer change) is kept."""
+    """One bulk write per kind of document per 200 entries (one round trip each)."""
     done = 0
     while _written:
         chunk, _written[:UNSET_CHUNK] = _written[:UNSET_CHUNK], []
         try:
-            await Appointment.get_pymongo_collection().bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": i, "notifications_owed.at": at},
-                        {"$unset": {"notifications_owed": ""}},
-                    )
-                    for i, at in chunk
-                ],
-                ordered=False,
-            )
+            for model in dict.fromkeys(e.model for e in chunk):
+                ops = [op for e in chunk if e.model is model for op in let_go(e)]
+                # Ordered: an entry is pulled before its field is looked at for being empty.
+                await model.get_pymongo_collection().bulk_write(ops, ordered=True)
         except Exception:
-            _written.extend(chunk)  # tried again next pass; the reconciler would also do
+            _written.extend(chunk)  # tried again next pass; the repair would also do it
             raise
         done += len(chunk)
     return done

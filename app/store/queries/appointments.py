@@ -73,12 +73,17 @@ async def overlapping(
 
 
 async def update_if(
-    conditions: dict[str, Any], changes: dict[str, Any], *, notified: bool = False
+    conditions: dict[str, Any],
+    changes: dict[str, Any],
+    *,
+    notified: bool = False,
+    owing: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """The appointment after `changes`, or None when `conditions` no longer held.
     `notified`: a change its patient is told of, which counts up the appointment's
-    `sequence` (the calendar's revision number) in the same write."""
-    update: dict[str, Any] = {"$set": changes}
+    `sequence` (the calendar's revision number) in the same write. `owing`: the update
+    operators that record the notifications the change owes (their own, not `$set`)."""
+    update: dict[str, Any] = {"$set": changes, **(owing or {})}
     if notified:
         update["$inc"] = {"sequence": 1}
     return await Appointment.get_pymongo_collection().find_one_and_update(
@@ -86,10 +91,15 @@ async def update_if(
     )
 
 
-async def set_status(appointment: Appointment, changes: dict[str, Any]) -> dict[str, Any] | None:
+async def set_status(
+    appointment: Appointment, changes: dict[str, Any], owing: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Conditional on the status read: a concurrent change makes this one match nothing."""
     return await update_if(
-        {"_id": appointment.id, "status": appointment.status.value}, changes, notified=True
+        {"_id": appointment.id, "status": appointment.status.value},
+        changes,
+        notified=True,
+        owing=owing,
     )
 
 
@@ -105,7 +115,9 @@ async def mark_checked_in(
     )
 
 
-async def move(appointment: Appointment, placed: dict[str, Any]) -> dict[str, Any] | None:
+async def move(
+    appointment: Appointment, placed: dict[str, Any], owing: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Conditional on the slot and status read: a concurrent change makes this match nothing."""
     return await update_if(
         {
@@ -115,4 +127,5 @@ async def move(appointment: Appointment, placed: dict[str, Any]) -> dict[str, An
         },
         placed,
         notified=True,
+        owing=owing,
     )
