@@ -16,6 +16,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
 from app.settings.notifications import NotificationSettings
+from app.settings.sign_in import SignInSettings
 
 # Published (in this repository's history and docs): refused wherever the server can be
 # reached from another machine, whatever APP_ENV says.
@@ -32,7 +33,7 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-class Settings(NotificationSettings):
+class Settings(NotificationSettings, SignInSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     app_env: Literal["development", "test", "production"] = "development"
@@ -126,23 +127,6 @@ class Settings(NotificationSettings):
     rate_limit_booking: str = "20/minute"
     rate_limit_emergency: str = "5/minute"
     rate_limit_ws_operations: str = "60/minute"
-    rate_limit_login_account: str = "10/15 minutes"
-    rate_limit_login_address: str = "60/15 minutes"
-    rate_limit_register_address: str = "20/hour"
-    # Registrations naming a taken email, per address: the contract answers CONFLICT, so this
-    # bounds how fast an address can learn which emails have accounts.
-    rate_limit_register_taken: str = "5/hour"
-    # An address that signed in to an account is "known" to it this long: there the right
-    # password passes even while the account is over RATE_LIMIT_LOGIN_ACCOUNT.
-    rate_limit_login_known_days: int = Field(default=30, ge=1, le=365)
-    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
-    # argon2id parameters of new hashes: RFC 9106's low-memory profile (64 MiB, 3 passes), or
-    # APP_ENV=test only, argon2-cffi's cheapest (8 KiB, 1 pass), so a test suite signing in
-    # thousands of people spends its CPU on what it tests. Hashes carry their own parameters.
-    password_hash_cost: Literal["standard", "cheapest"] = "standard"
-    # Test-only (honoured only with APP_ENV=test): a rotation waits this long between
-    # spending the old refresh token and writing the new one, so a test can interleave a replay.
-    test_refresh_pause_seconds: float = Field(default=0.0, ge=0, le=30)
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod
