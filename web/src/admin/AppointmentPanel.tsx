@@ -69,7 +69,7 @@ export function AppointmentPanel({
   const heading = useRef<HTMLHeadingElement>(null);
   const said = useRef<HTMLParagraphElement>(null);
   const cancelButton = useRef<HTMLButtonElement>(null);
-  const cancelForm = useRef<HTMLFormElement>(null);
+  const deskActions = useRef<HTMLDivElement>(null);
   const reasonInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => heading.current?.focus(), [appointmentId]);
@@ -79,11 +79,12 @@ export function AppointmentPanel({
     if (result) said.current?.focus();
   }, [result]);
   // The question and both its answers in view, not only the reason field the focus scrolls to
-  // (on a phone the answers would sit below the screen's edge).
+  // (on a phone the answers would sit below the screen's edge): the whole block, padding
+  // included, so no answer ends on the screen's last fraction of a pixel.
   useEffect(() => {
     if (!cancelling) return;
     reasonInput.current?.focus({ preventScroll: true });
-    cancelForm.current?.scrollIntoView({ block: 'nearest' });
+    deskActions.current?.scrollIntoView({ block: 'nearest' });
   }, [cancelling]);
   useEffect(() => {
     if (version) reread({ requestPolicy: 'network-only' });
@@ -188,7 +189,7 @@ export function AppointmentPanel({
         </>
       )}
       {/* One block, kept in view at the foot of the screen on a phone while the panel is. */}
-      <div className="desk-actions" data-testid="desk-actions">
+      <div ref={deskActions} className="desk-actions" data-testid="desk-actions">
         <div className="row-actions">
           {a && ACTIVE.includes(a.status) && (
             <>
@@ -222,7 +223,7 @@ export function AppointmentPanel({
           </p>
         )}
         {a && cancelling && (
-          <form ref={cancelForm} onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
+          <form onSubmit={submitCancel} className="inline-form" aria-label="Cancel the appointment">
             <label>
               Reason (told to the patient)
               <input ref={reasonInput} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
