@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import get_introspection_query
 
 from tests.graphql_client import CREATE_SPECIALTY, Api, GraphQL, unique
 from tests.servers import ApiServer
@@ -64,3 +65,18 @@ async def test_introspection_is_off_by_default_in_production(
     reply = await GraphQL(http, production_server.url)(INTROSPECTION)
     assert reply.code == "BAD_USER_INPUT", reply.body
     assert reply.body.get("data") is None
+
+
+async def test_full_introspection_answers_without_errors(gql: GraphQL) -> None:
+    """GraphiQL's and code generators' introspection query, defaults included: a required
+    input field that inherited a None default made every `defaultValue` of DoctorInput an
+    INTERNAL_SERVER_ERROR."""
+    reply = await gql(get_introspection_query(input_value_deprecation=True))
+    assert not reply.body.get("errors"), reply.body.get("errors")
+    types = {t["name"]: t for t in reply.data["__schema"]["types"]}
+    required = {
+        f["name"]: f["defaultValue"]
+        for f in types["DoctorInput"]["inputFields"]
+        if f["type"]["kind"] == "NON_NULL"
+    }
+    assert required == dict.fromkeys(["name", "email", "specialtyId", "licenseNumber"])

@@ -39,10 +39,12 @@ class DoctorInput(DoctorFields):
     """The domain's DoctorFields with what a new doctor needs required; a new doctor is active
     (isActive is not asked) and may be given a password for its DOCTOR login."""
 
-    name: str
-    email: str
-    specialty_id: strawberry.ID
-    license_number: str
+    # strawberry.field(): a bare annotation would inherit DoctorFields' None as its default,
+    # which introspection refuses for a required field ("Invalid default value").
+    name: str = strawberry.field()
+    email: str = strawberry.field()
+    specialty_id: strawberry.ID = strawberry.field()
+    license_number: str = strawberry.field()
     consultation_fee: float | None = 0
     is_active: strawberry.Private[bool | None] = None
     password: str | None = None
