@@ -233,6 +233,35 @@ async def test_a_move_may_overlap_the_appointments_own_old_time(api: Api, store:
     assert moved.data["rescheduleAppointment"]["slot"]["id"] == shifted["id"]
 
 
+async def test_an_appointment_stored_with_a_null_owed_mark_moves_and_cancels(
+    api: Api, store: Store
+) -> None:
+    """Appointments written by an import or another tool may hold `notifications_owed: null`
+    (a model dumped with its defaults); no store can create `notifications_owed.at` inside a
+    null, and the bench's rush once met this as INTERNAL_SERVER_ERROR and a slot left booked."""
+    clinic = await api.clinic()
+    old = await api.slot(clinic, "09:00", "09:30")
+    new = await api.slot(clinic, "11:00", "11:30")
+    patient = await api.patient()
+    appointment_id = await booked(api, old["id"], patient)
+    await snapshot(store, [appointment_id], [])  # the booking's own mark let go of
+    oid = ObjectId(appointment_id)
+    await store.appointments.update_one({"_id": oid}, {"$set": {"notifications_owed": None}})
+
+    moved = await reschedule(api.gql, appointment_id, new["id"], patient)
+
+    assert moved.data["rescheduleAppointment"]["slot"]["id"] == new["id"]
+    assert not await is_booked(store, old["id"])
+    rows = await until(
+        lambda: store.notifications.count_documents({"appointment_id": oid, "kind": "RESCHEDULED"})
+    )
+    assert rows > 0
+    await store.appointments.update_one({"_id": oid}, {"$set": {"notifications_owed": None}})
+    cancelled = await api.gql(CANCEL, {"id": appointment_id}, patient.token)
+    assert cancelled.data["cancelAppointment"]["status"] == "CANCELLED"
+    assert not await is_booked(store, new["id"])
+
+
 # --- refusals: each with its code, and nothing changed ----------------------------------------
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from app.core.clock import utcnow
 from app.core.errors import (
@@ -171,6 +171,11 @@ async def _move(
             if idempotency.is_key_clash(exc, "change_key"):
                 raise idempotency.key_reused() from exc
             raise SlotAlreadyBooked() from exc
+        except ConnectionFailure:
+            raise  # the move may have been saved: the reconciler frees whichever slot is left
+        except PyMongoError:
+            await _unclaim(before, old, now)  # the store refused the move: nothing holds it
+            raise
         if moved is None:
             await _unclaim(before, old, now)
             raise _AppointmentChanged()

@@ -9,8 +9,11 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
 
 from app.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+
+PATH_NOT_VIABLE = 28  # MongoDB's code for an update path that runs through a non-document
 
 
 def with_statuses(
@@ -86,7 +89,22 @@ async def update_if(
     update: dict[str, Any] = {"$set": changes, **(owing or {})}
     if notified:
         update["$inc"] = {"sequence": 1}
-    return await Appointment.get_pymongo_collection().find_one_and_update(
+    collection = Appointment.get_pymongo_collection()
+    try:
+        return await collection.find_one_and_update(
+            conditions, update, return_document=ReturnDocument.AFTER
+        )
+    except OperationFailure as exc:
+        if exc.code != PATH_NOT_VIABLE or not owing:
+            raise
+    # The record's parent field is stored as null (written by an import or a tool, not by
+    # this app), and no store can create `parent.at` inside a null: unset it, write again.
+    parents = {path.split(".", 1)[0] for paths in owing.values() for path in paths}
+    await collection.update_one(
+        {"_id": conditions["_id"], "$or": [{p: {"$type": "null"}} for p in sorted(parents)]},
+        {"$unset": dict.fromkeys(parents, "")},
+    )
+    return await collection.find_one_and_update(
         conditions, update, return_document=ReturnDocument.AFTER
     )
 
