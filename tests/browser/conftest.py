@@ -64,7 +64,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def web_server(store_uri: str, db_name: str, log_dir: Path) -> Iterator[ApiServer]:
-    server = ApiServer(store_uri, db_name, env={"GRAPHIQL": "true"}).start(log_dir)
+    env = {
+        "GRAPHIQL": "true",
+        # One admin account for the whole session: each board page starts five subscriptions,
+        # so a few board tests in a row passed the default 60/minute and a later page sat
+        # "Reconnecting..." (RATE_LIMITED, retryAfter ~27 s). The limit's own test is in
+        # tests/test_subscriptions.py.
+        "RATE_LIMIT_WS_OPERATIONS": "1000/minute",
+    }
+    server = ApiServer(store_uri, db_name, env=env).start(log_dir)
     yield server
     server.stop()
 

@@ -1,7 +1,7 @@
 // A booked cell opened: who the patient is and how to reach them, the reason, the status and
 // its history, and what the front desk can do (check in, cancel with a reason, reschedule, and
 // undo a no-show marked by mistake when the patient did turn up).
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { describeError } from '../lib/errors';
 import { formatDateTime, useNow } from '../lib/time';
@@ -71,12 +71,34 @@ export function AppointmentPanel({
   const cancelButton = useRef<HTMLButtonElement>(null);
   const deskActions = useRef<HTMLDivElement>(null);
   const reasonInput = useRef<HTMLInputElement>(null);
+  const section = useRef<HTMLElement>(null);
 
-  useEffect(() => heading.current?.focus(), [appointmentId]);
+  /** Focuses `target`, then brings the panel's start to the top of the screen if its heading
+   * or its actions are not wholly on it. On a phone the sticky actions rise no higher than
+   * the panel's own top, so a panel opened at the screen's foot, its heading just visible
+   * (a focus there scrolls nothing), left them below the screen (issue 22). */
+  const showPanel = (target?: HTMLElement | null) => {
+    target?.focus({ preventScroll: true });
+    const offScreen = (el: HTMLElement | null) => {
+      const r = el?.getBoundingClientRect();
+      return !!r && (r.top < 0 || r.bottom > window.innerHeight);
+    };
+    if (offScreen(heading.current) || offScreen(deskActions.current) || offScreen(target ?? null)) {
+      section.current?.scrollIntoView({ block: 'start' });
+    }
+  };
+  // Layout effects: the panel is placed in the same task as the change that drew it, before
+  // anything (a person or a test) sees the page in between.
+  useLayoutEffect(() => showPanel(heading.current), [appointmentId]);
+  // The booking read in: the panel and its actions grew, the latter may now end off screen.
+  const loaded = !!opened.data?.appointment;
+  useLayoutEffect(() => {
+    if (loaded) showPanel();
+  }, [loaded]);
   // After an action the focus goes to what it did, never back to the top of the page (the
   // button pressed is often gone: checked in, cancelled, a cell redrawn by a move).
-  useEffect(() => {
-    if (result) said.current?.focus();
+  useLayoutEffect(() => {
+    if (result) showPanel(said.current);
   }, [result]);
   // The question and both its answers in view, not only the reason field the focus scrolls to
   // (on a phone the answers would sit below the screen's edge): the whole block, padding
@@ -127,6 +149,7 @@ export function AppointmentPanel({
 
   return (
     <section
+      ref={section}
       className="panel desk-panel"
       data-testid="appointment-panel"
       data-appointment-id={appointmentId}
