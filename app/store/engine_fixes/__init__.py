@@ -12,6 +12,8 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   index, not by reading every document.
 - bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
   not one transaction, thread hop and delivery per document.
+- id_lookup: filters on `_id` (`$in`, or beside other conditions) read through the
+  primary key, not by decoding every document's `_id`.
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
@@ -21,6 +23,7 @@ from app.store.engine_fixes import (
     bulk_update,
     durability,
     feature_cache,
+    id_lookup,
     unique_index,
     write_path,
 )
@@ -39,5 +42,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     feature_cache.apply()
     unique_index.apply()
     bulk_update.apply()
+    id_lookup.apply()
     durability.apply()
     _APPLIED = True
