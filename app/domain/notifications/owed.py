@@ -21,9 +21,10 @@ from pymongo import UpdateMany, UpdateOne
 
 from app.models import Appointment, EmergencyRequest, NotificationKind
 from app.models.owed_notifications import CHANGE_FIELDS, OwedChange, OwedNotifications
+from app.store.chunks import CHUNK_SIZE, one_of
 
 log = logging.getLogger(__name__)
-UNSET_CHUNK = 200
+UNSET_CHUNK = CHUNK_SIZE  # each `$in` list of a chunk is one store filter
 FIELD = "notifications_owed"
 
 
@@ -128,12 +129,12 @@ def let_go(entries: list[Settled]) -> list[UpdateOne | UpdateMany]:
             pulls.setdefault((entry.sequence, entry.kind), []).append(entry.id)
     for (sequence, kind), ids in pulls.items():
         named = {"sequence": sequence, "kind": kind}
-        ops.append(UpdateMany({"_id": {"$in": ids}}, {"$pull": {f"{FIELD}.changes": named}}))
+        ops.append(UpdateMany({"_id": one_of(ids)}, {"$pull": {f"{FIELD}.changes": named}}))
     every = list(dict.fromkeys(e.id for e in entries))
     no_legacy_mark = {f"{FIELD}.kind": {"$exists": False}}
     ops.append(
         UpdateMany(
-            {"_id": {"$in": every}, f"{FIELD}.changes": {"$size": 0}, **no_legacy_mark},
+            {"_id": one_of(every), f"{FIELD}.changes": {"$size": 0}, **no_legacy_mark},
             {"$unset": {FIELD: ""}},
         )
     )
@@ -143,7 +144,7 @@ def let_go(entries: list[Settled]) -> list[UpdateOne | UpdateMany]:
         ops.append(
             UpdateMany(
                 {
-                    "_id": {"$in": older},
+                    "_id": one_of(older),
                     f"{FIELD}.at": {"$exists": True},
                     f"{FIELD}.changes": {"$exists": False},
                     **no_legacy_mark,
