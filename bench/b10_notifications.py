@@ -58,6 +58,12 @@ class Sink:
         return "250 OK"
 
 
+class _Receiver(ThreadingHTTPServer):
+    # Each sender posts a batch's webhooks at once: the default backlog of 5 refused
+    # connections (ReadError), and the retries' backoff, not the sender, set webhook p99.
+    request_queue_size = 1024
+
+
 def _receiver(sink: Sink, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -77,7 +83,7 @@ def _receiver(sink: Sink, port: int) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = _Receiver(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
