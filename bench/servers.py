@@ -145,8 +145,9 @@ ENGINES = ("sqlite", "memory")
 
 
 class Store:
-    """The one embedded store every scenario shares (mongoeco): by default the SQLite engine
-    `serve` runs, on disk in a temporary directory; `memory` on request (and B1's reference)."""
+    """The embedded store a scenario runs on (mongoeco; a fresh one per scenario): by default
+    the SQLite engine `serve` runs, on disk in a temporary directory; `memory` on request
+    (and B1's reference)."""
 
     def __init__(self, engine: str = "sqlite") -> None:
         if engine not in ENGINES:
