@@ -82,7 +82,10 @@ async def test_an_opened_booking_fits_a_phone_with_its_actions_in_view(
     # screen, so focusing it scrolled nothing, and the sticky actions, which rise no higher
     # than their own panel's top, ended below the screen. Only this clinic's row is shown,
     # its end put there (a long board put it anywhere).
-    await page.get_by_label("Specialty").select_option(label=clinic.specialty_name)
+    # As a combobox: the label "Specialty" alone also matches every board row named after a
+    # doctor of a specialty called "Specialty ..." (the suite's own).
+    specialty = page.get_by_role("combobox", name="Specialty")
+    await specialty.select_option(label=clinic.specialty_name)
     await expect(page.get_by_test_id("board-row")).to_have_count(1)
     await page.evaluate(FOOT_OF_BOARD_AT, HEIGHT - 80)
     cell = board_cell(page, slots[0]["id"]).get_by_role("button")
