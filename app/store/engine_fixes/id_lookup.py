@@ -39,7 +39,7 @@ def _by_storage_key(translate: _Translate) -> _Translate:
             and all(_keyed(v) for v in plan.values)
         ):
             keys = [self._storage_key(v) for v in dict.fromkeys(plan.values)]
-            return f"documents.storage_key IN ({', '.join('?' * len(keys))})", list(keys)
+            return f"documents.storage_key IN ({', '.join('?' * len(keys))})", keys
         return translate(self, db_name, coll_name, plan)
 
     return wrapper
