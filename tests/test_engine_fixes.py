@@ -16,6 +16,7 @@ import pytest_asyncio
 from bson import DBRef, Decimal128, Int64, ObjectId
 from mongoeco.api._async import _collection_modify
 from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
+from mongoeco.engines._sqlite_session_runtime import SQLiteSessionRuntime
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
@@ -137,6 +138,9 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         _collection_modify.update_many,
         SQLiteEngine.update_with_operation,
         SQLiteEngine._translate_query_plan_with_multikey,
+        SQLiteSessionRuntime.begin_write,
+        SQLiteSessionRuntime.commit_write,
+        SQLiteSessionRuntime.rollback_write,
     ):
         assert hasattr(patched, "__wrapped__"), patched
     source = inspect.getsource(SQLiteEngine)
@@ -273,6 +277,7 @@ def test_cached_probes_never_claim_less_than_the_collection_holds(tmp_path: Path
         {"r.$id": 1},
     ]
     coll.insert_many([{"n": i, "s": f"s{i}", "f": False, "o": {"p": i}} for i in range(30)])
+    first = coll.find_one({"n": 0})["_id"]  # type: ignore[index]
     kinds_seen: set[str] = set()
     for shape in shapes:
         for query in queries:
@@ -281,6 +286,8 @@ def test_cached_probes_never_claim_less_than_the_collection_holds(tmp_path: Path
         list(coll.find({}).sort("s", -1))
         coll.insert_one(dict(shape))
         coll.update_one({"n": 7}, {"$set": shape})
+        with pytest.raises(DuplicateKeyError):  # a refused write: its scope rolls back
+            coll.update_one({"_id": first, "n": -1}, {"$set": shape}, upsert=True)
         kept = dict(engine._collection_features_cache)
         kinds_seen.update(key[2].partition(":")[0] for key in kept)
         for key, cached in kept.items():
@@ -295,6 +302,26 @@ def test_cached_probes_never_claim_less_than_the_collection_holds(tmp_path: Path
         coll.delete_one({"n": 8})
     client.close()
     assert len(kinds_seen) >= 7, kinds_seen
+
+
+def test_a_refused_write_keeps_every_collections_probes(tmp_path: Path) -> None:
+    """A lease's upsert that finds its holder (DuplicateKeyError) rolls back a scope that
+    changed nothing; the engine dropped every collection's probes there, so under a rush
+    with leases retried each second most reads re-ran full scans."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "refused.sqlite"))
+    client = mongoeco.MongoClient(engine)
+    slots, leases = client["refused"]["slots"], client["refused"]["leases"]
+    slots.insert_many([{"n": i, "held": False} for i in range(20)])
+    assert slots.count_documents({"held": True}) == 0
+    leases.insert_one({"_id": "sender", "holder": "a"})
+    probes = {key for key in engine._collection_features_cache if key[1] == "slots"}
+    assert probes
+    with pytest.raises(DuplicateKeyError):
+        leases.update_one({"_id": "sender", "holder": "b"}, {"$set": {"holder": "b"}}, upsert=True)
+    assert probes <= set(engine._collection_features_cache)
+    assert leases.find_one({"_id": "sender"}) == {"_id": "sender", "holder": "a"}
+    client.close()
 
 
 def test_update_many_delivers_its_change_events_once_and_all_of_them(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   not one transaction, thread hop and delivery per document.
 - id_lookup: filters on `_id` (`$in`, or beside other conditions) read through the
   primary key, not by decoding every document's `_id`.
+- indexed_equality: an equality on an indexed field reads through its SQLite index.
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
@@ -24,6 +25,7 @@ from app.store.engine_fixes import (
     durability,
     feature_cache,
     id_lookup,
+    indexed_equality,
     unique_index,
     write_path,
 )
@@ -43,5 +45,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     unique_index.apply()
     bulk_update.apply()
     id_lookup.apply()
+    indexed_equality.apply()
     durability.apply()
     _APPLIED = True

@@ -30,7 +30,7 @@ from mongoeco.engines.sqlite_query import type_expression_sql, value_expression_
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 
 # Tagged values SQL equality would not match to a plain number or to null, though MongoDB does.
-_AMBIGUOUS_TAGS = (
+AMBIGUOUS_TAGS = (
     "int32",
     "int64",
     "double",
@@ -42,7 +42,7 @@ _AMBIGUOUS_TAGS = (
 _SAFE_INTEGER = 2**53
 
 
-def _sql_key_part(value: Any, found: bool) -> tuple[str, object, bool] | None:
+def sql_key_part(value: Any, found: bool) -> tuple[str, object, bool] | None:
     """(type tag, value, needs an unambiguous field) of a key value; None: SQL cannot decide."""
     if not found or value is None:
         return "", None, True
@@ -80,7 +80,7 @@ def _conflict_by_physical_index(
     params: list[object] = [db_name, coll_name]
     for field in index["fields"]:
         found, value = get_document_value(document, field)
-        part = _sql_key_part(value, found)
+        part = sql_key_part(value, found)
         if part is None:
             return None
         tag, sql_value, needs_unambiguous_field = part
@@ -88,7 +88,7 @@ def _conflict_by_physical_index(
             engine._field_contains_tagged_value_type_in_collection(
                 db_name, coll_name, field, tag_name
             )
-            for tag_name in _AMBIGUOUS_TAGS
+            for tag_name in AMBIGUOUS_TAGS
         ):
             return None
         clauses.append(f"{type_expression_sql(field)} = ? AND {value_expression_sql(field)} IS ?")
