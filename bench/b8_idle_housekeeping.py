@@ -79,7 +79,10 @@ async def _load(store: Store, slots: int) -> str:
 async def _lease_holders(store: Store, db_name: str) -> int:
     client, database = await data.open_database(store.uri, db_name)
     try:
-        return len(await database["leases"].distinct("holder"))
+        # The housekeeping lease only: the notification sender's lease is another, and may
+        # rightly be held by the other process.
+        housekeeping = {"_id": {"$regex": "^housekeeping:"}}
+        return len(await database["leases"].distinct("holder", housekeeping))
     finally:
         await client.close()
 

@@ -117,9 +117,13 @@ class EmbeddedStoreProcess:
         # What the running store reports, e.g. {"journal_mode": "wal", "synchronous": "FULL"}.
         self.durability: dict[str, str] = {}
 
-    def start(self, timeout: float = 30.0) -> str:
+    def start(self, timeout: float = 300.0) -> str:
         """The store's URI once it listens; TimeoutError (an OSError, as the supervisor's
-        restarts expect), with the process stopped, when it has not said so within `timeout`."""
+        restarts expect), with the process stopped, when it has not said so within `timeout`.
+
+        Generous: a file another engine version or index set last opened has its index
+        entries rebuilt once on opening (engine_fixes/index_backfill.py), about 70 s at
+        50,000 slots and as many appointments; every later start takes about a second."""
         self._close_output()  # a restart: the previous process's pipe
         self.process = subprocess.Popen(
             [

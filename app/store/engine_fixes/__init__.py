@@ -15,6 +15,8 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
 - id_lookup: filters on `_id` (`$in`, or beside other conditions) read through the
   primary key, not by decoding every document's `_id`.
 - indexed_equality: an equality on an indexed field reads through its SQLite index.
+- index_backfill: opening the file rebuilds the scalar index entries only when they may
+  be stale, not on every start.
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
@@ -25,6 +27,7 @@ from app.store.engine_fixes import (
     durability,
     feature_cache,
     id_lookup,
+    index_backfill,
     indexed_equality,
     unique_index,
     write_path,
@@ -46,5 +49,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     bulk_update.apply()
     id_lookup.apply()
     indexed_equality.apply()
+    index_backfill.apply()
     durability.apply()
     _APPLIED = True

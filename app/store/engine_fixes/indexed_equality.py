@@ -57,9 +57,17 @@ def _index_terms(
         db_name, coll_name, field
     ) or engine._field_traverses_array_in_collection(db_name, coll_name, field):
         return None
-    if needs_unambiguous_field and any(
-        engine._field_contains_tagged_value_type_in_collection(db_name, coll_name, field, tag_name)
-        for tag_name in AMBIGUOUS_TAGS
+    # Only booleans equal a boolean, and a boolean is never tagged: no probe to ask. A number
+    # may equal a tagged one (Int64, Decimal128), which SQL equality would miss.
+    if (
+        needs_unambiguous_field
+        and not isinstance(plan.value, bool)
+        and any(
+            engine._field_contains_tagged_value_type_in_collection(
+                db_name, coll_name, field, tag_name
+            )
+            for tag_name in AMBIGUOUS_TAGS
+        )
     ):
         return None
     return f"{type_expression_sql(field)} = ? AND {value_expression_sql(field)} = ?", [tag, value]
