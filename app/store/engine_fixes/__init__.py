@@ -8,6 +8,7 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
 - write_path: no `_id` scan of the whole collection per write; batched wire inserts.
 - feature_cache: a write no longer drops the SQLite engine's per-field probes, which the
   next operation re-ran as full scans.
+- unchanged_rollbacks: nor does a refused write that changed nothing.
 - unique_index: compound, numeric and null unique keys are checked through their SQLite
   index, not by reading every document.
 - bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
@@ -29,6 +30,7 @@ from app.store.engine_fixes import (
     id_lookup,
     index_backfill,
     indexed_equality,
+    unchanged_rollbacks,
     unique_index,
     write_path,
 )
@@ -45,6 +47,7 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
         return
     write_path.apply()
     feature_cache.apply()
+    unchanged_rollbacks.apply()
     unique_index.apply()
     bulk_update.apply()
     id_lookup.apply()

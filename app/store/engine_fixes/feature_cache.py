@@ -12,11 +12,7 @@ a write the cached answers still at "no" are re-asked of those documents only. A
 stays: a deleted witness leaves the engine on its general, slower but always correct path.
 Kinds of probe this module does not know are dropped, as before.
 
-A refused write (a lease's upsert finding its holder: DuplicateKeyError) rolls its scope
-back, and the engine then dropped the probes of every collection: under a rush, with the
-sender's and housekeeping's leases retried every second by each process, most reads re-ran
-full scans. A scope that changed no row leaves the store as it was, so its rollback keeps
-them (`sqlite3.Connection.total_changes` counts every row a statement or trigger touched).
+A refused write keeps the probes too (`unchanged_rollbacks`).
 """
 
 from __future__ import annotations
@@ -24,21 +20,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from mongoeco.core.codec import DocumentCodec
-from mongoeco.engines._sqlite_session_runtime import SQLiteSessionRuntime
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.engines.sqlite_query import json_path_for_field, path_array_prefixes
+
+from app.store.engine_fixes import unchanged_rollbacks
 
 CHANGED_TABLE = "aayulink_written_documents"
 _TRACKED_ATTRIBUTE = "_aayulink_tracked_connection"
 _WRITES_ATTRIBUTE = "_aayulink_writes_refreshed"
 _OPENED_AT_ATTRIBUTE = "_aayulink_opened_after_writes"
-_SCOPE_MARKS_ATTRIBUTE = "_aayulink_scope_changes"
-_unchanged_rollback = threading.local()
 
 # The predicates below are mongoeco 4.11's probe queries (sqlite.py), asked of one document.
 _Predicate = Callable[[str, str], str | None]
@@ -243,7 +237,7 @@ def _refresh(engine: SQLiteEngine, conn: sqlite3.Connection, db: str, coll: str)
 def refresh_instead_of_dropping(invalidate: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(invalidate)
     def wrapper(self: Any, db_name: str | None = None, coll_name: str | None = None) -> None:
-        if getattr(_unchanged_rollback, "engine", None) is self:
+        if unchanged_rollbacks.under_way(self):
             return  # the store is as it was: every answer still holds
         setattr(self, _WRITES_ATTRIBUTE, getattr(self, _WRITES_ATTRIBUTE, 0) + 1)
         tracked = getattr(self, _TRACKED_ATTRIBUTE, None)
@@ -283,48 +277,6 @@ def tracking_after_connect(connect: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def _scope_marks(runtime: Any, conn: sqlite3.Connection) -> list[int]:
-    marks: dict[int, list[int]] = runtime.__dict__.setdefault(_SCOPE_MARKS_ATTRIBUTE, {})
-    return marks.setdefault(id(conn), [])
-
-
-def marking_scopes(begin: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(begin)
-    def wrapper(self: Any, conn: sqlite3.Connection, context: Any) -> None:
-        begin(self, conn, context)
-        _scope_marks(self, conn).append(conn.total_changes)
-
-    return wrapper
-
-
-def unmarking_commits(commit: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(commit)
-    def wrapper(self: Any, conn: sqlite3.Connection, context: Any) -> None:
-        commit(self, conn, context)
-        marks = _scope_marks(self, conn)
-        if marks:
-            marks.pop()
-
-    return wrapper
-
-
-def keeping_probes_when_nothing_changed(rollback: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(rollback)
-    def wrapper(self: Any, conn: sqlite3.Connection, context: Any) -> None:
-        marks = _scope_marks(self, conn)
-        began = marks.pop() if marks else None
-        if began is None or conn.total_changes != began:
-            rollback(self, conn, context)
-            return
-        _unchanged_rollback.engine = self._engine
-        try:
-            rollback(self, conn, context)
-        finally:
-            _unchanged_rollback.engine = None
-
-    return wrapper
-
-
 def apply() -> None:
     SQLiteEngine._invalidate_collection_features_cache = refresh_instead_of_dropping(  # type: ignore[method-assign]
         SQLiteEngine._invalidate_collection_features_cache
@@ -332,9 +284,4 @@ def apply() -> None:
     SQLiteEngine._connect_sync = tracking_after_connect(SQLiteEngine._connect_sync)  # type: ignore[method-assign]
     SQLiteEngine._create_sqlite_connection = stamping_snapshots(  # type: ignore[method-assign]
         SQLiteEngine._create_sqlite_connection
-    )
-    SQLiteSessionRuntime.begin_write = marking_scopes(SQLiteSessionRuntime.begin_write)  # type: ignore[method-assign]
-    SQLiteSessionRuntime.commit_write = unmarking_commits(SQLiteSessionRuntime.commit_write)  # type: ignore[method-assign]
-    SQLiteSessionRuntime.rollback_write = keeping_probes_when_nothing_changed(  # type: ignore[method-assign]
-        SQLiteSessionRuntime.rollback_write
     )
