@@ -26,7 +26,7 @@ from mongoeco.core.query_plan import EqualsCondition
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.engines.sqlite_query import type_expression_sql, value_expression_sql
 
-from app.store.engine_fixes.unique_index import AMBIGUOUS_TAGS, sql_key_part
+from app.store.engine_fixes.unique_index import holds_tagged_values, sql_key_part
 
 _Translate = Callable[..., tuple[str, list[object]]]
 
@@ -62,12 +62,7 @@ def _index_terms(
     if (
         needs_unambiguous_field
         and not isinstance(plan.value, bool)
-        and any(
-            engine._field_contains_tagged_value_type_in_collection(
-                db_name, coll_name, field, tag_name
-            )
-            for tag_name in AMBIGUOUS_TAGS
-        )
+        and holds_tagged_values(engine, db_name, coll_name, field)
     ):
         return None
     return f"{type_expression_sql(field)} = ? AND {value_expression_sql(field)} = ?", [tag, value]

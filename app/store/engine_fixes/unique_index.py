@@ -30,7 +30,7 @@ from mongoeco.engines.sqlite_query import type_expression_sql, value_expression_
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 
 # Tagged values SQL equality would not match to a plain number or to null, though MongoDB does.
-AMBIGUOUS_TAGS = (
+_AMBIGUOUS_TAGS = (
     "int32",
     "int64",
     "double",
@@ -59,6 +59,15 @@ def sql_key_part(value: Any, found: bool) -> tuple[str, object, bool] | None:
     return None
 
 
+def holds_tagged_values(engine: Any, db_name: str, coll_name: str, field: str) -> bool:
+    """Whether the collection holds, at `field`, a tagged number or `undefined` (the cached
+    probes say): then SQL equality on the index could miss a value MongoDB calls equal."""
+    return any(
+        engine._field_contains_tagged_value_type_in_collection(db_name, coll_name, field, tag)
+        for tag in _AMBIGUOUS_TAGS
+    )
+
+
 def _conflict_by_physical_index(
     engine: Any,
     conn: sqlite3.Connection,
@@ -84,12 +93,7 @@ def _conflict_by_physical_index(
         if part is None:
             return None
         tag, sql_value, needs_unambiguous_field = part
-        if needs_unambiguous_field and any(
-            engine._field_contains_tagged_value_type_in_collection(
-                db_name, coll_name, field, tag_name
-            )
-            for tag_name in AMBIGUOUS_TAGS
-        ):
+        if needs_unambiguous_field and holds_tagged_values(engine, db_name, coll_name, field):
             return None
         clauses.append(f"{type_expression_sql(field)} = ? AND {value_expression_sql(field)} IS ?")
         params += [tag, sql_value]
