@@ -27,7 +27,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from app.store.backup import database_path
 from app.store.embedded import EmbeddedStoreProcess
-from app.store.engine_fixes import apply_engine_fixes, feature_cache
+from app.store.engine_fixes import apply_engine_fixes, probe_questions
 
 
 @pytest.fixture(scope="module", params=["memory", "sqlite"])
@@ -149,7 +149,7 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         assert hasattr(patched, "__wrapped__"), patched
     source = inspect.getsource(SQLiteEngine)
     kinds = set(re.findall(r'f"(\w+):\{field', source))
-    assert kinds == feature_cache.KNOWN_PROBE_KINDS, kinds ^ feature_cache.KNOWN_PROBE_KINDS
+    assert kinds == probe_questions.KNOWN_PROBE_KINDS, kinds ^ probe_questions.KNOWN_PROBE_KINDS
 
 
 async def test_an_array_written_later_is_found_by_an_element_query(
