@@ -1,10 +1,12 @@
 """An admin's edit of a doctor, with what follows for its future slots, all or nothing.
 
 Here, above both the catalogue and scheduling, so neither imports the other: a specialty
-move or an activation switch rewrites the doctor's future slots in bulk, and a time zone
-move regenerates them. Every slot write is an update_many over a window of dates, never
-one write per slot, and subscribers hear one SLOTS_CHANGED_IN_BULK notice, not an event
-per slot (see docs/scheduling.md).
+move rewrites the doctor's future slots in bulk, and a time zone move regenerates them.
+Every slot write is an update_many over a window of dates, never one write per slot, and
+subscribers hear one SLOTS_CHANGED_IN_BULK notice, not an event per slot (see
+docs/scheduling.md). An activation switch writes no slot: whether a doctor takes bookings
+is its own flag, checked beside every claim (app/domain/booking/policy.py), so it answers
+at once whatever the number of slots.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
@@ -96,15 +99,6 @@ class DoctorChange:
                     {"specialty_id": self.before.specialty_id},
                 )
             )
-        if self.availability_changed:
-            steps.append(
-                self._rewrite(
-                    "availability_switched",
-                    {"is_removed": False},
-                    {"doctor_is_active": self.after.is_active},
-                    {"doctor_is_active": self.before.is_active},
-                )
-            )
         return steps
 
     def _save(self) -> Step:
@@ -162,17 +156,30 @@ class DoctorChange:
         if self.rewritten > BULK_EVENTS:
             await announce_bulk(self.after.id)
         elif self.availability_changed:
-            changed = await Slot.find(
-                {"doctor_id": self.after.id, "starts_at": {"$gt": self.now}, "updated_at": self.now}
-            ).to_list()
-            await publish(
-                *(
-                    SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=s, at=self.now)
-                    for s in sorted(changed, key=lambda s: (s.starts_at, str(s.id)))
-                )
-            )
+            await self._announce_availability(self.after.id)
         if self.regeneration is not None:
             await self.regeneration.announce()
+
+    async def _announce_availability(self, doctor_id: PydanticObjectId) -> None:
+        """The switch changed the state of each future slot, though none was written: an
+        event per slot, or one bulk notice past BULK_EVENTS (read no further than that)."""
+        future = (
+            await Slot.find(
+                {"doctor_id": doctor_id, "starts_at": {"$gt": self.now}, "is_removed": False}
+            )
+            .sort("+starts_at", "+_id")
+            .limit(BULK_EVENTS + 1)
+            .to_list()
+        )
+        if len(future) > BULK_EVENTS:
+            await announce_bulk(doctor_id)
+            return
+        await publish(
+            *(
+                SlotChanged(kind=SlotEventKind.AVAILABILITY_CHANGED, slot=s, at=self.now)
+                for s in future
+            )
+        )
 
 
 def _windows(now: datetime, horizon_end: str | None) -> list[dict[str, Any]]:

@@ -52,8 +52,6 @@ class Slot(TimestampedDocument):
     is_booked: bool = False
     is_removed: bool = False
     source: SlotSource = SlotSource.MANUAL
-    # Copied from the doctor, so every claim's filter can refuse an inactive doctor's slot.
-    doctor_is_active: bool = True
     booking_lock: BookingLock = BookingLock()
     # When the current booking was claimed (or its appointment moved away or was cancelled).
     booked_at: datetime | None = None

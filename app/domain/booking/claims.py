@@ -61,7 +61,7 @@ async def refusal(
         return NotFound("Slot", field="slotId")
     if slot.starts_at <= now:
         return SlotUnavailable("The slot is in the past")
-    if slot.is_removed or not slot.is_available or not slot.doctor_is_active:
+    if slot.is_removed or not slot.is_available:
         return SlotUnavailable("The slot is not available")
     if slot.is_booked:
         if claim_key is not None and slot.claim_key == claim_key:

@@ -9,13 +9,24 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.core.clock import utcnow
-from app.core.errors import Forbidden, LockLimitReached, OutsideBookingWindow, SlotLocked
+from app.core.errors import (
+    Forbidden,
+    LockLimitReached,
+    OutsideBookingWindow,
+    SlotLocked,
+    SlotUnavailable,
+)
 from app.domain import validation
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import CLAIM_ATTEMPTS, refusal, should_retry
-from app.domain.booking.policy import acting_patient, policy_doctor, require_within_window
+from app.domain.booking.policy import (
+    acting_patient,
+    policy_doctor,
+    require_taking_bookings,
+    require_within_window,
+)
 from app.domain.read_model import announce_stale
 from app.domain.slots.management import get_slot
 from app.domain.slots.ordering import by_start
@@ -79,7 +90,7 @@ async def lock_slot(
         raise SlotLocked(None)
     before, claimed = claim
     renewing = lock_is_live(before, now) and before.booking_lock.patient_id == patient
-    await _keep_within_window(caller, before, claimed, now)
+    await _keep_bookable(caller, before, claimed, now)
     if not renewing:
         await _keep_within_limit(slot_oid, patient, limit)
     await record(caller, now, Change("slot.locked", "slot", slot_oid, after={"booking_lock": lock}))
@@ -102,17 +113,17 @@ async def _why_refused(
     return await refusal(slot_id, patient_id, now)
 
 
-async def _keep_within_window(actor: Actor, before: Slot, claimed: Slot, now: datetime) -> None:
-    """A patient holds only slots inside its doctor's booking window; outside it, the slot
-    gets back the lock it had (none, or this patient's earlier one), unannounced."""
-    if actor.role is not Role.PATIENT or claimed.starts_at <= now:
-        return
+async def _keep_bookable(actor: Actor, before: Slot, claimed: Slot, now: datetime) -> None:
+    """A slot is held only while its doctor takes bookings and, for a patient, inside the
+    doctor's booking window; else the slot gets back the lock it had (none, or this
+    patient's earlier one), unannounced."""
     doctor = await policy_doctor(claimed.doctor_id)
-    if doctor is None:
-        return
     try:
-        require_within_window(actor, doctor, claimed.starts_at, now)
-    except OutsideBookingWindow:
+        require_taking_bookings(doctor)
+        assert doctor is not None
+        if actor.role is Role.PATIENT and claimed.starts_at > now:
+            require_within_window(actor, doctor, claimed.starts_at, now)
+    except (SlotUnavailable, OutsideBookingWindow):
         await _restore(before, claimed)
         raise
 

@@ -19,6 +19,7 @@ from app.core.errors import (
     NotFound,
     OutsideBookingWindow,
     SlotAlreadyBooked,
+    SlotUnavailable,
     TooLateToCancel,
 )
 from app.domain import validation
@@ -70,13 +71,23 @@ def require_within_window(actor: Actor, doctor: Doctor, starts_at: datetime, now
 async def require_bookable(
     actor: Actor, doctor_id: PydanticObjectId, starts_at: datetime, now: datetime
 ) -> None:
-    """A patient's future slot must start inside its doctor's window; no check for anyone
-    else. Past slots are left to the claim, which calls them unavailable."""
-    if actor.role is not Role.PATIENT or starts_at <= now:
-        return
+    """The slot's doctor takes bookings, and a patient's future slot starts inside its
+    doctor's window (no window for anyone else). Past slots are left to the claim, which
+    calls them unavailable."""
     doctor = await policy_doctor(doctor_id)
-    if doctor is not None:
+    require_taking_bookings(doctor)
+    assert doctor is not None
+    if actor.role is Role.PATIENT and starts_at > now:
         require_within_window(actor, doctor, starts_at, now)
+
+
+def require_taking_bookings(doctor: Doctor | None) -> None:
+    """An inactive doctor's slots are not bookable. The flag is the doctor's alone: switching
+    it writes no slot, so a doctor with 17,000 future slots is (de)activated at once, and each
+    lock, booking and move checks it here, from the read model when it serves (a switch
+    drops the doctor there in every process)."""
+    if doctor is None or not doctor.is_active:
+        raise SlotUnavailable("The doctor is not taking bookings")
 
 
 async def policy_doctor(doctor_id: PydanticObjectId) -> Doctor | None:

@@ -167,7 +167,6 @@ def slot_document(doctor: Doctor, planned: PlannedSlot, now: datetime) -> dict[s
         end_time=planned.end_time,
         duration_minutes=int((planned.ends_at - planned.starts_at).total_seconds() // 60),
         source=SlotSource.SCHEDULE,
-        doctor_is_active=doctor.is_active,
         created_at=now,
         updated_at=now,
     ).stored()

@@ -51,7 +51,10 @@ class BookableDay:
 
 
 def in_window(doctor: Doctor, slots: Iterable[Slot], now: datetime) -> list[Slot]:
-    """The slots whose start the doctor's booking window allows now."""
+    """The slots whose start the doctor's booking window allows now: none while the doctor
+    takes no bookings (its own flag; its slots are not rewritten when it changes)."""
+    if not doctor.is_active:
+        return []
     window = booking_window(doctor, now)
     return [slot for slot in slots if window.contains(slot.starts_at)]
 
@@ -179,6 +182,9 @@ async def availability(doctor: Doctor, start: date, end: date, now: datetime) ->
     days = (end - start).days + 1
     if days > MAX_AVAILABILITY_DAYS:
         raise BadUserInput(f"the range may cover at most {MAX_AVAILABILITY_DAYS} days", field="to")
+    dates = [start + timedelta(days=offset) for offset in range(days)]
+    if not doctor.is_active:
+        return [BookableDay(day, 0) for day in dates]
     query = {
         "doctor_id": doctor.id,
         "date": {"$gte": start.isoformat(), "$lte": end.isoformat()},
@@ -186,7 +192,6 @@ async def availability(doctor: Doctor, start: date, end: date, now: datetime) ->
     }
     stored = await Slot.get_pymongo_collection().find(query, {"_id": 0, "date": 1}).to_list(None)
     counts = Counter(str(slot["date"]) for slot in stored)
-    dates = (start + timedelta(days=offset) for offset in range(days))
     return [BookableDay(day, counts[day.isoformat()]) for day in dates]
 
 

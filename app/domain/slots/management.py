@@ -132,7 +132,6 @@ async def create_slot(actor: Actor | None, doctor_id: str, fields: SlotFields) -
         start_time=start_time,
         end_time=end_time,
         duration_minutes=minutes,
-        doctor_is_active=doctor.is_active,
         created_at=now,
         updated_at=now,
     )

@@ -21,9 +21,10 @@ def lock_is_live(slot: Slot, now: datetime) -> bool:
     return bool(lock.is_active and lock.expires_at and lock.expires_at > now)
 
 
-def slot_state(slot: Slot, now: datetime) -> SlotState:
-    """UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE, as the contract orders them."""
-    if slot.is_removed or not slot.is_available or not slot.doctor_is_active:
+def slot_state(slot: Slot, now: datetime, *, doctor_is_active: bool) -> SlotState:
+    """UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE, as the contract orders them.
+    An inactive doctor's slots are all UNAVAILABLE: the flag is the doctor's, not the slot's."""
+    if slot.is_removed or not slot.is_available or not doctor_is_active:
         return SlotState.UNAVAILABLE
     if slot.is_booked:
         return SlotState.BOOKED
@@ -35,11 +36,10 @@ def slot_state(slot: Slot, now: datetime) -> SlotState:
 def is_open(slot: Slot, now: datetime) -> bool:
     """`open_for(None, now)` (app/store/queries/slots.py) tested on a slot in memory (the
     read model's slots): the same conditions, field by field, so both paths call the same
-    slots bookable."""
+    slots bookable. Like it, it leaves the doctor's own flag to the caller."""
     lock = slot.booking_lock
     return (
         not slot.is_removed
-        and slot.doctor_is_active is not False
         and slot.is_available is True
         and slot.is_booked is False
         and slot.starts_at > now

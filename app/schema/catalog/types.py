@@ -280,8 +280,13 @@ class Slot:
         return await load_specialty(info, self.doc.specialty_id)
 
     @strawberry.field(description="UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE.")
-    def state(self, info: Info) -> SlotState:
-        return slot_state(self.doc, self.seen_at or info.context.now)
+    async def state(self, info: Info) -> SlotState:
+        doctor = await info.context.loaders.doctor.load(self.doc.doctor_id)
+        return slot_state(
+            self.doc,
+            self.seen_at or info.context.now,
+            doctor_is_active=doctor is not None and doctor.is_active,
+        )
 
     @strawberry.field(description="Null when there is no unexpired lock.")
     def lock(self, info: Info) -> SlotLock | None:

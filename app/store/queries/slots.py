@@ -16,7 +16,9 @@ NO_LOCK: dict[str, Any] = {}
 
 
 def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, Any]:
-    """Slots a patient may claim now: enabled, future, unbooked, and not held by someone else."""
+    """Slots a patient may claim now: enabled, future, unbooked, and not held by someone else.
+    Whether their doctor takes bookings is the doctor's own flag, checked beside each claim
+    (app/domain/booking/policy.py): deactivating a doctor writes no slot."""
     holders: list[dict[str, Any]] = [
         {"booking_lock.is_active": {"$ne": True}},
         {"booking_lock.expires_at": {"$lte": now}},
@@ -25,7 +27,6 @@ def open_for(patient_id: PydanticObjectId | None, now: datetime) -> dict[str, An
         holders.append({"booking_lock.patient_id": patient_id})
     return {
         "is_removed": False,
-        "doctor_is_active": {"$ne": False},
         "is_available": True,
         "is_booked": False,
         "starts_at": {"$gt": now},
