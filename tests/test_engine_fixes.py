@@ -51,11 +51,17 @@ async def collection(engine_uri: str) -> AsyncIterator[AsyncCollection[dict[str,
 def test_the_patched_internals_are_still_there() -> None:
     """A mongoeco upgrade that moves these must fail here, not slow the store silently."""
     apply_engine_fixes()
+    from mongoeco._change_streams.hub import ChangeStreamHub
     from mongoeco.api._async._database_admin_write_commands import (
         DatabaseAdminWriteCommandService,
     )
+    from mongoeco.api._async.collection import AsyncCollection as EngineCollection
+    from mongoeco.engines.adapter import EngineSpiAdapter
 
     for patched in (
+        ChangeStreamHub.register_watcher,
+        EngineCollection._new_operation_context,
+        EngineSpiAdapter.dispatch_committed_changes,
         MemoryEngine._ensure_unique_indexes,
         SQLiteEngine._validate_document_against_unique_indexes,
         DatabaseAdminWriteCommandService.command_insert,

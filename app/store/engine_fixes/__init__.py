@@ -18,6 +18,7 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
 - indexed_equality: an equality on an indexed field reads through its SQLite index.
 - index_backfill: opening the file rebuilds the scalar index entries only when they may
   be stale, not on every start.
+- unwatched_changes: no change-stream outbox rows or deliveries while nobody watches.
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
@@ -32,6 +33,7 @@ from app.store.engine_fixes import (
     indexed_equality,
     unchanged_rollbacks,
     unique_index,
+    unwatched_changes,
     write_path,
 )
 from app.store.engine_fixes.durability import SynchronousLevel
@@ -53,5 +55,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     id_lookup.apply()
     indexed_equality.apply()
     index_backfill.apply()
+    unwatched_changes.apply()
     durability.apply()
     _APPLIED = True
