@@ -18,6 +18,9 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
 - indexed_equality: an equality on an indexed field reads through its SQLite index.
 - index_backfill: opening the file rebuilds the scalar index entries only when they may
   be stale, not on every start.
+- shared_scalar_index: every index's scalar entries share one SQLite index, not one
+  identical copy per index that every write updates (files made before are migrated at
+  open; applied after index_backfill, whose mark check must follow the migration).
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
@@ -30,6 +33,7 @@ from app.store.engine_fixes import (
     id_lookup,
     index_backfill,
     indexed_equality,
+    shared_scalar_index,
     unchanged_rollbacks,
     unique_index,
     write_path,
@@ -53,5 +57,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     id_lookup.apply()
     indexed_equality.apply()
     index_backfill.apply()
+    shared_scalar_index.apply()
     durability.apply()
     _APPLIED = True
