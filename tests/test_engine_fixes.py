@@ -18,6 +18,8 @@ import pytest_asyncio
 from bson import DBRef, Decimal128, Int64, ObjectId
 from mongoeco.api._async import _collection_modify
 from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
+from mongoeco.engines import _sqlite_admin_runtime
+from mongoeco.engines import sqlite as sqlite_module
 from mongoeco.engines._sqlite_session_runtime import SQLiteSessionRuntime
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
@@ -151,6 +153,16 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         SQLiteSessionRuntime.commit_write,
         SQLiteSessionRuntime.rollback_write,
         SQLiteEngine._backfill_scalar_indexes_sync,
+        _sqlite_admin_runtime._sqlite_drop_database,
+        *(
+            getattr(sqlite_module, name)
+            for name in (
+                "_sqlite_create_index",
+                "_sqlite_drop_index",
+                "_sqlite_drop_all_indexes",
+                "_sqlite_drop_collection",
+            )
+        ),
     ):
         assert hasattr(patched, "__wrapped__"), patched
     source = inspect.getsource(SQLiteEngine)

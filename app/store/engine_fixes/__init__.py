@@ -19,6 +19,9 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
 - index_backfill: opening the file rebuilds the scalar index entries only when they may
   be stale, not on every start.
 - unwatched_changes: no change-stream outbox rows or deliveries while nobody watches.
+- shared_scalar_index: every index's scalar entries share one SQLite index, not one
+  identical copy per index that every write updates (files made before are migrated at
+  open; applied after index_backfill, whose mark check must follow the migration).
 - durability: the clinic's choice of SQLite synchronous level (SQLITE_SYNCHRONOUS).
 """
 
@@ -31,6 +34,7 @@ from app.store.engine_fixes import (
     id_lookup,
     index_backfill,
     indexed_equality,
+    shared_scalar_index,
     unchanged_rollbacks,
     unique_index,
     unwatched_changes,
@@ -56,5 +60,6 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     indexed_equality.apply()
     index_backfill.apply()
     unwatched_changes.apply()
+    shared_scalar_index.apply()
     durability.apply()
     _APPLIED = True

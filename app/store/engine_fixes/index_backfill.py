@@ -51,17 +51,28 @@ def _mark(conn: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
+def mark_is_current(conn: sqlite3.Connection) -> bool:
+    """Whether the entries were last rebuilt by this engine version for this catalogue."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {MARK_TABLE} (name TEXT PRIMARY KEY, value TEXT)")
+    return _mark(conn) == catalogue_signature(conn) and _physical_indexes_present(conn)
+
+
+def record_mark(conn: sqlite3.Connection) -> None:
+    """Marks the entries current for the catalogue as it now stands (in the caller's
+    transaction, so the mark commits with what it vouches for)."""
+    conn.execute(
+        f"INSERT OR REPLACE INTO {MARK_TABLE} (name, value) VALUES (?, ?)",
+        (MARK_NAME, catalogue_signature(conn)),
+    )
+
+
 def only_when_stale(backfill: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(backfill)
     def wrapper(self: Any, conn: sqlite3.Connection) -> None:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {MARK_TABLE} (name TEXT PRIMARY KEY, value TEXT)")
-        if _mark(conn) == catalogue_signature(conn) and _physical_indexes_present(conn):
+        if mark_is_current(conn):
             return
         backfill(self, conn)
-        conn.execute(
-            f"INSERT OR REPLACE INTO {MARK_TABLE} (name, value) VALUES (?, ?)",
-            (MARK_NAME, catalogue_signature(conn)),
-        )
+        record_mark(conn)
 
     return wrapper
 
