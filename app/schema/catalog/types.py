@@ -24,6 +24,7 @@ from app.models import Doctor as DoctorDoc
 from app.models import Slot as SlotDoc
 from app.models import Specialty as SpecialtyDoc
 from app.models import User as UserDoc
+from app.schema.catalog.day_availability import DayAvailability
 from app.schema.context import Info
 from app.schema.enums import Role, SlotState
 from app.schema.notifications.preferences import NotificationPreferences
@@ -214,12 +215,6 @@ class Doctor:
     ) -> list[DateOverride]:
         found = await schedules.date_overrides(self.doc.id, from_, to)  # type: ignore[arg-type]
         return [DateOverride.from_doc(o) for o in found]
-
-
-@strawberry.type(description="For calendar views: how many slots a patient could book that date.")
-class DayAvailability:
-    date: date
-    bookable: int
 
 
 @strawberry.type
