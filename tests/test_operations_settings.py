@@ -32,6 +32,7 @@ from tests.serve_process import cli_env, run_cli
         ("WORKERS", "a-few-workers-ish"),
         ("SQLITE_SYNCHRONOUS", "mostly-durable-ish"),
         ("PASSWORD_HASH_COST", "free-of-charge-ish"),
+        ("NOTIFICATIONS_ENABLED", "only-the-important-ones-ish"),
     ],
 )
 def test_serve_refuses_a_bad_operations_setting(tmp_path: Path, variable: str, value: str) -> None:

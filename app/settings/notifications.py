@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode
 
 
 class NotificationSettings(BaseSettings):
+    # False: no notification is written, sent or reminded of (a staging copy of a clinic's
+    # data must never email its patients); bookings pay nothing for them (bench B1).
+    notifications_enabled: bool = True
     notification_max_attempts: int = Field(default=6, ge=1, le=100)
     notification_retry_base_seconds: float = Field(default=10.0, gt=0, le=3600)
     notification_poll_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -23,6 +23,9 @@ OWED_CHECK_SECONDS = 2.0
 
 async def run_sender(stop: asyncio.Event) -> None:
     settings = get_settings()
+    if not settings.notifications_enabled:
+        log.info("notifications are off (NOTIFICATIONS_ENABLED=false): no sender runs")
+        return
     lease = HousekeepingLease(LEASE_NAME, settings.housekeeping_lease)
     renew_every = settings.housekeeping_lease / 3
     renewed = 0.0

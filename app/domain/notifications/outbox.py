@@ -184,8 +184,11 @@ async def appointment_rows(
 async def announce(*events: Event, previous_starts_at: datetime | None = None) -> None:
     """The notifications these events imply, written before the events go out. Each change
     recorded itself on its document as owing them; once the rows stand, those entries are
-    let go (in a batch, by the sender loop). A failure leaves them for the sender to write."""
+    let go (in a batch, by the sender loop). A failure leaves them for the sender to write.
+    Nothing while notifications are off (NOTIFICATIONS_ENABLED)."""
     global _failed_writes
+    if not get_settings().notifications_enabled:
+        return
     rows: list[dict[str, Any]] = []
     changed: list[tuple[Appointment, NotificationKind]] = []
     raised: list[EmergencyRequest] = []

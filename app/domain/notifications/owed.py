@@ -21,6 +21,7 @@ from pymongo import UpdateMany, UpdateOne
 
 from app.models import Appointment, EmergencyRequest, NotificationKind
 from app.models.owed_notifications import CHANGE_FIELDS, OwedChange, OwedNotifications
+from app.settings import get_settings
 from app.store.chunks import CHUNK_SIZE, one_of
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,20 @@ def mark(
     )
 
 
-def first(change: OwedChange) -> OwedNotifications:
-    """What a new document (a booking, an emergency request) is inserted with."""
+def first(change: OwedChange) -> OwedNotifications | None:
+    """What a new document (a booking, an emergency request) is inserted with; nothing
+    while notifications are off (NOTIFICATIONS_ENABLED)."""
+    if not get_settings().notifications_enabled:
+        return None
     return OwedNotifications(at=change.at, changes=[change])
 
 
-def push(change: OwedChange) -> dict[str, Any]:
+def push(change: OwedChange) -> dict[str, Any] | None:
     """The update operators that add `change` to a stored document's owed changes; an
-    earlier change left there (its process died) stays beside it."""
+    earlier change left there (its process died) stays beside it. None while notifications
+    are off."""
+    if not get_settings().notifications_enabled:
+        return None
     return {
         "$min": {f"{FIELD}.at": change.at},
         "$push": {f"{FIELD}.changes": change.model_dump()},
