@@ -42,6 +42,8 @@ class CatalogQuery:
     ) -> list[Doctor]:
         if date is None:
             found = await doctors.list_doctors(specialty_id, None, bool(include_inactive))
+            for doctor in found:  # their slots' states ask for them again
+                info.context.loaders.doctor.prime(doctor.id, doctor)  # type: ignore[arg-type]
             return [Doctor.from_doc(d) for d in found]
         with_slots = await bookable.doctors_bookable_on(
             date, specialty_id, bool(include_inactive), info.context.now
@@ -52,8 +54,10 @@ class CatalogQuery:
         return [Doctor.from_doc(d) for d, _ in with_slots]
 
     @strawberry.field
-    async def doctor(self, id: strawberry.ID) -> Doctor | None:
-        return Doctor.from_doc(await doctors.get_doctor(id))
+    async def doctor(self, info: Info, id: strawberry.ID) -> Doctor | None:
+        found = await doctors.get_doctor(id)
+        info.context.loaders.doctor.prime(found.id, found)  # type: ignore[arg-type]
+        return Doctor.from_doc(found)
 
     @strawberry.field(
         description="Bookable now: AVAILABLE, future, inside the booking window, by start."
