@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
-    b1_booking,
+    b1,
     b2_search,
     b3_fanout,
     b4_memory,
@@ -46,7 +46,7 @@ from bench.common import FULL, QUICK, Sizes
 from bench.servers import ENGINES, ROOT, Store
 
 SCENARIOS = {
-    "B1": b1_booking.run,
+    "B1": b1.run,
     "B2": b2_search.run,
     "B3": b3_fanout.run,
     "B4": b4_memory.run,

@@ -162,6 +162,7 @@ def _b1(results: dict[str, Any]) -> list[Row]:
     if background:
         rows += _b1_background(results, background)
     rows += _b1_memory(results)
+    rows += _b1_notifications(results.get("notifications"))
     trips = results.get("store_round_trips", {})
     if trips:
         floor = trips["floor"]
@@ -178,6 +179,25 @@ def _b1(results: dict[str, Any]) -> list[Row]:
             ),
         ]
     return rows
+
+
+def _b1_notifications(cost: dict[str, Any] | None) -> list[Row]:
+    """Lock then book with the outbox on against NOTIFICATIONS_ENABLED=false, same run."""
+    if not cost:
+        return []
+    least = cost["target"]
+    return [
+        _row(
+            "B1",
+            "lock then book with notifications: bookings/s (median of 5 rounds)",
+            cost["bookings_per_s"]["with"],
+            "/s",
+            cost["bookings_per_s"]["without"],
+            "without notifications",
+            target=f">= {least:.1f}x without",
+            met=cost["ratio"] >= least,
+        )
+    ]
 
 
 def _b1_background(results: dict[str, Any], background: dict[str, Any]) -> list[Row]:

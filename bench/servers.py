@@ -173,14 +173,19 @@ class Store:
 
 @contextlib.asynccontextmanager
 async def api_processes(
-    store_uri: str, db_name: str, log_dir: Path, count: int = 2
+    store_uri: str,
+    db_name: str,
+    log_dir: Path,
+    count: int = 2,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[list[UvicornProcess]]:
-    """`count` API processes on one database, sharing one Redis channel; stopped on exit."""
+    """`count` API processes on one database, sharing one Redis channel; stopped on exit.
+    `env` adds to (or overrides) the bench's environment."""
     channel = f"aayulink-bench:{uuid.uuid4().hex[:12]}"
     processes = [
         UvicornProcess(
             "app.web.app:create_app",
-            api_env(store_uri, db_name, channel),
+            {**api_env(store_uri, db_name, channel), **(env or {})},
             log_dir,
             factory=True,
         )
