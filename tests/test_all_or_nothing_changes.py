@@ -47,6 +47,7 @@ EVENTS = """subscription($doctorId: ID) {
   slotUpdates(doctorId: $doctorId) { kind slot { id } }
 }"""
 MISSED = "subscription { eventsMissed { reason doctorId } }"
+SLOT_SPECIALTY = "query($id: ID!) { slot(id: $id) { specialty { id } } }"
 SET_AVAILABILITY = """mutation($id: ID!, $isAvailable: Boolean!) {
   setSlotAvailability(id: $id, isAvailable: $isAvailable) { id }
 }"""
@@ -196,9 +197,21 @@ async def test_a_time_zone_move_that_fails_half_way_changes_nothing(
 async def test_a_specialty_move_that_fails_half_way_changes_nothing(
     apis: dict[str, Api], sqlite_store: Any
 ) -> None:
-    clinic = await scheduled_clinic(apis["healthy"], until="10:00")
-    other = await apis["healthy"].clinic()
+    """Unbooked slots follow their doctor's specialty unwritten; the move writes a booked
+    slot (it keeps its appointment's specialty) and a slot stored with the specialty spelled
+    out (as all were before): both writes are undone when the move fails after them."""
+    api = apis["healthy"]
+    clinic = await scheduled_clinic(api, until="10:00")
+    other = await api.clinic()
     change = {"specialtyId": other.specialty_id}
+    slots = await live_slots(sqlite_store, clinic.doctor_id)
+    spelled_out, followed, taken = slots[20]["_id"], slots[21]["_id"], slots[22]["_id"]
+    await sqlite_store.slots.update_one(
+        {"_id": spelled_out}, {"$set": {"specialty_id": ObjectId(clinic.specialty_id)}}
+    )
+    booking = await api.book(str(taken), await api.patient())
+    appointment = booking.data["bookAppointment"]
+    assert appointment["specialty"] == {"id": clinic.specialty_id}
     # The undo puts every field back; a slot's updated_at keeps the attempt's stamp.
     before = await snapshot(sqlite_store, clinic.doctor_id, with_stamps=False)
     update = {"id": clinic.doctor_id, "input": change}
@@ -207,9 +220,16 @@ async def test_a_specialty_move_that_fails_half_way_changes_nothing(
     after = await snapshot(sqlite_store, clinic.doctor_id, with_stamps=False)
     assert after == before
 
-    _ = (await apis["healthy"].gql(UPDATE_DOCTOR, update, apis["healthy"].admin.token)).data
-    slots = await live_slots(sqlite_store, clinic.doctor_id)
-    assert {str(s["specialty_id"]) for s in slots} == {change["specialtyId"]}
+    _ = (await api.gql(UPDATE_DOCTOR, update, api.admin.token)).data
+    for slot_id, specialty in (
+        (followed, other.specialty_id),
+        (spelled_out, other.specialty_id),
+        (taken, clinic.specialty_id),
+    ):
+        shown = (await api.gql(SLOT_SPECIALTY, {"id": str(slot_id)})).data["slot"]
+        assert shown["specialty"] == {"id": specialty}, slot_id
+    stored = await sqlite_store.slots.find_one({"_id": spelled_out})
+    assert stored.get("specialty_id") is None  # it follows the doctor from now on
 
 
 async def test_deactivating_a_doctor_writes_the_doctor_alone(

@@ -35,6 +35,9 @@ CANCEL = """mutation($id: ID!, $reason: String) {
   cancelAppointment(id: $id, reason: $reason) { id status slot { id state isBooked } }
 }"""
 CREATE_SPECIALTY = """mutation($input: SpecialtyInput!) { createSpecialty(input: $input) { id } }"""
+MOVE_DOCTOR = """mutation($id: ID!, $s: ID!) {
+  updateDoctor(id: $id, input: {specialtyId: $s}) { specialty { id } }
+}"""
 
 UNKNOWN_ID = str(ObjectId())
 
@@ -128,6 +131,21 @@ async def test_create_slot_with_matching_duration_and_another_specialty(api: Api
     assert slot["durationMinutes"] == 20
     assert slot["specialty"]["id"] == other["id"]
     assert instant(slot["endsAt"]) - instant(slot["startsAt"]) == timedelta(minutes=20)
+
+    # The doctor moves to a third specialty: a slot made for its own follows it, this one stays.
+    own = (await create_slot(api.gql, api.admin.token, clinic.doctor_id, "11:00", "11:20")).data[
+        "createSlot"
+    ]
+    third = (
+        await api.gql(CREATE_SPECIALTY, {"input": {"name": f"Third {ObjectId()}"}}, api.admin.token)
+    ).data["createSpecialty"]
+    moved = await api.gql(MOVE_DOCTOR, {"id": clinic.doctor_id, "s": third["id"]}, api.admin.token)
+    assert moved.data["updateDoctor"]["specialty"] == {"id": third["id"]}
+    shown = {
+        s: (await api.gql(SLOT, {"id": s})).data["slot"]["specialty"]
+        for s in (slot["id"], own["id"])
+    }
+    assert shown == {slot["id"]: {"id": other["id"]}, own["id"]: {"id": third["id"]}}
 
 
 INVALID_TIMES: list[tuple[str, str, int | None, str]] = [

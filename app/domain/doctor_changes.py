@@ -1,17 +1,18 @@
 """An admin's edit of a doctor, with what follows for its future slots, all or nothing.
 
-Here, above both the catalogue and scheduling, so neither imports the other: a specialty
-move rewrites the doctor's future slots in bulk, and a time zone move regenerates them.
-Every slot write is an update_many over a window of dates, never one write per slot, and
-subscribers hear one SLOTS_CHANGED_IN_BULK notice, not an event per slot (see
-docs/scheduling.md). An activation switch writes no slot: whether a doctor takes bookings
-is its own flag, checked beside every claim (app/domain/booking/policy.py), so it answers
-at once whatever the number of slots.
+Here, above both the catalogue and scheduling, so neither imports the other: a time zone
+move regenerates the doctor's future slots. A specialty move writes only the booked ones
+(they keep their appointments' specialty) and those stored with the old specialty spelled
+out: the others follow the doctor's (app/domain/slots/specialty.py). An activation switch
+writes no slot: whether a doctor takes bookings is its own flag, checked beside every
+claim (app/domain/booking/policy.py). Slot writes are update_many's of 200 ids, never one
+write per slot, and subscribers hear one SLOTS_CHANGED_IN_BULK notice, not an event per
+slot (see docs/scheduling.md).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -38,9 +39,8 @@ from app.domain.slots.announce import BULK_EVENTS, announce_bulk
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
-
-# One update_many per week of slots: no single command holds the one store process long.
-WINDOW = timedelta(days=7)
+from app.store.chunks import count_in
+from app.store.queries.slots import update_of
 
 
 async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorFields) -> Doctor:
@@ -81,6 +81,7 @@ class DoctorChange:
         self.regeneration: Regeneration | None = None
         self.rewritten = 0
         self.availability_changed = before.is_active != after.is_active
+        self.specialty_moved = before.specialty_id != after.specialty_id
 
     async def plan(self) -> None:
         if self.after.timezone != self.before.timezone and self.after.schedule is not None:
@@ -90,13 +91,29 @@ class DoctorChange:
         # The regeneration before the rewrites: it restores the slots it removed with their
         # own `updated_at`, which the rewrites' undo would no longer recognise as theirs.
         steps = [self._save(), *(self.regeneration.steps() if self.regeneration else [])]
-        if self.after.specialty_id != self.before.specialty_id:
+        if self.specialty_moved:
+            old = self.before.specialty_id
+            # Unbooked slots follow the doctor's specialty unwritten; booked ones keep the
+            # specialty their appointments were booked in.
+            booked, unbooked = {"is_booked": True}, {"is_booked": False}
+            steps.append(
+                self._rewrite(
+                    "specialty_kept_by_bookings",
+                    {"specialty_id": None, **booked},
+                    {"specialty_id": old},
+                    {"specialty_id": None},
+                    booked,
+                )
+            )
+            # Slots stored with the doctor's specialty spelled out (as all were before slots
+            # followed their doctor's) follow it from now on.
             steps.append(
                 self._rewrite(
                     "specialty_moved",
-                    {"specialty_id": self.before.specialty_id, "is_booked": False},
-                    {"specialty_id": self.after.specialty_id},
-                    {"specialty_id": self.before.specialty_id},
+                    {"specialty_id": old, **unbooked},
+                    {"specialty_id": None},
+                    {"specialty_id": old},
+                    unbooked,
                 )
             )
         return steps
@@ -127,33 +144,51 @@ class DoctorChange:
         return Step("doctor_saved", do, undo)
 
     def _rewrite(
-        self, name: str, only: dict[str, Any], changes: dict[str, Any], previous: dict[str, Any]
+        self,
+        name: str,
+        only: dict[str, Any],
+        changes: dict[str, Any],
+        previous: dict[str, Any],
+        undo_only: dict[str, Any],
     ) -> Step:
-        """`changes` on the doctor's future slots matching `only`, a week of dates per
-        update_many; the undo finds them by this change's `updated_at` stamp and sets
-        `previous` again."""
+        """`changes` on the doctor's future slots matching `only`: their ids found in one
+        read, then written CHUNK_SIZE at a time (most moves find none to write); the undo
+        finds them by this change's `updated_at` stamp, `changes` and `undo_only` (what
+        tells its slots from another step's), and sets `previous` again."""
         collection = Slot.get_pymongo_collection()
         doctor_id, now = self.after.id, self.now
 
         async def do() -> None:
-            for window in _windows(now, self.before.horizon_end):
+            found = collection.find(
+                {"doctor_id": doctor_id, "starts_at": {"$gt": now}, **only}, {"_id": 1}
+            )
+            ids = [slot["_id"] async for slot in found]
+
+            async def write(some: Any) -> int:
                 done = await collection.update_many(
-                    {"doctor_id": doctor_id, "starts_at": window, **only},
-                    {"$set": {**changes, "updated_at": now}},
+                    {"_id": some, **only}, update_of({**changes, "updated_at": now})
                 )
-                self.rewritten += done.modified_count
+                return done.modified_count
+
+            self.rewritten += await count_in(ids, write)
 
         async def undo() -> None:
             await collection.update_many(
-                {"doctor_id": doctor_id, "starts_at": {"$gt": now}, "updated_at": now, **changes},
-                {"$set": previous},
+                {
+                    "doctor_id": doctor_id,
+                    "starts_at": {"$gt": now},
+                    "updated_at": now,
+                    **changes,
+                    **undo_only,
+                },
+                update_of(previous),
             )
 
         return Step(name, do, undo)
 
     async def announce(self) -> None:
         assert self.after.id is not None
-        if self.rewritten > BULK_EVENTS:
+        if self.rewritten > BULK_EVENTS or self.specialty_moved:
             await announce_bulk(self.after.id)
         elif self.availability_changed:
             await self._announce_availability(self.after.id)
@@ -180,19 +215,3 @@ class DoctorChange:
                 for s in future
             )
         )
-
-
-def _windows(now: datetime, horizon_end: str | None) -> list[dict[str, Any]]:
-    """`starts_at` conditions covering everything after `now`: a week each through the
-    schedule's horizon, then one open window for hand-made slots further ahead."""
-    windows: list[dict[str, Any]] = []
-    start = now
-    if horizon_end is not None:
-        last = datetime.combine(
-            date.fromisoformat(horizon_end) + timedelta(days=2), datetime.min.time(), now.tzinfo
-        )
-        while start < last:
-            windows.append({"$gt": start, "$lte": start + WINDOW})
-            start += WINDOW
-    windows.append({"$gt": start})
-    return windows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from beanie import PydanticObjectId
 
@@ -10,6 +11,7 @@ from app.core.errors import Forbidden
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_actor, require_role
 from app.domain.booking.appointments import can_see
+from app.domain.slots.specialty import slot_specialty
 from app.events.messages import (
     AppointmentChanged,
     EmergencyRaised,
@@ -21,12 +23,26 @@ from app.events.messages import (
 from app.models import Appointment, Doctor, Role
 
 
+@dataclass(frozen=True)
+class SlotListener:
+    """`wants` picks the events as they are fanned out; `confirms` then asks what only the
+    store knows: the specialty of a slot that follows its doctor's (slots/specialty.py)."""
+
+    wants: Callable[[Event], bool]
+    specialty: PydanticObjectId | None
+
+    async def confirms(self, event: SlotChanged) -> bool:
+        if self.specialty is None or event.slot.specialty_id is not None:
+            return True
+        return await slot_specialty(event.slot) == self.specialty
+
+
 def slot_listener(
     actor: Actor | None,
     doctor_id: str | None,
     specialty_id: str | None,
     day: str | None,
-) -> Callable[[Event], bool]:
+) -> SlotListener:
     """Anyone may follow slots (lock holders are hidden by the Slot type); a doctor, its own."""
     doctor = validation.optional_object_id(doctor_id, "doctorId")
     specialty = validation.optional_object_id(specialty_id, "specialtyId")
@@ -43,11 +59,11 @@ def slot_listener(
         return (
             (own is None or slot.doctor_id == own)
             and (doctor is None or slot.doctor_id == doctor)
-            and (specialty is None or slot.specialty_id == specialty)
+            and (specialty is None or slot.specialty_id in (None, specialty))
             and (day is None or slot.date == day)
         )
 
-    return wants
+    return SlotListener(wants, specialty)
 
 
 def appointment_listener(actor: Actor | None, doctor_id: str | None) -> Callable[[Event], bool]:

@@ -41,7 +41,8 @@ def slot_key(doctor_id: PydanticObjectId, starts_at: datetime) -> str:
 
 class Slot(TimestampedDocument):
     doctor_id: PydanticObjectId
-    specialty_id: PydanticObjectId
+    # None: the doctor's specialty, whatever it is now (app/domain/slots/specialty.py).
+    specialty_id: PydanticObjectId | None = None
     starts_at: datetime
     ends_at: datetime
     date: str  # "YYYY-MM-DD" in the doctor's time zone

@@ -94,11 +94,13 @@ class SchedulingSubscription:
         specialty_id: strawberry.ID | None = None,
         date: date | None = None,
     ) -> AsyncGenerator[SlotEvent]:
-        wants = slot_listener(
+        listener = slot_listener(
             info.context.actor, doctor_id, specialty_id, date.isoformat() if date else None
         )
-        async for event in events_for(info, wants):
+        async for event in events_for(info, listener.wants):
             assert isinstance(event, SlotChanged)
+            if not await listener.confirms(event):
+                continue
             yield SlotEvent(
                 kind=event.kind, slot=Slot.from_doc(event.slot, now=utcnow()), at=event.at
             )

@@ -39,6 +39,7 @@ from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
 from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
 from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
+from app.domain.slots.specialty import specialty_of
 from app.domain.slots.state import lock_is_live
 from app.events.messages import (
     AppointmentChanged,
@@ -94,9 +95,12 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
         raise SlotUnavailable("The slot was removed")
     if doctor_oid is not None and doctor_oid != slot.doctor_id:
         raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
-    await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
+    doctor = await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
+    specialty = specialty_of(slot, doctor)
     try:
-        booked, appointment = await _claim_and_book(caller, slot, patient, reason, stored_key)
+        booked, appointment = await _claim_and_book(
+            caller, slot, patient, (specialty, reason), stored_key
+        )
     except DomainError:
         # A retry that raced its first attempt loses to it somewhere: return the first.
         if (first := await idempotency.first_booking(stored_key)) is not None:
@@ -117,9 +121,13 @@ async def _claim_and_book(
     caller: Actor,
     slot: Slot,
     patient: PydanticObjectId,
-    reason: str | None,
+    visit: tuple[PydanticObjectId, str | None],
     stored_key: str | None,
 ) -> tuple[Slot, Appointment]:
+    """`visit`: the specialty it is booked in (the slot's, read before the claim) and the
+    patient's reason."""
+    specialty, reason = visit
+
     async def claim_and_book(resumed: Slot | None) -> tuple[Slot, Appointment]:
         now = utcnow()
         await require_no_overlap(patient, slot)
@@ -130,7 +138,7 @@ async def _claim_and_book(
             patient_id=patient,
             doctor_id=booked.doctor_id,
             slot_id=booked.id,
-            specialty_id=booked.specialty_id,
+            specialty_id=specialty,
             appointment_date=booked.date,
             appointment_time=booked.start_time,
             end_time=booked.end_time,

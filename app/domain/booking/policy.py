@@ -24,7 +24,7 @@ from app.core.errors import (
 )
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
-from app.domain.read_model import serving_model
+from app.domain.read_model.doctors import doctor_now
 from app.models import Appointment, Doctor, Role, Slot, User
 from app.settings import get_settings
 from app.store.queries import appointments
@@ -70,15 +70,16 @@ def require_within_window(actor: Actor, doctor: Doctor, starts_at: datetime, now
 
 async def require_bookable(
     actor: Actor, doctor_id: PydanticObjectId, starts_at: datetime, now: datetime
-) -> None:
+) -> Doctor:
     """The slot's doctor takes bookings, and a patient's future slot starts inside its
     doctor's window (no window for anyone else). Past slots are left to the claim, which
-    calls them unavailable."""
+    calls them unavailable. The doctor, as read."""
     doctor = await policy_doctor(doctor_id)
     require_taking_bookings(doctor)
     assert doctor is not None
     if actor.role is Role.PATIENT and starts_at > now:
         require_within_window(actor, doctor, starts_at, now)
+    return doctor
 
 
 def require_taking_bookings(doctor: Doctor | None) -> None:
@@ -93,11 +94,7 @@ def require_taking_bookings(doctor: Doctor | None) -> None:
 async def policy_doctor(doctor_id: PydanticObjectId) -> Doctor | None:
     """The doctor whose booking window applies: from the read model's catalogue when it may
     answer (no store round trip; a policy change drops it in every process), else read."""
-    model = serving_model()
-    if model is not None:
-        (doctor,) = await model.doctors_by_id([doctor_id])
-        return doctor
-    return await Doctor.get(doctor_id)
+    return await doctor_now(doctor_id)
 
 
 def cancellation_cutoff(appointment: Appointment) -> datetime:

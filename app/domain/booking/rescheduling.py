@@ -42,6 +42,7 @@ from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free
 from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
 from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
+from app.domain.slots.specialty import slot_specialty
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -92,7 +93,7 @@ async def reschedule_appointment(
     slot = await Slot.get(slot_oid)
     if slot is None:
         raise NotFound("Slot", field="slotId")
-    if slot.specialty_id != appointment.specialty_id:
+    if await slot_specialty(slot) != appointment.specialty_id:
         raise BadUserInput("The slot is of another specialty", field="slotId")
     if slot.is_removed:
         raise SlotUnavailable("The slot was removed")
@@ -210,11 +211,11 @@ def _move_changes(appointment: Appointment, claimed: Slot, freed: Slot | None) -
 
 
 def _placed_in(slot: Slot, now: datetime) -> dict[str, Any]:
-    """The appointment's fields that follow its slot; it starts over as SCHEDULED."""
+    """The appointment's fields that follow its slot; it starts over as SCHEDULED. Its
+    specialty stays: a move is to a slot of the same one."""
     return {
         "slot_id": slot.id,
         "doctor_id": slot.doctor_id,
-        "specialty_id": slot.specialty_id,
         "appointment_date": slot.date,
         "appointment_time": slot.start_time,
         "end_time": slot.end_time,

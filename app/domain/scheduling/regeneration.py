@@ -159,7 +159,6 @@ class Occupied:
 def slot_document(doctor: Doctor, planned: PlannedSlot, now: datetime) -> dict[str, Any]:
     return Slot(
         doctor_id=doctor.id,
-        specialty_id=doctor.specialty_id,
         starts_at=planned.starts_at,
         ends_at=planned.ends_at,
         date=planned.date.isoformat(),

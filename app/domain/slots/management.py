@@ -17,6 +17,7 @@ from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
 from app.domain.slots.ordering import by_start
+from app.domain.slots.specialty import own_specialty
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
 from app.models import Doctor, Role, Slot
@@ -113,10 +114,8 @@ async def create_slot(actor: Actor | None, doctor_id: str, fields: SlotFields) -
         raise BadUserInput("a slot may last at most 12 hours", field="endTime")
     _require_slot_day(day)
     doctor = await get_doctor(doctor_id, "doctorId")
-    specialty_oid = (
-        (await get_specialty(specialty_id, "specialtyId")).id
-        if specialty_id
-        else doctor.specialty_id
+    specialty_oid = own_specialty(
+        (await get_specialty(specialty_id, "specialtyId")).id if specialty_id else None, doctor
     )
     starts_at = validation.local_instant(day, starts, doctor.timezone, "startTime")
     ends_at = validation.local_instant(day, ends, doctor.timezone, "endTime")

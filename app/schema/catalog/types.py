@@ -270,18 +270,18 @@ class Slot:
     async def doctor(self, info: Info) -> Doctor:
         return await load_doctor(info, self.doc.doctor_id)
 
-    @strawberry.field
+    @strawberry.field(description="Its own, or else its doctor's.")
     async def specialty(self, info: Info) -> Specialty:
-        return await load_specialty(info, self.doc.specialty_id)
+        own = self.doc.specialty_id
+        if own is None:
+            own = (await load_doctor(info, self.doc.doctor_id)).doc.specialty_id
+        return await load_specialty(info, own)
 
     @strawberry.field(description="UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE.")
     async def state(self, info: Info) -> SlotState:
         doctor = await info.context.loaders.doctor.load(self.doc.doctor_id)
-        return slot_state(
-            self.doc,
-            self.seen_at or info.context.now,
-            doctor_is_active=doctor is not None and doctor.is_active,
-        )
+        active = doctor is not None and doctor.is_active
+        return slot_state(self.doc, self.seen_at or info.context.now, doctor_is_active=active)
 
     @strawberry.field(description="Null when there is no unexpired lock.")
     def lock(self, info: Info) -> SlotLock | None:

@@ -55,7 +55,7 @@ def _live_locks_of(patient_id: PydanticObjectId, now: datetime) -> dict[str, Any
     }
 
 
-def _update_of(changes: dict[str, Any]) -> dict[str, Any]:
+def update_of(changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` as an update: a None value removes the field (see update_slot)."""
     update: dict[str, Any] = {"$set": {k: v for k, v in changes.items() if v is not None}}
     removed = {k: "" for k, v in changes.items() if v is None}
@@ -73,7 +73,7 @@ async def update_slot(
     A None value removes the field rather than storing null, as the Slot model does on
     insert: a stored null would put the slot in the sparse indexes (two nulls would even
     clash in the unique `slot_lock_key_unique`)."""
-    update = _update_of(changes)
+    update = update_of(changes)
     doc = await Slot.get_pymongo_collection().find_one_and_update(
         conditions, update, return_document=ReturnDocument.AFTER
     )
@@ -88,7 +88,7 @@ async def claim_slot(
     nothing: the store sends the document as it was, the change is applied to it here, so
     a caller learns what it replaced without a read of its own. `changes` are top-level
     fields, a None removing the field as in `update_slot`."""
-    update = _update_of(changes)
+    update = update_of(changes)
     doc = await Slot.get_pymongo_collection().find_one_and_update(
         conditions, update, return_document=ReturnDocument.BEFORE
     )
