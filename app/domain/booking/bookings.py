@@ -39,6 +39,7 @@ from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
 from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
 from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
+from app.domain.read_model.doctors import doctor_now
 from app.domain.slots.specialty import specialty_of
 from app.domain.slots.state import lock_is_live
 from app.events.messages import (
@@ -95,11 +96,10 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
         raise SlotUnavailable("The slot was removed")
     if doctor_oid is not None and doctor_oid != slot.doctor_id:
         raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
-    doctor = await require_bookable(caller, slot.doctor_id, slot.starts_at, utcnow())
-    specialty = specialty_of(slot, doctor)
+    doctor = require_bookable(caller, await doctor_now(slot.doctor_id), slot.starts_at, utcnow())
     try:
         booked, appointment = await _claim_and_book(
-            caller, slot, patient, (specialty, reason), stored_key
+            caller, slot, patient, reason, stored_key, specialty=specialty_of(slot, doctor)
         )
     except DomainError:
         # A retry that raced its first attempt loses to it somewhere: return the first.
@@ -121,12 +121,12 @@ async def _claim_and_book(
     caller: Actor,
     slot: Slot,
     patient: PydanticObjectId,
-    visit: tuple[PydanticObjectId, str | None],
+    reason: str | None,
     stored_key: str | None,
+    *,
+    specialty: PydanticObjectId,
 ) -> tuple[Slot, Appointment]:
-    """`visit`: the specialty it is booked in (the slot's, read before the claim) and the
-    patient's reason."""
-    specialty, reason = visit
+    """`specialty`: the one it is booked in (the slot's, read before the claim)."""
 
     async def claim_and_book(resumed: Slot | None) -> tuple[Slot, Appointment]:
         now = utcnow()

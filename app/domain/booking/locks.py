@@ -21,13 +21,9 @@ from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import CLAIM_ATTEMPTS, refusal, should_retry
-from app.domain.booking.policy import (
-    acting_patient,
-    policy_doctor,
-    require_taking_bookings,
-    require_within_window,
-)
+from app.domain.booking.policy import acting_patient, require_bookable
 from app.domain.read_model import announce_stale
+from app.domain.read_model.doctors import doctor_now
 from app.domain.slots.management import get_slot
 from app.domain.slots.ordering import by_start
 from app.domain.slots.state import lock_is_live
@@ -117,12 +113,9 @@ async def _keep_bookable(actor: Actor, before: Slot, claimed: Slot, now: datetim
     """A slot is held only while its doctor takes bookings and, for a patient, inside the
     doctor's booking window; else the slot gets back the lock it had (none, or this
     patient's earlier one), unannounced."""
-    doctor = await policy_doctor(claimed.doctor_id)
+    doctor = await doctor_now(claimed.doctor_id)
     try:
-        require_taking_bookings(doctor)
-        assert doctor is not None
-        if actor.role is Role.PATIENT and claimed.starts_at > now:
-            require_within_window(actor, doctor, claimed.starts_at, now)
+        require_bookable(actor, doctor, claimed.starts_at, now)
     except (SlotUnavailable, OutsideBookingWindow):
         await _restore(before, claimed)
         raise

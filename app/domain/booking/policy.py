@@ -24,7 +24,6 @@ from app.core.errors import (
 )
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
-from app.domain.read_model.doctors import doctor_now
 from app.models import Appointment, Doctor, Role, Slot, User
 from app.settings import get_settings
 from app.store.queries import appointments
@@ -68,33 +67,21 @@ def require_within_window(actor: Actor, doctor: Doctor, starts_at: datetime, now
         raise OutsideBookingWindow(window.earliest, window.latest)
 
 
-async def require_bookable(
-    actor: Actor, doctor_id: PydanticObjectId, starts_at: datetime, now: datetime
+def require_bookable(
+    actor: Actor, doctor: Doctor | None, starts_at: datetime, now: datetime
 ) -> Doctor:
-    """The slot's doctor takes bookings, and a patient's future slot starts inside its
-    doctor's window (no window for anyone else). Past slots are left to the claim, which
-    calls them unavailable. The doctor, as read."""
-    doctor = await policy_doctor(doctor_id)
-    require_taking_bookings(doctor)
-    assert doctor is not None
+    """The slot's doctor (read with `doctor_now`, from the read model when it serves) takes
+    bookings, and a patient's future slot starts inside its window (no window for anyone
+    else). Past slots are left to the claim, which calls them unavailable.
+
+    Whether a doctor takes bookings is its own flag: switching it writes no slot, so a
+    doctor with 17,000 future slots is (de)activated at once, and each lock, booking and
+    move checks it here (a switch drops the doctor from every process's read model)."""
+    if doctor is None or not doctor.is_active:
+        raise SlotUnavailable("The doctor is not taking bookings")
     if actor.role is Role.PATIENT and starts_at > now:
         require_within_window(actor, doctor, starts_at, now)
     return doctor
-
-
-def require_taking_bookings(doctor: Doctor | None) -> None:
-    """An inactive doctor's slots are not bookable. The flag is the doctor's alone: switching
-    it writes no slot, so a doctor with 17,000 future slots is (de)activated at once, and each
-    lock, booking and move checks it here, from the read model when it serves (a switch
-    drops the doctor there in every process)."""
-    if doctor is None or not doctor.is_active:
-        raise SlotUnavailable("The doctor is not taking bookings")
-
-
-async def policy_doctor(doctor_id: PydanticObjectId) -> Doctor | None:
-    """The doctor whose booking window applies: from the read model's catalogue when it may
-    answer (no store round trip; a policy change drops it in every process), else read."""
-    return await doctor_now(doctor_id)
 
 
 def cancellation_cutoff(appointment: Appointment) -> datetime:

@@ -42,7 +42,8 @@ from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free
 from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
 from app.domain.notifications import outbox, owed
 from app.domain.read_model import announce_stale
-from app.domain.slots.specialty import slot_specialty
+from app.domain.read_model.doctors import doctor_now
+from app.domain.slots.specialty import specialty_of
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -93,11 +94,12 @@ async def reschedule_appointment(
     slot = await Slot.get(slot_oid)
     if slot is None:
         raise NotFound("Slot", field="slotId")
-    if await slot_specialty(slot) != appointment.specialty_id:
+    doctor = await doctor_now(slot.doctor_id)
+    if doctor is not None and specialty_of(slot, doctor) != appointment.specialty_id:
         raise BadUserInput("The slot is of another specialty", field="slotId")
     if slot.is_removed:
         raise SlotUnavailable("The slot was removed")
-    await require_bookable(caller, slot.doctor_id, slot.starts_at, now)
+    require_bookable(caller, doctor, slot.starts_at, now)
 
     try:
         moved = await _move(caller, appointment, slot, keyed)

@@ -30,11 +30,3 @@ async def slot_specialty(slot: Slot) -> PydanticObjectId | None:
         return slot.specialty_id
     doctor = await doctor_now(slot.doctor_id)
     return None if doctor is None else doctor.specialty_id
-
-
-async def with_specialty(slot: Slot) -> Slot:
-    """The slot with its specialty spelled out, for what travels without the doctor (an
-    event, a subscriber's filter)."""
-    if slot.specialty_id is not None:
-        return slot
-    return slot.model_copy(update={"specialty_id": await slot_specialty(slot)})
