@@ -123,7 +123,7 @@ async def test_opening_a_doctor_lands_on_its_next_day_with_free_times(
 
     # Choosing the doctor from the list does the same.
     await page.goto(f"{base_url}/#/patient")
-    await page.get_by_label("Specialty").select_option(label=clinic.specialty_name)
+    await page.get_by_label("Specialty", exact=True).select_option(label=clinic.specialty_name)
     await page.locator(
         f'[data-testid="doctor-option"][data-doctor-id="{clinic.doctor_id}"]'
     ).click()

@@ -179,7 +179,7 @@ async def test_patient_flow_at_375px_from_specialty_to_booking(
     await page.goto(f"{base_url}/#/patient")
 
     # Specialty, then the doctor: its fee and time zone are shown before choosing.
-    await page.get_by_label("Specialty").select_option(label=clinic.specialty_name)
+    await page.get_by_label("Specialty", exact=True).select_option(label=clinic.specialty_name)
     doctor = page.locator(f'[data-testid="doctor-option"][data-doctor-id="{clinic.doctor_id}"]')
     await expect(doctor).to_contain_text(clinic.doctor_name)
     # The fee in the clinic's currency, formatted by the browser ("Fee ₹500").
