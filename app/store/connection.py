@@ -8,6 +8,7 @@ transaction branch, so what production runs is what the tests run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
@@ -15,14 +16,18 @@ from pymongo import AsyncMongoClient
 from app.models import DOCUMENT_MODELS
 from app.settings import get_settings
 from app.store.command_timer import StoreCommandTimer
+from app.store.lanes import BACKGROUND_CONNECTIONS, close_background_lane, open_background_lane
 from app.store.migrations import migrate
 
 
 @dataclass
 class Store:
     client: AsyncMongoClient
+    background: AsyncMongoClient
 
     async def close(self) -> None:
+        close_background_lane()
+        await self.background.close()
         await self.client.close()
 
 
@@ -36,7 +41,7 @@ def get_store() -> Store:
     return _store
 
 
-def open_client(uri: str) -> AsyncMongoClient:
+def open_client(uri: str, max_connections: int | None = None) -> AsyncMongoClient:
     """A store that is down answers within STORE_TIMEOUT_SECONDS, not PyMongo's 30 s.
 
     The connect timeout is also how long PyMongo's monitor waits for its heartbeat, and a
@@ -46,8 +51,10 @@ def open_client(uri: str) -> AsyncMongoClient:
     connections at once, so requests still fail within STORE_TIMEOUT_SECONDS.
     """
     timeout_ms = int(get_settings().store_timeout_seconds * 1000)
+    bound: dict[str, Any] = {} if max_connections is None else {"maxPoolSize": max_connections}
     return AsyncMongoClient(
         uri,
+        **bound,
         tz_aware=True,
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=timeout_ms,
@@ -57,12 +64,15 @@ def open_client(uri: str) -> AsyncMongoClient:
 
 
 async def connect_store(uri: str, db_name: str) -> Store:
-    """Connect, register the Beanie documents and create their indexes."""
+    """Connect both lanes (app/store/lanes.py), register the Beanie documents and create
+    their indexes."""
     global _store
     client = open_client(uri)
     await migrate(client[db_name])
     await init_beanie(database=client[db_name], document_models=DOCUMENT_MODELS)
-    _store = Store(client=client)
+    background = open_client(uri, BACKGROUND_CONNECTIONS)
+    open_background_lane(background, db_name)
+    _store = Store(client=client, background=background)
     return _store
 
 

@@ -26,6 +26,10 @@ from app.store.backup import database_path
 from app.store.engine_fixes import SynchronousLevel, apply_engine_fixes
 
 READY_PREFIX = "EMBEDDED_STORE_URI="
+# The store answers one command at a time, so more connections per client only lengthen the
+# queue at the store, where the background lane's few commands (app/store/lanes.py) would
+# wait behind every request in flight. Past these, requests wait in their own process.
+CONNECTIONS_PER_CLIENT = 8
 ERROR_PREFIX = "EMBEDDED_STORE_ERROR="
 _SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
@@ -51,7 +55,9 @@ async def run_embedded_store(
         engine = SQLiteEngine(str(database_path(data_dir)))
     server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
     address = await server.start()
-    print(f"{READY_PREFIX}{address.uri} {_durability(engine)}", flush=True)
+    joiner = "&" if "?" in address.uri else "/?"
+    uri = f"{address.uri}{joiner}maxPoolSize={CONNECTIONS_PER_CLIENT}"
+    print(f"{READY_PREFIX}{uri} {_durability(engine)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from app.core.clock import utcnow
 from app.models import Lease
 from app.settings import Settings
+from app.store import lanes
 
 
 def lease_name(settings: Settings) -> str:
@@ -72,7 +73,7 @@ class HousekeepingLease:
         now = utcnow()
         self.taken_from = None
         try:
-            before = await Lease.get_pymongo_collection().find_one_and_update(
+            before = await lanes.collection(Lease).find_one_and_update(
                 {"_id": self.name, "$or": [{"holder": self.holder}, {"until": {"$lte": now}}]},
                 {"$set": {"holder": self.holder, "until": now + self.length}},
                 projection={"holder": 1},
@@ -92,6 +93,4 @@ class HousekeepingLease:
         """On a clean stop: a standby takes over at its next sweep, not after the lease runs out."""
         if self.held:
             self._held_until = 0.0
-            await Lease.get_pymongo_collection().delete_one(
-                {"_id": self.name, "holder": self.holder}
-            )
+            await lanes.collection(Lease).delete_one({"_id": self.name, "holder": self.holder})

@@ -16,7 +16,7 @@ from app.domain.housekeeping.reconciler import OrphanedBookingReconciler
 from app.domain.scheduling.horizon import HORIZON_CHECK_SECONDS, roll_horizons_forward
 from app.observability import metrics
 from app.settings import get_settings
-from app.store import outage
+from app.store import lanes, outage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,13 @@ async def _renew(lease: HousekeepingLease) -> None:
 
 
 async def keep_renewing(lease: HousekeepingLease, stop: asyncio.Event) -> None:
-    """Renewals in their own task, so a long housekeeping pass never delays them."""
+    """Renewals in their own task, so a long housekeeping pass never delays them, and in the
+    store's background lane, so a rush of requests does not either (app/store/lanes.py)."""
+    with lanes.background():
+        await _renew_until(lease, stop)
+
+
+async def _renew_until(lease: HousekeepingLease, stop: asyncio.Event) -> None:
     while not stop.is_set():
         await _renew(lease)
         with contextlib.suppress(TimeoutError):

@@ -11,6 +11,7 @@ from app.domain.notifications.recipients import zone_of
 from app.domain.notifications.rendering import Facts
 from app.models import Appointment, Doctor, EmergencyRequest, Notification, Specialty, User
 from app.settings import get_settings
+from app.store import lanes
 from app.store.chunks import gather_in
 
 
@@ -18,7 +19,7 @@ async def by_id[D: Document](model: type[D], ids: Iterable[Any]) -> dict[Pydanti
     """One `$in` read per chunk of ids, which the store reads by key (the embedded one through
     app/store/engine_fixes/id_lookup.py): one read per id cost a round trip each."""
     wanted = [i for i in ids if i is not None]
-    found = await gather_in(wanted, lambda some: model.find({"_id": some}).to_list())
+    found = await gather_in(wanted, lambda some: lanes.find(model, {"_id": some}))
     return {doc.id: doc for doc in found if doc.id is not None}
 
 

@@ -14,7 +14,7 @@ from app.domain.notifications.owed_repair import write_owed
 from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
 from app.domain.notifications.sender import deliver_due
 from app.settings import get_settings
-from app.store import outage
+from app.store import lanes, outage
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "notifications"
@@ -22,6 +22,13 @@ OWED_CHECK_SECONDS = 2.0
 
 
 async def run_sender(stop: asyncio.Event) -> None:
+    """In the store's background lane (app/store/lanes.py): a rush of requests does not
+    hold up the sender."""
+    with lanes.background():
+        await _send_until(stop)
+
+
+async def _send_until(stop: asyncio.Event) -> None:
     settings = get_settings()
     if not settings.notifications_enabled:
         log.info("notifications are off (NOTIFICATIONS_ENABLED=false): no sender runs")

@@ -30,6 +30,7 @@ from app.models import (
     NotificationKind,
 )
 from app.settings import get_settings
+from app.store import lanes
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
@@ -126,7 +127,7 @@ async def write_rows(rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     try:
-        result = await Notification.get_pymongo_collection().insert_many(rows, ordered=False)
+        result = await lanes.collection(Notification).insert_many(rows, ordered=False)
         inserted = len(result.inserted_ids)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])

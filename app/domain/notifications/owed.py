@@ -22,6 +22,7 @@ from pymongo import UpdateMany, UpdateOne
 from app.models import Appointment, EmergencyRequest, NotificationKind
 from app.models.owed_notifications import CHANGE_FIELDS, OwedChange, OwedNotifications
 from app.settings import get_settings
+from app.store import lanes
 from app.store.chunks import CHUNK_SIZE, one_of
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ async def unset_settled() -> int:
             for model in dict.fromkeys(e.model for e in chunk):
                 ops = let_go([e for e in chunk if e.model is model])
                 # Ordered: an entry is pulled before its field is looked at for being empty.
-                await model.get_pymongo_collection().bulk_write(ops, ordered=True)
+                await lanes.collection(model).bulk_write(ops, ordered=True)
         except Exception:
             _written.extend(chunk)  # tried again next pass; the repair would also do it
             raise

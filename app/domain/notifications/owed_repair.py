@@ -15,6 +15,7 @@ from app.domain.notifications import owed
 from app.domain.notifications.outbox import appointment_rows, emergency_rows, write_rows
 from app.models import Appointment, EmergencyRequest, NotificationKind
 from app.models.owed_notifications import OwedChange
+from app.store import lanes
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +62,4 @@ async def _owing[T: (Appointment, EmergencyRequest)](
     model: type[T], cutoff: datetime, limit: int
 ) -> list[T]:
     """Through the sparse `notifications_owed` index: only documents owing something."""
-    return await model.find({"notifications_owed.at": {"$lte": cutoff}}).limit(limit).to_list()
+    return await lanes.find(model, {"notifications_owed.at": {"$lte": cutoff}}, limit=limit)

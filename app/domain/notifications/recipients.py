@@ -8,6 +8,7 @@ from beanie import PydanticObjectId
 
 from app.models import NotificationKind, NotificationPreferences, Role, User
 from app.settings import get_settings
+from app.store import lanes
 
 # Every kind a role may get; email goes out for the role's defaults unless the user chose.
 # A doctor hears of every booking in-app and in the calendar feed: email only for changes.
@@ -62,16 +63,12 @@ async def doctor_user(doctor_id: PydanticObjectId) -> PydanticObjectId | None:
     known = _doctor_users.get(doctor_id)
     if known is not None and known[0] > now:
         return known[1]
-    found = await User.get_pymongo_collection().find_one({"doctor_id": doctor_id}, {"_id": 1})
+    found = await lanes.collection(User).find_one({"doctor_id": doctor_id}, {"_id": 1})
     user_id = None if found is None else PydanticObjectId(found["_id"])
     _doctor_users[doctor_id] = (now + _DOCTOR_USER_SECONDS, user_id)
     return user_id
 
 
 async def admin_ids() -> list[PydanticObjectId]:
-    found = (
-        await User.get_pymongo_collection()
-        .find({"role": Role.ADMIN.value}, {"_id": 1})
-        .to_list(None)
-    )
+    found = await lanes.collection(User).find({"role": Role.ADMIN.value}, {"_id": 1}).to_list(None)
     return [PydanticObjectId(u["_id"]) for u in found]

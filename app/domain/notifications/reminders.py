@@ -17,6 +17,7 @@ from app.core.clock import utcnow
 from app.domain.notifications.outbox import insert_rows, rows_for
 from app.models import Appointment, AppointmentStatus, NotificationKind
 from app.settings import Settings
+from app.store import lanes
 
 REMINDED_STATUSES = [AppointmentStatus.SCHEDULED.value, AppointmentStatus.CONFIRMED.value]
 # The look is a range read over appointments' start times, which the embedded store serves by
@@ -45,7 +46,7 @@ async def schedule_reminders(settings: Settings) -> int:
     now = utcnow()
     horizon = now + timedelta(minutes=max(offsets)) + LOOK_AHEAD
     # No `$in` on status: the store would scan the collection once per value.
-    upcoming = await Appointment.find({"starts_at": {"$gt": now, "$lte": horizon}}).to_list()
+    upcoming = await lanes.find(Appointment, {"starts_at": {"$gt": now, "$lte": horizon}})
     rows: list[dict[str, Any]] = []
     for appointment in upcoming:
         if appointment.status.value not in REMINDED_STATUSES:

@@ -33,6 +33,8 @@ from app.events.publisher import publish
 from app.models import DeliveryStatus, Notification, NotificationChannel, NotificationKind
 from app.observability import metrics
 from app.settings import Settings
+from app.store import lanes
+from app.store.chunks import count_in
 
 CLAIM_SECONDS = 120
 BACKOFF_CAP_SECONDS = 3600
@@ -57,34 +59,33 @@ class _Batch:
 
 
 async def claim(settings: Settings, now: datetime) -> tuple[str, list[Notification]]:
-    """About a batch of the due PENDING rows nobody holds, claimed for this pass.
+    """A batch of the due PENDING rows nobody holds (or whose sender died mid-send: sent once
+    more, same Message-ID), claimed for this pass.
 
-    Every filter is an equality on `status` (its index) and ranges: on the embedded store a
-    `$in` over ids scans the collection per value (seconds for a batch), so the batch is
-    chosen by the due time of its last row, and claimed by update_many.
+    Found through the `status` index in the order the rows were written, not sorted by due
+    time: on the embedded store a sort reads and decodes every PENDING row, and during a
+    rush of bookings thousands are (200 ms a pass at 3,000, each claim write as much again).
+    Claimed by id, a chunk per update_many.
     """
-    collection = Notification.get_pymongo_collection()
+    collection = lanes.collection(Notification)
+    free = {"$or": [{"claim": None}, {"claim_until": {"$lte": now}}]}
+    pending = {"status": DeliveryStatus.PENDING.value, **free}
     due = await (
-        collection.find(
-            {"status": DeliveryStatus.PENDING.value, "due_at": {"$lte": now}},
-            {"_id": 1, "due_at": 1},
-        )
-        .sort("due_at", 1)
+        collection.find({**pending, "due_at": {"$lte": now}}, {"_id": 1})
         .limit(settings.notification_batch_size)
         .to_list(None)
     )
     if not due:
         return "", []
-    cutoff = due[-1]["due_at"]
     token = uuid.uuid4().hex
     taken = {"$set": {"claim": token, "claim_until": now + timedelta(seconds=CLAIM_SECONDS)}}
-    pending = {"status": DeliveryStatus.PENDING.value, "due_at": {"$lte": cutoff}}
-    await collection.update_many({**pending, "claim": None}, taken)
-    # Claims a sender left behind (it died mid-send): sent once more, same Message-ID.
-    await collection.update_many({**pending, "claim_until": {"$lte": now}}, taken)
-    won = await Notification.find(
-        {"status": DeliveryStatus.PENDING.value, "claim": token}
-    ).to_list()
+
+    async def take(some: Any) -> int:
+        return (await collection.update_many({"_id": some, **pending}, taken)).modified_count
+
+    if not await count_in([d["_id"] for d in due], take):
+        return "", []
+    won = await lanes.find(Notification, {"status": DeliveryStatus.PENDING.value, "claim": token})
     return token, won
 
 
@@ -183,7 +184,7 @@ async def _record(settings: Settings, batch: _Batch, claimed: list[Notification]
     """Each row only while this pass still holds its claim. In-app rows (their text is what
     the inbox shows) and every row that did not simply go out are written one by one; the
     emails and webhooks sent are then settled together, one update per channel."""
-    collection = Notification.get_pymongo_collection()
+    collection = lanes.collection(Notification)
     one_by_one = []
     sent_in_bulk: set[NotificationChannel] = set()
     in_app: list[Event] = []
