@@ -1,8 +1,8 @@
 """Two lanes to the store: requests, and the work a process does on its own (the sender,
-reminders, leases, housekeeping).
+its reminders and repairs, lease renewals).
 
 The embedded store answers one command at a time, first come first served. During B10's
-rush of 1,000 bookings the sender's claim waited 10 s and a lease renewal 22 s in the
+rush of 400 bookings the sender's claim waited 10 s and a lease renewal 22 s in the
 requests' connection pool, behind every queued booking, so no email went out until the
 rush was over. Background work runs in a lane of its own: a second client with a few
 connections, whose commands wait only for those already at the store.
@@ -48,9 +48,7 @@ def background() -> Iterator[None]:
 def collection(model: type[Document]) -> AsyncCollection[dict[str, Any]]:
     """The model's collection in the current lane."""
     if _in_background.get() and _background_database is not None:
-        found: AsyncCollection[dict[str, Any]] = _background_database[
-            model.get_collection_name()
-        ]
+        found: AsyncCollection[dict[str, Any]] = _background_database[model.get_collection_name()]
         return found
     return model.get_pymongo_collection()
 

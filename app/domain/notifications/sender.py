@@ -1,6 +1,6 @@
 """Delivers the outbox: claims due notifications, sends them by channel, records outcomes.
 
-Any process may run a pass; rows are claimed with one conditional update per batch (a
+Any process may run a pass; rows are claimed by conditional updates of their ids (a
 claim lasts CLAIM_SECONDS), so two senders never take the same row. A sender that dies
 mid-send leaves its claim to lapse, and the row is sent once more (same Message-ID and
 delivery id). Failures retry with exponential backoff up to NOTIFICATION_MAX_ATTEMPTS,
