@@ -14,6 +14,7 @@ from app.models.notification import (
 )
 from app.models.refresh_token import RefreshToken
 from app.models.schedule import DateOverride, Schedule, TimeRange, Weekday, WeeklyHours
+from app.models.sending_batch import SendingBatch
 from app.models.slot import BookingLock, Slot, SlotSource
 from app.models.specialty import Specialty
 from app.models.user import Role, User
@@ -30,6 +31,7 @@ DOCUMENT_MODELS = [
     AuditEntry,
     Lease,
     Notification,
+    SendingBatch,
 ]
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "Schedule",
+    "SendingBatch",
     "Slot",
     "SlotSource",
     "Specialty",

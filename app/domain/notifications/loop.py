@@ -22,13 +22,7 @@ OWED_CHECK_SECONDS = 2.0
 
 
 async def run_sender(stop: asyncio.Event) -> None:
-    """In the store's background lane (app/store/lanes.py): a rush of requests does not
-    hold up the sender."""
-    with lanes.background():
-        await _send_until(stop)
-
-
-async def _send_until(stop: asyncio.Event) -> None:
+    """In the requests' lane, but for its lease: bookings come first (app/store/lanes.py)."""
     settings = get_settings()
     if not settings.notifications_enabled:
         log.info("notifications are off (NOTIFICATIONS_ENABLED=false): no sender runs")
@@ -45,7 +39,8 @@ async def _send_until(stop: asyncio.Event) -> None:
             try:
                 await owed.unset_settled()
                 if time.monotonic() - renewed >= renew_every or not lease.held:
-                    await lease.renew()
+                    with lanes.background():
+                        await lease.renew()
                     renewed = time.monotonic()
                 if lease.held:
                     if time.monotonic() >= next_reminders:

@@ -1,16 +1,15 @@
 """Delivers the outbox: claims due notifications, sends them by channel, records outcomes.
 
-Any process may run a pass; rows are claimed by conditional updates of their ids (a
-claim lasts CLAIM_SECONDS), so two senders never take the same row. A sender that dies
-mid-send leaves its claim to lapse, and the row is sent once more (same Message-ID and
-delivery id). Failures retry with exponential backoff up to NOTIFICATION_MAX_ATTEMPTS,
-then the row is FAILED with its reason; a permanent refusal is FAILED at once.
+Any process may run a pass; a pass claims its rows with one document (claims.py), so two
+senders never take the same row. A sender that dies mid-send leaves its claim to lapse,
+and the row is sent once more (same Message-ID and delivery id). Failures retry with
+exponential backoff up to NOTIFICATION_MAX_ATTEMPTS, then the row is FAILED with its
+reason; a permanent refusal is FAILED at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -21,7 +20,7 @@ from beanie import PydanticObjectId
 from pymongo import UpdateOne
 
 from app.core.clock import utcnow
-from app.domain.notifications import mail, webhooks
+from app.domain.notifications import claims, mail, webhooks
 from app.domain.notifications.calendar import Visit, calendar
 from app.domain.notifications.facts import gather_facts
 from app.domain.notifications.payloads import webhook_payload
@@ -36,7 +35,6 @@ from app.settings import Settings
 from app.store import lanes
 from app.store.chunks import count_in
 
-CLAIM_SECONDS = 120
 BACKOFF_CAP_SECONDS = 3600
 
 
@@ -58,41 +56,10 @@ class _Batch:
     hooks: list[tuple[PydanticObjectId, str, dict[str, Any]]] = field(default_factory=list)
 
 
-async def claim(settings: Settings, now: datetime) -> tuple[str, list[Notification]]:
-    """A batch of the due PENDING rows nobody holds (or whose sender died mid-send: sent once
-    more, same Message-ID), claimed for this pass.
-
-    Found through the `status` index in the order the rows were written, not sorted by due
-    time: on the embedded store a sort reads and decodes every PENDING row, and during a
-    rush of bookings thousands are (200 ms a pass at 3,000, each claim write as much again).
-    Claimed by id, a chunk per update_many.
-    """
-    collection = lanes.collection(Notification)
-    free = {"$or": [{"claim": None}, {"claim_until": {"$lte": now}}]}
-    pending = {"status": DeliveryStatus.PENDING.value, **free}
-    due = await (
-        collection.find({**pending, "due_at": {"$lte": now}}, {"_id": 1})
-        .limit(settings.notification_batch_size)
-        .to_list(None)
-    )
-    if not due:
-        return "", []
-    token = uuid.uuid4().hex
-    taken = {"$set": {"claim": token, "claim_until": now + timedelta(seconds=CLAIM_SECONDS)}}
-
-    async def take(some: Any) -> int:
-        return (await collection.update_many({"_id": some, **pending}, taken)).modified_count
-
-    if not await count_in([d["_id"] for d in due], take):
-        return "", []
-    won = await lanes.find(Notification, {"status": DeliveryStatus.PENDING.value, "claim": token})
-    return token, won
-
-
 async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
     """One pass: how many notifications it settled (sent, skipped, failed or rescheduled)."""
     now = utcnow()
-    token, claimed = await claim(settings, now)
+    token, claimed = await claims.claim(settings, now)
     if not claimed:
         return 0
     batch = _Batch(token, now)
@@ -109,6 +76,7 @@ async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
     for (note_id, _, _), outcome in zip(batch.hooks, hook_outcomes, strict=True):
         _settle(batch, note_id, outcome)
     await _record(settings, batch, claimed)
+    await claims.release(token, now)
     return len(claimed)
 
 
@@ -181,12 +149,12 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 
 async def _record(settings: Settings, batch: _Batch, claimed: list[Notification]) -> None:
-    """Each row only while this pass still holds its claim. In-app rows (their text is what
+    """Each row only while no other sender has settled it. In-app rows (their text is what
     the inbox shows) and every row that did not simply go out are written one by one; the
-    emails and webhooks sent are then settled together, one update per channel."""
+    emails and webhooks sent are then settled together, by id, per channel."""
     collection = lanes.collection(Notification)
     one_by_one = []
-    sent_in_bulk: set[NotificationChannel] = set()
+    sent_in_bulk: dict[NotificationChannel, list[PydanticObjectId]] = {}
     in_app: list[Event] = []
     now = utcnow()
     for note in claimed:
@@ -195,7 +163,7 @@ async def _record(settings: Settings, batch: _Batch, claimed: list[Notification]
         status = result.status
         metrics_status = status
         if status is DeliveryStatus.SENT and note.channel is not NotificationChannel.IN_APP:
-            sent_in_bulk.add(note.channel)
+            sent_in_bulk.setdefault(note.channel, []).append(note.id)
             metrics.notification_settled(note.channel.value, status.value)
             continue
         attempts = note.attempts + (0 if status is DeliveryStatus.SKIPPED else 1)
@@ -218,29 +186,27 @@ async def _record(settings: Settings, batch: _Batch, claimed: list[Notification]
         changes["status"] = status.value
         if status is DeliveryStatus.SENT:
             changes["sent_at"] = now
-        one_by_one.append(UpdateOne({"_id": note.id, "claim": batch.token}, {"$set": changes}))
+        one_by_one.append(UpdateOne(claims.still_pending(note.id), {"$set": changes}))
         metrics.notification_settled(note.channel.value, metrics_status.value)
         if status is DeliveryStatus.SENT and note.channel is NotificationChannel.IN_APP:
             shown = note.model_copy(update={**changes, "status": status, "sent_at": now})
             in_app.append(NotificationSent(notification=shown, at=now))
     if one_by_one:
         await collection.bulk_write(one_by_one, ordered=False)
-    for channel in sent_in_bulk:
-        await collection.update_many(
-            {
-                "status": DeliveryStatus.PENDING.value,
-                "claim": batch.token,
-                "channel": channel.value,
-            },
-            {
-                "$set": {
-                    "status": DeliveryStatus.SENT.value,
-                    "sent_at": now,
-                    "claim": None,
-                    "claim_until": None,
-                    "last_error": None,
-                },
-                "$inc": {"attempts": 1},
-            },
-        )
+    sent = {
+        "$set": {
+            "status": DeliveryStatus.SENT.value,
+            "sent_at": now,
+            "claim": None,
+            "claim_until": None,
+            "last_error": None,
+        },
+        "$inc": {"attempts": 1},
+    }
+
+    async def settle(some: Any) -> int:
+        return (await collection.update_many(claims.still_pending(some), sent)).modified_count
+
+    for ids in sent_in_bulk.values():
+        await count_in(ids, settle)
     await publish(*in_app)
