@@ -49,7 +49,6 @@ class _Result:
 
 @dataclass
 class _Batch:
-    token: str
     now: datetime
     results: dict[PydanticObjectId, _Result] = field(default_factory=dict)
     mails: list[tuple[PydanticObjectId, EmailMessage]] = field(default_factory=list)
@@ -62,7 +61,7 @@ async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
     token, claimed = await claims.claim(settings, now)
     if not claimed:
         return 0
-    batch = _Batch(token, now)
+    batch = _Batch(now)
     facts = await gather_facts(claimed)
     for note in claimed:
         assert note.id is not None
