@@ -7,7 +7,7 @@ from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
 from app.domain.catalog.doctors import get_doctor
 from app.domain.catalog.specialties import get_specialty
-from app.domain.notifications import outbox, owed
+from app.domain.notifications import owed
 from app.events.messages import EmergencyRaised
 from app.events.publisher import publish
 from app.models import EmergencyRequest, NotificationKind, Role
@@ -32,6 +32,5 @@ async def send_emergency_request(
     )
     await request.insert()
     event = EmergencyRaised(request=request, at=request.created_at)
-    await outbox.announce(event)
     await publish(event)
     return request

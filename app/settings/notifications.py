@@ -17,9 +17,9 @@ class NotificationSettings(BaseSettings):
     notification_retry_base_seconds: float = Field(default=10.0, gt=0, le=3600)
     notification_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     notification_batch_size: int = Field(default=200, ge=1, le=490)
-    # A change whose outbox rows are still owed this long after it (its process died between
-    # the two writes) has them written by the sender (app/domain/notifications/owed.py).
-    notification_owed_grace_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # How old a change must be before the sender writes its notification rows from the mark
+    # it left (app/domain/notifications/owed.py); 0: at the sender's next pass.
+    notification_owed_grace_seconds: float = Field(default=0.0, ge=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None

@@ -13,6 +13,7 @@ from app.domain.auth import revocations
 from app.domain.auth.accounts import ensure_admin
 from app.domain.auth.sessions import load_recent_ends, reload_after_resync
 from app.domain.housekeeping.loop import run_housekeeping
+from app.domain.notifications import outbox
 from app.domain.notifications.loop import run_sender
 from app.domain.patients.directory import the_directory
 from app.domain.read_model import ReadModel, set_read_model
@@ -66,6 +67,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub.watch(read_model.apply)
     patients = the_directory()
     hub.watch(patients.apply)
+    if settings.notifications_enabled:
+        hub.watch(outbox.noticed)
     patients.watching = True
     await broker.start()
     await load_recent_ends()

@@ -1,10 +1,9 @@
-"""No notification lost between a change and its outbox rows (the store has no transactions):
-each change records itself on its document as owing them, and what its process left is
-written by the sender. The store is made to refuse the outbox write
-(FAULT_AFTER_STEP=notifications, a real E11000), as a process killed between the two writes
-would leave it. The grace period is an hour, so nothing is repaired until a test moves a
-document's owed time back, as though its process died long ago: what is owed is seen whole
-before the repair, with no race against it."""
+"""No notification lost without transactions: each change records itself on its document as
+owing notifications, in the write it makes anyway, and the sender writes their rows from
+those marks. The `holding` process's grace period is an hour, so nothing is written until a
+test moves a document's owed time back: what is owed is seen whole before the sender acts,
+with no race against it. The `refusing` process's store refuses the rows' write
+(FAULT_AFTER_STEP=notifications, a real E11000): the change stands, and stays owed."""
 
 from __future__ import annotations
 
@@ -38,17 +37,22 @@ EMERGENCIES = "emergency_requests"
 
 
 @pytest_asyncio.fixture(scope="module")
-async def faulty(
+async def holding(
     http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
 ) -> AsyncIterator[SeparateServer]:
-    """A process whose store refuses every outbox write; it writes what is left owed only
-    once that is an hour old."""
-    env = {
-        **notify_env,
-        "FAULT_AFTER_STEP": "notifications",
-        "NOTIFICATION_OWED_GRACE_SECONDS": "3600",
-    }
+    """A process that writes what a change owes only once the change is an hour old."""
+    env = {**notify_env, "NOTIFICATION_OWED_GRACE_SECONDS": "3600"}
     async with separate_server(http, store_uri, log_dir, "owed", env) as separate:
+        yield separate
+
+
+@pytest_asyncio.fixture(scope="module")
+async def refusing(
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
+) -> AsyncIterator[SeparateServer]:
+    """A process whose store refuses every write of notification rows."""
+    env = {**notify_env, "FAULT_AFTER_STEP": "notifications"}
+    async with separate_server(http, store_uri, log_dir, "refusing", env) as separate:
         yield separate
 
 
@@ -107,23 +111,22 @@ async def delivered_once_each(
     assert len(keys) == await rows.count_documents({"appointment_id": ObjectId(appointment)})
 
 
-async def test_a_change_whose_outbox_write_failed_is_notified_anyway_once(
-    faulty: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
+async def test_a_change_is_owed_on_its_document_until_its_notifications_are_written_once(
+    holding: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
 ) -> None:
-    fapi, fstore = faulty.api, faulty.store
+    fapi, fstore = holding.api, holding.store
     sink, _ = mail
     who = await patient(fapi)
     appointment = await booked(fapi, who)
-    # The outbox write was refused: the booking stands and owes its notifications.
+    # The booking stands and owes its notifications, recorded in its own write.
     assert await owed_changes(fstore, APPOINTMENTS, appointment) == [("BOOKED", 0)]
-    assert "the notifications of 2 change(s) are left owed" in faulty.server.logs()
     assert sink.to(who.email) == []
     await died_long_ago(fstore, APPOINTMENTS, appointment)
     [booked_mail] = await eventually(lambda: sink.to(who.email))
     assert booked_mail["Subject"].startswith("Appointment booked")
     assert await until(lambda: _sent(fapi, who, 1)) == [("BOOKED", "SENT")]
     await settled(fstore, APPOINTMENTS, appointment)
-    # A cancel's write fails too: it is owed, then sent, with its own change number.
+    # A cancel is owed too, then sent, with its own change number.
     cancelled = await fapi.gql(CANCEL, {"id": appointment}, who.token)
     assert cancelled.data["cancelAppointment"]["status"] == "CANCELLED"
     assert await owed_changes(fstore, APPOINTMENTS, appointment) == [("CANCELLED", 1)]
@@ -143,11 +146,11 @@ async def _sent(api: Api, who: Person, count: int) -> list[tuple[str, str]] | No
     return found if len(found) == count and all(s == "SENT" for _, s in found) else None
 
 
-async def test_two_changes_whose_outbox_writes_failed_are_each_notified_once(
-    faulty: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
+async def test_two_changes_owed_at_once_are_each_notified_once(
+    holding: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
 ) -> None:
     """Booked, then moved, both before any repair: the second change keeps the first."""
-    fapi, fstore = faulty.api, faulty.store
+    fapi, fstore = holding.api, holding.store
     sink, _ = mail
     who = await patient(fapi)
     appointment = await booked(fapi, who)
@@ -179,10 +182,10 @@ async def test_two_changes_whose_outbox_writes_failed_are_each_notified_once(
     await delivered_once_each(fstore, hooks, appointment, ["BOOKED", "RESCHEDULED"])
 
 
-async def test_an_emergency_whose_outbox_write_failed_is_notified_anyway_once(
-    faulty: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
+async def test_an_emergency_is_owed_until_notified_once(
+    holding: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
 ) -> None:
-    fapi, fstore = faulty.api, faulty.store
+    fapi, fstore = holding.api, holding.store
     sink, _ = mail
     name = unique("Meera ")
     who = await patient(fapi, name=name)
@@ -190,7 +193,6 @@ async def test_an_emergency_whose_outbox_write_failed_is_notified_anyway_once(
     emergency = sent.data["sendEmergencyRequest"]["id"]
     # Recorded with the request itself, in the same write.
     assert await owed_changes(fstore, EMERGENCIES, emergency) == [("EMERGENCY", 0)]
-    assert "the notifications of 1 change(s) are left owed" in faulty.server.logs()
 
     def to_admin() -> list[Any]:
         return [m for m in sink.to(ADMIN_EMAIL) if name in str(m["Subject"])]
@@ -210,11 +212,11 @@ async def test_an_emergency_whose_outbox_write_failed_is_notified_anyway_once(
 
 
 async def test_a_single_mark_of_the_older_shape_is_still_repaired(
-    faulty: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
+    holding: SeparateServer, mail: tuple[MailSink, int], hooks: WebhookReceiver
 ) -> None:
     """Stored before a document could owe two changes: one change's fields, no `changes`.
     Repaired alone, and with a change pushed onto it since."""
-    fapi, fstore = faulty.api, faulty.store
+    fapi, fstore = holding.api, holding.store
     sink, _ = mail
     alone, beside = await patient(fapi), await patient(fapi)
     first, second = await booked(fapi, alone), await booked(fapi, beside)
@@ -236,7 +238,7 @@ async def test_a_single_mark_of_the_older_shape_is_still_repaired(
     [booked_mail] = await eventually(lambda: sink.to(alone.email))
     assert booked_mail["Subject"].startswith("Appointment booked")
     await settled(fstore, APPOINTMENTS, first)
-    # The other is cancelled first (its outbox write fails too): the cancel is pushed beside it.
+    # The other is cancelled first (not yet due): the cancel is pushed beside it.
     cancelled = await fapi.gql(CANCEL, {"id": second}, beside.token)
     assert cancelled.data["cancelAppointment"]["status"] == "CANCELLED"
     both = await stored_owed(fstore, APPOINTMENTS, second)
@@ -252,8 +254,24 @@ async def test_a_single_mark_of_the_older_shape_is_still_repaired(
     await delivered_once_each(fstore, hooks, second, ["BOOKED", "CANCELLED"])
 
 
+async def test_a_refused_notifications_write_leaves_the_change_owed(
+    refusing: SeparateServer, mail: tuple[MailSink, int]
+) -> None:
+    """The store refuses the rows: the booking still answers, and its mark stays for the
+    sender's next pass; nothing is sent without its row."""
+    sink, _ = mail
+    who = await patient(refusing.api)
+    appointment = await booked(refusing.api, who)
+    assert await eventually(lambda: "notification pass failed" in refusing.server.logs())
+    await asyncio.sleep(1)  # more passes, all refused
+    assert await owed_changes(refusing.store, APPOINTMENTS, appointment) == [("BOOKED", 0)]
+    assert sink.to(who.email) == []
+    rows = refusing.store["notifications"]
+    assert await rows.count_documents({"appointment_id": ObjectId(appointment)}) == 0
+
+
 async def test_a_change_written_whole_lets_go_of_its_mark(napi: Api, nstore: Store) -> None:
-    """The normal path: the rows stand, and the sender loop unsets the mark in its batch."""
+    """The normal path: the sender writes the rows and unsets the mark in its batch."""
     who = await patient(napi)
     appointment = await booked(napi, who)
     assert await until(lambda: _gone(nstore, APPOINTMENTS, appointment))

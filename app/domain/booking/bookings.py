@@ -37,7 +37,7 @@ from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
 from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
-from app.domain.notifications import outbox, owed
+from app.domain.notifications import owed
 from app.domain.read_model import announce_stale
 from app.domain.read_model.doctors import doctor_now
 from app.domain.slots.specialty import specialty_of
@@ -112,7 +112,6 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
             kind=AppointmentEventKind.CREATED, appointment=appointment, at=appointment.created_at
         ),
     )
-    await outbox.announce(*events)
     await publish(*events)
     return Placed(appointment, booked)
 

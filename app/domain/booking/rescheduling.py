@@ -40,7 +40,7 @@ from app.domain.booking.appointments import can_see
 from app.domain.booking.bookings import Placed
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, free_slot, released_slot
 from app.domain.booking.policy import require_before_cutoff, require_bookable, require_no_overlap
-from app.domain.notifications import outbox, owed
+from app.domain.notifications import owed
 from app.domain.read_model import announce_stale
 from app.domain.read_model.doctors import doctor_now
 from app.domain.slots.specialty import specialty_of
@@ -121,7 +121,6 @@ async def reschedule_appointment(
             previous_doctor_id=appointment.doctor_id,
         ),
     ]
-    await outbox.announce(*events, previous_starts_at=appointment.starts_at)
     await publish(*events)
     return Placed(moved.appointment, moved.claimed)
 

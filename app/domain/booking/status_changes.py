@@ -23,7 +23,7 @@ from app.domain.booking.status_rules import (
     may_set,
     rule_for,
 )
-from app.domain.notifications import outbox, owed
+from app.domain.notifications import owed
 from app.events.messages import (
     AppointmentChanged,
     AppointmentEventKind,
@@ -103,7 +103,6 @@ async def change_status(
     events: list[Event] = [AppointmentChanged(kind=kind, appointment=changed, at=now)]
     if freed is not None:
         events.append(SlotChanged(kind=SlotEventKind.RELEASED, slot=freed, at=now))
-    await outbox.announce(*events)
     await publish(*events)
     return changed
 

@@ -1,1 +1,1 @@
-"""Notifications: the outbox written with each announced change, and its one sender."""
+"""Notifications: owed by each announced change in its own write, and their one sender."""

@@ -113,5 +113,5 @@ async def retry(actor: Actor | None, notification_id: str) -> Notification:
             f"Only a FAILED notification can be retried; this one is {current.status.value}",
             field="id",
         )
-    outbox.written.set()
+    outbox.waiting.set()
     return Notification.model_validate(updated)

@@ -18,7 +18,13 @@ from app.store import lanes, outage
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "notifications"
+# Changes are written when the sender hears of them (outbox.noticed); this look catches
+# what it did not hear (Redis down, a process killed before publishing).
 OWED_CHECK_SECONDS = 2.0
+OWED_BATCH = 200
+# A pass that did not fill its batch waits this long from its start before the next, so a
+# rush of changes is written and sent in batches, not one pass (six store commands) each.
+GATHER_SECONDS = 0.25
 
 
 async def run_sender(stop: asyncio.Event) -> None:
@@ -32,10 +38,15 @@ async def run_sender(stop: asyncio.Event) -> None:
     renewed = 0.0
     next_reminders = 0.0
     next_owed = 0.0
+    more_owed = False
     client = webhooks.client(settings)
     try:
         while not stop.is_set():
             busy = False
+            started = time.monotonic()
+            # Cleared before the pass: a change made during it brings the next one at once.
+            nudged = outbox.waiting.is_set()
+            outbox.waiting.clear()
             try:
                 await owed.unset_settled()
                 if time.monotonic() - renewed >= renew_every or not lease.held:
@@ -46,21 +57,25 @@ async def run_sender(stop: asyncio.Event) -> None:
                     if time.monotonic() >= next_reminders:
                         next_reminders = time.monotonic() + CHECK_SECONDS
                         await schedule_reminders(settings)
-                    if time.monotonic() >= next_owed:
+                    if nudged or more_owed or time.monotonic() >= next_owed:
                         next_owed = time.monotonic() + OWED_CHECK_SECONDS
-                        await write_owed(settings.notification_owed_grace_seconds)
-                    busy = await deliver_due(settings, client) > 0
+                        grace = settings.notification_owed_grace_seconds
+                        more_owed = await write_owed(grace, OWED_BATCH) >= OWED_BATCH
+                    sent = await deliver_due(settings, client)
+                    busy = sent >= settings.notification_batch_size or more_owed
             except Exception as exc:
                 lease.let_go()
                 if not outage.noticed(exc):
                     log.exception("notification pass failed; retrying")
             if busy:
-                continue  # more may be waiting: no pause between full batches
-            outbox.written.clear()
+                continue  # more is waiting: no pause between full batches
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    _either(stop, outbox.written), timeout=settings.notification_poll_seconds
+                    _either(stop, outbox.waiting), timeout=settings.notification_poll_seconds
                 )
+            gathered = started + GATHER_SECONDS - time.monotonic()
+            if gathered > 0 and not stop.is_set():
+                await asyncio.sleep(gathered)
     finally:
         await client.aclose()
         with contextlib.suppress(Exception):

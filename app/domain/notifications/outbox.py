@@ -1,9 +1,10 @@
-"""Writes the notifications an announced change implies, right after the change itself.
+"""The notification rows a change implies, written by the sender from the change's mark.
 
-One insert_many per change, unordered, of rows whose unique `key` names the change (its
-appointment and change number), the kind, the recipient and the channel: a retried or
-repeated write inserts nothing twice. Preferences are applied when sending (SKIPPED), so
-the write path reads nothing but, for a doctor not seen in the last minute, its login.
+A change records what it owes on its own document, in the write it makes anyway (owed.py);
+the sender turns the marks into rows with one unordered insert_many per pass. Each row's
+unique `key` names the change (its appointment and change number), the kind, the recipient
+and the channel: a retried or repeated write inserts nothing twice. Preferences are applied
+when sending (SKIPPED).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from app.domain.all_or_nothing import fault_after
-from app.domain.notifications import owed
 from app.domain.notifications.recipients import admin_ids, doctor_user
 from app.events.messages import AppointmentChanged, AppointmentEventKind, EmergencyRaised, Event
 from app.models import (
@@ -36,9 +35,9 @@ log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 PERSON_CHANNELS = (NotificationChannel.IN_APP, NotificationChannel.EMAIL)
 
-_failed_writes = 0
-# Set when this process wrote notifications: its sender, if it is the one, need not wait.
-written = asyncio.Event()
+# Set when there is work for this process's sender (a change that owes notifications, a row
+# made due again): if it holds the lease, it need not wait for its next poll.
+waiting = asyncio.Event()
 
 _KINDS = {
     AppointmentEventKind.CREATED: NotificationKind.BOOKED,
@@ -46,10 +45,6 @@ _KINDS = {
     AppointmentEventKind.RESCHEDULED: NotificationKind.RESCHEDULED,
     AppointmentEventKind.CANCELLED: NotificationKind.CANCELLED,
 }
-
-
-def failed_writes() -> int:
-    return _failed_writes
 
 
 def target_key(url: str) -> str:
@@ -135,18 +130,16 @@ async def write_rows(rows: list[dict[str, Any]]) -> int:
             raise PartlyWritten(f"notification write failed in part: {errors[:3]}") from exc
         inserted = int(exc.details.get("nInserted", 0))
     if inserted:
-        written.set()
+        waiting.set()
     return inserted
 
 
 async def insert_rows(rows: list[dict[str, Any]]) -> int:
-    """write_rows for a caller whose change already happened: a failure is logged and
-    counted, never raised."""
-    global _failed_writes
+    """write_rows for a caller whose change already happened: a failure is logged, never
+    raised."""
     try:
         return await write_rows(rows)
     except PyMongoError:
-        _failed_writes += 1
         log.exception("notification write failed: %s", rows[0]["key"])
         return 0
 
@@ -182,44 +175,15 @@ async def appointment_rows(
     )
 
 
-async def announce(*events: Event, previous_starts_at: datetime | None = None) -> None:
-    """The notifications these events imply, written before the events go out. Each change
-    recorded itself on its document as owing them; once the rows stand, those entries are
-    let go (in a batch, by the sender loop). A failure leaves them for the sender to write.
-    Nothing while notifications are off (NOTIFICATIONS_ENABLED)."""
-    global _failed_writes
-    if not get_settings().notifications_enabled:
-        return
-    rows: list[dict[str, Any]] = []
-    changed: list[tuple[Appointment, NotificationKind]] = []
-    raised: list[EmergencyRequest] = []
-    try:
-        for event in events:
-            if isinstance(event, AppointmentChanged) and event.kind in _KINDS:
-                changed.append((event.appointment, _KINDS[event.kind]))
-                rows += await appointment_rows(
-                    _KINDS[event.kind],
-                    event.appointment,
-                    event.at,
-                    event.previous_doctor_id,
-                    previous_starts_at,
-                )
-            elif isinstance(event, EmergencyRaised):
-                raised.append(event.request)
-                rows += await emergency_rows(event.request)
-        await fault_after("notifications")
-        await write_rows(rows)
-    except PyMongoError:
-        _failed_writes += 1
-        log.exception("the notifications of %d change(s) are left owed", len(events))
-        return
-    # Each change's own entry, by its change number (the write that made it counted it up).
-    for appointment, kind in changed:
-        if owed.holds(appointment.notifications_owed, appointment.sequence, kind):
-            owed.settled_change(Appointment, appointment.id, appointment.sequence, kind)
-    for request in raised:
-        if owed.holds(request.notifications_owed, 0, NotificationKind.EMERGENCY):
-            owed.settled_change(EmergencyRequest, request.id, 0, NotificationKind.EMERGENCY)
+def noticed(event: Event) -> None:
+    """A hub watcher (app/web/lifespan.py): a change that owes notifications, made by this
+    process or heard from another, wakes the sender, which writes its rows from the marks
+    the change left on its document (owed_repair.py). The request that made the change
+    writes nothing more: one batched write per sender pass instead of one per change."""
+    if isinstance(event, EmergencyRaised) or (
+        isinstance(event, AppointmentChanged) and event.kind in _KINDS
+    ):
+        waiting.set()
 
 
 async def emergency_rows(request: EmergencyRequest) -> list[dict[str, Any]]:

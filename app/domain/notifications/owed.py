@@ -1,13 +1,13 @@
-"""Notifications owed by a change whose outbox rows may not have been written.
+"""Notifications owed by a change: the outbox entry, written with the change itself.
 
 The store runs no transactions, so each change that notifies records itself on its own
 document, in the write it makes anyway: `notifications_owed.changes` gets the change
 ($push, keyed by its change number and kind) and `notifications_owed.at` the time of the
-oldest change still owed ($min). Once a change's rows stand, the sender loop pulls it, in
-batches, and unsets `notifications_owed` when nothing is left. A process killed between the
-change and its rows leaves it: the sender holding the lease finds documents whose `at` is
-older than NOTIFICATION_OWED_GRACE_SECONDS through their sparse index and writes the rows of
-every change they hold (their unique keys make that idempotent).
+oldest change still owed ($min). The sender holding the lease finds such documents through
+their sparse index and writes the rows of every change they hold (owed_repair.py; their
+unique keys make a repeat harmless), then pulls those changes, in batches, and unsets
+`notifications_owed` when nothing is left. A sender killed in between leaves them, and the
+next pass writes them again, to no effect.
 """
 
 from __future__ import annotations
@@ -88,22 +88,6 @@ def settled(model: Owing, document_id: PydanticObjectId | None, change: OwedChan
     """Its rows are written: its entry is let go of with the next batch."""
     if document_id is not None:
         _written.append(Settled(model, document_id, change.sequence, change.kind, change.legacy))
-
-
-def holds(owing: OwedNotifications | None, sequence: int, kind: NotificationKind) -> bool:
-    """Whether the document as written still owes this change (a replayed request, whose
-    rows were written long ago, has nothing to let go of)."""
-    return owing is not None and any(
-        c.sequence == sequence and c.kind == kind.value for c in owing.changes
-    )
-
-
-def settled_change(
-    model: Owing, document_id: PydanticObjectId | None, sequence: int, kind: NotificationKind
-) -> None:
-    """`settled` for the change a process just made, named by its change number and kind."""
-    if document_id is not None:
-        _written.append(Settled(model, document_id, sequence, kind.value))
 
 
 def nothing_left(model: Owing, document_id: PydanticObjectId | None) -> None:

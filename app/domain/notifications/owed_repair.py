@@ -1,33 +1,35 @@
-"""The sender's repair of changes whose process died before writing their notifications:
-documents whose oldest owed change is older than NOTIFICATION_OWED_GRACE_SECONDS get the
-rows of every change they hold (idempotently, by key), and those changes are let go."""
+"""The sender writes the notifications changes owe: documents whose oldest owed change is
+older than NOTIFICATION_OWED_GRACE_SECONDS (none by default: at the next pass) get the rows
+of every change they hold (idempotently, by key), and those changes are let go. A pass
+killed half-way leaves the marks, and the next writes what is missing."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
+from app.domain.all_or_nothing import fault_after
 from app.domain.notifications import owed
 from app.domain.notifications.outbox import appointment_rows, emergency_rows, write_rows
 from app.models import Appointment, EmergencyRequest, NotificationKind
 from app.models.owed_notifications import OwedChange
 from app.store import lanes
 
-log = logging.getLogger(__name__)
-
 
 async def write_owed(grace_seconds: float, limit: int = 200) -> int:
     """The rows of documents owing changes older than the grace period, written, and those
-    changes let go. Returns how many changes were repaired."""
+    changes let go. Returns how many documents it read: at most `limit` of each kind, so
+    more may be owed when it reaches `limit`."""
     cutoff = utcnow() - timedelta(seconds=grace_seconds)
     rows: list[dict[str, Any]] = []
     # What to let go of once the rows stand: (the model, the document's id, its change).
     repaired: list[tuple[owed.Owing, PydanticObjectId | None, OwedChange]] = []
-    for appointment in await _owing(Appointment, cutoff, limit):
+    appointments = await _owing(Appointment, cutoff, limit)
+    requests = await _owing(EmergencyRequest, cutoff, limit)
+    for appointment in appointments:
         assert appointment.notifications_owed is not None
         for change in appointment.notifications_owed.changes:
             as_changed = appointment.model_copy(update={"sequence": change.sequence})
@@ -41,7 +43,7 @@ async def write_owed(grace_seconds: float, limit: int = 200) -> int:
             repaired.append((Appointment, appointment.id, change))
         if not appointment.notifications_owed.changes:
             owed.nothing_left(Appointment, appointment.id)
-    for request in await _owing(EmergencyRequest, cutoff, limit):
+    for request in requests:
         assert request.notifications_owed is not None
         if not request.notifications_owed.changes:
             owed.nothing_left(EmergencyRequest, request.id)
@@ -50,12 +52,12 @@ async def write_owed(grace_seconds: float, limit: int = 200) -> int:
         for change in request.notifications_owed.changes:
             repaired.append((EmergencyRequest, request.id, change))
     if repaired:
+        await fault_after("notifications")
         await write_rows(rows)
-        log.warning("wrote the notifications owed by %d change(s) a process left", len(repaired))
     for model, document_id, change in repaired:
         owed.settled(model, document_id, change)
     await owed.unset_settled()
-    return len(repaired)
+    return len(appointments) + len(requests)
 
 
 async def _owing[T: (Appointment, EmergencyRequest)](
