@@ -34,6 +34,9 @@ from app.store import lanes
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 PERSON_CHANNELS = (NotificationChannel.IN_APP, NotificationChannel.EMAIL)
+# The embedded store serves one command at a time: a pass's thousand rows in one insert would
+# hold every booking behind it for a second or more; a hundred take a tenth of that.
+ROWS_PER_WRITE = 100
 
 # Set when there is work for this process's sender (a change that owes notifications, a row
 # made due again): if it holds the lease, it need not wait for its next poll.
@@ -117,21 +120,25 @@ class PartlyWritten(PyMongoError):
 
 
 async def write_rows(rows: list[dict[str, Any]]) -> int:
-    """Inserts what is new; rows already written (same key) are left as they are. Raises
-    when any row is neither written now nor already there."""
-    if not rows:
-        return 0
+    """Inserts what is new, ROWS_PER_WRITE at a time; rows already written (same key) are
+    left as they are. Raises when any row is neither written now nor already there."""
+    inserted = 0
+    for start in range(0, len(rows), ROWS_PER_WRITE):
+        inserted += await _write(rows[start : start + ROWS_PER_WRITE])
+    if inserted:
+        waiting.set()
+    return inserted
+
+
+async def _write(rows: list[dict[str, Any]]) -> int:
     try:
         result = await lanes.collection(Notification).insert_many(rows, ordered=False)
-        inserted = len(result.inserted_ids)
+        return len(result.inserted_ids)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise PartlyWritten(f"notification write failed in part: {errors[:3]}") from exc
-        inserted = int(exc.details.get("nInserted", 0))
-    if inserted:
-        waiting.set()
-    return inserted
+        return int(exc.details.get("nInserted", 0))
 
 
 async def insert_rows(rows: list[dict[str, Any]]) -> int:

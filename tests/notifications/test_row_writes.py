@@ -1,0 +1,62 @@
+"""The sender writes a pass's notification rows ROWS_PER_WRITE at a time
+(app/domain/notifications/outbox.py), and a repeated write adds nothing.
+
+Runs the domain in this process against the session's store, in a database of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+from pymongo import monitoring
+
+from app.core.clock import utcnow
+from app.domain.notifications.outbox import ROWS_PER_WRITE, row, write_rows
+from app.models import Notification, NotificationChannel, NotificationKind
+from app.store.connection import connect_store, disconnect_store
+
+
+class _Inserts(monitoring.CommandListener):
+    """The number of documents in each insert command sent to the notifications."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "insert" and event.command["insert"] == "notifications":
+            self.sizes.append(len(event.command["documents"]))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest_asyncio.fixture
+async def inserts(store_uri: str) -> AsyncIterator[_Inserts]:
+    listener = _Inserts()
+    monitoring.register(listener)  # before connect_store makes its clients
+    await connect_store(store_uri, f"row_writes_{uuid.uuid4().hex[:8]}")
+    yield listener
+    await disconnect_store()
+
+
+def _rows(count: int) -> list[dict[str, Any]]:
+    at = utcnow()
+    kind, channel = NotificationKind.BOOKED, NotificationChannel.EMAIL
+    return [row(f"test:{uuid.uuid4().hex}", kind, channel, at) for _ in range(count)]
+
+
+async def test_a_large_pass_is_written_in_bounded_inserts_once(inserts: _Inserts) -> None:
+    rows = _rows(2 * ROWS_PER_WRITE + 50)
+    assert await write_rows(rows) == len(rows)
+    assert inserts.sizes == [ROWS_PER_WRITE, ROWS_PER_WRITE, 50]
+    # Written again with ten new ones: only those are added.
+    more = _rows(10)
+    again = [{k: v for k, v in r.items() if k != "_id"} for r in rows] + more
+    assert await write_rows(again) == 10
+    assert await Notification.find_all().count() == len(rows) + 10
