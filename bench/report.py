@@ -843,13 +843,21 @@ def _b10(results: dict[str, Any]) -> list[Row]:
         ),
         _row(
             "B10",
-            "notifications: sender throughput",
+            "notifications: emails/s during the rush, first to last (the rush's pace)",
             results["sender_per_s"],
             "emails/s",
             results["floor_per_s"],
             "aiosmtplib straight",
+        ),
+        _row(
+            "B10",
+            f"notifications: sender throughput, draining {results['bookings']} bookings' backlog",
+            results["drain_per_s"],
+            "emails/s",
+            results["floor_per_s"],
+            "aiosmtplib straight",
             target=f">= {results['throughput_goal']}x floor",
-            met=results["sender_per_s"] >= results["throughput_goal"] * results["floor_per_s"],
+            met=results["drain_per_s"] >= results["throughput_goal"] * results["floor_per_s"],
         ),
     ]
 
