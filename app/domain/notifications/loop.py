@@ -10,7 +10,7 @@ import time
 
 from app.domain.housekeeping.lease import HousekeepingLease
 from app.domain.notifications import outbox, owed, webhooks
-from app.domain.notifications.owed_repair import write_owed
+from app.domain.notifications.owed_rows import write_owed
 from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
 from app.domain.notifications.sender import deliver_due
 from app.settings import get_settings

@@ -185,7 +185,7 @@ async def appointment_rows(
 def noticed(event: Event) -> None:
     """A hub watcher (app/web/lifespan.py): a change that owes notifications, made by this
     process or heard from another, wakes the sender, which writes its rows from the marks
-    the change left on its document (owed_repair.py). The request that made the change
+    the change left on its document (owed_rows.py). The request that made the change
     writes nothing more: one batched write per sender pass instead of one per change."""
     if isinstance(event, EmergencyRaised) or (
         isinstance(event, AppointmentChanged) and event.kind in _KINDS

@@ -4,7 +4,7 @@ The store runs no transactions, so each change that notifies records itself on i
 document, in the write it makes anyway: `notifications_owed.changes` gets the change
 ($push, keyed by its change number and kind) and `notifications_owed.at` the time of the
 oldest change still owed ($min). The sender holding the lease finds such documents through
-their sparse index and writes the rows of every change they hold (owed_repair.py; their
+their sparse index and writes the rows of every change they hold (owed_rows.py; their
 unique keys make a repeat harmless), then pulls those changes, in batches, and unsets
 `notifications_owed` when nothing is left. A sender killed in between leaves them, and the
 next pass writes them again, to no effect.
