@@ -53,10 +53,10 @@ def _rows(count: int) -> list[dict[str, Any]]:
 
 async def test_a_large_pass_is_written_in_bounded_inserts_once(inserts: _Inserts) -> None:
     rows = _rows(2 * ROWS_PER_WRITE + 50)
-    assert await write_rows(rows) == len(rows)
+    assert len(await write_rows(rows)) == len(rows)
     assert inserts.sizes == [ROWS_PER_WRITE, ROWS_PER_WRITE, 50]
     # Written again with ten new ones: only those are added.
     more = _rows(10)
     again = [{k: v for k, v in r.items() if k != "_id"} for r in rows] + more
-    assert await write_rows(again) == 10
+    assert await write_rows(again) == more
     assert await Notification.find_all().count() == len(rows) + 10

@@ -119,10 +119,11 @@ class PartlyWritten(PyMongoError):
     """Some rows of a write were refused for another reason than already being there."""
 
 
-async def write_rows(rows: list[dict[str, Any]]) -> int:
+async def write_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Inserts what is new, ROWS_PER_WRITE at a time; rows already written (same key) are
-    left as they are. Raises when any row is neither written now nor already there."""
-    inserted = 0
+    left as they are. The rows written now; raises when any row is neither written now nor
+    already there."""
+    inserted: list[dict[str, Any]] = []
     for start in range(0, len(rows), ROWS_PER_WRITE):
         inserted += await _write(rows[start : start + ROWS_PER_WRITE])
     if inserted:
@@ -130,22 +131,23 @@ async def write_rows(rows: list[dict[str, Any]]) -> int:
     return inserted
 
 
-async def _write(rows: list[dict[str, Any]]) -> int:
+async def _write(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     try:
-        result = await lanes.collection(Notification).insert_many(rows, ordered=False)
-        return len(result.inserted_ids)
+        await lanes.collection(Notification).insert_many(rows, ordered=False)
+        return rows
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise PartlyWritten(f"notification write failed in part: {errors[:3]}") from exc
-        return int(exc.details.get("nInserted", 0))
+        there = {e.get("index") for e in errors}
+        return [row for i, row in enumerate(rows) if i not in there]
 
 
 async def insert_rows(rows: list[dict[str, Any]]) -> int:
     """write_rows for a caller whose change already happened: a failure is logged, never
     raised."""
     try:
-        return await write_rows(rows)
+        return len(await write_rows(rows))
     except PyMongoError:
         log.exception("notification write failed: %s", rows[0]["key"])
         return 0
