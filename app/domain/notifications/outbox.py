@@ -4,7 +4,7 @@ A change records what it owes on its own document, in the write it makes anyway 
 the sender turns the marks into rows with one unordered insert_many per pass. Each row's
 unique `key` names the change (its appointment and change number), the kind, the recipient
 and the channel: a retried or repeated write inserts nothing twice. Preferences are applied
-when sending (SKIPPED).
+as the sender writes them (on_write.py), or, for a reminder, when it is sent (SKIPPED).
 """
 
 from __future__ import annotations

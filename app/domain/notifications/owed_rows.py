@@ -12,7 +12,7 @@ from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
 from app.domain.all_or_nothing import fault_after
-from app.domain.notifications import in_app, owed
+from app.domain.notifications import on_write, owed
 from app.domain.notifications.outbox import appointment_rows, emergency_rows, write_rows
 from app.events.publisher import publish
 from app.models import Appointment, EmergencyRequest, NotificationKind
@@ -55,8 +55,8 @@ async def write_owed(grace_seconds: float, limit: int = 200) -> int:
     if repaired:
         await fault_after("notifications")
         now = utcnow()
-        await in_app.render_on_write(rows, now)
-        await publish(*in_app.sent(await write_rows(rows), now))
+        await on_write.settle_on_write(rows, now)
+        await publish(*on_write.announced(await write_rows(rows), now))
     for model, document_id, change in repaired:
         owed.settled(model, document_id, change)
     await owed.unset_settled()
