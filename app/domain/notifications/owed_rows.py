@@ -20,7 +20,7 @@ from app.models.owed_notifications import OwedChange
 from app.store import lanes
 
 
-async def write_owed(grace_seconds: float, limit: int = 200) -> int:
+async def write_owed(grace_seconds: float, limit: int) -> int:
     """The rows of documents owing changes older than the grace period, written, and those
     changes let go. Returns how many documents it read: at most `limit` of each kind, so
     more may be owed when it reaches `limit`."""
