@@ -26,13 +26,16 @@ async def write_owed(grace_seconds: float, limit: int) -> int:
     more may be owed when it reaches `limit`."""
     cutoff = utcnow() - timedelta(seconds=grace_seconds)
     rows: list[dict[str, Any]] = []
-    # What to let go of once the rows stand: (the model, the document's id, its change).
-    repaired: list[tuple[owed.Owing, PydanticObjectId | None, OwedChange]] = []
+    # What to let go of once the rows stand: the model, the document's id, its change, and
+    # whether the document owed that change alone (owed.settled).
+    repaired: list[tuple[owed.Owing, PydanticObjectId | None, OwedChange, bool]] = []
     appointments = await _owing(Appointment, cutoff, limit)
     requests = await _owing(EmergencyRequest, cutoff, limit)
     for appointment in appointments:
         assert appointment.notifications_owed is not None
-        for change in appointment.notifications_owed.changes:
+        changes = appointment.notifications_owed.changes
+        alone = len(changes) == 1 and changes[0].sequence == appointment.sequence
+        for change in changes:
             as_changed = appointment.model_copy(update={"sequence": change.sequence})
             rows += await appointment_rows(
                 NotificationKind(change.kind),
@@ -41,7 +44,7 @@ async def write_owed(grace_seconds: float, limit: int) -> int:
                 change.previous_doctor_id,
                 change.previous_starts_at,
             )
-            repaired.append((Appointment, appointment.id, change))
+            repaired.append((Appointment, appointment.id, change, alone))
         if not appointment.notifications_owed.changes:
             owed.nothing_left(Appointment, appointment.id)
     for request in requests:
@@ -51,14 +54,14 @@ async def write_owed(grace_seconds: float, limit: int) -> int:
             continue
         rows += await emergency_rows(request)  # a request is one change: it is raised
         for change in request.notifications_owed.changes:
-            repaired.append((EmergencyRequest, request.id, change))
+            repaired.append((EmergencyRequest, request.id, change, False))
     if repaired:
         await fault_after("notifications")
         now = utcnow()
         await on_write.settle_on_write(rows, now)
         await publish(*on_write.announced(await write_rows(rows), now))
-    for model, document_id, change in repaired:
-        owed.settled(model, document_id, change)
+    for model, document_id, change, alone in repaired:
+        owed.settled(model, document_id, change, alone)
     await owed.unset_settled()
     return len(appointments) + len(requests)
 
