@@ -557,6 +557,11 @@ WRITES = (
 )
 
 
+def _best_round(reads: dict[str, Any]) -> float:
+    """The lowest of the rounds' p50s (results before it kept only the pooled p50)."""
+    return float(reads.get("best_round_p50_ms", reads["latency"]["p50_ms"]))
+
+
 def _b7(results: dict[str, Any]) -> list[Row]:
     small, large, targets = results["small"], results["large"], results["targets"]
     at = f"{large['slots_in_store']:,} slots"
@@ -579,15 +584,15 @@ def _b7(results: dict[str, Any]) -> list[Row]:
     rows = [
         growth(
             "available_slots",
-            "availableSlots: p50 latency",
-            large["available_slots"]["latency"]["p50_ms"],
-            small["available_slots"]["latency"]["p50_ms"],
+            "availableSlots: p50 latency, best round",
+            _best_round(large["available_slots"]),
+            _best_round(small["available_slots"]),
         ),
         growth(
             "doctors",
-            f"doctors(specialtyId, date) @ {doctors} doctors: p50 latency",
-            large["doctors"]["latency"]["p50_ms"],
-            small["doctors"]["latency"]["p50_ms"],
+            f"doctors(specialtyId, date) @ {doctors} doctors: p50 latency, best round",
+            _best_round(large["doctors"]),
+            _best_round(small["doctors"]),
         ),
     ]
     rows.append(
