@@ -1,4 +1,4 @@
-"""Equalities on an indexed field through the SQLite engine's own index
+"""Equalities and `$in` lists on an indexed field through the SQLite engine's own index
 (app/store/engine_fixes/indexed_equality.py): the same answers as MongoDB's rules on both
 engines, arrays included, and a cost that does not grow with the data."""
 
@@ -80,6 +80,28 @@ async def test_equalities_find_what_mongodb_finds(beds: Collection) -> None:
     assert await _ns(beds, {"held": None}) == [0, 7, 14, 21, 28]  # missing: not in the index
 
 
+async def test_memberships_find_what_mongodb_finds(beds: Collection) -> None:
+    others = [d["ward"] for d in await beds.find({"n": {"$in": [1, 2]}}).to_list(None)]
+    assert await _ns(beds, {"ward": {"$in": [WARD, *others, ObjectId()]}}) == sorted(
+        [*range(0, 30, 3), 1, 2]
+    )
+    assert await _ns(beds, {"name": {"$in": ["bed 1", "bed 2", "nobody"]}}) == sorted(
+        [*range(1, 30, 4), *range(2, 30, 4)]
+    )
+    # 3 and 3.0 are equal; a value of another type in the same list matches its own kind.
+    assert await _ns(beds, {"floor": {"$in": [3.0, 4, "4"]}}) == sorted(
+        [*range(3, 30, 5), *range(4, 30, 5)]
+    )
+    assert await _ns(beds, {"held": {"$in": [False]}, "floor": {"$in": [1, 3]}}) == [
+        n for n in range(30) if n % 7 and n % 2 and n % 5 in (1, 3)
+    ]
+    assert await _ns(beds, {"held": {"$in": [None, True]}}) == sorted(  # None: missing too
+        {0, 7, 14, 21, 28} | {n for n in range(30) if n % 7 and n % 2 == 0}
+    )
+    assert await _ns(beds, {"floor": {"$nin": [0, 1, 2, 3]}}) == list(range(4, 30, 5))
+    assert await _ns(beds, {"ward": {"$in": [ObjectId()]}}) == []
+
+
 async def test_arrays_written_later_are_still_found(beds: Collection) -> None:
     """Where SQL equality on the index could miss a match, the engine's translation decides."""
     await beds.insert_many(
@@ -92,6 +114,8 @@ async def test_arrays_written_later_are_still_found(beds: Collection) -> None:
     assert await _ns(beds, {"name": "bed 1"}) == [*range(1, 30, 4), 100]
     assert 100 in await _ns(beds, {"held": True})
     assert await _ns(beds, {"lock.live": True}) == [0, 1, 2, 3, 101]
+    assert await _ns(beds, {"floor": {"$in": [9, 4]}}) == [*range(4, 30, 5), 100]
+    assert await _ns(beds, {"name": {"$in": ["spare"]}}) == [100]
     changed = await beds.update_many({"floor": 2}, {"$set": {"seen": True}})
     assert changed.modified_count == 8
     assert (await beds.delete_many({"name": "bed 1"})).deleted_count == 9
@@ -127,6 +151,52 @@ async def test_a_sparse_boolean_lookup_costs_the_store_the_same_at_1k_and_20k(
         for _ in range(40):
             assert await coll.find({"lock.live": True, "who": "nobody"}).to_list(None) == []
         return (_store_cpu_seconds(store.process.pid) - began) / 40
+
+    try:
+        await grow(1000)
+        small = await cpu_per_read()
+        await grow(20_000)
+        large = await cpu_per_read()
+    finally:
+        await client.close()
+        store.stop()
+    assert large < 2.5 * small, (
+        f"store CPU per read: {small * 1000:.2f} ms at 1k, {large * 1000:.2f} ms at 20k"
+    )
+
+
+async def test_a_membership_of_a_hundred_ids_costs_the_store_the_same_at_1k_and_20k(
+    tmp_path: Path,
+) -> None:
+    """A read model's day: `date` and 100 doctors' ids. Before the fix the `$in` read the whole
+    collection, testing each document against every value."""
+    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store.start())
+    assert store.process is not None
+    coll = client["in_cost"]["slots"]
+    await coll.create_index("doctor")
+    doctors = [ObjectId() for _ in range(200)]
+    asked = [*doctors[:2], *(ObjectId() for _ in range(98))]  # two of them have slots
+    size = 0
+
+    async def grow(to: int) -> None:
+        nonlocal size
+        while size < to:
+            await coll.insert_many(
+                [
+                    {"doctor": doctors[i % 200], "date": f"d{i % 60}"}
+                    for i in range(size, size + 1000)
+                ]
+            )
+            size += 1000
+
+    async def cpu_per_read() -> float:
+        assert store.process is not None
+        began = _store_cpu_seconds(store.process.pid)
+        for _ in range(20):
+            found = await coll.find({"date": "d0", "doctor": {"$in": asked}}).to_list(None)
+            assert {d["doctor"] for d in found} <= set(doctors[:2])
+        return (_store_cpu_seconds(store.process.pid) - began) / 20
 
     try:
         await grow(1000)
