@@ -8,12 +8,14 @@ import contextlib
 import logging
 import time
 
+import httpx
+
 from app.domain.housekeeping.lease import HousekeepingLease
 from app.domain.notifications import outbox, owed, webhooks
 from app.domain.notifications.owed_rows import write_owed
 from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
 from app.domain.notifications.sender import deliver_due
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from app.store import lanes, outage
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,9 @@ LEASE_NAME = "notifications"
 # Changes are written when the sender hears of them (outbox.noticed); this look catches
 # what it did not hear (Redis down, a process killed before publishing).
 OWED_CHECK_SECONDS = 2.0
-OWED_BATCH = 200
+# Documents whose rows a pass writes while it sends the last pass's rows: a booking owes an
+# email and a webhook, so 100 keep pace with a sending batch of 200 rows (the default).
+OWED_BATCH = 100
 # A pass that did not fill its batch waits this long from its start before the next, so a
 # rush of changes is written and sent in batches, not one pass (six store commands) each.
 GATHER_SECONDS = 0.25
@@ -57,12 +61,12 @@ async def run_sender(stop: asyncio.Event) -> None:
                     if time.monotonic() >= next_reminders:
                         next_reminders = time.monotonic() + CHECK_SECONDS
                         await schedule_reminders(settings)
-                    if nudged or more_owed or time.monotonic() >= next_owed:
+                    writing = nudged or more_owed or time.monotonic() >= next_owed
+                    if writing:
                         next_owed = time.monotonic() + OWED_CHECK_SECONDS
-                        grace = settings.notification_owed_grace_seconds
-                        more_owed = await write_owed(grace, OWED_BATCH) >= OWED_BATCH
-                    sent = await deliver_due(settings, client)
-                    busy = sent >= settings.notification_batch_size or more_owed
+                    read, sent = await _write_and_send(settings, client, writing)
+                    more_owed = read >= OWED_BATCH
+                    busy = sent >= settings.notification_batch_size or read > 0
             except Exception as exc:
                 lease.let_go()
                 if not outage.noticed(exc):
@@ -80,6 +84,26 @@ async def run_sender(stop: asyncio.Event) -> None:
         await client.aclose()
         with contextlib.suppress(Exception):
             await lease.release()
+
+
+async def _write_and_send(
+    settings: Settings, client: httpx.AsyncClient, writing: bool
+) -> tuple[int, int]:
+    """The owed changes' rows written while the rows already written are sent: the writes
+    wait on the store while the sending renders and composes in this process. Rows written
+    here go out with the next pass, at once (the pass counts as busy). One failing cancels
+    the other: a claim cut short lapses, a write cut short is written again."""
+    try:
+        async with asyncio.TaskGroup() as both:
+            read = (
+                both.create_task(write_owed(settings.notification_owed_grace_seconds, OWED_BATCH))
+                if writing
+                else None
+            )
+            sent = both.create_task(deliver_due(settings, client))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None  # the loop tells an outage by its type
+    return (read.result() if read is not None else 0), sent.result()
 
 
 async def _either(*events: asyncio.Event) -> None:
