@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -30,6 +29,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from app.store.backup import database_path
 from app.store.embedded import EmbeddedStoreProcess
 from app.store.engine_fixes import apply_engine_fixes, probe_questions
+from tests.store_growth import store_cpu_seconds
 
 
 @pytest.fixture(scope="module", params=["memory", "sqlite"])
@@ -378,12 +378,6 @@ def test_update_many_delivers_its_change_events_once_and_all_of_them(tmp_path: P
     client.close()
 
 
-def _store_cpu_seconds(pid: int) -> float:
-    """CPU the store process has used: unlike wall time, not inflated by a busy machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def test_a_write_costs_the_store_about_the_same_at_1k_and_50k_documents(
     tmp_path: Path,
 ) -> None:
@@ -409,7 +403,7 @@ async def test_a_write_costs_the_store_about_the_same_at_1k_and_50k_documents(
             )
 
     async def cpu_per_write(size: int) -> float:
-        began = _store_cpu_seconds(pid)
+        began = store_cpu_seconds(pid)
         for i in range(60):
             key = f"k{i * 797 % size}"
             await coll.update_one({"key": key}, {"$set": {"state": "held", "lock": f"L{key}"}})
@@ -417,7 +411,7 @@ async def test_a_write_costs_the_store_about_the_same_at_1k_and_50k_documents(
             await coll.insert_one(
                 {"key": f"n{size}-{i}", "num": -size - i, "doctor": -size, "at": i}
             )
-        return (_store_cpu_seconds(pid) - began) / 180
+        return (store_cpu_seconds(pid) - began) / 180
 
     try:
         await grow(0, 1000)

@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from app.store.embedded import EmbeddedStoreProcess
-from tests.test_engine_fixes import _store_cpu_seconds
+from tests.store_growth import assert_flat, cpu_per_read_as_it_grows
 
 Collection = AsyncCollection[dict[str, Any]]
 
@@ -92,35 +92,20 @@ async def test_ids_beside_other_conditions_sorts_and_writes(
 
 async def test_finding_ids_costs_the_store_the_same_at_1k_and_20k(tmp_path: Path) -> None:
     """Before the fix 50 ids took a read of every document (190 ms at 10,000)."""
-    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store.start())
-    assert store.process is not None
-    coll = client["id_cost"]["appointments"]
     ids: list[ObjectId] = []
 
-    async def grow(to: int) -> None:
-        while len(ids) < to:
-            batch = [{"_id": ObjectId(), "status": "SCHEDULED"} for _ in range(5000)]
-            await coll.insert_many(batch)
-            ids.extend(d["_id"] for d in batch)
+    async def nothing(coll: Collection) -> None:
+        pass
 
-    async def cpu_per_read() -> float:
-        assert store.process is not None
-        began = _store_cpu_seconds(store.process.pid)
-        for i in range(40):
-            wanted = ids[i * 17 : i * 17 + 50]
-            found = await coll.find({"_id": {"$in": wanted}, "status": "SCHEDULED"}).to_list(None)
-            assert len(found) == 50
-        return (_store_cpu_seconds(store.process.pid) - began) / 40
+    async def add(coll: Collection, size: int) -> int:
+        new = [ObjectId() for _ in range(5000)]
+        await coll.insert_many([{"_id": i, "status": "SCHEDULED"} for i in new])
+        ids.extend(new)
+        return len(new)
 
-    try:
-        await grow(1000)
-        small = await cpu_per_read()
-        await grow(20_000)
-        large = await cpu_per_read()
-    finally:
-        await client.close()
-        store.stop()
-    assert large < 2.5 * small, (
-        f"store CPU per read: {small * 1000:.2f} ms at 1k, {large * 1000:.2f} ms at 20k"
-    )
+    async def read(coll: Collection, i: int) -> None:
+        wanted = ids[i * 17 : i * 17 + 50]
+        found = await coll.find({"_id": {"$in": wanted}, "status": "SCHEDULED"}).to_list(None)
+        assert len(found) == 50
+
+    assert_flat(*await cpu_per_read_as_it_grows(tmp_path / "data", nothing, add, read, 40))

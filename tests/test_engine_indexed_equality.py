@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from app.store.embedded import EmbeddedStoreProcess
-from tests.test_engine_fixes import _store_cpu_seconds
+from tests.store_growth import assert_flat, cpu_per_read_as_it_grows
 
 Collection = AsyncCollection[dict[str, Any]]
 WARD = ObjectId()
@@ -125,44 +125,25 @@ async def test_a_sparse_boolean_lookup_costs_the_store_the_same_at_1k_and_20k(
     tmp_path: Path,
 ) -> None:
     """A patient's live locks: before the fix every such read decoded the whole collection."""
-    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store.start())
-    assert store.process is not None
-    coll = client["eq_cost"]["slots"]
-    await coll.create_index("lock.live", sparse=True)
-    await coll.create_index("doctor")
-    size = 0
 
-    async def grow(to: int) -> None:
-        nonlocal size
-        while size < to:
-            await coll.insert_many(
-                [
-                    {"doctor": i % 50, "who": "someone", "lock": {"live": True if i < 20 else None}}
-                    for i in range(size, size + 5000)
-                ]
-            )
-            size += 5000
+    async def prepare(coll: Collection) -> None:
+        await coll.create_index("lock.live", sparse=True)
+        await coll.create_index("doctor")
 
-    async def cpu_per_read() -> float:
+    async def add(coll: Collection, size: int) -> int:
+        await coll.insert_many(
+            [
+                {"doctor": i % 50, "who": "someone", "lock": {"live": True if i < 20 else None}}
+                for i in range(size, size + 5000)
+            ]
+        )
+        return 5000
+
+    async def read(coll: Collection, i: int) -> None:
         """As lockSlot asks: this patient's live locks, where it holds none (read to the end)."""
-        assert store.process is not None
-        began = _store_cpu_seconds(store.process.pid)
-        for _ in range(40):
-            assert await coll.find({"lock.live": True, "who": "nobody"}).to_list(None) == []
-        return (_store_cpu_seconds(store.process.pid) - began) / 40
+        assert await coll.find({"lock.live": True, "who": "nobody"}).to_list(None) == []
 
-    try:
-        await grow(1000)
-        small = await cpu_per_read()
-        await grow(20_000)
-        large = await cpu_per_read()
-    finally:
-        await client.close()
-        store.stop()
-    assert large < 2.5 * small, (
-        f"store CPU per read: {small * 1000:.2f} ms at 1k, {large * 1000:.2f} ms at 20k"
-    )
+    assert_flat(*await cpu_per_read_as_it_grows(tmp_path / "data", prepare, add, read, 40))
 
 
 async def test_a_membership_of_a_hundred_ids_costs_the_store_the_same_at_1k_and_20k(
@@ -170,42 +151,20 @@ async def test_a_membership_of_a_hundred_ids_costs_the_store_the_same_at_1k_and_
 ) -> None:
     """A read model's day: `date` and 100 doctors' ids. Before the fix the `$in` read the whole
     collection, testing each document against every value."""
-    store = EmbeddedStoreProcess("sqlite", tmp_path / "data")
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store.start())
-    assert store.process is not None
-    coll = client["in_cost"]["slots"]
-    await coll.create_index("doctor")
     doctors = [ObjectId() for _ in range(200)]
     asked = [*doctors[:2], *(ObjectId() for _ in range(98))]  # two of them have slots
-    size = 0
 
-    async def grow(to: int) -> None:
-        nonlocal size
-        while size < to:
-            await coll.insert_many(
-                [
-                    {"doctor": doctors[i % 200], "date": f"d{i % 60}"}
-                    for i in range(size, size + 1000)
-                ]
-            )
-            size += 1000
+    async def prepare(coll: Collection) -> None:
+        await coll.create_index("doctor")
 
-    async def cpu_per_read() -> float:
-        assert store.process is not None
-        began = _store_cpu_seconds(store.process.pid)
-        for _ in range(20):
-            found = await coll.find({"date": "d0", "doctor": {"$in": asked}}).to_list(None)
-            assert {d["doctor"] for d in found} <= set(doctors[:2])
-        return (_store_cpu_seconds(store.process.pid) - began) / 20
+    async def add(coll: Collection, size: int) -> int:
+        await coll.insert_many(
+            [{"doctor": doctors[i % 200], "date": f"d{i % 60}"} for i in range(size, size + 1000)]
+        )
+        return 1000
 
-    try:
-        await grow(1000)
-        small = await cpu_per_read()
-        await grow(20_000)
-        large = await cpu_per_read()
-    finally:
-        await client.close()
-        store.stop()
-    assert large < 2.5 * small, (
-        f"store CPU per read: {small * 1000:.2f} ms at 1k, {large * 1000:.2f} ms at 20k"
-    )
+    async def read(coll: Collection, i: int) -> None:
+        found = await coll.find({"date": "d0", "doctor": {"$in": asked}}).to_list(None)
+        assert {d["doctor"] for d in found} <= set(doctors[:2])
+
+    assert_flat(*await cpu_per_read_as_it_grows(tmp_path / "data", prepare, add, read, 20))

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest_asyncio
-from bson import ObjectId
+from beanie import PydanticObjectId
 from pymongo import monitoring
 
 from app.core.clock import utcnow
@@ -22,30 +22,14 @@ from app.domain.notifications import owed
 from app.models import Appointment, NotificationKind
 from app.models.owed_notifications import OwedChange
 from app.store.connection import connect_store, disconnect_store
+from tests.sent_commands import SentCommands
 
 FIELD = "notifications_owed"
 
 
-class _Updates(monitoring.CommandListener):
-    """The update commands sent to the appointments, and their statements."""
-
-    def __init__(self) -> None:
-        self.commands: list[int] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "update" and event.command["update"] == "appointments":
-            self.commands.append(len(event.command["updates"]))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 @pytest_asyncio.fixture
-async def updates(store_uri: str) -> AsyncIterator[_Updates]:
-    listener = _Updates()
+async def updates(store_uri: str) -> AsyncIterator[SentCommands]:
+    listener = SentCommands("update", "appointments")
     monitoring.register(listener)  # before connect_store makes its clients
     await connect_store(store_uri, f"letting_go_{uuid.uuid4().hex[:8]}")
     yield listener
@@ -56,15 +40,15 @@ def _change(kind: NotificationKind, sequence: int, at: datetime) -> OwedChange:
     return owed.mark(kind, sequence, at)
 
 
-async def _booked(at: datetime) -> tuple[ObjectId, OwedChange]:
+async def _booked(at: datetime) -> tuple[PydanticObjectId, OwedChange]:
     """An appointment as a booking inserts it: sequence 0, owing its BOOKED change."""
     change = _change(NotificationKind.BOOKED, 0, at)
     document = {"sequence": 0, FIELD: {"at": at, "changes": [change.model_dump()]}}
     inserted = await Appointment.get_pymongo_collection().insert_one(document)
-    return inserted.inserted_id, change
+    return PydanticObjectId(inserted.inserted_id), change
 
 
-async def _cancelled(appointment: ObjectId, at: datetime) -> None:
+async def _cancelled(appointment: PydanticObjectId, at: datetime) -> None:
     """A cancel as the app writes it: `sequence` counted up, its change pushed, one write."""
     change = _change(NotificationKind.CANCELLED, 1, at)
     await Appointment.get_pymongo_collection().update_one(
@@ -72,7 +56,7 @@ async def _cancelled(appointment: ObjectId, at: datetime) -> None:
     )
 
 
-async def _owed(appointment: ObjectId) -> list[tuple[str, int]] | None:
+async def _owed(appointment: PydanticObjectId) -> list[tuple[str, int]] | None:
     found: dict[str, Any] | None = await Appointment.get_pymongo_collection().find_one(
         {"_id": appointment}
     )
@@ -83,7 +67,7 @@ async def _owed(appointment: ObjectId) -> list[tuple[str, int]] | None:
 
 
 async def test_appointments_owing_one_change_each_are_let_go_in_one_write(
-    updates: _Updates,
+    updates: SentCommands,
 ) -> None:
     at = utcnow()
     booked = [await _booked(at) for _ in range(3)]
@@ -92,24 +76,24 @@ async def test_appointments_owing_one_change_each_are_let_go_in_one_write(
     assert await owed.unset_settled() == 3
     assert [await _owed(appointment) for appointment, _ in booked] == [None, None, None]
     # One update command of one statement: the unset, for all three.
-    assert updates.commands == [1]
+    assert [len(c["updates"]) for c in updates.sent] == [1]
 
 
-async def test_a_change_pushed_after_the_read_stays_owed(updates: _Updates) -> None:
+async def test_a_change_pushed_after_the_read_stays_owed(updates: SentCommands) -> None:
     """Read owing BOOKED alone; cancelled before the sender lets go: the cancel is kept."""
     at = utcnow()
     appointment, change = await _booked(at)
     await _cancelled(appointment, at)
-    updates.commands.clear()
+    updates.sent.clear()
     owed.settled(Appointment, appointment, change, alone=True)
     await owed.unset_settled()
     assert await _owed(appointment) == [("CANCELLED", 1)]
     # The unset matched nothing, so the general path pulled the BOOKED change.
-    assert updates.commands == [1, 2]
+    assert [len(c["updates"]) for c in updates.sent] == [1, 2]
 
 
 async def test_a_change_pushed_after_another_sender_let_go_stays_owed(
-    updates: _Updates,
+    updates: SentCommands,
 ) -> None:
     """Read owing BOOKED alone; another sender (a lease hand-over) pulls it first, and a
     cancel is pushed: the document again owes one change, but not this one."""
@@ -124,7 +108,7 @@ async def test_a_change_pushed_after_another_sender_let_go_stays_owed(
     assert await _owed(appointment) == [("CANCELLED", 1)]
 
 
-async def test_an_appointment_read_owing_two_changes_lets_each_go(updates: _Updates) -> None:
+async def test_an_appointment_read_owing_two_changes_lets_each_go(updates: SentCommands) -> None:
     at = utcnow()
     appointment, booked = await _booked(at)
     await _cancelled(appointment, at)

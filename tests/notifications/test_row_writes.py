@@ -17,28 +17,12 @@ from app.core.clock import utcnow
 from app.domain.notifications.outbox import ROWS_PER_WRITE, row, write_rows
 from app.models import Notification, NotificationChannel, NotificationKind
 from app.store.connection import connect_store, disconnect_store
-
-
-class _Inserts(monitoring.CommandListener):
-    """The number of documents in each insert command sent to the notifications."""
-
-    def __init__(self) -> None:
-        self.sizes: list[int] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "insert" and event.command["insert"] == "notifications":
-            self.sizes.append(len(event.command["documents"]))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+from tests.sent_commands import SentCommands
 
 
 @pytest_asyncio.fixture
-async def inserts(store_uri: str) -> AsyncIterator[_Inserts]:
-    listener = _Inserts()
+async def inserts(store_uri: str) -> AsyncIterator[SentCommands]:
+    listener = SentCommands("insert", "notifications")
     monitoring.register(listener)  # before connect_store makes its clients
     await connect_store(store_uri, f"row_writes_{uuid.uuid4().hex[:8]}")
     yield listener
@@ -51,10 +35,10 @@ def _rows(count: int) -> list[dict[str, Any]]:
     return [row(f"test:{uuid.uuid4().hex}", kind, channel, at) for _ in range(count)]
 
 
-async def test_a_large_pass_is_written_in_bounded_inserts_once(inserts: _Inserts) -> None:
+async def test_a_large_pass_is_written_in_bounded_inserts_once(inserts: SentCommands) -> None:
     rows = _rows(2 * ROWS_PER_WRITE + 50)
     assert len(await write_rows(rows)) == len(rows)
-    assert inserts.sizes == [ROWS_PER_WRITE, ROWS_PER_WRITE, 50]
+    assert [len(c["documents"]) for c in inserts.sent] == [ROWS_PER_WRITE, ROWS_PER_WRITE, 50]
     # Written again with ten new ones: only those are added.
     more = _rows(10)
     again = [{k: v for k, v in r.items() if k != "_id"} for r in rows] + more
