@@ -8,32 +8,26 @@ counts `sequence` up in the same write).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import pytest_asyncio
 from beanie import PydanticObjectId
-from pymongo import monitoring
 
 from app.core.clock import utcnow
 from app.domain.notifications import owed
 from app.models import Appointment, NotificationKind
 from app.models.owed_notifications import OwedChange
-from app.store.connection import connect_store, disconnect_store
-from tests.sent_commands import SentCommands
+from tests.sent_commands import SentCommands, domain_counting
 
 FIELD = "notifications_owed"
 
 
 @pytest_asyncio.fixture
 async def updates(store_uri: str) -> AsyncIterator[SentCommands]:
-    listener = SentCommands("update", "appointments")
-    monitoring.register(listener)  # before connect_store makes its clients
-    await connect_store(store_uri, f"letting_go_{uuid.uuid4().hex[:8]}")
-    yield listener
-    await disconnect_store()
+    async with domain_counting(store_uri, "update", "appointments", "letting_go") as listener:
+        yield listener
 
 
 def _change(kind: NotificationKind, sequence: int, at: datetime) -> OwedChange:

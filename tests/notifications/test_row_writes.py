@@ -11,22 +11,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from pymongo import monitoring
 
 from app.core.clock import utcnow
 from app.domain.notifications.outbox import ROWS_PER_WRITE, row, write_rows
 from app.models import Notification, NotificationChannel, NotificationKind
-from app.store.connection import connect_store, disconnect_store
-from tests.sent_commands import SentCommands
+from tests.sent_commands import SentCommands, domain_counting
 
 
 @pytest_asyncio.fixture
 async def inserts(store_uri: str) -> AsyncIterator[SentCommands]:
-    listener = SentCommands("insert", "notifications")
-    monitoring.register(listener)  # before connect_store makes its clients
-    await connect_store(store_uri, f"row_writes_{uuid.uuid4().hex[:8]}")
-    yield listener
-    await disconnect_store()
+    async with domain_counting(store_uri, "insert", "notifications", "row_writes") as listener:
+        yield listener
 
 
 def _rows(count: int) -> list[dict[str, Any]]:
