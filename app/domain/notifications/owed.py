@@ -47,7 +47,7 @@ class Settled(NamedTuple):
     sequence: int
     kind: str
     legacy: bool = False
-    # The document was read owing this change alone, at this change's `sequence`.
+    # An appointment read owing this change alone, at this change's `sequence`.
     alone: bool = False
 
 
@@ -184,8 +184,8 @@ async def _let_go_of(model: Owing, entries: list[Settled]) -> None:
     """The one-write unset for appointments owing one change; the general path for the rest,
     and for any the unset did not match (the pull is conditional: it changes nothing twice)."""
     collection = lanes.collection(model)
-    alone = [e for e in entries if e.alone and model is Appointment]
-    rest = [e for e in entries if not (e.alone and model is Appointment)]
+    alone = [e for e in entries if e.alone]
+    rest = [e for e in entries if not e.alone]
     if alone:
         unset = await collection.bulk_write(unset_alone(alone), ordered=False)
         if unset.modified_count < len({e.id for e in alone}):
