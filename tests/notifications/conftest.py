@@ -7,6 +7,7 @@ import itertools
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,13 +45,22 @@ def notify_env(mail: tuple[MailSink, int], hooks: WebhookReceiver) -> dict[str, 
     return {**NOTIFY_ENV, "SMTP_PORT": str(mail[1]), "WEBHOOK_URLS": hooks.url("/ok")}
 
 
-@pytest_asyncio.fixture(scope="module")
-async def notify(
-    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
-) -> AsyncIterator[SeparateServer]:
-    """The notification tests' API process."""
-    async with separate_server(http, store_uri, log_dir, "notify", notify_env) as separate:
-        yield separate
+def server_with(name: str, description: str, **overrides: str) -> Any:
+    """A module-scoped fixture `name`: an API process of its own, on a database of its own,
+    with the notification tests' environment and `overrides`."""
+
+    async def separate(
+        http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
+    ) -> AsyncIterator[SeparateServer]:
+        env = {**notify_env, **overrides}
+        async with separate_server(http, store_uri, log_dir, name, env) as server:
+            yield server
+
+    separate.__doc__ = description
+    return pytest_asyncio.fixture(scope="module", name=name)(separate)
+
+
+notify = server_with("notify", "The notification tests' API process.")
 
 
 @pytest.fixture(scope="module")

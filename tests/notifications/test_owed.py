@@ -8,19 +8,15 @@ with no race against it. The `refusing` process's store refuses the rows' write
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest_asyncio
 from bson import ObjectId
 
 from tests.graphql_client import Api, Person, unique
 from tests.notification_sinks import MailSink, WebhookReceiver, eventually, until
-from tests.notifications.conftest import Store, booked, next_slot, patient
-from tests.separate_server import SeparateServer, separate_server
+from tests.notifications.conftest import Store, booked, next_slot, patient, server_with
+from tests.separate_server import SeparateServer
 from tests.servers import ADMIN_EMAIL
 
 CANCEL = """mutation($id: ID!) { cancelAppointment(id: $id) { id status } }"""
@@ -36,24 +32,16 @@ APPOINTMENTS = "appointments"
 EMERGENCIES = "emergency_requests"
 
 
-@pytest_asyncio.fixture(scope="module")
-async def holding(
-    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
-) -> AsyncIterator[SeparateServer]:
-    """A process that writes what a change owes only once the change is an hour old."""
-    env = {**notify_env, "NOTIFICATION_OWED_GRACE_SECONDS": "3600"}
-    async with separate_server(http, store_uri, log_dir, "owed", env) as separate:
-        yield separate
-
-
-@pytest_asyncio.fixture(scope="module")
-async def refusing(
-    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
-) -> AsyncIterator[SeparateServer]:
-    """A process whose store refuses every write of notification rows."""
-    env = {**notify_env, "FAULT_AFTER_STEP": "notifications"}
-    async with separate_server(http, store_uri, log_dir, "refusing", env) as separate:
-        yield separate
+holding = server_with(
+    "holding",
+    "A process that writes what a change owes only once the change is an hour old.",
+    NOTIFICATION_OWED_GRACE_SECONDS="3600",
+)
+refusing = server_with(
+    "refusing",
+    "A process whose store refuses every write of notification rows.",
+    FAULT_AFTER_STEP="notifications",
+)
 
 
 async def stored_owed(store: Store, collection: str, document: str) -> dict[str, Any] | None:

@@ -4,16 +4,11 @@ copy of a clinic's data must never email its patients)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
-import pytest_asyncio
 from bson import ObjectId
 
 from tests.graphql_client import Api
-from tests.notifications.conftest import next_slot, patient
-from tests.separate_server import SeparateServer, separate_server
+from tests.notifications.conftest import next_slot, patient, server_with
+from tests.separate_server import SeparateServer
 
 MY_NOTIFICATIONS = "{ myNotifications { unread edges { node { id } } } }"
 CANCEL = """mutation($id: ID!) { cancelAppointment(id: $id) { id status } }"""
@@ -22,13 +17,9 @@ RESCHEDULE = """mutation($id: ID!, $slotId: ID!) {
 }"""
 
 
-@pytest_asyncio.fixture(scope="module")
-async def quiet(
-    http: httpx.AsyncClient, store_uri: str, log_dir: Path, notify_env: dict[str, str]
-) -> AsyncIterator[SeparateServer]:
-    env = {**notify_env, "NOTIFICATIONS_ENABLED": "false"}
-    async with separate_server(http, store_uri, log_dir, "quiet", env) as separate:
-        yield separate
+quiet = server_with(
+    "quiet", "A process with notifications switched off.", NOTIFICATIONS_ENABLED="false"
+)
 
 
 async def test_changes_write_and_owe_no_notification(quiet: SeparateServer) -> None:
