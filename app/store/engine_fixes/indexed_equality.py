@@ -113,12 +113,12 @@ def _membership_terms(
 def _through_the_index(translate: _Translate) -> _Translate:
     @functools.wraps(translate)
     def wrapper(self: Any, db_name: str, coll_name: str, plan: Any) -> tuple[str, list[object]]:
-        sql, params = translate(self, db_name, coll_name, plan)
         if isinstance(plan, InCondition):
+            # Instead of the engine's translation, not built at all: its per-value clauses,
+            # re-read from each candidate document's JSON, cost 0.6 ms a value.
             terms = _membership_terms(self, db_name, coll_name, plan)
-            # Instead of the engine's: its per-value clauses, re-read from each candidate
-            # document's JSON, cost 0.6 ms a value (60 ms for 100 doctors' day).
-            return terms if terms is not None else (sql, params)
+            return terms if terms is not None else translate(self, db_name, coll_name, plan)
+        sql, params = translate(self, db_name, coll_name, plan)
         if not isinstance(plan, EqualsCondition):
             return sql, params
         terms = _index_terms(self, db_name, coll_name, plan)
