@@ -148,6 +148,7 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         CollectionRuntimeCoordinator._dispatch_engine_changes,
         _collection_modify.update_many,
         SQLiteEngine.update_with_operation,
+        SQLiteEngine._update_with_operation_sync,
         SQLiteEngine._translate_query_plan_with_multikey,
         SQLiteSessionRuntime.begin_write,
         SQLiteSessionRuntime.commit_write,

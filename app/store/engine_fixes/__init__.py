@@ -13,6 +13,9 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   index, not by reading every document.
 - bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
   not one transaction, thread hop and delivery per document.
+- update_fields: notes which fields the update under way writes, for the two fixes below.
+- untouched_unique_keys: an update that changes no unique key's fields skips the unique
+  check (and an update_many's batch refreshes the probes once, not per document).
 - id_lookup: filters on `_id` (`$in`, or beside other conditions) read through the
   primary key, not by decoding every document's `_id`.
 - indexed_equality: an equality on an indexed field reads through its SQLite index.
@@ -37,7 +40,9 @@ from app.store.engine_fixes import (
     shared_scalar_index,
     unchanged_rollbacks,
     unique_index,
+    untouched_unique_keys,
     unwatched_changes,
+    update_fields,
     write_path,
 )
 from app.store.engine_fixes.durability import SynchronousLevel
@@ -56,6 +61,8 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     unchanged_rollbacks.apply()
     unique_index.apply()
     bulk_update.apply()
+    update_fields.apply()
+    untouched_unique_keys.apply()
     id_lookup.apply()
     indexed_equality.apply()
     index_backfill.apply()

@@ -13,6 +13,11 @@ checkpoint and compaction: five more commits). Per document, not per command.
   savepoint, through the engine's own per-document update). A document that fails
   (a duplicate key) rolls back alone and stops the update_many; those before it stay
   written, as on MongoDB. Between two batches other clients' commands run.
+- Each batch refreshes the feature probes once, before it commits, not once per document
+  (a fifth of a document's update). Between two documents the probes plan only the
+  selection of the next one by its own `_id`, a document this batch has not written; the
+  unique check, which reads the others, makes the deferred refreshes first when it runs
+  (untouched_unique_keys.py).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
 from mongoeco.core.operation_limits import enforce_deadline, operation_deadline
 from mongoeco.engines.sqlite import SQLiteEngine
 
+from app.store.engine_fixes import feature_cache
+
 _DEFERRING: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "aayulink_deferring_change_delivery", default=False
 )
@@ -40,6 +47,7 @@ class _Batch:
         self.engine = engine
         self.conn: Any = None
         self.written = 0
+        self.unrefreshed: feature_cache.Written = {}
 
     def begin(self) -> None:
         if self.conn is None:
@@ -57,6 +65,7 @@ class _Batch:
             return
         try:
             try:
+                feature_cache.refresh_now(self.engine, self.unrefreshed)
                 self.engine._commit_write(self.conn, None)
             except BaseException:
                 self.engine._rollback_write(self.conn, None)
@@ -95,21 +104,22 @@ def _inline_in_batch(update: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
         deadline = operation_deadline(operation.max_time_ms)
         enforce_deadline(deadline)
         batch.begin()
-        outcome = self._update_with_operation_sync(
-            db_name,
-            coll_name,
-            operation,
-            False,
-            kw.get("upsert_seed"),
-            kw.get("selector_filter"),
-            context,
-            kw.get("dialect"),
-            kw.get("bypass_document_validation", False),
-            kw.get("replacement_document"),
-            kw.get("on_commit"),
-            operation_context,
-            deadline,
-        )
+        with feature_cache.deferred_refresh(batch.unrefreshed):
+            outcome = self._update_with_operation_sync(
+                db_name,
+                coll_name,
+                operation,
+                False,
+                kw.get("upsert_seed"),
+                kw.get("selector_filter"),
+                context,
+                kw.get("dialect"),
+                kw.get("bypass_document_validation", False),
+                kw.get("replacement_document"),
+                kw.get("on_commit"),
+                operation_context,
+                deadline,
+            )
         batch.written += 1
         if batch.written % BATCH_DOCUMENTS == 0:
             batch.end()

@@ -12,7 +12,9 @@ a write the cached answers still at "no" are re-asked of those documents only. A
 stays: a deleted witness leaves the engine on its general, slower but always correct path.
 Kinds of probe this module does not know are dropped, as before.
 
-A refused write keeps the probes too (`unchanged_rollbacks`).
+A refused write keeps the probes too (`unchanged_rollbacks`). Inside `deferred_refresh()`
+(an update_many's batch, bulk_update.py) writes only note their collection, and the caller
+refreshes each once with `refresh_now` before its transaction commits.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from mongoeco.engines.sqlite import SQLiteEngine
@@ -29,13 +32,17 @@ from app.store.engine_fixes import unchanged_rollbacks
 from app.store.engine_fixes.probe_questions import (
     NonAsciiText,
     Question,
+    probe_field,
     question_for,
 )
+from app.store.engine_fixes.update_fields import any_written, being_written
 
 CHANGED_TABLE = "aayulink_written_documents"
 _TRACKED_ATTRIBUTE = "_aayulink_tracked_connection"
 _WRITES_ATTRIBUTE = "_aayulink_writes_refreshed"
 _OPENED_AT_ATTRIBUTE = "_aayulink_opened_after_writes"
+Written = dict[tuple[str, str], frozenset[str] | None]  # collection -> fields (None: any)
+_DEFERRED: ContextVar[Written | None] = ContextVar("aayulink_deferred_probe_refresh", default=None)
 
 
 class _SnapshotAwareCache(dict[tuple[str, str, str], bool | str]):
@@ -95,16 +102,28 @@ def track_writes(engine: SQLiteEngine) -> None:
 _QUESTIONS_PER_QUERY = 200
 
 
-def _refresh(engine: SQLiteEngine, conn: sqlite3.Connection, db: str, coll: str) -> None:
-    """Every cached answer of the collection, re-asked of the documents written since the
-    last refresh: one query for all of them, not one per probe (a per-document write of an
-    update_many spent a fifth of its time on those queries)."""
+def _refresh(
+    engine: SQLiteEngine,
+    conn: sqlite3.Connection,
+    db: str,
+    coll: str,
+    fields: frozenset[str] | None = None,
+) -> None:
+    """Every cached answer of the collection about `fields` (None: any), re-asked of the
+    documents written since the last refresh: one query for all of them, not one per probe
+    (a per-document write of an update_many spent a fifth of its time on those queries). An
+    update writing only `fields` left the documents' other fields as the answers found them."""
     cache = engine._collection_features_cache
     from_snapshot: set[tuple[str, str, str]] = getattr(cache, "from_snapshot", set())
     answers: dict[tuple[str, str, str], bool | str | None] = {}
     questions: list[tuple[tuple[str, str, str], Question]] = []
     for key in [key for key in cache if key[0] == db and key[1] == coll]:
-        asked = None if key in from_snapshot else question_for(key[2], cache[key])
+        if key in from_snapshot:
+            asked = None
+        elif fields is not None and not any_written(fields, [probe_field(key[2]) or ""]):
+            continue
+        else:
+            asked = question_for(key[2], cache[key])
         if isinstance(asked, Question):
             questions.append((key, asked))
         elif isinstance(asked, NonAsciiText):
@@ -151,18 +170,63 @@ def refresh_instead_of_dropping(invalidate: Callable[..., None]) -> Callable[...
     def wrapper(self: Any, db_name: str | None = None, coll_name: str | None = None) -> None:
         if unchanged_rollbacks.under_way(self):
             return  # the store is as it was: every answer still holds
-        setattr(self, _WRITES_ATTRIBUTE, getattr(self, _WRITES_ATTRIBUTE, 0) + 1)
-        tracked = getattr(self, _TRACKED_ATTRIBUTE, None)
-        conn = getattr(self._thread_local, "connection", None) or self._connection
-        if db_name is None or coll_name is None or tracked is None or conn is not tracked:
-            invalidate(self, db_name, coll_name)
+        fields = being_written()
+        deferred = _DEFERRED.get()
+        if deferred is not None and db_name is not None and coll_name is not None:
+            key = (db_name, coll_name)
+            earlier = deferred.get(key, frozenset())
+            deferred[key] = None if fields is None or earlier is None else earlier | fields
             return
-        try:
-            _refresh(self, conn, db_name, coll_name)
-        except sqlite3.Error:
-            invalidate(self, db_name, coll_name)  # dropping is always safe
+        _refresh_or_drop(self, invalidate, db_name, coll_name, fields)
 
     return wrapper
+
+
+def _refresh_or_drop(
+    engine: Any,
+    invalidate: Callable[..., None],
+    db_name: str | None,
+    coll_name: str | None,
+    fields: frozenset[str] | None,
+) -> None:
+    setattr(engine, _WRITES_ATTRIBUTE, getattr(engine, _WRITES_ATTRIBUTE, 0) + 1)
+    tracked = getattr(engine, _TRACKED_ATTRIBUTE, None)
+    conn = getattr(engine._thread_local, "connection", None) or engine._connection
+    if db_name is None or coll_name is None or tracked is None or conn is not tracked:
+        invalidate(engine, db_name, coll_name)
+        return
+    try:
+        _refresh(engine, conn, db_name, coll_name, fields)
+    except sqlite3.Error:
+        invalidate(engine, db_name, coll_name)  # dropping is always safe
+
+
+@contextlib.contextmanager
+def deferred_refresh(collections: Written) -> Iterator[None]:
+    """Writes inside add their collection to `collections` instead of refreshing its probes;
+    the caller makes them with `refresh_now`, and so does any step in between that reads
+    probes a deferred write could have changed (`refresh_deferred`)."""
+    token = _DEFERRED.set(collections)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+def refresh_deferred(engine: SQLiteEngine) -> None:
+    """The refreshes deferred so far in this context, made now (before a step that reads the
+    probes about documents the deferring writes may have written)."""
+    deferred = _DEFERRED.get()
+    if deferred:
+        refresh_now(engine, deferred)
+
+
+def refresh_now(engine: SQLiteEngine, collections: Written) -> None:
+    """The deferred refreshes, one per collection, on the writing connection."""
+    dropping = SQLiteEngine._invalidate_collection_features_cache.__wrapped__  # type: ignore[attr-defined]
+    for (db_name, coll_name), fields in sorted(collections.items()):
+        _refresh_or_drop(engine, dropping, db_name, coll_name, fields)
+    collections.clear()
 
 
 def stamping_snapshots(

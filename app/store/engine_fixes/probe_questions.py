@@ -113,6 +113,17 @@ class NonAsciiText:
         return f"json_extract(document, {_path(self.field)})", _type_is(self.field, "'text'")
 
 
+def probe_field(probe: str) -> str | None:
+    """The field a probe is about, or None for a kind this module does not know."""
+    kind, _, rest = probe.partition(":")
+    if kind in ("uniform_scalar_sort_type", NON_ASCII):
+        return rest
+    known = _EXISTS_PROBES.get(kind)
+    if known is None:
+        return None
+    return rest.rsplit(":", 1)[0] if known[0] else rest
+
+
 def question_for(probe: str, cached: bool | str) -> Question | NonAsciiText | bool | str | None:
     """The answer as it stands without asking, the question to ask, or None: not known (the
     probe must be dropped and re-run by the engine)."""
