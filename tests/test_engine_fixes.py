@@ -17,6 +17,7 @@ import pytest_asyncio
 from bson import DBRef, Decimal128, Int64, ObjectId
 from mongoeco.api._async import _collection_modify
 from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
+from mongoeco.core._filtering_matching import FilteringMatchingMixin
 from mongoeco.engines import _sqlite_admin_runtime
 from mongoeco.engines import sqlite as sqlite_module
 from mongoeco.engines._sqlite_session_runtime import SQLiteSessionRuntime
@@ -149,6 +150,7 @@ def test_the_sqlite_internals_the_fixes_rely_on_are_still_there() -> None:
         _collection_modify.update_many,
         SQLiteEngine.update_with_operation,
         SQLiteEngine._update_with_operation_sync,
+        FilteringMatchingMixin._prepare_membership_values,
         SQLiteEngine._translate_query_plan_with_multikey,
         SQLiteSessionRuntime.begin_write,
         SQLiteSessionRuntime.commit_write,

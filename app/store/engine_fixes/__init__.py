@@ -13,6 +13,7 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   index, not by reading every document.
 - bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
   not one transaction, thread hop and delivery per document.
+- membership_values: an `$in` list is prepared for matching once, not per document.
 - update_fields: notes which fields the update under way writes, for the two fixes below.
 - untouched_unique_keys: an update that changes no unique key's fields skips the unique
   check (and an update_many's batch refreshes the probes once, not per document).
@@ -37,6 +38,7 @@ from app.store.engine_fixes import (
     id_lookup,
     index_backfill,
     indexed_equality,
+    membership_values,
     shared_scalar_index,
     unchanged_rollbacks,
     unique_index,
@@ -63,6 +65,7 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     bulk_update.apply()
     update_fields.apply()
     untouched_unique_keys.apply()
+    membership_values.apply()
     id_lookup.apply()
     indexed_equality.apply()
     index_backfill.apply()
