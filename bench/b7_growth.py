@@ -5,7 +5,7 @@ specialty of 100 doctors with a few slots each on the searched day, slots to loc
 on another day) beside background data seeded in bulk inside the store: doctors of their
 own, on dates nobody queries, every slot booked with an appointment, so the appointments grow
 with the slots. Reads are timed over HTTP through two API processes (p50 at a few concurrent
-clients), in several rounds at each size, compared by each size's best round (READ_ROUNDS).
+clients), in several rounds at each size, compared by each size's median round (READ_ROUNDS).
 Writes are timed by their store time per call: the duration of every store command the
 request sends, as PyMongo measures it, in a child process that runs the app in-process
 (bench/roundtrips.py), one request at a time. Each figure at the large size is a ratio to
@@ -64,9 +64,11 @@ TARGETS = {
     "cancel": 1.5,
     "update": 1.5,
 }
-# Read rounds per round of writes. A round's p50 of a 1-2 ms read is either about 1.0 or
-# about 1.45 ms at either size (four alternating rounds each, 2026-12-07): each size is
-# compared by its best round.
+# Read rounds per round of writes. A round's p50 of a 1-2 ms read falls in one of two
+# modes at either size (1.0 or 1.45 ms on one machine, 1.35-1.7 or 2.2 ms on a slower
+# one), and the large size's first round follows its 50,000 inserts: each size is compared
+# by its median round. The best round flipped on one lucky low round (1.13x, 1.60x and
+# 1.28x for `doctors(date)` in three runs whose medians gave 1.01x, 1.00x and 0.99x).
 READ_ROUNDS = 2
 CLAIM = "findAndModify slots"  # the booking's claim, inside bookAppointment
 OWN_DAY = 30  # the write doctor's own extra slots start this many days ahead
@@ -300,6 +302,7 @@ class Samples:
                     "concurrency": CONCURRENCY,
                     "p50_ms_by_round": self.read_p50_by_round[name],
                     "best_round_p50_ms": min(self.read_p50_by_round[name]),
+                    "median_round_p50_ms": statistics.median(self.read_p50_by_round[name]),
                 }
                 for name, seconds in self.reads.items()
             },
@@ -336,11 +339,11 @@ async def _drop(client: AsyncMongoClient[data.Doc], database: AsyncDatabase[data
 def _targets(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
     growth = {
         "available_slots": ratio(
-            large["available_slots"]["best_round_p50_ms"],
-            small["available_slots"]["best_round_p50_ms"],
+            large["available_slots"]["median_round_p50_ms"],
+            small["available_slots"]["median_round_p50_ms"],
         ),
         "doctors": ratio(
-            large["doctors"]["best_round_p50_ms"], small["doctors"]["best_round_p50_ms"]
+            large["doctors"]["median_round_p50_ms"], small["doctors"]["median_round_p50_ms"]
         ),
         "lock": ratio(large["lock"]["store_ms_per_call"], small["lock"]["store_ms_per_call"]),
         "book": ratio(large["book"]["store_ms_per_call"], small["book"]["store_ms_per_call"]),
