@@ -31,6 +31,17 @@ def store_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.stop()
 
 
+@pytest.fixture(scope="module", params=["memory", "sqlite"])
+def engine_uri(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A store of each engine, for a module testing an engine fix: its answers must be
+    MongoDB's on both (app/store/engine_fixes/)."""
+    store = EmbeddedStoreProcess(request.param, tmp_path_factory.mktemp(f"engine-{request.param}"))
+    yield store.start()
+    store.stop()
+
+
 @pytest.fixture(scope="session")
 def db_name() -> str:
     return f"aayulink_test_{uuid.uuid4().hex[:8]}"

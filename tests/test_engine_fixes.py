@@ -33,15 +33,6 @@ from app.store.engine_fixes import apply_engine_fixes, probe_questions
 from tests.store_growth import store_cpu_seconds
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
-def engine_uri(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    store = EmbeddedStoreProcess(request.param, tmp_path_factory.mktemp(f"fix-{request.param}"))
-    yield store.start()
-    store.stop()
-
-
 @pytest_asyncio.fixture
 async def collection(engine_uri: str) -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(engine_uri)

@@ -4,29 +4,18 @@ collection."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from app.store.embedded import EmbeddedStoreProcess
 from tests.store_growth import assert_flat, cpu_per_read_as_it_grows
 
 Collection = AsyncCollection[dict[str, Any]]
-
-
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
-def engine_uri(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    store = EmbeddedStoreProcess(request.param, tmp_path_factory.mktemp(f"ids-{request.param}"))
-    yield store.start()
-    store.stop()
 
 
 @pytest_asyncio.fixture

@@ -4,37 +4,26 @@ engines, arrays included, and a cost that does not grow with the data."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from app.store.embedded import EmbeddedStoreProcess
 from tests.store_growth import assert_flat, cpu_per_read_as_it_grows
 
 Collection = AsyncCollection[dict[str, Any]]
 WARD = ObjectId()
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
-def equality_store_uri(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    store = EmbeddedStoreProcess(request.param, tmp_path_factory.mktemp(f"eq-{request.param}"))
-    yield store.start()
-    store.stop()
-
-
 @pytest_asyncio.fixture
-async def beds(equality_store_uri: str) -> AsyncIterator[Collection]:
+async def beds(engine_uri: str) -> AsyncIterator[Collection]:
     """Indexed fields of every kind the fix reads through its index: boolean (sparse),
     nested boolean, ObjectId, string, integer, float."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(equality_store_uri)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(engine_uri)
     coll = client["indexed_equality"][f"c{ObjectId()}"]
     await coll.create_index("held", sparse=True)
     await coll.create_index("lock.live", sparse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +15,9 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from app.store.embedded import EmbeddedStoreProcess
 from app.store.engine_fixes import apply_engine_fixes
 
 Doc = dict[str, Any]
-
-
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
-def engine_uri(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    store = EmbeddedStoreProcess(request.param, tmp_path_factory.mktemp(f"in-{request.param}"))
-    yield store.start()
-    store.stop()
 
 
 @pytest_asyncio.fixture

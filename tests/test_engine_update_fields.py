@@ -4,7 +4,7 @@ feature_cache.py, bulk_update.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,11 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from app.store.embedded import EmbeddedStoreProcess
 from app.store.engine_fixes import apply_engine_fixes, feature_cache
 from app.store.engine_fixes.bulk_update import BATCH_DOCUMENTS
 from app.store.engine_fixes.update_fields import updated_paths
 
 Doc = dict[str, Any]
-
-
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
-def engine_uri(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    store = EmbeddedStoreProcess(request.param, tmp_path_factory.mktemp(f"upd-{request.param}"))
-    yield store.start()
-    store.stop()
 
 
 @pytest_asyncio.fixture
