@@ -13,6 +13,8 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
   index, not by reading every document.
 - bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
   not one transaction, thread hop and delivery per document.
+- field_survey: a field's cold probes (decimal, bytes and `undefined` tags, arrays,
+  floats) are answered in one scan of the collection, not seven.
 - membership_values: an `$in` list is prepared for matching once, not per document.
 - update_fields: notes which fields the update under way writes, for the two fixes below.
 - untouched_unique_keys: an update that changes no unique key's fields skips the unique
@@ -35,6 +37,7 @@ from app.store.engine_fixes import (
     bulk_update,
     durability,
     feature_cache,
+    field_survey,
     id_lookup,
     index_backfill,
     indexed_equality,
@@ -66,6 +69,7 @@ def apply_engine_fixes(synchronous: SynchronousLevel = "NORMAL") -> None:
     update_fields.apply()
     untouched_unique_keys.apply()
     membership_values.apply()
+    field_survey.apply()
     id_lookup.apply()
     indexed_equality.apply()
     index_backfill.apply()
