@@ -149,3 +149,20 @@ def test_an_update_many_refreshes_the_probes_once_a_batch(
     assert refreshes == [frozenset({"seen", "live"})] * 3
     assert coll.count_documents({"seen": 1}) == 3 * BATCH_DOCUMENTS
     client.close()
+
+
+def test_an_unknown_probe_is_dropped_after_an_update_of_other_fields(tmp_path: Path) -> None:
+    """Only known probes can be kept for fields an update did not write: a kind of probe
+    feature_cache does not know is dropped after any write, as the engine drops them."""
+    apply_engine_fixes()
+    engine = SQLiteEngine(str(tmp_path / "unknown.sqlite"))
+    client = mongoeco.MongoClient(engine)
+    coll = client["unknown"]["c"]
+    coll.insert_many([{"n": i, "x": 1} for i in range(3)])
+    assert coll.count_documents({"x": 1}) == 3
+    mystery = ("unknown", "c", "a_kind_of_a_later_release:x")
+    engine._collection_features_cache[mystery] = False
+    coll.update_one({"n": 1}, {"$set": {"y": 2}})
+    assert mystery not in engine._collection_features_cache
+    assert ("unknown", "c", "top_level_array:x") in engine._collection_features_cache
+    client.close()

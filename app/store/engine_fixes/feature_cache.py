@@ -118,9 +118,10 @@ def _refresh(
     answers: dict[tuple[str, str, str], bool | str | None] = {}
     questions: list[tuple[tuple[str, str, str], Question]] = []
     for key in [key for key in cache if key[0] == db and key[1] == coll]:
+        field = probe_field(key[2])  # None: a kind this module does not know, dropped below
         if key in from_snapshot:
             asked = None
-        elif fields is not None and not any_written(fields, [probe_field(key[2]) or ""]):
+        elif fields is not None and field is not None and not any_written(fields, [field]):
             continue
         else:
             asked = question_for(key[2], cache[key])
