@@ -42,6 +42,20 @@ async def test_lists_equal_in_python_but_not_in_mongodb_are_told_apart(
     assert await values.count_documents({"v": {"$nin": [1, True]}}) == 2
 
 
+async def test_an_in_under_a_collation_follows_the_collation(
+    values: AsyncCollection[Doc],
+) -> None:
+    """A collation is passed through: the list is prepared under it, not kept."""
+    await values.insert_many([{"v": "a"}, {"v": "A"}, {"v": "b"}])
+    caseless = {"locale": "en", "strength": 2}
+    for _ in range(2):
+        done = await values.update_many(
+            {"v": {"$in": ["A"]}}, {"$inc": {"hits": 1}}, collation=caseless
+        )
+        assert done.modified_count == 2
+    assert await values.count_documents({"v": {"$in": ["A"]}}) == 1
+
+
 def test_an_update_many_prepares_its_list_once_not_per_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,9 @@ def _kept(prepare: Callable[..., Any]) -> Callable[..., Any]:
         cls: type, values: tuple[Any, ...], *, null_matches_undefined: bool, collation: Any = None
     ) -> Any:
         if collation is not None or not isinstance(values, tuple):
-            return prepare(cls, values, null_matches_undefined=null_matches_undefined)
+            return prepare(
+                cls, values, null_matches_undefined=null_matches_undefined, collation=collation
+            )
         key = (null_matches_undefined, tuple(map(type, values)), values)
         try:
             found = _prepared.get(key)
