@@ -11,14 +11,15 @@ turns these behaviours off, so a small wrapper is the least code that fixes each
 - unchanged_rollbacks: nor does a refused write that changed nothing.
 - unique_index: compound, numeric and null unique keys are checked through their SQLite
   index, not by reading every document.
-- bulk_update: an update_many runs as a few SQLite transactions with one change delivery,
-  not one transaction, thread hop and delivery per document.
+- bulk_update: an update_many runs as a few SQLite transactions with one change delivery
+  and one feature-probe refresh per batch, not a transaction, thread hop, delivery and
+  refresh per document.
 - field_survey: a field's cold probes (decimal, bytes and `undefined` tags, arrays,
   floats) are answered in one scan of the collection, not seven.
 - membership_values: an `$in` list is prepared for matching once, not per document.
 - update_fields: notes which fields the update under way writes, for the two fixes below.
-- untouched_unique_keys: an update that changes no unique key's fields skips the unique
-  check (and an update_many's batch refreshes the probes once, not per document).
+- untouched_unique_keys: an update that can change no unique key skips the unique check
+  (first making any probe refresh an update_many's batch deferred).
 - id_lookup: filters on `_id` (`$in`, or beside other conditions) read through the
   primary key, not by decoding every document's `_id`.
 - indexed_equality: an equality on an indexed field reads through its SQLite index.
