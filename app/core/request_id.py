@@ -7,6 +7,9 @@ import uuid
 from contextvars import ContextVar
 
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# When the HTTP request arrived (time.monotonic()): its store commands queue by it
+# (app/store/command_order.py). None outside a request and on WebSocket connections.
+request_started: ContextVar[float | None] = ContextVar("request_started", default=None)
 # The client's address as the GraphQL view sees it; security events are audited with it.
 current_client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
 

@@ -55,6 +55,10 @@ class Settings(NotificationSettings, SignInSettings):
     # NORMAL: an acknowledged write survives a store crash; FULL: a power cut too (docs/store.md).
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # Store commands an API process keeps at the store at once, the rest queued oldest request
+    # first (app/store/command_order.py); unset: 2 on the embedded store, no limit (0) on
+    # MONGODB_URI, whose server runs commands side by side.
+    store_commands_in_flight: int | None = Field(default=None, ge=0, le=1000)
     store_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
     store_restart_attempts: int = Field(default=5, ge=0, le=100)
     store_restart_backoff_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 
 from app.models import DOCUMENT_MODELS
 from app.settings import get_settings
+from app.store.command_order import order_commands
 from app.store.command_timer import StoreCommandTimer
 from app.store.lanes import BACKGROUND_CONNECTIONS, close_background_lane, open_background_lane
 from app.store.migrations import migrate
@@ -63,11 +64,24 @@ def open_client(uri: str, max_connections: int | None = None) -> AsyncMongoClien
     )
 
 
+EMBEDDED_COMMANDS_IN_FLIGHT = 2  # B12: 2 and 4 gave the same p50, 2 the better throughput
+
+
+def commands_in_flight() -> int:
+    """STORE_COMMANDS_IN_FLIGHT, or its default for the store in use (0: not limited)."""
+    settings = get_settings()
+    if settings.store_commands_in_flight is not None:
+        return settings.store_commands_in_flight
+    return 0 if settings.mongodb_uri else EMBEDDED_COMMANDS_IN_FLIGHT
+
+
 async def connect_store(uri: str, db_name: str) -> Store:
     """Connect both lanes (app/store/lanes.py), register the Beanie documents and create
     their indexes."""
     global _store
     client = open_client(uri)
+    if in_flight := commands_in_flight():
+        order_commands(client, in_flight)
     await migrate(client[db_name])
     await init_beanie(database=client[db_name], document_models=DOCUMENT_MODELS)
     background = open_client(uri, BACKGROUND_CONNECTIONS)
