@@ -18,8 +18,10 @@ from app.store import command_order
 from app.store.command_order import OldestFirst
 from tests import booking_rush
 from tests.graphql_client import BOOK, LOCK, GraphQL, Person
+from tests.metrics_scrape import scrape, total
 from tests.separate_server import separate_server
 from tests.serve_process import cli_env, run_cli
+from tests.servers import ApiServer
 
 
 async def _settle() -> None:
@@ -157,6 +159,27 @@ async def test_a_rush_through_one_place_books_every_patient(
         assert errors == [[None, None]] * 8
         booked = await one.store.appointments.count_documents({"status": "SCHEDULED"})
         assert booked == 8
+        samples = scrape(f"http://127.0.0.1:{one.server.port}")
+        assert total(samples, "aayulink_store_command_places") == 1
+        assert total(samples, "aayulink_store_commands_waiting") == 0, "none left waiting"
+
+
+def test_on_the_embedded_store_two_commands_go_at_once_by_default(server_a: ApiServer) -> None:
+    """The suite's servers reach the embedded store through MONGODB_URI, as `serve`'s workers
+    do, and set no STORE_COMMANDS_IN_FLIGHT: the store names itself, and the default holds."""
+    samples = scrape(f"http://127.0.0.1:{server_a.port}")
+    assert total(samples, "aayulink_store_command_places") == 2
+
+
+async def test_no_limit_leaves_the_commands_ungated(
+    http: httpx.AsyncClient, store_uri: str, log_dir: Path
+) -> None:
+    env = {"STORE_COMMANDS_IN_FLIGHT": "0"}
+    async with separate_server(http, store_uri, log_dir, "no_limit", env) as free:
+        assert (await free.api.clinic()).doctor_id
+        samples = scrape(f"http://127.0.0.1:{free.server.port}")
+        assert total(samples, "aayulink_store_command_places") == 0, "0: not limited"
+        assert total(samples, "aayulink_store_commands_waiting") == 0
 
 
 @pytest.mark.parametrize("value", ["-1", "1001", "a-few-at-a-time"])

@@ -58,6 +58,17 @@ STORE_COMMAND_SECONDS = Histogram(
     ["command", "outcome"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+STORE_COMMAND_PLACES = Gauge(
+    "aayulink_store_command_places",
+    "Store commands this process keeps at the store at once (STORE_COMMANDS_IN_FLIGHT); "
+    "0: not limited",
+    multiprocess_mode="liveall",
+)
+STORE_COMMANDS_WAITING = Gauge(
+    "aayulink_store_commands_waiting",
+    "Store commands waiting for a place, the oldest request's first",
+    multiprocess_mode="livesum",
+)
 WORKERS = Gauge(
     "aayulink_worker_up",
     "1 for each live API worker (labelled by pid under serve)",
@@ -124,6 +135,14 @@ def operation_finished(
 
 def store_command_finished(command: str, seconds: float, succeeded: bool) -> None:
     STORE_COMMAND_SECONDS.labels(command, "ok" if succeeded else "failed").observe(seconds)
+
+
+def store_command_places(places: int) -> None:
+    STORE_COMMAND_PLACES.set(places)
+
+
+def store_command_waiting(change: int) -> None:
+    STORE_COMMANDS_WAITING.inc(change)
 
 
 def request_started() -> None:

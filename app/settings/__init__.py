@@ -56,8 +56,8 @@ class Settings(NotificationSettings, SignInSettings):
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     store_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     # Store commands an API process keeps at the store at once, the rest queued oldest request
-    # first (app/store/command_order.py); unset: 2 on the embedded store, no limit (0) on
-    # MONGODB_URI, whose server runs commands side by side.
+    # first (app/store/command_order.py); unset: 2 on the embedded store, no limit (0) on a
+    # MongoDB server, which runs commands side by side.
     store_commands_in_flight: int | None = Field(default=None, ge=0, le=1000)
     store_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
     store_restart_attempts: int = Field(default=5, ge=0, le=100)

@@ -29,6 +29,7 @@ from typing import Any
 from pymongo.asynchronous import pool as pymongo_pool
 
 from app.core.request_id import request_started
+from app.observability import metrics
 
 
 class OldestFirst:
@@ -39,9 +40,15 @@ class OldestFirst:
         self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
         self._arrival = itertools.count()
 
-    async def acquire(self, age: float) -> None:
+    def try_acquire(self) -> bool:
+        """A place now, if one is free and nobody waits for it."""
         if self.free > 0 and not self._waiting:
             self.free -= 1
+            return True
+        return False
+
+    async def acquire(self, age: float) -> None:
+        if self.try_acquire():
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (age, next(self._arrival), waiter))
@@ -76,6 +83,7 @@ def order_commands(client: Any, in_flight: int) -> None:
     """Gate `client`'s commands, `in_flight` at a time, oldest request first."""
     _apply()
     _gates[client] = OldestFirst(in_flight)
+    metrics.store_command_places(in_flight)
 
 
 def ahead(seconds: float) -> None:
@@ -99,7 +107,12 @@ async def _enter(self: Any) -> Any:
     if gate is None:
         return await _checkout_enter(self)
     age = request_started.get()
-    await gate.acquire(time.monotonic() if age is None else age)
+    if not gate.try_acquire():
+        metrics.store_command_waiting(1)
+        try:
+            await gate.acquire(time.monotonic() if age is None else age)
+        finally:
+            metrics.store_command_waiting(-1)
     try:
         connection = await _checkout_enter(self)
     except BaseException:

@@ -67,12 +67,15 @@ def open_client(uri: str, max_connections: int | None = None) -> AsyncMongoClien
 EMBEDDED_COMMANDS_IN_FLIGHT = 2  # B12: 2 and 4 gave the same p50, 2 the better throughput
 
 
-def commands_in_flight() -> int:
-    """STORE_COMMANDS_IN_FLIGHT, or its default for the store in use (0: not limited)."""
-    settings = get_settings()
-    if settings.store_commands_in_flight is not None:
-        return settings.store_commands_in_flight
-    return 0 if settings.mongodb_uri else EMBEDDED_COMMANDS_IN_FLIGHT
+async def commands_in_flight(client: AsyncMongoClient) -> int:
+    """STORE_COMMANDS_IN_FLIGHT, or its default for the store at the other end (0: not
+    limited): `serve` hands its workers the embedded store's address as MONGODB_URI too, so
+    the store says what it is (mongoeco's buildInfo names it)."""
+    chosen = get_settings().store_commands_in_flight
+    if chosen is not None:
+        return chosen
+    build = await client.admin.command("buildInfo")
+    return EMBEDDED_COMMANDS_IN_FLIGHT if build.get("gitVersion") == "mongoeco" else 0
 
 
 async def connect_store(uri: str, db_name: str) -> Store:
@@ -80,7 +83,7 @@ async def connect_store(uri: str, db_name: str) -> Store:
     their indexes."""
     global _store
     client = open_client(uri)
-    if in_flight := commands_in_flight():
+    if in_flight := await commands_in_flight(client):
         order_commands(client, in_flight)
     await migrate(client[db_name])
     await init_beanie(database=client[db_name], document_models=DOCUMENT_MODELS)
