@@ -74,16 +74,28 @@ class OldestFirst:
         return sum(1 for _, _, waiter in self._waiting if not waiter.done())
 
 
-_gates: weakref.WeakKeyDictionary[Any, OldestFirst] = weakref.WeakKeyDictionary()
+# By the client's identity: PyMongo clients compare equal when they reach the same servers,
+# and the background lane's client must not share the requests' gate.
+_gates: dict[int, tuple[weakref.ref[Any], OldestFirst]] = {}
 # Checked-out connection (by id) -> the gate whose place it holds until checked in.
 _held: dict[int, OldestFirst] = {}
 
 
 def order_commands(client: Any, in_flight: int) -> None:
-    """Gate `client`'s commands, `in_flight` at a time, oldest request first."""
+    """Gate `client`'s commands, `in_flight` at a time, oldest request first (until the
+    client is gone: `forget`)."""
     _apply()
-    _gates[client] = OldestFirst(in_flight)
+    _gates[id(client)] = (weakref.ref(client), OldestFirst(in_flight))
     metrics.store_command_places(in_flight)
+
+
+def forget(client: Any) -> None:
+    _gates.pop(id(client), None)
+
+
+def gate_of(client: Any) -> OldestFirst | None:
+    found = _gates.get(id(client))
+    return found[1] if found is not None and found[0]() is client else None
 
 
 def ahead(seconds: float) -> None:
@@ -95,7 +107,7 @@ def ahead(seconds: float) -> None:
 def _gate_of(checkout: Any) -> OldestFirst | None:
     handler = checkout._handler
     client = getattr(handler, "client", None)
-    return None if client is None else _gates.get(client)
+    return None if client is None else gate_of(client)
 
 
 _checkout_enter = pymongo_pool._PoolCheckout.__aenter__

@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 
 from app.models import DOCUMENT_MODELS
 from app.settings import get_settings
-from app.store.command_order import order_commands
+from app.store.command_order import forget, order_commands
 from app.store.command_timer import StoreCommandTimer
 from app.store.lanes import BACKGROUND_CONNECTIONS, close_background_lane, open_background_lane
 from app.store.migrations import migrate
@@ -28,6 +28,7 @@ class Store:
 
     async def close(self) -> None:
         close_background_lane()
+        forget(self.client)
         await self.background.close()
         await self.client.close()
 
