@@ -90,10 +90,12 @@ def order_commands(client: Any, in_flight: int) -> None:
 
 
 def forget(client: Any) -> None:
+    """Before the client closes: its id may be reused by a later object."""
     _gates.pop(id(client), None)
 
 
 def gate_of(client: Any) -> OldestFirst | None:
+    """`client`'s own gate, by identity (a weak reference confirms the id is still it)."""
     found = _gates.get(id(client))
     return found[1] if found is not None and found[0]() is client else None
 
