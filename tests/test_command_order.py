@@ -4,6 +4,7 @@ a real PyMongo client on the suite's store, and a rush through the endpoint with
 from __future__ import annotations
 
 import asyncio
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous import pool as pymongo_pool
 
 from app.core.request_id import request_started
+from app.domain.booking.bookings import BOOKING_HEAD_START_SECONDS
 from app.store import command_order
 from app.store.command_order import OldestFirst
 from tests import booking_rush
@@ -77,6 +79,18 @@ async def test_a_waiter_cancelled_as_it_is_handed_a_place_passes_it_on() -> None
     assert handed.cancelled()
     gate.release()
     assert gate.free == 1
+
+
+async def test_a_booking_queues_as_if_it_had_arrived_earlier() -> None:
+    """bookAppointment's head start: its commands go before a lock that came in after the
+    patient's own lock, not after every lock of the rush."""
+    request_started.set(100.0)
+    command_order.ahead(BOOKING_HEAD_START_SECONDS)
+    assert request_started.get() == 100.0 - BOOKING_HEAD_START_SECONDS
+    request_started.set(None)
+    command_order.ahead(1.0)  # outside a request: from now
+    started = request_started.get()
+    assert started is not None and started <= time.monotonic() - 1.0
 
 
 class _Started(monitoring.CommandListener):
