@@ -5,10 +5,11 @@ deliver to a local aiosmtpd sink and a local webhook receiver (both in this proc
 127.0.0.1). Checked: every email and webhook arrives, none twice. Measured: the time from a
 booking's reply to its email's arrival (p50, p99), and the sender's throughput against a
 floor: the same messages sent straight with aiosmtplib over as many connections, in the
-same run. During the rush the sender waits among the bookings (bookings first), so its
-first-to-last rate there is the rush's pace; its own is measured on a backlog: as many
-bookings again, made while it writes nothing (NOTIFICATION_OWED_GRACE_SECONDS of an hour),
-then drained by two fresh processes, first email to last.
+same run (the best of three rounds). During the rush the sender waits among the bookings
+(bookings first), so its first-to-last rate there is the rush's pace; its own is measured
+on a backlog: as many bookings again, made while it writes nothing
+(NOTIFICATION_OWED_GRACE_SECONDS of an hour), then drained by two fresh processes, first
+email to last.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ SMTP_CONNECTIONS = 4
 DELIVERY_WAIT_S = 300.0
 P99_GOAL_S = 5.0
 THROUGHPUT_GOAL = 0.5
+FLOOR_ROUNDS = 3
 
 
 @dataclass
@@ -242,7 +244,10 @@ async def run(store: Store, log_dir: Path, sizes: Sizes) -> dict[str, Any]:
         floor_controller = Controller(floor_sink, hostname="127.0.0.1", port=floor_port)
         floor_controller.start()
         try:
-            floor_s = await _floor([m for _, m in mails], floor_port)
+            # The best of FLOOR_ROUNDS: one round moved 137-182 emails/s between runs.
+            floor_s = min(
+                [await _floor([m for _, m in mails], floor_port) for _ in range(FLOOR_ROUNDS)]
+            )
         finally:
             floor_controller.stop()
         sender_rate = len(mails) / sender_s if sender_s else float("nan")
