@@ -194,6 +194,27 @@ async def test_a_time_zone_move_that_fails_half_way_changes_nothing(
     assert {s["starts_at"].strftime("%H:%M") for s in slots} >= {"03:30"}
 
 
+async def test_a_dense_doctors_time_zone_move_that_fails_half_way_changes_nothing(
+    apis: dict[str, Api], sqlite_store: Any
+) -> None:
+    """More slots than a move writes at once (1,100): it writes the first days and marks
+    the rest. Failing half-way, it leaves neither those days nor the mark, and no roll."""
+    api = apis["healthy"]
+    clinic = await api.clinic()
+    await set_schedule(api, clinic, slotMinutes=10, weekly=every_day(("09:00", "12:00")))
+    before = await snapshot(sqlite_store, clinic.doctor_id)
+    move = {"id": clinic.doctor_id, "input": {"timezone": "Asia/Kolkata"}}
+
+    refused(await apis[MIDWAY].gql(UPDATE_DOCTOR, move, apis[MIDWAY].admin.token))
+    assert await snapshot(sqlite_store, clinic.doctor_id) == before
+
+    marked = """mutation($id: ID!, $input: DoctorUpdateInput!) {
+      updateDoctor(id: $id, input: $input) { timezone slotsRegeneratingFrom }
+    }"""
+    moved = (await api.gql(marked, move, api.admin.token)).data["updateDoctor"]
+    assert moved["timezone"] == "Asia/Kolkata" and moved["slotsRegeneratingFrom"] is not None
+
+
 async def test_a_specialty_move_that_fails_half_way_changes_nothing(
     apis: dict[str, Api], sqlite_store: Any
 ) -> None:

@@ -32,9 +32,11 @@ from app.domain.catalog.doctors import (
     get_doctor,
 )
 from app.domain.read_model import announce_stale
-from app.domain.scheduling.regeneration import doctor_lease, plan_regeneration
+from app.domain.scheduling.horizon import roll_soon
+from app.domain.scheduling.regeneration import doctor_lease
 from app.domain.scheduling.regeneration_steps import Regeneration
 from app.domain.scheduling.schedules import regenerated, stored_doctor
+from app.domain.scheduling.time_zone_move import plan_time_zone_move
 from app.domain.slots.announce import BULK_EVENTS, announce_bulk
 from app.events.messages import SlotChanged, SlotEventKind
 from app.events.publisher import publish
@@ -69,6 +71,8 @@ async def update_doctor(actor: Actor | None, doctor_id: str, fields: DoctorField
         await record(caller, now, *audit)
     await announce_stale(catalog=True, doctor_id=found.id)
     await change.announce()
+    if change.regeneration is not None and change.regeneration.plan.regenerating_from:
+        roll_soon(found.id)
     return after
 
 
@@ -85,7 +89,11 @@ class DoctorChange:
 
     async def plan(self) -> None:
         if self.after.timezone != self.before.timezone and self.after.schedule is not None:
-            self.regeneration = Regeneration(await plan_regeneration(self.after))
+            plan = await plan_time_zone_move(self.after)
+            self.regeneration = Regeneration(plan)
+            # The answer shows the doctor as saved.
+            self.after.horizon_end = plan.last_day.isoformat()
+            self.after.regenerating_from = plan.regenerating_from
 
     def steps(self) -> list[Step]:
         # The regeneration before the rewrites: it restores the slots it removed with their
@@ -126,7 +134,7 @@ class DoctorChange:
             if v != self.before.model_dump(include={k}).get(k) or k == "updated_at"
         }
         if self.regeneration is not None:
-            changes["horizon_end"] = self.regeneration.plan.last_day.isoformat()
+            changes.update(self.regeneration.plan.horizon_fields())
         restore = {k: self.stored.get(k) for k in changes}
         collection = Doctor.get_pymongo_collection()
         doctor_id = self.stored["_id"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from beanie import PydanticObjectId
 from pymongo import ASCENDING, IndexModel
 
@@ -25,6 +27,9 @@ class Doctor(TimestampedDocument):
     schedule: Schedule | None = None
     # The last date ("YYYY-MM-DD", doctor's zone) through which schedule slots exist.
     horizon_end: str | None = None
+    # Set by a time zone move that regenerated only its first days: generated slots from
+    # this instant on still follow the old zone until the horizon roll reaches them.
+    regenerating_from: datetime | None = None
 
     class Settings:
         use_state_management = True  # save_changes() sets only what changed

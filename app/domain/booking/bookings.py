@@ -101,7 +101,7 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
         raise SlotUnavailable("The slot was removed")
     if doctor_oid is not None and doctor_oid != slot.doctor_id:
         raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
-    doctor = require_bookable(caller, await doctor_now(slot.doctor_id), slot.starts_at, utcnow())
+    doctor = require_bookable(caller, await doctor_now(slot.doctor_id), slot, utcnow())
     try:
         booked, appointment = await _claim_and_book(
             caller, slot, patient, reason, stored_key, specialty=specialty_of(slot, doctor)

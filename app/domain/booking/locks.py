@@ -115,7 +115,7 @@ async def _keep_bookable(actor: Actor, before: Slot, claimed: Slot, now: datetim
     patient's earlier one), unannounced."""
     doctor = await doctor_now(claimed.doctor_id)
     try:
-        require_bookable(actor, doctor, claimed.starts_at, now)
+        require_bookable(actor, doctor, claimed, now)
     except (SlotUnavailable, OutsideBookingWindow):
         await _restore(before, claimed)
         raise

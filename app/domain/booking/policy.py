@@ -24,6 +24,7 @@ from app.core.errors import (
 )
 from app.domain import validation
 from app.domain.auth.actor import Actor, require_role
+from app.domain.slots.pending_regeneration import slot_awaits_regeneration
 from app.models import Appointment, Doctor, Role, Slot, User
 from app.settings import get_settings
 from app.store.queries import appointments
@@ -67,20 +68,25 @@ def require_within_window(actor: Actor, doctor: Doctor, starts_at: datetime, now
         raise OutsideBookingWindow(window.earliest, window.latest)
 
 
-def require_bookable(
-    actor: Actor, doctor: Doctor | None, starts_at: datetime, now: datetime
-) -> Doctor:
+def require_bookable(actor: Actor, doctor: Doctor | None, slot: Slot, now: datetime) -> Doctor:
     """The slot's doctor (read with `doctor_now`, from the read model when it serves) takes
-    bookings, and a patient's future slot starts inside its window (no window for anyone
-    else). Past slots are left to the claim, which calls them unavailable.
+    bookings, the slot follows its current time zone, and a patient's future slot starts
+    inside its window (no window for anyone else). Past slots are left to the claim, which
+    calls them unavailable.
 
     Whether a doctor takes bookings is its own flag: switching it writes no slot, so a
     doctor with 17,000 future slots is (de)activated at once, and each lock, booking and
-    move checks it here (a switch drops the doctor from every process's read model)."""
+    move checks it here (a switch drops the doctor from every process's read model). The
+    same holds for the slots a time zone move has not regenerated yet."""
     if doctor is None or not doctor.is_active:
         raise SlotUnavailable("The doctor is not taking bookings")
-    if actor.role is Role.PATIENT and starts_at > now:
-        require_within_window(actor, doctor, starts_at, now)
+    if slot_awaits_regeneration(doctor, slot):
+        raise SlotUnavailable(
+            "The doctor's time zone changed and this slot is being regenerated; "
+            "choose one of the doctor's current slots"
+        )
+    if actor.role is Role.PATIENT and slot.starts_at > now:
+        require_within_window(actor, doctor, slot.starts_at, now)
     return doctor
 
 

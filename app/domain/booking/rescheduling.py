@@ -99,7 +99,7 @@ async def reschedule_appointment(
         raise BadUserInput("The slot is of another specialty", field="slotId")
     if slot.is_removed:
         raise SlotUnavailable("The slot was removed")
-    require_bookable(caller, doctor, slot.starts_at, now)
+    require_bookable(caller, doctor, slot, now)
 
     try:
         moved = await _move(caller, appointment, slot, keyed)

@@ -2,37 +2,44 @@
 
 Every API process runs this once at start-up, then only the housekeeping lease's holder,
 every HORIZON_CHECK_SECONDS: its one read scans the doctors (not the slots), so it runs
-rarely. Only the days after a doctor's horizon_end are generated, insert only; the
-slot_key unique index refuses a slot another process already made, so there is one result
-however many processes run it, and only the process whose insert succeeded announces a
-slot. horizon_end moves forward with a conditional update.
+rarely. Only the days after a doctor's horizon_end are generated, insert only (after a
+time zone move, the old zone's slots of those days are removed first); the slot_key
+unique index refuses a slot another process already made, so there is one result however
+many processes run it, and only the process whose insert succeeded announces a slot.
+horizon_end moves forward with a conditional update.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
 from app.core.errors import Conflict
 from app.domain.audit.recorder import Change, record
+from app.domain.read_model import announce_stale
 from app.domain.scheduling.generator import plan_slots
 from app.domain.scheduling.regeneration import (
     SLOT_REACH,
-    Occupied,
-    added_events,
+    RegenerationPlan,
     doctor_lease,
     horizon_for,
-    insert_slots,
     live_slots_between,
-    new_slot_documents,
+    next_midnight,
     overrides_from,
+    sort_existing,
     window_end,
 )
-from app.events.publisher import publish
+from app.domain.scheduling.regeneration_steps import Regeneration
 from app.models import Doctor
 from app.settings import get_settings
+from app.store import outage
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,9 @@ HORIZON_CHECK_SECONDS = 300.0
 ROLL_DAYS_PER_BATCH = 14
 # The furthest any zone's date runs ahead of UTC's (UTC+14).
 LATEST_ZONE_AHEAD = timedelta(hours=14)
+_rolling: set[asyncio.Task[None]] = set()
+# More than any horizon needs; housekeeping takes over from a roll that stops short.
+MAX_BATCHES_AFTER_MOVE = 60
 
 
 async def doctors_behind(now: datetime) -> list[Doctor]:
@@ -48,7 +58,11 @@ async def doctors_behind(now: datetime) -> list[Doctor]:
     found = await Doctor.find(
         {
             "schedule": {"$ne": None},
-            "$or": [{"horizon_end": None}, {"horizon_end": {"$lt": target.isoformat()}}],
+            "$or": [
+                {"horizon_end": None},
+                {"horizon_end": {"$lt": target.isoformat()}},
+                {"regenerating_from": {"$ne": None}},
+            ],
         }
     ).to_list()
     return [d for d in found if _is_behind(d, now)]
@@ -56,36 +70,44 @@ async def doctors_behind(now: datetime) -> list[Doctor]:
 
 def _is_behind(doctor: Doctor, now: datetime) -> bool:
     _, target = horizon_for(doctor, now)
-    return doctor.horizon_end is None or doctor.horizon_end < target.isoformat()
+    return (
+        doctor.horizon_end is None
+        or doctor.horizon_end < target.isoformat()
+        or doctor.regenerating_from is not None
+    )
 
 
-async def roll_doctor_forward(doctor: Doctor, now: datetime) -> int:
+async def roll_doctor_forward(doctor: Doctor, now: datetime, batches: int | None = None) -> int:
     """Generate the days after horizon_end through today's target; the slots this call made.
 
     Usually that is one day. A doctor far behind (a long outage, a longer horizon setting)
     is caught up ROLL_DAYS_PER_BATCH days at a time, so no single write monopolizes the store.
+    A time zone move's remaining days (`regenerating_from`) are caught up the same way.
     """
     assert doctor.id is not None
     today, target = horizon_for(doctor, now)
     first_day = today
     if doctor.horizon_end is not None:
         first_day = max(today, date.fromisoformat(doctor.horizon_end) + timedelta(days=1))
+    if doctor.regenerating_from is not None:
+        first_day = min(first_day, target)  # the last pass also clears the mark
     added = 0
-    while first_day <= target:
+    while first_day <= target and (batches is None or batches > 0):
+        batches = None if batches is None else batches - 1
         last_day = min(target, first_day + timedelta(days=ROLL_DAYS_PER_BATCH - 1))
         made, advanced = await _roll_days(doctor, first_day, last_day, now)
         added += made
         if not advanced:
             break
-        doctor.horizon_end = last_day.isoformat()
         first_day = last_day + timedelta(days=1)
     return added
 
 
-async def _roll_days(
-    doctor: Doctor, first_day: date, last_day: date, now: datetime
-) -> tuple[int, bool]:
-    """Insert only: slots that overlap none of the doctor's live slots; then move horizon_end."""
+async def _plan_days(
+    doctor: Doctor, first_day: date, last_day: date, now: datetime, final: bool
+) -> RegenerationPlan:
+    """The days' slots; after a time zone move, also the old zone's slots that go (and, on
+    the last pass, any the old zone left past the new horizon)."""
     assert doctor.id is not None and doctor.schedule is not None
     overrides = await overrides_from(doctor.id, first_day, last_day)
     planned = [
@@ -94,25 +116,59 @@ async def _roll_days(
         if p.starts_at > now
     ]
     first_midnight = datetime.combine(first_day, datetime.min.time(), ZoneInfo(doctor.timezone))
+    pending = doctor.regenerating_from
     existing = await live_slots_between(
-        doctor.id, max(now, first_midnight - SLOT_REACH), window_end(doctor.timezone, last_day)
+        doctor.id,
+        max(now, first_midnight - SLOT_REACH),
+        window_end(doctor.timezone, last_day),
+        with_later_generated=pending is not None and final,
     )
-    occupied = Occupied([(s["starts_at"], s["ends_at"]) for s in existing])
-    inserted = await insert_slots(new_slot_documents(doctor, planned, set(), occupied, now))
+    keep, removable = (
+        (set(), []) if pending is None else sort_existing(existing, planned, now, pending)
+    )
+    return RegenerationPlan(
+        doctor, now, last_day, overrides, planned, existing, keep, removable, pending
+    )
+
+
+async def _roll_days(
+    doctor: Doctor, first_day: date, last_day: date, now: datetime
+) -> tuple[int, bool]:
+    """New slots that overlap none of the doctor's live slots (and, after a time zone move,
+    the old zone's slots of those days removed first); then horizon_end moves, with a
+    conditional update. Not all or nothing: a pass cut short is done again by the next."""
+    assert doctor.id is not None
+    _, target = horizon_for(doctor, now)
+    final = last_day >= target
+    regeneration = Regeneration(await _plan_days(doctor, first_day, last_day, now, final))
+    for step in regeneration.steps():
+        await step.do()
+    fields: dict[str, Any] = {"horizon_end": last_day.isoformat()}
+    if doctor.regenerating_from is not None:
+        fields["regenerating_from"] = None if final else next_midnight(doctor.timezone, last_day)
     moved = await Doctor.get_pymongo_collection().update_one(
-        {"_id": doctor.id, "horizon_end": doctor.horizon_end},
-        {"$set": {"horizon_end": last_day.isoformat()}},
+        {"_id": doctor.id, "horizon_end": doctor.horizon_end}, {"$set": fields}
     )
-    if inserted or moved.modified_count:
+    inserted, removed = regeneration.inserted, regeneration.removed
+    if inserted or removed or moved.modified_count:
         rolled = Change(
             "schedule.rolled_forward",
             "doctor",
             doctor.id,
             before={"horizon_end": doctor.horizon_end},
-            after={"horizon_end": last_day, "slots_added": len(inserted)},
+            after={
+                "horizon_end": last_day,
+                "slots_added": len(inserted),
+                **({"slots_removed": len(removed)} if removed else {}),
+            },
         )
         await record(None, now, rolled)
-    await publish(*added_events(inserted, now))
+    await regeneration.announce()
+    if "regenerating_from" in fields and moved.modified_count:
+        # Read models hold the doctor, whose mark says which of its slots they may show.
+        await announce_stale(catalog=True, doctor_id=doctor.id)
+    doctor.horizon_end = last_day.isoformat()
+    doctor.regenerating_from = fields.get("regenerating_from")
     return len(inserted), moved.modified_count == 1
 
 
@@ -134,3 +190,32 @@ async def roll_horizons_forward() -> int:
                 "doctor %s is being changed elsewhere; its horizon rolls next time", candidate.id
             )
     return added
+
+
+def roll_soon(doctor_id: PydanticObjectId) -> None:
+    """Roll one doctor's horizon now, in this process's background (a time zone move's
+    remaining days), rather than at the next housekeeping pass, up to
+    HORIZON_CHECK_SECONDS away. A fresh context: its store commands take no request's age."""
+    task = asyncio.get_running_loop().create_task(
+        _roll_one(doctor_id), name=f"roll {doctor_id}", context=contextvars.Context()
+    )
+    _rolling.add(task)
+    task.add_done_callback(_rolling.discard)
+
+
+async def _roll_one(doctor_id: PydanticObjectId) -> None:
+    """A batch at a time under the doctor's lease, let go between batches, so an admin's
+    change of the doctor meanwhile waits for one batch, not the whole roll."""
+    try:
+        for _ in range(MAX_BATCHES_AFTER_MOVE):
+            async with doctor_lease(doctor_id):
+                doctor = await Doctor.get(doctor_id)
+                now = utcnow()
+                if doctor is None or doctor.schedule is None or not _is_behind(doctor, now):
+                    return
+                await roll_doctor_forward(doctor, now, batches=1)
+    except Conflict:
+        log.info("doctor %s is being changed elsewhere; its horizon rolls next time", doctor_id)
+    except Exception as exc:
+        if not outage.noticed(exc):
+            log.exception("rolling doctor %s forward failed; housekeeping will retry", doctor_id)

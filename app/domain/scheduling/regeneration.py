@@ -7,7 +7,6 @@ constant per doctor, however many days the horizon spans.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,14 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from beanie import PydanticObjectId
-from pymongo.errors import BulkWriteError
 
 from app.core.clock import utcnow
 from app.domain.scheduling.generator import PlannedSlot, plan_slots
-from app.events.messages import SlotChanged, SlotEventKind
+from app.domain.scheduling.new_slots import Identity, identity, identity_of_doc
 from app.models import DateOverride, Doctor, Slot, SlotSource
 from app.models.schedule import TimeRange
-from app.models.slot import slot_key
 from app.settings import get_settings
 from app.store.guards import guarded
 
@@ -34,7 +31,6 @@ REGENERATION_LEASE_SECONDS = 120
 SLOT_REACH = timedelta(hours=8)
 
 Interval = tuple[datetime, datetime]
-Identity = tuple[datetime, datetime, str, str, str]
 
 
 @asynccontextmanager
@@ -73,10 +69,14 @@ async def overrides_from(
     return {date.fromisoformat(o.date): o.ranges for o in found}
 
 
+def next_midnight(zone: str, day: date) -> datetime:
+    """The start of the day after `day` in `zone`: no slot of `day` starts at or after it."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(zone))
+
+
 def window_end(zone: str, last_day: date) -> datetime:
     """An instant after every slot that can start on or before `last_day`, with room to spare."""
-    midnight = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), ZoneInfo(zone))
-    return midnight + SLOT_REACH
+    return next_midnight(zone, last_day) + SLOT_REACH
 
 
 async def live_slots_between(
@@ -128,104 +128,24 @@ def _removable(slot: dict[str, Any], now: datetime) -> bool:
     )
 
 
-def _identity_of_doc(slot: dict[str, Any]) -> Identity:
-    return (slot["starts_at"], slot["ends_at"], slot["date"], slot["start_time"], slot["end_time"])
-
-
-def _identity(planned: PlannedSlot) -> Identity:
-    return (
-        planned.starts_at,
-        planned.ends_at,
-        planned.date.isoformat(),
-        planned.start_time,
-        planned.end_time,
-    )
-
-
-class Occupied:
-    """Real-time spans already taken, for the overlap test of each new slot."""
-
-    def __init__(self, spans: Sequence[Interval]) -> None:
-        self.spans = sorted(spans)
-        self.starts = [s for s, _ in self.spans]
-        self.longest = max((e - s for s, e in self.spans), default=timedelta(0))
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        i = bisect.bisect_left(self.starts, end)
-        j = bisect.bisect_left(self.starts, start - self.longest)
-        return any(self.spans[k][1] > start for k in range(j, i))
-
-
-def slot_document(doctor: Doctor, planned: PlannedSlot, now: datetime) -> dict[str, Any]:
-    return Slot(
-        doctor_id=doctor.id,
-        starts_at=planned.starts_at,
-        ends_at=planned.ends_at,
-        date=planned.date.isoformat(),
-        start_time=planned.start_time,
-        end_time=planned.end_time,
-        duration_minutes=int((planned.ends_at - planned.starts_at).total_seconds() // 60),
-        source=SlotSource.SCHEDULE,
-        created_at=now,
-        updated_at=now,
-    ).stored()
-
-
-async def insert_slots(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One unordered insert_many; a slot another writer made first (duplicate key) is skipped."""
-    if not documents:
-        return []
-    try:
-        await Slot.get_pymongo_collection().insert_many(documents, ordered=False)
-    except BulkWriteError as exc:
-        failed = {error["index"] for error in exc.details.get("writeErrors", [])}
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-            raise
-        return [doc for i, doc in enumerate(documents) if i not in failed]
-    return documents
-
-
-def _like(template: dict[str, Any], doctor: Doctor, planned: PlannedSlot) -> dict[str, Any]:
-    """`template` with another slot's times: the model's shape without validating it again."""
-    assert doctor.id is not None
-    return {
-        **template,
-        "booking_lock": dict(template["booking_lock"]),
-        "starts_at": planned.starts_at,
-        "ends_at": planned.ends_at,
-        "date": planned.date.isoformat(),
-        "start_time": planned.start_time,
-        "end_time": planned.end_time,
-        "duration_minutes": int((planned.ends_at - planned.starts_at).total_seconds() // 60),
-        "slot_key": slot_key(doctor.id, planned.starts_at),
-    }
-
-
-def new_slot_documents(
-    doctor: Doctor,
+def sort_existing(
+    existing: Sequence[dict[str, Any]],
     planned: Sequence[PlannedSlot],
-    keep: set[Identity],
-    occupied: Occupied,
     now: datetime,
-) -> list[dict[str, Any]]:
-    """One document built through the model; the rest copy it (validating each costs as
-    much API CPU as the store spends inserting it)."""
-    wanted = [
-        p
-        for p in planned
-        if _identity(p) not in keep and not occupied.overlaps(p.starts_at, p.ends_at)
-    ]
-    if not wanted:
-        return []
-    template = slot_document(doctor, wanted[0], now)
-    return [template, *(_like(template, doctor, p) for p in wanted[1:])]
-
-
-def added_events(documents: Sequence[dict[str, Any]], now: datetime) -> list[SlotChanged]:
-    return [
-        SlotChanged(kind=SlotEventKind.ADDED, slot=Slot.model_validate(doc), at=now)
-        for doc in documents
-    ]
+    since: datetime | None = None,
+) -> tuple[set[Identity], list[dict[str, Any]]]:
+    """Which live slots the plan keeps as they are (one per wanted slot) and which may go;
+    with `since`, only slots starting from then on are looked at."""
+    wanted = {identity(p) for p in planned}
+    keep: set[Identity] = set()
+    removable: list[dict[str, Any]] = []
+    for slot in existing:
+        if _removable(slot, now) and (since is None or slot["starts_at"] >= since):
+            if identity_of_doc(slot) in wanted and identity_of_doc(slot) not in keep:
+                keep.add(identity_of_doc(slot))
+            else:
+                removable.append(slot)
+    return keep, removable
 
 
 @dataclass
@@ -241,15 +161,28 @@ class RegenerationPlan:
     existing: list[dict[str, Any]]
     keep: set[Identity]
     removable: list[dict[str, Any]]
+    # Set when generated slots past the window were left to the horizon roll.
+    regenerating_from: datetime | None = None
+
+    def horizon_fields(self) -> dict[str, Any]:
+        """What the doctor document says of its slots once the plan is written."""
+        return {
+            "horizon_end": self.last_day.isoformat(),
+            "regenerating_from": self.regenerating_from,
+        }
 
 
 async def plan_regeneration(
     doctor: Doctor,
     first_days: int | None = None,
     override: tuple[date, list[TimeRange] | None] | None = None,
+    *,
+    later: bool = True,
 ) -> RegenerationPlan:
     """Two reads. `doctor` is as it will be saved; `override` is a date override about to be
-    set (ranges) or cleared (None), applied here before it is written."""
+    set (ranges) or cleared (None), applied here before it is written. Without `later`, the
+    generated slots past the window are left to the horizon roll, and the doctor's
+    `regenerating_from` keeps them from being booked meanwhile (a time zone move)."""
     now = utcnow()
     today, last_day = horizon_for(doctor, now, first_days)
     assert doctor.id is not None
@@ -271,15 +204,10 @@ async def plan_regeneration(
         else []
     )
     existing = await live_slots_between(
-        doctor.id, now, window_end(doctor.timezone, last_day), with_later_generated=True
+        doctor.id, now, window_end(doctor.timezone, last_day), with_later_generated=later
     )
-    wanted = {_identity(p) for p in planned}
-    keep: set[Identity] = set()
-    removable: list[dict[str, Any]] = []
-    for slot in existing:
-        if _removable(slot, now):
-            if _identity_of_doc(slot) in wanted and _identity_of_doc(slot) not in keep:
-                keep.add(_identity_of_doc(slot))
-            else:
-                removable.append(slot)
-    return RegenerationPlan(doctor, now, last_day, overrides, planned, existing, keep, removable)
+    keep, removable = sort_existing(existing, planned, now)
+    pending = None if later else next_midnight(doctor.timezone, last_day)
+    return RegenerationPlan(
+        doctor, now, last_day, overrides, planned, existing, keep, removable, pending
+    )

@@ -19,14 +19,13 @@ from bson import ObjectId
 
 from app.domain.all_or_nothing import Step
 from app.domain.scheduling.generator import working_intervals
-from app.domain.scheduling.regeneration import (
+from app.domain.scheduling.new_slots import (
     Occupied,
-    RegenerationPlan,
     added_events,
     insert_slots,
     new_slot_documents,
-    still_available,
 )
+from app.domain.scheduling.regeneration import RegenerationPlan, still_available
 from app.domain.slots.announce import announce_slot_changes
 from app.events.messages import SlotChanged, SlotEventKind
 from app.models import Appointment, AppointmentStatus, Doctor, Slot

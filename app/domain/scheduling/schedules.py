@@ -64,7 +64,7 @@ async def set_schedule(
         saved = {
             "schedule": schedule.model_dump(),
             "updated_at": now,
-            "horizon_end": regeneration.plan.last_day.isoformat(),
+            **regeneration.plan.horizon_fields(),
         }
         await run_all_or_nothing(
             "schedule change",
@@ -142,7 +142,7 @@ async def set_date_override(
             Doctor.model_validate(stored), override=(checked.day, list(checked.ranges))
         )
         regeneration = Regeneration(plan)
-        horizon = {"horizon_end": plan.last_day.isoformat()}
+        horizon = plan.horizon_fields()
         await run_all_or_nothing(
             "date override",
             [
@@ -187,7 +187,7 @@ async def clear_date_override(
         stored = await stored_doctor(doctor.id)
         plan = await plan_regeneration(Doctor.model_validate(stored), override=(day, None))
         regeneration = Regeneration(plan)
-        horizon = {"horizon_end": plan.last_day.isoformat()}
+        horizon = plan.horizon_fields()
         await run_all_or_nothing(
             "date override",
             [

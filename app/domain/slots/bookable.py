@@ -32,6 +32,7 @@ from app.domain.catalog.doctors import list_doctors
 from app.domain.read_model import ReadModel, serving_model
 from app.domain.slots.management import bookable_slots
 from app.domain.slots.ordering import by_start
+from app.domain.slots.pending_regeneration import awaits_regeneration, slot_awaits_regeneration
 from app.domain.slots.state import is_open
 from app.models import Doctor, Slot
 from app.store.chunks import gather_in
@@ -52,11 +53,16 @@ class BookableDay:
 
 def in_window(doctor: Doctor, slots: Iterable[Slot], now: datetime) -> list[Slot]:
     """The slots whose start the doctor's booking window allows now: none while the doctor
-    takes no bookings (its own flag; its slots are not rewritten when it changes)."""
+    takes no bookings (its own flag; its slots are not rewritten when it changes), nor
+    those a time zone move has not regenerated yet."""
     if not doctor.is_active:
         return []
     window = booking_window(doctor, now)
-    return [slot for slot in slots if window.contains(slot.starts_at)]
+    return [
+        slot
+        for slot in slots
+        if window.contains(slot.starts_at) and not slot_awaits_regeneration(doctor, slot)
+    ]
 
 
 def _bookable_filter(window: BookingWindow, now: datetime) -> dict[str, Any]:
@@ -190,22 +196,29 @@ async def availability(doctor: Doctor, start: date, end: date, now: datetime) ->
         "date": {"$gte": start.isoformat(), "$lte": end.isoformat()},
         **_bookable_filter(booking_window(doctor, now), now),
     }
-    stored = await Slot.get_pymongo_collection().find(query, {"_id": 0, "date": 1}).to_list(None)
-    counts = Counter(str(slot["date"]) for slot in stored)
+    shown = {"_id": 0, "date": 1, "source": 1, "starts_at": 1}
+    stored = await Slot.get_pymongo_collection().find(query, shown).to_list(None)
+    counts = Counter(
+        str(slot["date"])
+        for slot in stored
+        if not awaits_regeneration(doctor, slot.get("source", ""), slot["starts_at"])
+    )
     return [BookableDay(day, counts[day.isoformat()]) for day in dates]
 
 
 async def next_available_slots(doctors: Sequence[Doctor], now: datetime) -> list[Slot | None]:
     """Each doctor's earliest bookable slot, or None; one query per look-ahead step for all."""
     windows = {doctor.id: booking_window(doctor, now) for doctor in doctors if doctor.is_active}
+    by_id = {doctor.id: doctor for doctor in doctors}
     earliest: dict[PydanticObjectId, Slot] = {}
     if windows:
-        await _look_ahead(windows, now, earliest)  # type: ignore[arg-type]
+        await _look_ahead(windows, by_id, now, earliest)  # type: ignore[arg-type]
     return [earliest.get(doctor.id) for doctor in doctors]  # type: ignore[arg-type]
 
 
 async def _look_ahead(
     windows: dict[PydanticObjectId, BookingWindow],
+    doctors: dict[PydanticObjectId, Doctor],
     now: datetime,
     earliest: dict[PydanticObjectId, Slot],
 ) -> None:
@@ -222,7 +235,11 @@ async def _look_ahead(
 
         found = await gather_in(pending, read)
         for slot in by_start(found):
-            if slot.doctor_id in pending and windows[slot.doctor_id].contains(slot.starts_at):
+            if (
+                slot.doctor_id in pending
+                and windows[slot.doctor_id].contains(slot.starts_at)
+                and not slot_awaits_regeneration(doctors[slot.doctor_id], slot)
+            ):
                 earliest[slot.doctor_id] = slot
                 pending.discard(slot.doctor_id)
         pending = {d for d in pending if windows[d].latest >= end}

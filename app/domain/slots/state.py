@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from app.models import Slot
+from app.domain.slots.pending_regeneration import slot_awaits_regeneration
+from app.models import Doctor, Slot
 
 
 class SlotState(StrEnum):
@@ -21,10 +22,14 @@ def lock_is_live(slot: Slot, now: datetime) -> bool:
     return bool(lock.is_active and lock.expires_at and lock.expires_at > now)
 
 
-def slot_state(slot: Slot, now: datetime, *, doctor_is_active: bool) -> SlotState:
+def slot_state(slot: Slot, now: datetime, doctor: Doctor | None) -> SlotState:
     """UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE, as the contract orders them.
-    An inactive doctor's slots are all UNAVAILABLE: the flag is the doctor's, not the slot's."""
-    if slot.is_removed or not slot.is_available or not doctor_is_active:
+    An inactive doctor's slots are all UNAVAILABLE: the flag is the doctor's, not the slot's;
+    so are the slots a time zone move has not regenerated yet."""
+    takes_it = (
+        doctor is not None and doctor.is_active and not slot_awaits_regeneration(doctor, slot)
+    )
+    if slot.is_removed or not slot.is_available or not takes_it:
         return SlotState.UNAVAILABLE
     if slot.is_booked:
         return SlotState.BOOKED

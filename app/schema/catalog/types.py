@@ -1,8 +1,5 @@
-"""The catalogue's types: specialties, doctors, their slots, and the accounts behind them.
-
-These types point at one another (a doctor's slots, a slot's doctor, a doctor's account),
-so they live in one module: no import goes round, and no type is looked up lazily.
-"""
+"""The catalogue's types (specialties, doctors, slots, accounts), in one module because they
+point at one another: no import goes round, and no type is looked up lazily."""
 
 from __future__ import annotations
 
@@ -143,6 +140,9 @@ class Doctor:
     )
     created_at: datetime
     updated_at: datetime
+    slots_regenerating_from: datetime | None = strawberry.field(
+        description="Set while a time zone change regenerates its schedule's later slots."
+    )
     doc: strawberry.Private[DoctorDoc]
 
     @classmethod
@@ -159,6 +159,7 @@ class Doctor:
             timezone=doc.timezone,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
+            slots_regenerating_from=doc.regenerating_from,
             doc=doc,
         )
 
@@ -280,8 +281,7 @@ class Slot:
     @strawberry.field(description="UNAVAILABLE > BOOKED > LOCKED (unexpired lock) > AVAILABLE.")
     async def state(self, info: Info) -> SlotState:
         doctor = await info.context.loaders.doctor.load(self.doc.doctor_id)
-        active = doctor is not None and doctor.is_active
-        return slot_state(self.doc, self.seen_at or info.context.now, doctor_is_active=active)
+        return slot_state(self.doc, self.seen_at or info.context.now, doctor)
 
     @strawberry.field(description="Null when there is no unexpired lock.")
     def lock(self, info: Info) -> SlotLock | None:
