@@ -303,6 +303,15 @@ def _b5_changes(changes: dict[str, Any] | None) -> list[Row]:
                 met=error is None and took <= target,
             )
         )
+    if "timezone_settled_s" in changes:
+        rows.append(
+            _row(
+                "B5",
+                f"then the rest regenerated in the background ({changes['moved_slots']} slots), s",
+                changes["timezone_settled_s"],
+                "s",
+            )
+        )
     return rows
 
 
