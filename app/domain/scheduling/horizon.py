@@ -37,6 +37,7 @@ from app.domain.scheduling.regeneration import (
     window_end,
 )
 from app.domain.scheduling.regeneration_steps import Regeneration
+from app.domain.scheduling.time_zone_move import last_day_fitting
 from app.models import Doctor
 from app.settings import get_settings
 from app.store import outage
@@ -48,8 +49,6 @@ ROLL_DAYS_PER_BATCH = 14
 # The furthest any zone's date runs ahead of UTC's (UTC+14).
 LATEST_ZONE_AHEAD = timedelta(hours=14)
 _rolling: set[asyncio.Task[None]] = set()
-# More than any horizon needs; housekeeping takes over from a roll that stops short.
-MAX_BATCHES_AFTER_MOVE = 60
 
 
 async def doctors_behind(now: datetime) -> list[Doctor]:
@@ -82,7 +81,8 @@ async def roll_doctor_forward(doctor: Doctor, now: datetime, batches: int | None
 
     Usually that is one day. A doctor far behind (a long outage, a longer horizon setting)
     is caught up ROLL_DAYS_PER_BATCH days at a time, so no single write monopolizes the store.
-    A time zone move's remaining days (`regenerating_from`) are caught up the same way.
+    A time zone move's remaining days (`regenerating_from`) are caught up the same way, in
+    batches of at most a move's SLOTS_AT_ONCE (app/domain/scheduling/time_zone_move.py).
     """
     assert doctor.id is not None
     today, target = horizon_for(doctor, now)
@@ -95,6 +95,8 @@ async def roll_doctor_forward(doctor: Doctor, now: datetime, batches: int | None
     while first_day <= target and (batches is None or batches > 0):
         batches = None if batches is None else batches - 1
         last_day = min(target, first_day + timedelta(days=ROLL_DAYS_PER_BATCH - 1))
+        if doctor.regenerating_from is not None:
+            last_day = last_day_fitting(doctor, first_day, last_day)
         made, advanced = await _roll_days(doctor, first_day, last_day, now)
         added += made
         if not advanced:
@@ -207,7 +209,8 @@ async def _roll_one(doctor_id: PydanticObjectId) -> None:
     """A batch at a time under the doctor's lease, let go between batches, so an admin's
     change of the doctor meanwhile waits for one batch, not the whole roll."""
     try:
-        for _ in range(MAX_BATCHES_AFTER_MOVE):
+        # A batch covers a day at least; housekeeping finishes a roll that stops short.
+        for _ in range(get_settings().schedule_horizon_days + 2):
             async with doctor_lease(doctor_id):
                 doctor = await Doctor.get(doctor_id)
                 now = utcnow()
