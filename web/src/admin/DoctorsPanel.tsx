@@ -196,6 +196,12 @@ function DoctorForm({
   );
 }
 
+/** A time zone move answers after its first days; the rest follow in the background. */
+function regenerating(from: string, timeZone: string): string {
+  const day = new Date(from).toLocaleDateString(undefined, { timeZone, dateStyle: 'medium' });
+  return `Its slots from ${day} on are being moved to ${timeZone}; patients can book them again in about a minute.`;
+}
+
 function DoctorRow({
   doctor,
   specialties,
@@ -212,7 +218,12 @@ function DoctorRow({
     const result = await run({ id: doctor.id, input: fieldsOf(draft) });
     if (!result.error) {
       setEditing(false);
-      onSaved(`${draft.name} saved.`);
+      const saved = result.data?.updateDoctor;
+      onSaved(
+        saved?.slotsRegeneratingFrom
+          ? `${draft.name} saved. ${regenerating(saved.slotsRegeneratingFrom, saved.timezone)}`
+          : `${draft.name} saved.`,
+      );
     }
   };
   const toggle = async () => {
@@ -226,6 +237,11 @@ function DoctorRow({
         <span>
           <strong>{doctor.name}</strong> <span className="muted">{doctor.specialty.name}</span>
           {!doctor.isActive && <span className="tag">inactive</span>}
+          {doctor.slotsRegeneratingFrom && (
+            <span className="tag" title={regenerating(doctor.slotsRegeneratingFrom, doctor.timezone)}>
+              slots moving to {doctor.timezone}
+            </span>
+          )}
           <br />
           <span className="muted">
             fee {doctor.consultationFee.toFixed(2)} · {doctor.timezone} · notice {doctor.minNoticeMinutes} min ·{' '}

@@ -231,12 +231,14 @@ export interface ManagedDoctor {
   minNoticeMinutes: number;
   maxDaysAhead: number;
   updatedAt: string;
+  /** Set while a time zone change regenerates the doctor's later slots. */
+  slotsRegeneratingFrom: string | null;
   specialty: { id: string; name: string };
 }
 
 const MANAGED_DOCTOR_FIELDS = `
   id name email phone licenseNumber consultationFee timezone isActive
-  minNoticeMinutes maxDaysAhead updatedAt
+  minNoticeMinutes maxDaysAhead updatedAt slotsRegeneratingFrom
   specialty { id name }
 `;
 

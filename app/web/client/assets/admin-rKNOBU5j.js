@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-XKyaHtl9.js";import{i as t,t as n}from"./react-C1iE8mnY.js";import{h as r,v as i,y as a}from"./index-D6GW0DdE.js";var o=e(t(),1);function s(e,t,n=!1){return new Intl.DateTimeFormat(void 0,{timeZone:t,hour:`2-digit`,minute:`2-digit`,second:n?`2-digit`:void 0,hourCycle:`h23`}).format(new Date(e))}function c(){let e=Intl.supportedValuesOf?.(`timeZone`)??[];return e.includes(`UTC`)?e:[`UTC`,...e]}var l=864e5;function u(e,t){return e!=null&&Date.parse(e)+l>t}var d=[`MONDAY`,`TUESDAY`,`WEDNESDAY`,`THURSDAY`,`FRIDAY`,`SATURDAY`,`SUNDAY`],f=`
+import{r as e}from"./rolldown-runtime-XKyaHtl9.js";import{i as t,t as n}from"./react-C1iE8mnY.js";import{h as r,v as i,y as a}from"./index-6NTG44RM.js";var o=e(t(),1);function s(e,t,n=!1){return new Intl.DateTimeFormat(void 0,{timeZone:t,hour:`2-digit`,minute:`2-digit`,second:n?`2-digit`:void 0,hourCycle:`h23`}).format(new Date(e))}function c(){let e=Intl.supportedValuesOf?.(`timeZone`)??[];return e.includes(`UTC`)?e:[`UTC`,...e]}var l=864e5;function u(e,t){return e!=null&&Date.parse(e)+l>t}var d=[`MONDAY`,`TUESDAY`,`WEDNESDAY`,`THURSDAY`,`FRIDAY`,`SATURDAY`,`SUNDAY`],f=`
   id date startTime endTime startsAt state
   doctor { id }
   lock { expiresAt patient { id name email } }
@@ -63,7 +63,7 @@ import{r as e}from"./rolldown-runtime-XKyaHtl9.js";import{i as t,t as n}from"./r
   }
 `,C=`
   id name email phone licenseNumber consultationFee timezone isActive
-  minNoticeMinutes maxDaysAhead updatedAt
+  minNoticeMinutes maxDaysAhead updatedAt slotsRegeneratingFrom
   specialty { id name }
 `,w=i`
   query AdminDoctors {
