@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiosmtplib
 
+from app.domain.notifications.mail_policy import MAIL_POLICY
 from app.domain.notifications.rendering import Rendered
 from app.domain.notifications.tokens import unsubscribe_token
 from app.models import Notification, NotificationKind, User
@@ -55,7 +56,7 @@ def compose(
     invite: bytes | None,
 ) -> EmailMessage:
     assert notification.id is not None and recipient.id is not None
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = settings.mail_from
     message["To"] = address(recipient)
     message["Subject"] = rendered.subject
