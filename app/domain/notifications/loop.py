@@ -7,14 +7,14 @@ import asyncio
 import contextlib
 import logging
 import time
-
-import httpx
+from collections.abc import Coroutine
+from typing import Any
 
 from app.domain.housekeeping.lease import HousekeepingLease
-from app.domain.notifications import outbox, owed, webhooks
+from app.domain.notifications import claims, outbox, owed, webhooks
 from app.domain.notifications.owed_rows import write_owed
 from app.domain.notifications.reminders import CHECK_SECONDS, schedule_reminders
-from app.domain.notifications.sender import deliver_due
+from app.domain.notifications.sender import Pass, finish_pass, prepare_pass
 from app.settings import Settings, get_settings
 from app.store import lanes, outage
 
@@ -44,6 +44,7 @@ async def run_sender(stop: asyncio.Event) -> None:
     next_owed = 0.0
     more_owed = False
     client = webhooks.client(settings)
+    sending = _Sending()
     try:
         while not stop.is_set():
             busy = False
@@ -64,9 +65,15 @@ async def run_sender(stop: asyncio.Event) -> None:
                     writing = nudged or more_owed or time.monotonic() >= next_owed
                     if writing:
                         next_owed = time.monotonic() + OWED_CHECK_SECONDS
-                    read, sent = await _write_and_send(settings, client, writing)
+                    read, ready = await _write_and_prepare(settings, writing)
+                    await sending.done(ready)
+                    if ready is not None:
+                        sending.start(finish_pass(settings, client, ready))
+                    sent = 0 if ready is None else len(ready.claimed)
                     more_owed = read >= OWED_BATCH
                     busy = sent >= settings.notification_batch_size or read > 0
+                else:
+                    await sending.done(None)
             except Exception as exc:
                 lease.let_go()
                 if not outage.noticed(exc):
@@ -81,18 +88,19 @@ async def run_sender(stop: asyncio.Event) -> None:
             if gathered > 0 and not stop.is_set():
                 await asyncio.sleep(gathered)
     finally:
+        with contextlib.suppress(Exception):  # the last pass sends before the client closes
+            await sending.done(None)
         await client.aclose()
         with contextlib.suppress(Exception):
             await lease.release()
 
 
-async def _write_and_send(
-    settings: Settings, client: httpx.AsyncClient, writing: bool
-) -> tuple[int, int]:
-    """The owed changes' rows written while the rows already written are sent: the writes
-    wait on the store while the sending renders and composes in this process. Rows written
-    here go out with the next pass, at once (the pass counts as busy). One failing cancels
-    the other: a claim cut short lapses, a write cut short is written again."""
+async def _write_and_prepare(settings: Settings, writing: bool) -> tuple[int, Pass | None]:
+    """The owed changes' rows written while the next pass is prepared (claimed, rendered,
+    composed), both while the previous pass still sends and records: the store, the SMTP
+    server and this process work at once. Rows written here go out with the next pass, at
+    once (the pass counts as busy). One failing cancels the other: a claim cut short lapses,
+    a write cut short is written again."""
     try:
         async with asyncio.TaskGroup() as both:
             read = (
@@ -100,10 +108,36 @@ async def _write_and_send(
                 if writing
                 else None
             )
-            sent = both.create_task(deliver_due(settings, client))
+            preparing = both.create_task(prepare_pass(settings))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None  # the loop tells an outage by its type
-    return (read.result() if read is not None else 0), sent.result()
+    return (read.result() if read is not None else 0), preparing.result()
+
+
+class _Sending:
+    """The pass sending now, at most one: the next is prepared meanwhile. It claims while
+    this one's claim stands, so the two never take the same rows (claims.py)."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, finishing: Coroutine[Any, Any, None]) -> None:
+        self.task = asyncio.create_task(finishing, name="notifications sending")
+
+    async def done(self, ready: Pass | None) -> None:
+        """Waits for the pass in flight. When it failed, `ready` (a pass just prepared) lets
+        its claim go, so its rows wait for the next pass rather than for the claim to
+        lapse, and the failure is raised."""
+        task, self.task = self.task, None
+        if task is None:
+            return
+        try:
+            await task
+        except BaseException:
+            if ready is not None:
+                with contextlib.suppress(Exception):
+                    await claims.release(ready.token, ready.batch.now)
+            raise
 
 
 async def _either(*events: asyncio.Event) -> None:

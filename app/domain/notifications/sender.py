@@ -55,17 +55,43 @@ class _Batch:
     hooks: list[tuple[PydanticObjectId, str, dict[str, Any]]] = field(default_factory=list)
 
 
+@dataclass
+class Pass:
+    """A pass's claimed rows, made ready to send: its claim token and the messages built."""
+
+    token: str
+    claimed: list[Notification]
+    batch: _Batch
+
+
 async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
     """One pass: how many notifications it settled (sent, skipped, failed or rescheduled)."""
+    ready = await prepare_pass(settings)
+    if ready is None:
+        return 0
+    await finish_pass(settings, client, ready)
+    return len(ready.claimed)
+
+
+async def prepare_pass(settings: Settings) -> Pass | None:
+    """The first half of a pass, mostly this process's work: claim, read, render, compose.
+    None when nothing is due. The loop runs it while the previous pass sends (loop.py)."""
     now = utcnow()
     token, claimed = await claims.claim(settings, now)
     if not claimed:
-        return 0
+        return None
     batch = _Batch(now)
     facts = await gather_facts(claimed)
     for note in claimed:
         assert note.id is not None
         _prepare(settings, batch, note, facts[note.id])
+    return Pass(token, claimed, batch)
+
+
+async def finish_pass(settings: Settings, client: httpx.AsyncClient, ready: Pass) -> None:
+    """The second half, mostly the SMTP server's, the webhooks' and the store's work: send,
+    record each outcome, let the claim go."""
+    batch = ready.batch
     mail_outcomes, hook_outcomes = await asyncio.gather(
         mail.send_all(settings, [m for _, m in batch.mails]),
         webhooks.post_all(settings, client, [(str(i), url, body) for i, url, body in batch.hooks]),
@@ -74,9 +100,8 @@ async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
         _settle(batch, note_id, outcome)
     for (note_id, _, _), outcome in zip(batch.hooks, hook_outcomes, strict=True):
         _settle(batch, note_id, outcome)
-    await _record(settings, batch, claimed)
-    await claims.release(token, now)
-    return len(claimed)
+    await _record(settings, batch, ready.claimed)
+    await claims.release(ready.token, batch.now)
 
 
 def _prepare(settings: Settings, batch: _Batch, note: Notification, facts: Facts) -> None:
