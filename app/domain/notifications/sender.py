@@ -1,10 +1,11 @@
 """Delivers the outbox: claims due notifications, sends them by channel, records outcomes.
 
-Any process may run a pass; a pass claims its rows with one document (claims.py), so two
-senders never take the same row. A sender that dies mid-send leaves its claim to lapse,
-and the row is sent once more (same Message-ID and delivery id). Failures retry with
-exponential backoff up to NOTIFICATION_MAX_ATTEMPTS, then the row is FAILED with its
-reason; a permanent refusal is FAILED at once.
+A pass is prepared (claim, render, compose), then finished (send, record); the loop
+(loop.py) prepares the next while the previous one finishes. A pass claims its rows with
+one document (claims.py), so two passes never take the same row. A sender that dies
+mid-send leaves its claim to lapse, and the row is sent once more (same Message-ID and
+delivery id). Failures retry with exponential backoff up to NOTIFICATION_MAX_ATTEMPTS,
+then the row is FAILED with its reason; a permanent refusal is FAILED at once.
 """
 
 from __future__ import annotations
@@ -62,15 +63,6 @@ class Pass:
     token: str
     claimed: list[Notification]
     batch: _Batch
-
-
-async def deliver_due(settings: Settings, client: httpx.AsyncClient) -> int:
-    """One pass: how many notifications it settled (sent, skipped, failed or rescheduled)."""
-    ready = await prepare_pass(settings)
-    if ready is None:
-        return 0
-    await finish_pass(settings, client, ready)
-    return len(ready.claimed)
 
 
 async def prepare_pass(settings: Settings) -> Pass | None:
