@@ -76,33 +76,26 @@ def _is_behind(doctor: Doctor, now: datetime) -> bool:
     )
 
 
-async def roll_doctor_forward(doctor: Doctor, now: datetime, batches: int | None = None) -> int:
-    """Generate the days after horizon_end through today's target; the slots this call made.
+async def roll_batch(doctor: Doctor, now: datetime) -> int:
+    """Generate the next days after horizon_end, toward today's target; the slots it made.
 
     Usually that is one day. A doctor far behind (a long outage, a longer horizon setting)
-    is caught up ROLL_DAYS_PER_BATCH days at a time, so no single write monopolizes the store.
-    A time zone move's remaining days (`regenerating_from`) are caught up the same way, in
-    batches of at most a move's SLOTS_AT_ONCE (app/domain/scheduling/time_zone_move.py).
+    is caught up ROLL_DAYS_PER_BATCH days a batch, so no single write monopolizes the store;
+    a time zone move's remaining days (`regenerating_from`) in batches of at most a move's
+    SLOTS_AT_ONCE (app/domain/scheduling/time_zone_move.py). `doctor` is updated in place.
     """
-    assert doctor.id is not None
     today, target = horizon_for(doctor, now)
     first_day = today
     if doctor.horizon_end is not None:
         first_day = max(today, date.fromisoformat(doctor.horizon_end) + timedelta(days=1))
     if doctor.regenerating_from is not None:
-        first_day = min(first_day, target)  # the last pass also clears the mark
-    added = 0
-    while first_day <= target and (batches is None or batches > 0):
-        batches = None if batches is None else batches - 1
-        last_day = min(target, first_day + timedelta(days=ROLL_DAYS_PER_BATCH - 1))
-        if doctor.regenerating_from is not None:
-            last_day = last_day_fitting(doctor, first_day, last_day)
-        made, advanced = await _roll_days(doctor, first_day, last_day, now)
-        added += made
-        if not advanced:
-            break
-        first_day = last_day + timedelta(days=1)
-    return added
+        first_day = min(first_day, target)  # the last batch also clears the mark
+    if first_day > target:
+        return 0
+    last_day = min(target, first_day + timedelta(days=ROLL_DAYS_PER_BATCH - 1))
+    if doctor.regenerating_from is not None:
+        last_day = last_day_fitting(doctor, first_day, last_day)
+    return await _roll_days(doctor, first_day, last_day, now)
 
 
 async def _plan_days(
@@ -133,9 +126,7 @@ async def _plan_days(
     )
 
 
-async def _roll_days(
-    doctor: Doctor, first_day: date, last_day: date, now: datetime
-) -> tuple[int, bool]:
+async def _roll_days(doctor: Doctor, first_day: date, last_day: date, now: datetime) -> int:
     """New slots that overlap none of the doctor's live slots (and, after a time zone move,
     the old zone's slots of those days removed first); then horizon_end moves, with a
     conditional update. Not all or nothing: a pass cut short is done again by the next."""
@@ -169,28 +160,18 @@ async def _roll_days(
     if "regenerating_from" in fields and moved.modified_count:
         # Read models hold the doctor, whose mark says which of its slots they may show.
         await announce_stale(catalog=True, doctor_id=doctor.id)
-    doctor.horizon_end = last_day.isoformat()
-    doctor.regenerating_from = fields.get("regenerating_from")
-    return len(inserted), moved.modified_count == 1
+    if moved.modified_count:
+        doctor.horizon_end = last_day.isoformat()
+        doctor.regenerating_from = fields.get("regenerating_from")
+    return len(inserted)
 
 
 async def roll_horizons_forward() -> int:
     """One pass over the doctors that are behind; a doctor another process holds is skipped."""
-    now = utcnow()
     added = 0
-    for candidate in await doctors_behind(now):
+    for candidate in await doctors_behind(utcnow()):
         assert candidate.id is not None
-        try:
-            async with doctor_lease(candidate.id, wait_seconds=0):
-                # Read again under the lease: a schedule change may have just moved it.
-                doctor = await Doctor.get(candidate.id)
-                if doctor is None or doctor.schedule is None or not _is_behind(doctor, now):
-                    continue
-                added += await roll_doctor_forward(doctor, now)
-        except Conflict:
-            log.info(
-                "doctor %s is being changed elsewhere; its horizon rolls next time", candidate.id
-            )
+        added += await _roll_doctor(candidate.id, wait_seconds=0)
     return added
 
 
@@ -199,26 +180,38 @@ def roll_soon(doctor_id: PydanticObjectId) -> None:
     remaining days), rather than at the next housekeeping pass, up to
     HORIZON_CHECK_SECONDS away. A fresh context: its store commands take no request's age."""
     task = asyncio.get_running_loop().create_task(
-        _roll_one(doctor_id), name=f"roll {doctor_id}", context=contextvars.Context()
+        _roll_in_background(doctor_id), name=f"roll {doctor_id}", context=contextvars.Context()
     )
     _rolling.add(task)
     task.add_done_callback(_rolling.discard)
 
 
-async def _roll_one(doctor_id: PydanticObjectId) -> None:
-    """A batch at a time under the doctor's lease, let go between batches, so an admin's
-    change of the doctor meanwhile waits for one batch, not the whole roll."""
+async def _roll_in_background(doctor_id: PydanticObjectId) -> None:
     try:
-        # A batch covers a day at least; housekeeping finishes a roll that stops short.
-        for _ in range(get_settings().schedule_horizon_days + 2):
-            async with doctor_lease(doctor_id):
-                doctor = await Doctor.get(doctor_id)
-                now = utcnow()
-                if doctor is None or doctor.schedule is None or not _is_behind(doctor, now):
-                    return
-                await roll_doctor_forward(doctor, now, batches=1)
-    except Conflict:
-        log.info("doctor %s is being changed elsewhere; its horizon rolls next time", doctor_id)
+        await _roll_doctor(doctor_id)
     except Exception as exc:
         if not outage.noticed(exc):
             log.exception("rolling doctor %s forward failed; housekeeping will retry", doctor_id)
+
+
+async def _roll_doctor(doctor_id: PydanticObjectId, wait_seconds: float = 5.0) -> int:
+    """A batch at a time under the doctor's lease, let go between batches, so a change of
+    the doctor meanwhile (a time zone move's roll runs for about 40 s) waits for one batch,
+    not the whole roll. The slots it made; a doctor held elsewhere rolls next time."""
+    added = 0
+    # A batch covers a day at least; the next housekeeping pass finishes a roll cut short.
+    for _ in range(get_settings().schedule_horizon_days + 2):
+        try:
+            async with doctor_lease(doctor_id, wait_seconds=wait_seconds):
+                # Read again under the lease: a schedule change may have just moved it.
+                doctor = await Doctor.get(doctor_id)
+                now = utcnow()
+                if doctor is None or doctor.schedule is None or not _is_behind(doctor, now):
+                    return added
+                added += await roll_batch(doctor, now)
+                if not _is_behind(doctor, now):
+                    return added
+        except Conflict:
+            log.info("doctor %s is being changed elsewhere; its horizon rolls next time", doctor_id)
+            return added
+    return added
