@@ -91,9 +91,8 @@ class DoctorChange:
         if self.after.timezone != self.before.timezone and self.after.schedule is not None:
             plan = await plan_time_zone_move(self.after)
             self.regeneration = Regeneration(plan)
-            # The answer shows the doctor as saved.
-            self.after.horizon_end = plan.last_day.isoformat()
-            self.after.regenerating_from = plan.regenerating_from
+            for name, value in plan.horizon_fields().items():  # the answer shows it as saved
+                setattr(self.after, name, value)
 
     def steps(self) -> list[Step]:
         # The regeneration before the rewrites: it restores the slots it removed with their
