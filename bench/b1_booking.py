@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core.clock import utcnow
 from app.models import ACTIVE_STATUSES, Appointment
+from app.models.owed_audit import OwedAudit
 from app.store.queries.slots import NO_LOCK, open_for
 from bench import data
 from bench.b1_reschedule import reschedule_rush
@@ -51,7 +52,7 @@ CATALOGUE = "query($s: ID!, $d: Date!) { doctors(specialtyId: $s, date: $d) { id
 VARIANTS = ("lock_then_book", "straight")
 LEASE_SECONDS = 10
 FLOOR_BOOK_OPS = 6  # slot read, lease take, overlap read, claim, insert, lease release
-FLOOR_LOCK_OPS = 3  # claim, the patient's live locks, the audit entry
+FLOOR_LOCK_OPS = 2  # claim (its audit entry owed on the slot), the patient's live locks
 MEMORY_TARGET = 1 / 3  # lock-then-book bookings/s on SQLite against the memory engine
 
 
@@ -157,12 +158,16 @@ async def _each[T](read: Callable[[ObjectId], Awaitable[T]], ids: list[ObjectId]
     return list(await asyncio.gather(*(read(i) for i in ids)))
 
 
+def _entry(actor: ObjectId, at: datetime, action: str, entity: ObjectId) -> dict[str, Any]:
+    """An audit entry as the app's writes carry it (app/domain/audit/owed.py)."""
+    return {"_id": ObjectId(), "at": at, "actor_id": actor, "action": action, "entity_id": entity}
+
+
 async def _floor(
     database: AsyncDatabase[data.Doc], lot: Lot, lock_first: bool, meter: CpuMeter
 ) -> tuple[list[Attempt], float, dict[str, float]]:
     """The same store operations as a booking, bare PyMongo, every patient at once."""
     slots, users, appointments = database["slots"], database["users"], database["appointments"]
-    audit = database["audit_log"]
 
     async def attempt(i: int) -> Attempt:
         patient = PydanticObjectId(lot.patients[i].id)
@@ -181,15 +186,24 @@ async def _floor(
                 "expires_at": now + timedelta(minutes=5),
                 "is_active": True,
             }
+            entry = _entry(patient, now, "slot.locked", slot_id)
             if (
                 await slots.find_one_and_update(
                     {"_id": slot_id, **open_for(patient, now)},
-                    {"$set": {"booking_lock": lock, "updated_at": now}},
+                    {
+                        "$set": {
+                            "booking_lock": lock,
+                            "updated_at": now,
+                            "audit_owed.last": entry["_id"],
+                        },
+                        "$push": {"audit_owed.entries": {"$each": [entry]}},
+                        "$min": {"audit_owed.at": now},
+                    },
                 )
                 is None
             ):
                 return done(False, "SLOT_LOCKED")
-            # lockSlot's other two: the patient's live locks (its limit), the audit entry.
+            # lockSlot's other one: the patient's live locks (its limit).
             await (
                 slots.find(
                     {
@@ -201,9 +215,6 @@ async def _floor(
                 )
                 .limit(3)
                 .to_list()
-            )
-            await audit.insert_one(
-                {"at": now, "actor_id": patient, "action": "slot.locked", "entity_id": slot_id}
             )
         slot = await slots.find_one({"_id": slot_id})
         assert slot is not None
@@ -242,6 +253,15 @@ async def _floor(
                     created_at=now,
                     updated_at=now,
                 ).model_dump(by_alias=True, exclude={"id"})
+                | {
+                    "audit_owed": OwedAudit(
+                        at=now,
+                        entries=[
+                            _entry(patient, now, "appointment.booked", ObjectId()),
+                            _entry(patient, now, "slot.booked", slot_id),
+                        ],
+                    ).model_dump()
+                }
             )
             return done(True)
         finally:

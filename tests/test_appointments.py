@@ -87,12 +87,13 @@ async def appointment_doc(store: Store, appointment_id: str) -> dict[str, Any]:
 
 
 async def settled_doc(store: Store, appointment_id: str) -> dict[str, Any]:
-    """The appointment once its notifications are written and their mark let go (the
-    sender loop unsets it in the background, a moment after the change)."""
+    """The appointment once its notifications and audit entries are written and their marks
+    let go (the sender loop and the audit mover unset them in the background, a moment after
+    the change)."""
 
     async def settled() -> dict[str, Any] | None:
         found = await appointment_doc(store, appointment_id)
-        return None if "notifications_owed" in found else found
+        return None if "notifications_owed" in found or "audit_owed" in found else found
 
     return await until(settled)
 

@@ -6,9 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from beanie import PydanticObjectId
+from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 from app.models._base import TimestampedDocument
+from app.models.owed_audit import OwedAudit
 from app.models.owed_notifications import OwedNotifications
 
 
@@ -55,6 +57,9 @@ class Appointment(TimestampedDocument):
     placed_at: datetime | None = None
     # Each change that notifies pushes itself here; pulled once its outbox rows are written.
     notifications_owed: OwedNotifications | None = None
+    # A booking's audit entries, written with the appointment and moved into the log soon after.
+    # Read, never dumped: not in events, answers or Beanie's writes (the store's own record).
+    audit_owed: OwedAudit | None = Field(default=None, exclude=True)
 
     class Settings:
         name = "appointments"
@@ -89,4 +94,5 @@ class Appointment(TimestampedDocument):
             IndexModel(
                 [("notifications_owed.at", ASCENDING)], sparse=True, name="notifications_owed"
             ),
+            IndexModel([("audit_owed.at", ASCENDING)], sparse=True, name="audit_owed"),
         ]

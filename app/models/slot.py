@@ -7,10 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, IndexModel
 
 from app.models._base import TimestampedDocument
+from app.models.owed_audit import OwedAudit
 
 
 class BookingLock(BaseModel):
@@ -66,6 +67,9 @@ class Slot(TimestampedDocument):
     # The keyed booking that claimed it ("<patient id>|<client key>"), kept with the claim, so
     # a retry of a booking cut short after its claim finishes it rather than meet its own claim.
     claim_key: str | None = None
+    # A lock's audit entry, written with the lock and moved into the audit log soon after.
+    # Read, never dumped: not in events, answers or Beanie's writes (the store's own record).
+    audit_owed: OwedAudit | None = Field(default=None, exclude=True)
 
     def stored(self) -> dict[str, Any]:
         """The document to insert with bare PyMongo: no nulls (see Settings.keep_nulls), no id."""
@@ -102,4 +106,6 @@ class Slot(TimestampedDocument):
             IndexModel(
                 [("lock_key", ASCENDING)], unique=True, sparse=True, name="slot_lock_key_unique"
             ),
+            # Sparse: holds only the slots whose audit entries are not in the log yet.
+            IndexModel([("audit_owed.at", ASCENDING)], sparse=True, name="audit_owed"),
         ]

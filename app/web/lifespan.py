@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
+from app.domain.audit import owed as owed_audit
 from app.domain.auth import revocations
 from app.domain.auth.accounts import ensure_admin
 from app.domain.auth.sessions import load_recent_ends, reload_after_resync
@@ -86,6 +87,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop.set()
         await housekeeping
         await sender
+        await owed_audit.finish()
         set_read_model(None)
         hub.unwatch(read_model.apply)
         patients.watching = False

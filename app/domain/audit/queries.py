@@ -12,6 +12,7 @@ from beanie import PydanticObjectId
 
 from app.core.errors import BadUserInput
 from app.domain import validation
+from app.domain.audit.owed import move_left_behind
 from app.domain.auth.actor import Actor, require_role
 from app.domain.paging import Page, PageRequest, read_page
 from app.models import AuditEntry, Role
@@ -57,11 +58,13 @@ async def audit_log(
         at["$lte"] = end
     if at:
         query["at"] = at
+    await move_left_behind(0)  # every saved change's entries, owed ones included
     return await read_page(AuditEntry, query, "at", page)
 
 
 async def histories(appointment_ids: Sequence[PydanticObjectId]) -> list[list[AuditEntry]]:
     """Each appointment's entries, oldest first, in one query for the whole list."""
+    await move_left_behind(0)
     found = await gather_in(
         appointment_ids,
         lambda some: AuditEntry.find({"entity_id": some, "entity_type": "appointment"}).to_list(),

@@ -32,7 +32,8 @@ from app.core.errors import (
     SlotUnavailable,
 )
 from app.domain import validation
-from app.domain.audit.recorder import Change, record
+from app.domain.audit import owed as owed_audit
+from app.domain.audit.recorder import Change
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
 from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
@@ -51,7 +52,7 @@ from app.events.messages import (
 from app.events.publisher import publish
 from app.models import Appointment, NotificationKind, Slot
 from app.store import command_order, outage
-from app.store.queries import slots
+from app.store.queries import appointments, slots
 from app.store.queries.slots import NO_LOCK
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,11 @@ async def _claim_and_book(
             updated_at=now,
             notifications_owed=owed.first(owed.mark(NotificationKind.BOOKED, 0, now)),
         )
+        appointment.id = PydanticObjectId()
+        # The entries ride on the insert: they stand exactly when the appointment does.
+        audit = owed_audit.owed(caller, now, *booking_changes(appointment))
         try:
-            await appointment.insert()
+            await appointments.insert_with(appointment, owed_audit.stored(audit))
         except DuplicateKeyError as exc:
             # A resumed claim loses only to its first attempt's appointment, which holds the slot.
             if resumed is None:
@@ -171,7 +175,7 @@ async def _claim_and_book(
             # The store refused the insert (a full disk): nothing holds the slot, give it back.
             await _undo_claim(slot, patient, now)
             raise
-        await record(caller, now, *booking_changes(appointment))
+        owed_audit.remember(Appointment, appointment.id, audit)
         return booked, appointment
 
     assert slot.id is not None

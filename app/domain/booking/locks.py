@@ -17,6 +17,8 @@ from app.core.errors import (
     SlotUnavailable,
 )
 from app.domain import validation
+from app.domain.audit import owed
+from app.domain.audit.owed import OwedAudit
 from app.domain.audit.recorder import Change, record
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
@@ -47,8 +49,9 @@ async def lock_slot(
 
     Claim first, then check: the claim returns the slot as it was, which names its doctor
     and start (the booking window) and whether this is a renewal, so the normal path costs
-    three store round trips (claim, the patient's live locks, the audit entry). A claim the
-    window or the limit refuses is let go before anyone is told of it.
+    two store round trips (the claim, with its audit entry owed on the slot, and the
+    patient's live locks). A claim the window or the limit refuses is let go, its entry with
+    it, before anyone is told of it.
     """
     settings = get_settings()
     limit = settings.max_locks_per_patient
@@ -67,9 +70,14 @@ async def lock_slot(
         conditions = {"_id": slot_oid, **open_for(patient, now)}
         if keyed is not None:
             conditions["lock_key"] = {"$ne": keyed.key}  # of concurrent duplicates, one writes
+        audit = owed.owed(
+            caller, now, Change("slot.locked", "slot", slot_oid, after={"booking_lock": lock})
+        )
         try:
             claim = await claim_slot(
-                conditions, {"booking_lock": lock, "updated_at": now, **_lock_key(keyed)}
+                conditions,
+                {"booking_lock": lock, "updated_at": now, **_lock_key(keyed)},
+                owed.push(audit),
             )
         except DuplicateKeyError as exc:
             if idempotency.is_key_clash(exc, "lock_key"):
@@ -86,10 +94,10 @@ async def lock_slot(
         raise SlotLocked(None)
     before, claimed = claim
     renewing = lock_is_live(before, now) and before.booking_lock.patient_id == patient
-    await _keep_bookable(caller, before, claimed, now)
+    await _keep_bookable(caller, before, claimed, now, audit)
     if not renewing:
-        await _keep_within_limit(slot_oid, patient, limit)
-    await record(caller, now, Change("slot.locked", "slot", slot_oid, after={"booking_lock": lock}))
+        await _keep_within_limit(slot_oid, patient, limit, audit, before.audit_owed)
+    owed.remember(Slot, slot_oid, audit, before.audit_owed)
     await publish(SlotChanged(kind=SlotEventKind.LOCKED, slot=claimed, at=now))
     return claimed
 
@@ -109,7 +117,9 @@ async def _why_refused(
     return await refusal(slot_id, patient_id, now)
 
 
-async def _keep_bookable(actor: Actor, before: Slot, claimed: Slot, now: datetime) -> None:
+async def _keep_bookable(
+    actor: Actor, before: Slot, claimed: Slot, now: datetime, audit: OwedAudit
+) -> None:
     """A slot is held only while its doctor takes bookings and, for a patient, inside the
     doctor's booking window; else the slot gets back the lock it had (none, or this
     patient's earlier one), unannounced."""
@@ -117,11 +127,11 @@ async def _keep_bookable(actor: Actor, before: Slot, claimed: Slot, now: datetim
     try:
         require_bookable(actor, doctor, claimed, now)
     except (SlotUnavailable, OutsideBookingWindow):
-        await _restore(before, claimed)
+        await _restore(before, claimed, audit)
         raise
 
 
-async def _restore(before: Slot, claimed: Slot) -> None:
+async def _restore(before: Slot, claimed: Slot, audit: OwedAudit) -> None:
     """Undo a claim nobody was told of: only if it is still the claim this request made."""
     restored = await slots.restore_lock(
         claimed,
@@ -131,6 +141,7 @@ async def _restore(before: Slot, claimed: Slot) -> None:
             "lock_key": before.lock_key,
             "lock_request": before.lock_request,
         },
+        owed.pull(audit, before.audit_owed),
     )
     if restored is not None:
         await announce_stale(doctor_id=restored.doctor_id, dates=[restored.date])
@@ -145,7 +156,11 @@ def _lock_key(keyed: idempotency.Keyed | None) -> dict[str, str | None]:
 
 
 async def _keep_within_limit(
-    slot_id: PydanticObjectId, patient_id: PydanticObjectId, limit: int
+    slot_id: PydanticObjectId,
+    patient_id: PydanticObjectId,
+    limit: int,
+    audit: OwedAudit,
+    owing: OwedAudit | None,
 ) -> None:
     """After a new claim: over the limit, concurrent claims by one patient decide in turn.
 
@@ -163,18 +178,24 @@ async def _keep_within_limit(
             if len(await slots.live_lock_ids(patient_id, utcnow(), limit + 1)) <= limit:
                 return
             # Let go under the lease, so the next claim's re-read already sees one fewer.
-            await _let_go(slot_id, patient_id)
+            await _let_go(slot_id, patient_id, audit, owing)
     except Exception:
         # No lease, no answer: do not hold one too many.
-        await _let_go(slot_id, patient_id)
+        await _let_go(slot_id, patient_id, audit, owing)
         raise
     raise LockLimitReached(limit)
 
 
-async def _let_go(slot_id: PydanticObjectId, patient_id: PydanticObjectId) -> None:
-    """Release a claim refused over the limit. It was never announced, nor is its release:
-    read models that may have read it meanwhile drop that day instead."""
-    released = await _release(slot_id, patient_id, forget_key=True)
+async def _let_go(
+    slot_id: PydanticObjectId,
+    patient_id: PydanticObjectId,
+    audit: OwedAudit,
+    owing: OwedAudit | None,
+) -> None:
+    """Release a claim refused over the limit, and its audit entry (`owing`: what the slot
+    owed before the claim). It was never announced, nor is its release: read models that may
+    have read it meanwhile drop that day instead."""
+    released = await _release(slot_id, patient_id, forget_key=True, also=owed.pull(audit, owing))
     if released is not None:
         await announce_stale(doctor_id=released.doctor_id, dates=[released.date])
 
@@ -187,14 +208,17 @@ def _unlocked(slot_id: PydanticObjectId, lock: object, action: str) -> Change:
 
 
 async def _release(
-    slot_id: PydanticObjectId, patient_id: PydanticObjectId | None, forget_key: bool = False
+    slot_id: PydanticObjectId,
+    patient_id: PydanticObjectId | None,
+    forget_key: bool = False,
+    also: dict[str, object] | None = None,
 ) -> Slot | None:
     """`forget_key`: a lock refused over the limit, so that its retry is not a replay."""
     now = utcnow()
     changes: dict[str, object] = {"booking_lock": NO_LOCK, "updated_at": now}
     if forget_key:
         changes |= _lock_key(None)
-    return await slots.release_lock(slot_id, patient_id, changes)
+    return await slots.release_lock(slot_id, patient_id, changes, also)
 
 
 async def unlock_slot(actor: Actor | None, slot_id: str) -> Slot:

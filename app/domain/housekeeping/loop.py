@@ -10,6 +10,7 @@ import logging
 import os
 import time
 
+from app.domain.audit import owed as owed_audit
 from app.domain.booking.locks import release_expired_locks
 from app.domain.housekeeping.lease import HousekeepingLease, lease_name
 from app.domain.housekeeping.reconciler import OrphanedBookingReconciler
@@ -74,6 +75,7 @@ async def run_housekeeping(stop: asyncio.Event) -> None:
                 try:
                     await release_expired_locks()
                     await reconciler.run()
+                    await owed_audit.move_left_behind()
                 except Exception as exc:
                     if not outage.noticed(exc):  # a store outage is logged once, not every pass
                         log.exception("housekeeping pass failed; retrying")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
+from beanie.odm.utils.dump import get_dict
 from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
@@ -147,3 +148,11 @@ async def move(
         notified=True,
         owing=owing,
     )
+
+
+async def insert_with(appointment: Appointment, stored_only: dict[str, Any]) -> None:
+    """Beanie's insert of `appointment`, in one command with `stored_only`: fields its model
+    keeps out of every dump (a booking's owed audit entries)."""
+    settings = Appointment.get_settings()
+    document = get_dict(appointment, to_db=True, keep_nulls=settings.keep_nulls)
+    await Appointment.get_pymongo_collection().insert_one(document | stored_only)

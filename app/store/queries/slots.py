@@ -55,25 +55,29 @@ def _live_locks_of(patient_id: PydanticObjectId, now: datetime) -> dict[str, Any
     }
 
 
-def update_of(changes: dict[str, Any]) -> dict[str, Any]:
-    """`changes` as an update: a None value removes the field (see update_slot)."""
+def update_of(changes: dict[str, Any], also: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`changes` as an update: a None value removes the field (see update_slot). `also`: more
+    operators on other fields (a change's owed audit entries, app/domain/audit/owed.py)."""
     update: dict[str, Any] = {"$set": {k: v for k, v in changes.items() if v is not None}}
     removed = {k: "" for k, v in changes.items() if v is None}
     if removed:
         update["$unset"] = removed
+    for operator, fields in (also or {}).items():
+        update[operator] = update.get(operator, {}) | fields
     return update
 
 
 async def update_slot(
     conditions: dict[str, Any],
     changes: dict[str, Any],
+    also: dict[str, Any] | None = None,
 ) -> Slot | None:
     """The slot as it is after the change, or None when the conditions no longer held.
 
     A None value removes the field rather than storing null, as the Slot model does on
     insert: a stored null would put the slot in the sparse indexes (two nulls would even
     clash in the unique `slot_lock_key_unique`)."""
-    update = update_of(changes)
+    update = update_of(changes, also)
     doc = await Slot.get_pymongo_collection().find_one_and_update(
         conditions, update, return_document=ReturnDocument.AFTER
     )
@@ -83,19 +87,22 @@ async def update_slot(
 async def claim_slot(
     conditions: dict[str, Any],
     changes: dict[str, Any],
+    also: dict[str, Any] | None = None,
 ) -> tuple[Slot, Slot] | None:
     """(the slot before, the slot after) one conditional update, or None when it matched
     nothing: the store sends the document as it was, the change is applied to it here, so
     a caller learns what it replaced without a read of its own. `changes` are top-level
-    fields, a None removing the field as in `update_slot`."""
-    update = update_of(changes)
+    fields, a None removing the field as in `update_slot`; `also` is not applied here."""
+    update = update_of(changes, also)
     doc = await Slot.get_pymongo_collection().find_one_and_update(
         conditions, update, return_document=ReturnDocument.BEFORE
     )
     if doc is None:
         return None
     removed = update.get("$unset", {})
-    after = {k: v for k, v in doc.items() if k not in removed} | update["$set"]
+    # Top-level fields only: `also`'s dotted ones (owed audit entries) are the store's record.
+    changed = {k: v for k, v in update["$set"].items() if "." not in k}
+    after = {k: v for k, v in doc.items() if k not in removed} | changed
     return Slot.model_validate(doc), Slot.model_validate(after)
 
 
@@ -141,16 +148,21 @@ async def release_expired(
 
 
 async def release_lock(
-    slot_id: PydanticObjectId, holder: PydanticObjectId | None, changes: dict[str, Any]
+    slot_id: PydanticObjectId,
+    holder: PydanticObjectId | None,
+    changes: dict[str, Any],
+    also: dict[str, Any] | None = None,
 ) -> Slot | None:
     """Let go of a live lock; of `holder`'s only, when named."""
     conditions: dict[str, Any] = {"_id": slot_id, "booking_lock.is_active": True}
     if holder is not None:
         conditions["booking_lock.patient_id"] = holder
-    return await update_slot(conditions, changes)
+    return await update_slot(conditions, changes, also)
 
 
-async def restore_lock(claimed: Slot, changes: dict[str, Any]) -> Slot | None:
+async def restore_lock(
+    claimed: Slot, changes: dict[str, Any], also: dict[str, Any] | None = None
+) -> Slot | None:
     """Undo a lock claim: only while it is still the claim `claimed` shows."""
     return await update_slot(
         {
@@ -159,6 +171,7 @@ async def restore_lock(claimed: Slot, changes: dict[str, Any]) -> Slot | None:
             "booking_lock.locked_at": claimed.booking_lock.locked_at,
         },
         changes,
+        also,
     )
 
 
