@@ -3,9 +3,9 @@
 Correctness is checked in the store afterwards (one active appointment per slot, every slot
 booked once), and both rushes run again beside 50,000 background slots (and as many
 appointments) of other doctors and dates, under the same checks. The floor issues the store
-operations one booking needs (slot read, the patient's lease pair from app/store/guards.py,
-the overlap read, the atomic claim, the appointment insert) with bare PyMongo at the same
-concurrency, on its own slots.
+operations one booking needs (the patient's lease pair from app/store/guards.py, the atomic
+claim, the overlap read, the appointment insert with its audit entries) with bare PyMongo
+at the same concurrency, on its own slots.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ WARM = "query($s: ID!) { slot(id: $s) { id state } }"
 CATALOGUE = "query($s: ID!, $d: Date!) { doctors(specialtyId: $s, date: $d) { id } }"
 VARIANTS = ("lock_then_book", "straight")
 LEASE_SECONDS = 10
-FLOOR_BOOK_OPS = 6  # slot read, lease take, overlap read, claim, insert, lease release
+FLOOR_BOOK_OPS = 5  # lease take, claim, overlap read, insert, lease release
 FLOOR_LOCK_OPS = 2  # claim (its audit entry owed on the slot), the patient's live locks
 MEMORY_TARGET = 1 / 3  # lock-then-book bookings/s on SQLite against the memory engine
 
@@ -216,23 +216,12 @@ async def _floor(
                 .limit(3)
                 .to_list()
             )
-        slot = await slots.find_one({"_id": slot_id})
-        assert slot is not None
         now, token = utcnow(), ObjectId()
         await users.update_one(
             {"_id": patient, "$or": [{"guard_until": None}, {"guard_until": {"$lte": now}}]},
             {"$set": {"guard_token": token, "guard_until": now + timedelta(seconds=LEASE_SECONDS)}},
         )
         try:
-            await appointments.find_one(
-                {
-                    "patient_id": patient,
-                    "status": {"$in": ACTIVE_STATUSES},
-                    "starts_at": {"$lt": slot["ends_at"]},
-                    "ends_at": {"$gt": slot["starts_at"]},
-                },
-                {"_id": 1, "slot_id": 1},
-            )
             claimed = await slots.find_one_and_update(
                 {"_id": slot_id, **open_for(patient, now)},
                 {"$set": {"is_booked": True, "booking_lock": NO_LOCK, "updated_at": now}},
@@ -240,6 +229,15 @@ async def _floor(
             )
             if claimed is None:
                 return done(False, "SLOT_ALREADY_BOOKED")
+            await appointments.find_one(
+                {
+                    "patient_id": patient,
+                    "status": {"$in": ACTIVE_STATUSES},
+                    "starts_at": {"$lt": claimed["ends_at"]},
+                    "ends_at": {"$gt": claimed["starts_at"]},
+                },
+                {"_id": 1, "slot_id": 1},
+            )
             await appointments.insert_one(
                 Appointment(
                     patient_id=patient,

@@ -31,10 +31,11 @@ LOCK_ROUND_TRIPS = {"first": 2, "renew": 1, "second": 2, "over": 6}
 DOCTORS = "query($s: ID!, $d: Date!) { doctors(specialtyId: $s, date: $d) { id } }"
 LOCK = "mutation($s: ID!, $p: ID) { lockSlot(slotId: $s, patientId: $p) { id } }"
 BOOK = "mutation($i: BookAppointmentInput!) { bookAppointment(input: $i) { id } }"
-# The booking's own 6. Its notifications (issue 21) and audit entries cost it none: both ride
+# The booking's own 5. Its notifications (issue 21) and audit entries cost it none: both ride
 # on the appointment's insert, moved by the sender and by this process's audit mover, outside
-# the request (9 when the booking wrote its notifications, 7 when it wrote its audit entries).
-BOOK_ROUND_TRIPS = 6
+# the request (9 when the booking wrote its notifications, 7 when it wrote its audit entries,
+# 6 when it read the slot before claiming it).
+BOOK_ROUND_TRIPS = 5
 
 
 def clock(minutes: int) -> str:
@@ -144,8 +145,8 @@ async def test_lock_slot_store_round_trips(store_uri: str) -> None:
     for name, expected in LOCK_ROUND_TRIPS.items():
         assert counts[name]["round_trips"] == expected, (name, counts[name])
     assert [counts[n]["errors"] for n in LOCK_ROUND_TRIPS] == [[], [], [], ["LOCK_LIMIT_REACHED"]]
-    # Booking the held slot: the slot, the patient's lease, the overlap read, the claim, the
-    # appointment with its audit entries, the lease's release; the doctor's booking window from
+    # Booking the held slot: the patient's lease, the claim, the overlap read, the appointment
+    # with its audit entries, the lease's release; the doctor's booking window from
     # the read model (8 when the doctor was read from the store).
     assert counts["book"]["errors"] == [], counts["book"]
     assert counts["book"]["round_trips"] == BOOK_ROUND_TRIPS, counts["book"]

@@ -27,9 +27,7 @@ from app.core.clock import utcnow
 from app.core.errors import (
     BadUserInput,
     DomainError,
-    NotFound,
     SlotAlreadyBooked,
-    SlotUnavailable,
 )
 from app.domain import validation
 from app.domain.audit import owed as owed_audit
@@ -50,7 +48,7 @@ from app.events.messages import (
     SlotEventKind,
 )
 from app.events.publisher import publish
-from app.models import Appointment, NotificationKind, Slot
+from app.models import Appointment, Doctor, NotificationKind, Slot
 from app.store import command_order, outage
 from app.store.queries import appointments, slots
 from app.store.queries.slots import NO_LOCK
@@ -95,17 +93,9 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
     stored_key = None if key is None else idempotency.stored_key(patient, key)
     if (first := await idempotency.first_booking(stored_key)) is not None:
         return Placed(first)
-    slot = await Slot.get(slot_oid)
-    if slot is None:
-        raise NotFound("Slot", field="slotId")
-    if slot.is_removed:
-        raise SlotUnavailable("The slot was removed")
-    if doctor_oid is not None and doctor_oid != slot.doctor_id:
-        raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
-    doctor = require_bookable(caller, await doctor_now(slot.doctor_id), slot, utcnow())
     try:
         booked, appointment = await _claim_and_book(
-            caller, slot, patient, reason, stored_key, specialty=specialty_of(slot, doctor)
+            caller, slot_oid, doctor_oid, patient, reason, stored_key
         )
     except DomainError:
         # A retry that raced its first attempt loses to it somewhere: return the first.
@@ -124,26 +114,35 @@ async def book_appointment(actor: Actor | None, request: BookingRequest) -> Plac
 
 async def _claim_and_book(
     caller: Actor,
-    slot: Slot,
+    slot_id: PydanticObjectId,
+    doctor_id: PydanticObjectId | None,
     patient: PydanticObjectId,
     reason: str | None,
     stored_key: str | None,
-    *,
-    specialty: PydanticObjectId,
 ) -> tuple[Slot, Appointment]:
-    """`specialty`: the one it is booked in (the slot's, read before the claim)."""
+    """Claim first, then check, as a lock does: the claim returns the slot as it was, which
+    names its doctor (active, its booking window, the `doctorId` asked for) and its times
+    (the patient's overlap check), so the booking reads no slot of its own. A claim those
+    checks refuse is given back before anyone is told of it."""
 
     async def claim_and_book(resumed: Slot | None) -> tuple[Slot, Appointment]:
         now = utcnow()
-        await require_no_overlap(patient, slot)
-        booked = await _claim(slot, patient, stored_key, now, resumed)
-        if booked is None:
+        claim = await _claim(slot_id, patient, stored_key, now, resumed)
+        if claim is None:
             raise ClaimRefused(now)
+        before, booked = claim
+        try:
+            doctor = await _bookable(caller, doctor_id, booked, now)
+            await require_no_overlap(patient, booked)
+        except DomainError:
+            if resumed is None:
+                await _undo_claim(before, patient, now)
+            raise
         appointment = Appointment(
             patient_id=patient,
             doctor_id=booked.doctor_id,
             slot_id=booked.id,
-            specialty_id=specialty,
+            specialty_id=specialty_of(booked, doctor),
             appointment_date=booked.date,
             appointment_time=booked.start_time,
             end_time=booked.end_time,
@@ -163,7 +162,7 @@ async def _claim_and_book(
         except DuplicateKeyError as exc:
             # A resumed claim loses only to its first attempt's appointment, which holds the slot.
             if resumed is None:
-                await _undo_claim(slot, patient, now)
+                await _undo_claim(before, patient, now)
             if idempotency.is_key_clash(exc):
                 raise SlotAlreadyBooked("You have already booked with this key") from exc
             raise
@@ -173,43 +172,52 @@ async def _claim_and_book(
             raise
         except PyMongoError:
             # The store refused the insert (a full disk): nothing holds the slot, give it back.
-            await _undo_claim(slot, patient, now)
+            await _undo_claim(before, patient, now)
             raise
         owed_audit.remember(Appointment, appointment.id, audit)
         return booked, appointment
 
-    assert slot.id is not None
-    return await claim_for(patient, slot.id, claim_and_book, claim_key=stored_key)
+    return await claim_for(patient, slot_id, claim_and_book, claim_key=stored_key)
+
+
+async def _bookable(
+    caller: Actor, doctor_id: PydanticObjectId | None, slot: Slot, now: datetime
+) -> Doctor:
+    if doctor_id is not None and doctor_id != slot.doctor_id:
+        raise BadUserInput("doctorId is not the doctor of this slot", field="doctorId")
+    return require_bookable(caller, await doctor_now(slot.doctor_id), slot, now)
 
 
 async def _claim(
-    slot: Slot,
+    slot_id: PydanticObjectId,
     patient: PydanticObjectId,
     stored_key: str | None,
     now: datetime,
     resumed: Slot | None,
-) -> Slot | None:
-    """Claim the open slot, or take over this booking's own unfinished claim (`resumed`, as
-    read): conditional on the claim being unchanged, so of racing retries one goes on."""
+) -> tuple[Slot, Slot] | None:
+    """(the slot before, after) claiming the open slot, or taking over this booking's own
+    unfinished claim (`resumed`, as read): conditional on the claim being unchanged, so of
+    racing retries one goes on."""
     if resumed is None:
-        return await slots.book_open(slot.id, patient, now, stored_key)
-    return await slots.take_over_claim(slot.id, stored_key, resumed.updated_at, now)
+        return await slots.book_open(slot_id, patient, now, stored_key)
+    taken = await slots.take_over_claim(slot_id, stored_key, resumed.updated_at, now)
+    return None if taken is None else (resumed, taken)
 
 
-async def _undo_claim(slot: Slot, patient: PydanticObjectId, claimed_at: datetime) -> None:
+async def _undo_claim(before: Slot, patient: PydanticObjectId, claimed_at: datetime) -> None:
     """Give the slot back as it was before the claim, the patient's lock on it included.
 
     Never raises: the failure that cut the booking short is the answer. Should the store
     refuse this write too (a full disk), the claim stays: a retry with the same idempotency
     key resumes it, and the reconciler frees it after its grace period otherwise."""
-    held = slot.booking_lock.patient_id == patient and lock_is_live(slot, claimed_at)
+    held = before.booking_lock.patient_id == patient and lock_is_live(before, claimed_at)
     try:
-        lock = slot.booking_lock.model_dump(exclude_none=True) if held else NO_LOCK
-        await slots.give_back_claim(slot.id, claimed_at, lock)
-        await announce_stale(doctor_id=slot.doctor_id, dates=[slot.date])
+        lock = before.booking_lock.model_dump(exclude_none=True) if held else NO_LOCK
+        await slots.give_back_claim(before, claimed_at, lock)
+        await announce_stale(doctor_id=before.doctor_id, dates=[before.date])
     except Exception as exc:
         if not outage.noticed(exc):
-            log.exception("could not undo the claim on slot %s; the reconciler will", slot.id)
+            log.exception("could not undo the claim on slot %s; the reconciler will", before.id)
 
 
 def booking_changes(appointment: Appointment) -> list[Change]:

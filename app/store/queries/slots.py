@@ -194,9 +194,10 @@ async def book_open(
     patient_id: PydanticObjectId,
     now: datetime,
     claim_key: str | None,
-) -> Slot | None:
-    """Book a slot open to the patient, its lock dropped, keeping the booking's key."""
-    return await update_slot(
+) -> tuple[Slot, Slot] | None:
+    """Book a slot open to the patient, its lock dropped, keeping the booking's key:
+    (the slot before, after), as `claim_slot`."""
+    return await claim_slot(
         {"_id": slot_id, **open_for(patient_id, now)},
         {"is_booked": True, "booking_lock": NO_LOCK, "claim_key": claim_key, **claim_stamp(now)},
     )
@@ -218,13 +219,19 @@ async def take_over_claim(
     )
 
 
-async def give_back_claim(
-    slot_id: PydanticObjectId | None, claimed_at: datetime, lock: dict[str, Any]
-) -> Slot | None:
-    """Unbook a slot this request claimed at `claimed_at`, with `lock` as its lock again."""
+async def give_back_claim(before: Slot, claimed_at: datetime, lock: dict[str, Any]) -> Slot | None:
+    """Unbook a slot this request claimed at `claimed_at`: as it was `before` the claim,
+    with `lock` as its lock again."""
     return await update_slot(
-        {"_id": slot_id, "is_booked": True, "updated_at": claimed_at},
-        {"is_booked": False, "booking_lock": lock, "claim_key": None},
+        {"_id": before.id, "is_booked": True, "updated_at": claimed_at},
+        {
+            "is_booked": False,
+            "booking_lock": lock,
+            "claim_key": before.claim_key,
+            "booked_at": before.booked_at,
+            "awaiting_check": before.awaiting_check,
+            "updated_at": before.updated_at,
+        },
     )
 
 
