@@ -57,7 +57,7 @@ def left_behind(entity: ObjectId, minutes_ago: float, *actions: str) -> dict[str
         }
         for action in actions
     ]
-    return {"at": at, "entries": entries, "last": entries[-1]["_id"]}
+    return {"at": at, "entries": entries, "last": entries[-1]["_id"], "owing": True}
 
 
 async def test_a_lock_and_a_booking_reach_the_log_with_no_reader(api: Api, store: Store) -> None:

@@ -94,5 +94,5 @@ class Appointment(TimestampedDocument):
             IndexModel(
                 [("notifications_owed.at", ASCENDING)], sparse=True, name="notifications_owed"
             ),
-            IndexModel([("audit_owed.at", ASCENDING)], sparse=True, name="audit_owed"),
+            IndexModel([("audit_owed.owing", ASCENDING)], sparse=True, name="audit_owing"),
         ]

@@ -13,11 +13,14 @@ FIELD = "audit_owed"
 
 
 class OwedAudit(BaseModel):
-    """`at`: when the oldest entry still owed was made ($min at each push), the one field the
-    sparse `audit_owed` index holds; `entries`: AuditEntry documents, each with its `_id`;
-    `last`: the first entry id of the latest write that pushed any, so a mover that knows
-    every entry up to that write can let go of the field with one equality."""
+    """`at`: when the oldest entry still owed was made ($min at each push); `entries`:
+    AuditEntry documents, each with its `_id`; `last`: the first entry id of the latest write
+    that pushed any, so a mover that knows every entry up to that write can let go of the
+    field with one equality; `owing`: always true, the one field the sparse `audit_owing`
+    index holds (the embedded store serves an equality on a sparse index, not a range: a
+    range on `at` scanned 50,000 slots in 24 ms at every housekeeping pass)."""
 
     at: datetime
     entries: list[dict[str, Any]] = Field(default_factory=list)
     last: PydanticObjectId | None = None
+    owing: bool = True

@@ -107,5 +107,5 @@ class Slot(TimestampedDocument):
                 [("lock_key", ASCENDING)], unique=True, sparse=True, name="slot_lock_key_unique"
             ),
             # Sparse: holds only the slots whose audit entries are not in the log yet.
-            IndexModel([("audit_owed.at", ASCENDING)], sparse=True, name="audit_owed"),
+            IndexModel([("audit_owed.owing", ASCENDING)], sparse=True, name="audit_owing"),
         ]

@@ -39,9 +39,11 @@ RETIRED_INDEXES = {
         # Replaced by the sparse `live_locks` and `bookings_to_check` indexes.
         "booking_lock.is_active_1_booking_lock.expires_at_1",
         "is_booked_1_updated_at_1",
+        # Replaced by `audit_owing`: the store scanned for this one's range.
+        "audit_owed",
     ],
     # Replaced by the single-field `patient_appointments` and `doctor_appointments`.
-    "appointments": ["patient_id_1_starts_at_1", "doctor_id_1_starts_at_1"],
+    "appointments": ["patient_id_1_starts_at_1", "doctor_id_1_starts_at_1", "audit_owed"],
     # Replaced by the partial `user_email_unique_when_given`: walk-ins have no email.
     "users": ["user_email_unique"],
 }

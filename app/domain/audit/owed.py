@@ -8,7 +8,7 @@ a moment later, with one insert and one update a batch. Entries keep the `_id` t
 with: a second move of the same entries inserts nothing.
 
 Nothing saved goes unlogged: a process killed before its move leaves the entries on their
-documents, found through the sparse `audit_owed` index by housekeeping (after
+documents, found through the sparse `audit_owing` index by housekeeping (after
 LEFT_BEHIND_SECONDS) and by every reader of the log (at once), which moves them first.
 """
 
@@ -70,7 +70,7 @@ def push(audit: OwedAudit) -> dict[str, Any]:
     return {
         "$push": {f"{FIELD}.entries": {"$each": audit.entries}},
         "$min": {f"{FIELD}.at": audit.at},
-        "$set": {f"{FIELD}.last": audit.last},
+        "$set": {f"{FIELD}.last": audit.last, f"{FIELD}.owing": True},
     }
 
 
@@ -133,16 +133,18 @@ async def move_left_behind(older_than: float = LEFT_BEHIND_SECONDS) -> int:
         collection = model.get_pymongo_collection()
         while True:
             found = await collection.find(
-                {f"{FIELD}.at": {"$lte": cutoff}}, {FIELD: 1}, limit=CHUNK_SIZE
+                {f"{FIELD}.owing": True}, {FIELD: 1}, limit=CHUNK_SIZE
             ).to_list()
             owing = [
                 Owing(doc["_id"], doc[FIELD].get("entries", []), doc[FIELD].get("last"))
                 for doc in found
+                if doc[FIELD]["at"] <= cutoff
             ]
             if owing:
                 await _move(collection, owing)
             moved += len(owing)
-            if len(found) < CHUNK_SIZE:
+            # A full page of entries still their writers' to move: the rest waits a pass.
+            if len(found) < CHUNK_SIZE or not owing:
                 break
     return moved
 
