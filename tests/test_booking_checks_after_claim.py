@@ -5,12 +5,13 @@ nothing in the log says it was ever booked."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.graphql_client import Api, future_day
+from tests.graphql_client import Api, GraphQL, future_day
 from tests.notification_sinks import until
 from tests.test_booking import SET_DOCTOR_ACTIVE
 from tests.test_booking_policy import set_policy
@@ -75,3 +76,30 @@ async def test_each_check_after_the_claim_gives_the_slot_back_as_it_was(
         )
         == 0
     )
+
+
+async def test_one_patient_booking_overlapping_slots_at_once_gets_one(
+    api: Api, gql_b: GraphQL, store: Store
+) -> None:
+    """Eight slots of eight doctors at the same time, booked at once by one patient through
+    two processes: each claim stands before the patient's lease is taken, and the lease
+    lets one overlap check at a time pass, so exactly one booking is made and every other
+    slot is given back."""
+    day = future_day(11)
+    slots = [await api.slot(await api.clinic(), "09:00", "09:30", day) for _ in range(8)]
+    patient = await api.patient()
+    via_b = Api(gql_b, api.admin)
+
+    replies = await asyncio.gather(
+        *((api if i % 2 else via_b).book(slot["id"], patient) for i, slot in enumerate(slots))
+    )
+
+    booked = [r for r in replies if not r.body.get("errors")]
+    assert len(booked) == 1, [r.body for r in replies]
+    assert sorted(r.code for r in replies if r.body.get("errors")) == ["CONFLICT"] * 7
+    winner = booked[0].data["bookAppointment"]["slot"]["id"]
+    for slot in slots:
+        stored = await store.slots.find_one({"_id": ObjectId(slot["id"])})
+        assert stored is not None
+        assert stored["is_booked"] is (slot["id"] == winner)
+    assert await store.appointments.count_documents({"patient_id": ObjectId(patient.id)}) == 1

@@ -84,17 +84,21 @@ async def reschedule(gql: GraphQL, appointment_id: str, slot_id: str, who: Perso
 
 
 async def snapshot(store: Store, appointment_ids: list[str], slot_ids: list[str]) -> list[Any]:
-    """What a refusal must leave exactly as it was, once the sender has let go of the marks
-    of the notifications the changes before it wrote (it unsets them in the background)."""
+    """What a refusal must leave exactly as it was, once the sender and the audit mover have
+    let go of the marks the changes before it wrote (they unset them in the background)."""
 
     async def settled() -> list[dict[str, Any]]:
         found = await store.appointments.find(
             {"_id": {"$in": [ObjectId(a) for a in appointment_ids]}}
         ).to_list()
-        return [] if any("notifications_owed" in a for a in found) else found
+        return [] if any("notifications_owed" in a or "audit_owed" in a for a in found) else found
+
+    async def slots_settled() -> list[dict[str, Any]]:
+        found = await store.slots.find({"_id": {"$in": [ObjectId(s) for s in slot_ids]}}).to_list()
+        return [] if any("audit_owed" in s for s in found) else found
 
     appointments = await until(settled)
-    slots = await store.slots.find({"_id": {"$in": [ObjectId(s) for s in slot_ids]}}).to_list()
+    slots = await until(slots_settled) if slot_ids else []
     return sorted(appointments, key=lambda d: d["_id"]) + sorted(slots, key=lambda d: d["_id"])
 
 
