@@ -82,9 +82,8 @@ async def test_one_patient_booking_overlapping_slots_at_once_gets_one(
     api: Api, gql_b: GraphQL, store: Store
 ) -> None:
     """Eight slots of eight doctors at the same time, booked at once by one patient through
-    two processes: each claim stands before the patient's lease is taken, and the lease
-    lets one overlap check at a time pass, so exactly one booking is made and every other
-    slot is given back."""
+    two processes: the patient's lease lets one claim and overlap check at a time pass, so
+    exactly one booking is made and every other slot is given back."""
     day = future_day(11)
     slots = [await api.slot(await api.clinic(), "09:00", "09:30", day) for _ in range(8)]
     patient = await api.patient()

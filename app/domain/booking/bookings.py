@@ -16,7 +16,6 @@ of a slot that their own attempt holds.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +34,7 @@ from app.domain.audit import owed as owed_audit
 from app.domain.audit.recorder import Change
 from app.domain.auth.actor import Actor, require_actor
 from app.domain.booking import idempotency
-from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for, patient_bookings
+from app.domain.booking.claims import ClaimRefused, booked_slot, claim_for
 from app.domain.booking.policy import acting_patient, require_bookable, require_no_overlap
 from app.domain.notifications import owed
 from app.domain.read_model import announce_stale
@@ -132,57 +131,53 @@ async def _claim_and_book(
         if claim is None:
             raise ClaimRefused(now)
         before, booked = claim
-        async with contextlib.AsyncExitStack() as lease:
-            try:
-                doctor = await _bookable(caller, doctor_id, booked, now)
-                # Taken after the claim, so a refused claim costs no lease; held until the
-                # appointment is written, which keeps the overlap check true meanwhile.
-                await lease.enter_async_context(patient_bookings(patient))
-                await require_no_overlap(patient, booked)
-            except DomainError:
-                if resumed is None:
-                    await _undo_claim(before, patient, now)
-                raise
-            appointment = Appointment(
-                patient_id=patient,
-                doctor_id=booked.doctor_id,
-                slot_id=booked.id,
-                specialty_id=specialty_of(booked, doctor),
-                appointment_date=booked.date,
-                appointment_time=booked.start_time,
-                end_time=booked.end_time,
-                starts_at=booked.starts_at,
-                ends_at=booked.ends_at,
-                reason_for_visit=reason,
-                idempotency_key=stored_key,
-                created_at=now,
-                updated_at=now,
-                notifications_owed=owed.first(owed.mark(NotificationKind.BOOKED, 0, now)),
-            )
-            appointment.id = PydanticObjectId()
-            # The entries ride on the insert: they stand exactly when the appointment does.
-            audit = owed_audit.owed(caller, now, *booking_changes(appointment))
-            try:
-                await appointments.insert_with(appointment, owed_audit.stored(audit))
-            except DuplicateKeyError as exc:
-                # A resumed claim loses only to its first attempt's appointment (it holds the slot).
-                if resumed is None:
-                    await _undo_claim(before, patient, now)
-                if idempotency.is_key_clash(exc):
-                    raise SlotAlreadyBooked("You have already booked with this key") from exc
-                raise
-            except ConnectionFailure:
-                # The insert may have been saved: the claim stays, for a retry with the same key
-                # to find its appointment or finish the booking, and for the reconciler otherwise.
-                raise
-            except PyMongoError:
-                # The store refused the insert (a full disk): nothing holds the slot, give it back.
+        try:
+            doctor = await _bookable(caller, doctor_id, booked, now)
+            await require_no_overlap(patient, booked)
+        except DomainError:
+            if resumed is None:
                 await _undo_claim(before, patient, now)
-                raise
-            owed_audit.remember(Appointment, appointment.id, audit)
-            return booked, appointment
+            raise
+        appointment = Appointment(
+            patient_id=patient,
+            doctor_id=booked.doctor_id,
+            slot_id=booked.id,
+            specialty_id=specialty_of(booked, doctor),
+            appointment_date=booked.date,
+            appointment_time=booked.start_time,
+            end_time=booked.end_time,
+            starts_at=booked.starts_at,
+            ends_at=booked.ends_at,
+            reason_for_visit=reason,
+            idempotency_key=stored_key,
+            created_at=now,
+            updated_at=now,
+            notifications_owed=owed.first(owed.mark(NotificationKind.BOOKED, 0, now)),
+        )
+        appointment.id = PydanticObjectId()
+        # The entries ride on the insert: they stand exactly when the appointment does.
+        audit = owed_audit.owed(caller, now, *booking_changes(appointment))
+        try:
+            await appointments.insert_with(appointment, owed_audit.stored(audit))
+        except DuplicateKeyError as exc:
+            # A resumed claim loses only to its first attempt's appointment, which holds the slot.
+            if resumed is None:
+                await _undo_claim(before, patient, now)
+            if idempotency.is_key_clash(exc):
+                raise SlotAlreadyBooked("You have already booked with this key") from exc
+            raise
+        except ConnectionFailure:
+            # The insert may have been saved: the claim stays, for a retry with the same key
+            # to find its appointment or finish the booking, and for the reconciler otherwise.
+            raise
+        except PyMongoError:
+            # The store refused the insert (a full disk): nothing holds the slot, give it back.
+            await _undo_claim(before, patient, now)
+            raise
+        owed_audit.remember(Appointment, appointment.id, audit)
+        return booked, appointment
 
-    return await claim_for(patient, slot_id, claim_and_book, claim_key=stored_key, leased=False)
+    return await claim_for(patient, slot_id, claim_and_book, claim_key=stored_key)
 
 
 async def _bookable(

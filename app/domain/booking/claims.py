@@ -4,10 +4,8 @@ write, and how each reads in the audit log."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from beanie import PydanticObjectId
@@ -25,28 +23,20 @@ log = logging.getLogger(__name__)
 CLAIM_ATTEMPTS = 3
 
 
-def patient_bookings(patient: PydanticObjectId) -> AbstractAsyncContextManager[None]:
-    """The patient's lease, across processes: it keeps an overlap check true until the
-    appointment it cleared is written."""
-    return guarded(User.get_pymongo_collection(), patient, "patient's bookings")
-
-
 async def claim_for[T](
     patient: PydanticObjectId,
     slot_id: PydanticObjectId,
     attempt: Callable[[Slot | None], Awaitable[T]],
     claim_key: str | None = None,
-    leased: bool = True,
 ) -> T:
     """Runs `attempt` (which claims the slot with one atomic update, or raises ClaimRefused)
-    under the patient's lease, or, `leased` False, leaving `attempt` to take it after its
-    claim (a booking: a refused claim then costs no lease). A refusal that the slot's state
-    no longer explains is tried again; one that is this booking's own unfinished claim (same
-    `claim_key`) is handed to `attempt` to finish."""
+    under the patient's lease, which keeps its overlap check true until the appointment is
+    written. A refusal that the slot's state no longer explains is tried again; one that is
+    this booking's own unfinished claim (same `claim_key`) is handed to `attempt` to finish."""
     resumed: Slot | None = None
     for _ in range(CLAIM_ATTEMPTS):
         try:
-            async with patient_bookings(patient) if leased else contextlib.nullcontext():
+            async with guarded(User.get_pymongo_collection(), patient, "patient's bookings"):
                 return await attempt(resumed)
         except ClaimRefused as refused:
             error = await refusal(slot_id, patient, refused.at, claim_key)
